@@ -1,0 +1,73 @@
+//! `finetune-lab`: pretrain the shipped base, fine-tune it fully or through LoRA adapters,
+//! sample from it, and compute what fine-tuning costs at any scale.
+//! Progress goes to stderr; `--json` puts one object on stdout for scripts.
+
+mod args;
+mod finetune_cmd;
+mod generate_cmd;
+mod pretrain_cmd;
+mod scale_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage:
+  finetune-lab finetune --mode full|adapter [--task NAME | --text-file PATH] [--steps N]
+                        [--rank R] [--alpha A] [--targets q,v] [--lr LR] [--batch B]
+                        [--context T] [--seed S] [--base PATH] [--out PATH] [--json]
+  finetune-lab compare  [--task NAME | --text-file PATH] [--steps N] [--seed S] [--json]
+  finetune-lab generate [--prompt TEXT] [--chars N] [--temperature T] [--seed S]
+                        [--base PATH] [--adapter PATH]
+  finetune-lab pretrain [--steps N] [--batch B] [--seed S] [--out PATH]
+  finetune-lab scale    --model micro|tiny|bert-large|gpt3-175b [--mode full|adapter]
+                        [--rank R] [--targets q,v] [--precision fp32|mixed16] [--batch B]
+                        [--tenants N] [--hot K] [--bandwidth nvme|pcie|network|BYTES_PER_S] [--json]
+tasks: see `finetune-lab finetune --task help`";
+
+/// A usage error (exit 2) or a failure while running (exit 1).
+pub enum CliError {
+    Usage(String),
+    Failed(String),
+}
+
+impl From<String> for CliError {
+    fn from(message: String) -> Self {
+        CliError::Usage(message)
+    }
+}
+
+/// The base model the site ships, committed at `www/base/`.
+pub fn default_base_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../www/base/tiny.ftlab")
+}
+
+fn main() -> ExitCode {
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = raw.split_first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let result = match command.as_str() {
+        "finetune" => finetune_cmd::finetune(rest),
+        "compare" => finetune_cmd::compare(rest),
+        "generate" => generate_cmd::generate(rest),
+        "pretrain" => pretrain_cmd::pretrain(rest),
+        "scale" => scale_cmd::scale(rest),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(CliError::Usage(format!("unknown command `{other}`"))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Usage(message)) => {
+            eprintln!("error: {message}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(CliError::Failed(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! Our checkpoint file: the model's float tensors by module path, with the model shape and the
+//! adapter settings in a JSON header, so a file alone says what it holds.
+//!
+//! Layout (little endian): `FTLAB001` | u32 header length | header JSON | f32 data.
+//! A full checkpoint holds every tensor; an adapter checkpoint only the LoRA A/B tensors, which
+//! is the whole point of adapters: kilobytes per tenant instead of the whole model.
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::tensor::{Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::memory::{ModelShape, Target};
+use crate::readback::read_f32;
+
+const MAGIC: &[u8; 8] = b"FTLAB001";
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct AdapterSpec {
+    pub rank: usize,
+    pub alpha: f32,
+    pub targets: Vec<Target>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct TensorEntry {
+    pub name: String,
+    pub shape: Vec<usize>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct Header {
+    /// "full" or "adapter".
+    pub kind: String,
+    pub shape: ModelShape,
+    pub adapter: Option<AdapterSpec>,
+    pub tensors: Vec<TensorEntry>,
+}
+
+/// A parsed checkpoint: header plus each tensor's values, in header order.
+#[derive(Debug)]
+pub struct Checkpoint {
+    pub header: Header,
+    pub values: Vec<Vec<f32>>,
+}
+
+/// Which tensors a checkpoint keeps.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Keep {
+    All,
+    /// Only the LoRA A/B matrices.
+    Adapters,
+}
+
+fn is_adapter_path(path: &str) -> bool {
+    path.contains(".adapter.")
+}
+
+/// Collects `(path, flattened tensor, shape)` for every float parameter, path as `blocks.0.attn.q.base.weight`.
+struct Collect {
+    path: Vec<String>,
+    keep: Keep,
+    found: Vec<(String, Tensor<1>, Vec<usize>)>,
+}
+
+impl ModuleVisitor for Collect {
+    fn enter_module(&mut self, name: &str, _container: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _name: &str, _container: &str) {
+        self.path.pop();
+    }
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let name = self.path.join(".");
+        if self.keep == Keep::Adapters && !is_adapter_path(&name) {
+            return;
+        }
+        let tensor = param.val();
+        let shape = tensor.dims().to_vec();
+        let n: usize = shape.iter().product();
+        self.found.push((name, tensor.reshape([n]), shape));
+    }
+}
+
+/// Serialise a model's tensors. Async because reading tensors back from WebGPU is.
+pub async fn to_bytes<M: Module>(
+    module: &M,
+    shape: &ModelShape,
+    adapter: Option<AdapterSpec>,
+    keep: Keep,
+) -> Vec<u8> {
+    let mut collect = Collect { path: vec![], keep, found: vec![] };
+    module.visit(&mut collect);
+    let tensors = collect.found.iter().map(|(name, _, shape)| TensorEntry { name: name.clone(), shape: shape.clone() }).collect();
+    let kind = if keep == Keep::All { "full" } else { "adapter" }.to_string();
+    let header = Header { kind, shape: shape.clone(), adapter, tensors };
+    let json = serde_json::to_vec(&header).expect("header serialises");
+
+    let mut bytes = Vec::from(MAGIC.as_slice());
+    bytes.extend((json.len() as u32).to_le_bytes());
+    bytes.extend(json);
+    for (_, tensor, _) in collect.found {
+        for value in read_f32(tensor).await {
+            bytes.extend(value.to_le_bytes());
+        }
+    }
+    bytes
+}
+
+impl Checkpoint {
+    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        let bad = |why: &str| format!("not a finetune-lab checkpoint: {why}");
+        if bytes.len() < 12 || &bytes[..8] != MAGIC {
+            return Err(bad("wrong magic bytes"));
+        }
+        let header_len = u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
+        let json = bytes.get(12..12 + header_len).ok_or_else(|| bad("header cut short"))?;
+        let header: Header = serde_json::from_slice(json).map_err(|e| bad(&e.to_string()))?;
+        let mut data = &bytes[12 + header_len..];
+        let mut values = Vec::with_capacity(header.tensors.len());
+        for entry in &header.tensors {
+            let n: usize = entry.shape.iter().product();
+            if data.len() < 4 * n {
+                return Err(bad(&format!("data for {} cut short", entry.name)));
+            }
+            values.push(data[..4 * n].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect());
+            data = &data[4 * n..];
+        }
+        if !data.is_empty() {
+            return Err(bad("trailing bytes after the last tensor"));
+        }
+        Ok(Self { header, values })
+    }
+
+    /// Replace the module's tensors with this checkpoint's, matched by path. Every tensor in the
+    /// file must find its parameter with the same shape; with `Keep::All` every parameter must
+    /// be in the file too.
+    pub fn load_into<M: Module>(&self, module: M, keep: Keep) -> Result<M, String> {
+        let mut load = Load { path: vec![], checkpoint: self, used: vec![false; self.values.len()], errors: vec![], keep };
+        let module = module.map(&mut load);
+        for (entry, used) in self.header.tensors.iter().zip(&load.used) {
+            if !used {
+                load.errors.push(format!("{} has no parameter in the model", entry.name));
+            }
+        }
+        if load.errors.is_empty() { Ok(module) } else { Err(load.errors.join("; ")) }
+    }
+}
+
+struct Load<'a> {
+    path: Vec<String>,
+    checkpoint: &'a Checkpoint,
+    used: Vec<bool>,
+    errors: Vec<String>,
+    keep: Keep,
+}
+
+impl ModuleMapper for Load<'_> {
+    fn enter_module(&mut self, name: &str, _container: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _name: &str, _container: &str) {
+        self.path.pop();
+    }
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let name = self.path.join(".");
+        let found = self.checkpoint.header.tensors.iter().position(|e| e.name == name);
+        let Some(i) = found else {
+            if self.keep == Keep::All || is_adapter_path(&name) {
+                self.errors.push(format!("{name} is missing from the checkpoint"));
+            }
+            return param;
+        };
+        self.used[i] = true;
+        let shape = &self.checkpoint.header.tensors[i].shape;
+        if shape.as_slice() != param.dims().as_slice() {
+            self.errors.push(format!("{name}: checkpoint shape {shape:?}, model {:?}", param.dims()));
+            return param;
+        }
+        let device = param.lazy_device();
+        let data = TensorData::new(self.checkpoint.values[i].clone(), shape.clone());
+        let id = param.id;
+        param.transform_for_load(Tensor::from_data(data, &device), id)
+    }
+}
+
+/// Lower-case hex SHA-256, as `sha256sum` prints it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

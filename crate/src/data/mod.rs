@@ -1,0 +1,19 @@
+//! Text to learn from: a generated corpus to pretrain the base model on, built-in fine-tuning
+//! tasks in formats that corpus never shows, and the user's own text; each as a `Dataset` with a
+//! training part and a held-out part.
+//!
+//! Everything here is our own words and grammar, generated from a seed, and deterministic on
+//! every platform. Pure std (plus the tokenizer's character folding): no burn types.
+
+mod corpus;
+mod dataset;
+mod rng;
+mod tasks;
+mod text;
+mod words;
+
+pub use corpus::general_corpus;
+pub use dataset::{Dataset, TASK_HELDOUT_CHARS, TASK_TRAIN_CHARS, USER_TEXT_MAX_CHARS};
+pub use rng::Rng;
+pub use tasks::{Split, TASKS, Task, task, task_text};
+pub use text::{DataError, UserText, min_chars, normalise, prepare_user_text};

@@ -1,0 +1,150 @@
+//! One fine-tuning run from the shipped base: the piece both the CLI and the browser drive.
+//! Full mode trains every weight; adapter mode freezes the base and trains LoRA A/B only.
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::{Device, Tensor};
+
+use crate::checkpoint::{self, AdapterSpec, Checkpoint, Keep};
+use crate::init::Init;
+use crate::memory::{ModelShape, Mode};
+use crate::model::Gpt;
+use crate::tokenizer;
+use crate::train::{TrainConfig, Trainer, eval_loss};
+
+/// LoRA's scale alpha when the caller gives none: alpha = 2·rank, so alpha/r = 2 whatever the
+/// rank (the LoRA paper fixes alpha to the first rank it tries and does not tune it).
+pub fn default_alpha(rank: usize) -> f32 {
+    2.0 * rank as f32
+}
+
+pub fn mode_name(mode: &Mode) -> &'static str {
+    match mode {
+        Mode::Full => "full",
+        Mode::Adapter { .. } => "adapter",
+    }
+}
+
+/// Held-out loss uses at most this many context windows: enough for a steady figure, few
+/// enough to stay cheap on a software GPU.
+const EVAL_WINDOWS: usize = 16;
+
+pub struct Run {
+    trainer: Trainer,
+    shape: ModelShape,
+    mode: Mode,
+    adapter: Option<AdapterSpec>,
+    heldout: Vec<u32>,
+    context: usize,
+}
+
+/// Build the base model on `device` (an autodiff device is made from it) from its checkpoint.
+pub fn load_base(base: &Checkpoint, device: &Device) -> Result<Gpt, String> {
+    let model = Gpt::new(&base.header.shape, &mut Init::new(0, device));
+    base.load_into(model, Keep::All)
+}
+
+impl Run {
+    pub fn start(base: &Checkpoint, mode: Mode, config: TrainConfig, train: &str, heldout: &str, device: &Device) -> Result<Self, String> {
+        let shape = base.header.shape.clone();
+        if config.context == 0 || config.context > shape.context {
+            return Err(format!("context must be between 1 and the model's {} characters, got {}", shape.context, config.context));
+        }
+        if config.batch == 0 {
+            return Err("batch must be at least 1".into());
+        }
+        let device = device.clone().autodiff();
+        let mut model = load_base(base, &device)?;
+        mode.validate()?;
+        let adapter = match &mode {
+            Mode::Full => None,
+            Mode::Adapter { rank, alpha, targets } => {
+                if *rank > shape.d_model {
+                    return Err(format!("rank must be between 1 and {}, got {rank}", shape.d_model));
+                }
+                Some(AdapterSpec { rank: *rank, alpha: alpha.unwrap_or(default_alpha(*rank)), targets: targets.clone() })
+            }
+        };
+        if let Some(spec) = &adapter {
+            model = model.with_adapters(&spec.targets, spec.rank, spec.alpha, &mut Init::new(config.seed, &device));
+        }
+        let (train, heldout) = (tokenizer::encode(train), tokenizer::encode(heldout));
+        for (part, tokens) in [("training", &train), ("held-out", &heldout)] {
+            if tokens.len() <= config.context {
+                return Err(format!("the {part} text has {} characters; at least {} are needed", tokens.len(), config.context + 1));
+            }
+        }
+        let context = config.context;
+        let trainer = Trainer::new(model, &config, train, device);
+        Ok(Self { trainer, shape, mode, adapter, heldout, context })
+    }
+
+    /// One training step; the loss is returned unread.
+    pub fn step(&mut self) -> Tensor<1> {
+        self.trainer.step()
+    }
+
+    pub fn steps_done(&self) -> usize {
+        self.trainer.steps_done
+    }
+
+    pub fn heldout_loss(&self) -> Tensor<1> {
+        eval_loss(self.model(), &self.heldout, self.context, EVAL_WINDOWS)
+    }
+
+    pub fn model(&self) -> &Gpt {
+        self.trainer.model()
+    }
+
+    pub fn trainer(&self) -> &Trainer {
+        &self.trainer
+    }
+
+    pub fn trainer_mut(&mut self) -> &mut Trainer {
+        &mut self.trainer
+    }
+
+    pub fn mode(&self) -> &Mode {
+        &self.mode
+    }
+
+    pub fn shape(&self) -> &ModelShape {
+        &self.shape
+    }
+
+    /// (total, trainable) parameter counts of the running model.
+    pub fn params(&self) -> (usize, usize) {
+        count_params(self.model())
+    }
+
+    /// What a tenant would store: the whole model (full) or the adapter file alone.
+    pub async fn checkpoint(&self) -> Vec<u8> {
+        match &self.adapter {
+            None => checkpoint::to_bytes(self.model(), &self.shape, None, Keep::All).await,
+            Some(spec) => checkpoint::to_bytes(self.model(), &self.shape, Some(spec.clone()), Keep::Adapters).await,
+        }
+    }
+
+    /// The adapter folded into a copy of the base: a plain model file for export.
+    pub async fn merged_checkpoint(&self) -> Vec<u8> {
+        let merged = self.model().clone().merged();
+        checkpoint::to_bytes(&merged, &self.shape, None, Keep::All).await
+    }
+}
+
+/// (total, trainable) parameters: trainable are those that will receive a gradient, which
+/// only exists on an autodiff device (elsewhere every parameter counts as frozen).
+pub fn count_params<M: Module>(module: &M) -> (usize, usize) {
+    struct Count(usize, usize);
+    impl ModuleVisitor for Count {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let n = param.lazy_shape().num_elements();
+            self.0 += n;
+            if param.val().is_require_grad() {
+                self.1 += n;
+            }
+        }
+    }
+    let mut count = Count(0, 0);
+    module.visit(&mut count);
+    (count.0, count.1)
+}

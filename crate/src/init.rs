@@ -1,0 +1,43 @@
+//! Seeded parameter initialisation from our own RNG, so a seed gives the same model on the CPU
+//! backend, on WebGPU and in every test, independent of how a backend seeds its own generator.
+
+use burn::module::Param;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::data::Rng;
+
+pub struct Init<'a> {
+    rng: Rng,
+    device: &'a Device,
+}
+
+impl<'a> Init<'a> {
+    pub fn new(seed: u64, device: &'a Device) -> Self {
+        Self { rng: Rng::new(seed), device }
+    }
+
+    pub fn device(&self) -> &'a Device {
+        self.device
+    }
+
+    /// Normal(0, std) by Box–Muller: GPT-2's initialisation uses std 0.02.
+    pub fn normal<const D: usize>(&mut self, shape: [usize; D], std: f32) -> Param<Tensor<D>> {
+        let n: usize = shape.iter().product();
+        let values = (0..n)
+            .map(|_| {
+                let u1 = self.rng.f32().max(f32::MIN_POSITIVE);
+                let u2 = self.rng.f32();
+                std * (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+            })
+            .collect();
+        self.param(values, shape)
+    }
+
+    pub fn constant<const D: usize>(&mut self, shape: [usize; D], value: f32) -> Param<Tensor<D>> {
+        self.param(vec![value; shape.iter().product()], shape)
+    }
+
+    fn param<const D: usize>(&self, values: Vec<f32>, shape: [usize; D]) -> Param<Tensor<D>> {
+        Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), self.device))
+    }
+}

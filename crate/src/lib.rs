@@ -1,0 +1,21 @@
+//! finetune-lab: a tiny GPT that fine-tunes fully or through LoRA adapters, natively or in the
+//! browser on WebGPU, and the memory model that scales its figures to GPT-3 and N tenants.
+
+pub mod checkpoint;
+pub mod data;
+pub mod finetune;
+pub mod generate;
+pub mod init;
+pub mod lora;
+pub mod measure;
+pub mod memory;
+pub mod model;
+pub mod readback;
+pub mod tokenizer;
+pub mod train;
+
+#[cfg(not(target_family = "wasm"))]
+pub mod native;
+
+#[cfg(target_family = "wasm")]
+pub mod web;

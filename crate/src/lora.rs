@@ -1,0 +1,70 @@
+//! A linear projection that may carry a LoRA adapter (Hu et al. 2021, arXiv 2106.09685):
+//! `y = x W + b + (alpha / r) · x A B`, with W frozen and only A (in × r) and B (r × out) trained.
+//!
+//! A starts random and B at zero, so a fresh adapter leaves the output exactly unchanged and the
+//! first steps move away from the pretrained model smoothly.
+
+use burn::module::{Module, Param};
+use burn::nn::Linear;
+use burn::tensor::Tensor;
+use burn::tensor::module::linear;
+
+use crate::init::Init;
+
+#[derive(Module, Debug)]
+pub struct Adapter {
+    /// `[d_input, rank]`
+    pub a: Param<Tensor<2>>,
+    /// `[rank, d_output]`
+    pub b: Param<Tensor<2>>,
+    /// alpha / rank
+    pub scale: f32,
+}
+
+#[derive(Module, Debug)]
+pub struct Projection {
+    pub base: Linear,
+    pub adapter: Option<Adapter>,
+}
+
+impl Projection {
+    pub fn new(init: &mut Init, d_input: usize, d_output: usize, std: f32) -> Self {
+        let base = Linear {
+            weight: init.normal([d_input, d_output], std),
+            bias: Some(init.constant([d_output], 0.0)),
+        };
+        Self { base, adapter: None }
+    }
+
+    /// `[..., d_input]` → `[..., d_output]`
+    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        let y = self.base.forward(x.clone());
+        match &self.adapter {
+            None => y,
+            // x A is [..., rank]: the adapter never forms the full d_input × d_output update.
+            Some(adapter) => {
+                let low = linear(x, adapter.a.val(), None);
+                y + linear(low, adapter.b.val(), None).mul_scalar(adapter.scale)
+            }
+        }
+    }
+
+    /// Attach a fresh adapter. A ~ N(0, 1/rank) (zero-mean, as the paper's random Gaussian),
+    /// B = 0.
+    pub fn attach(&mut self, init: &mut Init, rank: usize, alpha: f32) {
+        let [d_input, d_output] = self.base.weight.dims();
+        self.adapter = Some(Adapter {
+            a: init.normal([d_input, rank], 1.0 / (rank as f32).sqrt()),
+            b: init.constant([rank, d_output], 0.0),
+            scale: alpha / rank as f32,
+        });
+    }
+
+    /// Fold the adapter into the base weight: W' = W + (alpha / r) A B. Used for export.
+    pub fn merge(self) -> Self {
+        let Some(adapter) = self.adapter else { return self };
+        let delta = adapter.a.val().matmul(adapter.b.val()).mul_scalar(adapter.scale);
+        let weight = self.base.weight.map(|w| w + delta);
+        Self { base: Linear { weight, bias: self.base.bias }, adapter: None }
+    }
+}

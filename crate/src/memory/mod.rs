@@ -1,0 +1,33 @@
+//! The memory model: how many bytes fine-tuning and serving take, fully or through LoRA, from
+//! our tiny model up to GPT-3 175B. Pure arithmetic (std + serde, no burn, no GPU), shared by
+//! the CLI, the browser (through serde-wasm-bindgen) and the tests.
+//!
+//! Every term is a named function with its formula and its source:
+//! - `shape`: the exact parameter count of our GPT, and the presets (micro, tiny, bert-large,
+//!   gpt3-175b).
+//! - `adapter`: full fine-tuning vs LoRA adapters on chosen projections.
+//! - `training`: weights, gradients, optimizer state, activations.
+//! - `tenants`: checkpoints, storage and serving for many fine-tuned models, cold loads.
+//! - `input`: `ScaleInput`, the question (model, mode, precision, batch, tenants, bandwidth).
+//! - `estimate`: one `ScaleInput` → one `Report` with every figure and its formula.
+//! - `table`: decimal units and a readable table.
+//!
+//! Byte counts are u64 (GPT-3 figures overflow u32). JS gets plain numbers when
+//! serde-wasm-bindgen runs with `serialize_large_number_types_as_bigints(false)`; they are exact
+//! below 2^53 B ≈ 9 PB, and saturated tenant totals (u64::MAX) only read approximately.
+
+pub mod adapter;
+pub mod estimate;
+pub mod input;
+pub mod shape;
+pub mod table;
+pub mod tenants;
+pub mod training;
+
+pub use adapter::{DEFAULT_RANK, DEFAULT_TARGETS, Mode, Target, adapter_params, parse_targets};
+pub use estimate::{Report, Term, estimate};
+pub use input::ScaleInput;
+pub use shape::{ModelShape, PRESET_NAMES};
+pub use table::{format_bytes, format_int, format_report, format_seconds};
+pub use tenants::{Bandwidth, NETWORK_BYTES_PER_S, NVME_BYTES_PER_S, PCIE_BYTES_PER_S};
+pub use training::{LORA_PAPER_VRAM_CLAIM, Precision, PublishedClaim, activations_korthikanti};

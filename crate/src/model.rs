@@ -1,0 +1,192 @@
+//! A decoder-only GPT, read bottom-up: attention → MLP → block → model.
+//!
+//! Pre-LayerNorm blocks (as GPT-2), learned position embeddings, GELU MLP, untied LM head
+//! without bias. The exact parameter count of this architecture is `memory::ModelShape::params`,
+//! and a test holds the two together.
+
+use burn::module::{Module, Param};
+use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
+use burn::tensor::activation::{gelu, softmax};
+use burn::tensor::{Bool, Int, Tensor};
+
+use crate::init::Init;
+use crate::lora::Projection;
+use crate::memory::{ModelShape, Target};
+
+/// GPT-2's initialisation: N(0, 0.02), residual output projections scaled by 1/sqrt(2·layers).
+const INIT_STD: f32 = 0.02;
+
+#[derive(Module, Debug)]
+pub struct Attention {
+    pub q: Projection,
+    pub k: Projection,
+    pub v: Projection,
+    pub o: Projection,
+    pub heads: usize,
+}
+
+impl Attention {
+    /// `x`: (B, T, C); `mask`: (T, T), true above the diagonal (future positions).
+    pub fn forward(&self, x: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<3> {
+        let [b, t, c] = x.dims();
+        let hs = c / self.heads;
+        let split = |y: Tensor<3>| y.reshape([b, t, self.heads, hs]).swap_dims(1, 2); // (B, nh, T, hs)
+        let q = split(self.q.forward(x.clone()));
+        let k = split(self.k.forward(x.clone()));
+        let v = split(self.v.forward(x));
+
+        let scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(1.0 / (hs as f32).sqrt()); // (B, nh, T, T)
+        let scores = scores.mask_fill(mask.unsqueeze::<4>().expand([b, self.heads, t, t]), f32::NEG_INFINITY);
+        let y = softmax(scores, 3).matmul(v); // (B, nh, T, hs)
+        self.o.forward(y.swap_dims(1, 2).reshape([b, t, c]))
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Mlp {
+    pub fc: Projection,
+    pub proj: Projection,
+}
+
+impl Mlp {
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        self.proj.forward(gelu(self.fc.forward(x)))
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Block {
+    pub ln1: LayerNorm,
+    pub attn: Attention,
+    pub ln2: LayerNorm,
+    pub mlp: Mlp,
+}
+
+impl Block {
+    pub fn forward(&self, x: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<3> {
+        let x = x.clone() + self.attn.forward(self.ln1.forward(x), mask);
+        x.clone() + self.mlp.forward(self.ln2.forward(x))
+    }
+
+    /// The projection a LoRA target names.
+    pub fn projection_mut(&mut self, target: Target) -> &mut Projection {
+        match target {
+            Target::Q => &mut self.attn.q,
+            Target::K => &mut self.attn.k,
+            Target::V => &mut self.attn.v,
+            Target::O => &mut self.attn.o,
+            Target::Fc => &mut self.mlp.fc,
+            Target::Proj => &mut self.mlp.proj,
+        }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Gpt {
+    pub tok_emb: Embedding,
+    pub pos_emb: Embedding,
+    pub blocks: Vec<Block>,
+    pub ln_f: LayerNorm,
+    pub head: Linear,
+}
+
+fn layer_norm(init: &mut Init, d: usize) -> LayerNorm {
+    let mut norm = LayerNormConfig::new(d).init(init.device());
+    norm.gamma = init.constant([d], 1.0);
+    norm.beta = Some(init.constant([d], 0.0));
+    norm
+}
+
+impl Gpt {
+    /// A freshly initialised model of the given shape; the same seed gives the same weights on
+    /// every backend.
+    pub fn new(shape: &ModelShape, init: &mut Init) -> Self {
+        let (d, f) = (shape.d_model, shape.d_ff);
+        let residual_std = INIT_STD / (2.0 * shape.layers as f32).sqrt();
+        let blocks = (0..shape.layers)
+            .map(|_| Block {
+                ln1: layer_norm(init, d),
+                attn: Attention {
+                    q: Projection::new(init, d, d, INIT_STD),
+                    k: Projection::new(init, d, d, INIT_STD),
+                    v: Projection::new(init, d, d, INIT_STD),
+                    o: Projection::new(init, d, d, residual_std),
+                    heads: shape.heads,
+                },
+                ln2: layer_norm(init, d),
+                mlp: Mlp {
+                    fc: Projection::new(init, d, f, INIT_STD),
+                    proj: Projection::new(init, f, d, residual_std),
+                },
+            })
+            .collect();
+        Self {
+            tok_emb: Embedding { weight: init.normal([shape.vocab, d], INIT_STD) },
+            pos_emb: Embedding { weight: init.normal([shape.context, d], INIT_STD) },
+            blocks,
+            ln_f: layer_norm(init, d),
+            head: Linear { weight: init.normal([d, shape.vocab], INIT_STD), bias: None },
+        }
+    }
+
+    pub fn context(&self) -> usize {
+        self.pos_emb.weight.dims()[0]
+    }
+
+    /// Token ids (B, T) → logits (B, T, vocab). T must not exceed the context window.
+    pub fn forward(&self, ids: Tensor<2, Int>) -> Tensor<3> {
+        let [b, t] = ids.dims();
+        let device = ids.device();
+        let positions = Tensor::<1, Int>::arange(0..t as i64, &device).unsqueeze::<2>().expand([b, t]);
+        let mut x = self.tok_emb.forward(ids) + self.pos_emb.forward(positions); // (B, T, C)
+        let mask = Tensor::<2, Bool>::tril_mask([t, t], 0, &device);
+        for block in &self.blocks {
+            x = block.forward(x, mask.clone());
+        }
+        self.head.forward(self.ln_f.forward(x))
+    }
+
+    /// Freeze every base weight and attach fresh adapters to the target projections of every
+    /// block. The frozen weights get no gradient, so the optimizer keeps no state for them.
+    pub fn with_adapters(self, targets: &[Target], rank: usize, alpha: f32, init: &mut Init) -> Self {
+        let mut model = self.no_grad();
+        for block in &mut model.blocks {
+            for &target in targets {
+                block.projection_mut(target).attach(init, rank, alpha);
+            }
+        }
+        model
+    }
+
+    /// A copy with every adapter folded into its base weight: a plain model for export.
+    pub fn merged(self) -> Self {
+        let blocks = self
+            .blocks
+            .into_iter()
+            .map(|b| Block {
+                ln1: b.ln1,
+                attn: Attention {
+                    q: b.attn.q.merge(),
+                    k: b.attn.k.merge(),
+                    v: b.attn.v.merge(),
+                    o: b.attn.o.merge(),
+                    heads: b.attn.heads,
+                },
+                ln2: b.ln2,
+                mlp: Mlp { fc: b.mlp.fc.merge(), proj: b.mlp.proj.merge() },
+            })
+            .collect();
+        Self { blocks, ..self }
+    }
+}
+
+/// Mean cross-entropy of next-token prediction: logits (B, T, V) against targets (B, T).
+pub fn next_token_loss(logits: Tensor<3>, targets: Tensor<2, Int>) -> Tensor<1> {
+    let [b, t, v] = logits.dims();
+    burn::nn::loss::CrossEntropyLossConfig::new()
+        .init(&logits.device())
+        .forward(logits.reshape([b * t, v]), targets.reshape([b * t]))
+}
+
+/// Used only to name the Param type in signatures elsewhere without importing burn there.
+pub type Weight = Param<Tensor<2>>;

@@ -1,0 +1,105 @@
+//! A whole fine-tuning run driven synchronously: what the CLI prints and the tests check.
+//! Native only; the browser drives the same `Run` step by step with async readbacks.
+
+use std::time::Instant;
+
+use burn::tensor::Device;
+use serde::Serialize;
+
+use crate::checkpoint::Checkpoint;
+use crate::finetune::{Run, mode_name};
+use crate::memory::Mode;
+use crate::generate::generate;
+use crate::readback::{block_on, read_scalar};
+use crate::train::TrainConfig;
+
+/// Characters generated for the before/after samples.
+pub const SAMPLE_CHARS: usize = 160;
+
+#[derive(Serialize, Debug, Clone)]
+pub struct FinetuneReport {
+    pub mode: String,
+    pub data: String,
+    pub steps: usize,
+    pub batch: usize,
+    pub context: usize,
+    pub lr: f64,
+    pub seed: u64,
+    pub params_total: usize,
+    pub params_trainable: usize,
+    pub loss_first: f32,
+    pub loss_last: f32,
+    pub losses: Vec<f32>,
+    pub heldout_loss_before: f32,
+    pub heldout_loss_after: f32,
+    pub ms_per_step_median: f64,
+    pub checkpoint_bytes: usize,
+    pub sample_prompt: String,
+    pub sample_before: String,
+    pub sample_after: String,
+}
+
+pub fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// Fine-tune from `base` for `steps` steps; `progress(step, loss)` after each.
+#[allow(clippy::too_many_arguments)]
+pub fn finetune(
+    base: &Checkpoint,
+    mode: Mode,
+    config: TrainConfig,
+    data_name: &str,
+    train: &str,
+    heldout: &str,
+    prompt: &str,
+    steps: usize,
+    device: &Device,
+    mut progress: impl FnMut(usize, f32),
+) -> Result<(FinetuneReport, Run), String> {
+    let mut run = Run::start(base, mode, config.clone(), train, heldout, device)?;
+    let heldout_loss_before = block_on(read_scalar(run.heldout_loss()));
+    let sample_before = block_on(generate(run.model(), prompt, SAMPLE_CHARS, 0.0, config.seed));
+
+    let mut losses = Vec::with_capacity(steps);
+    let mut times = Vec::with_capacity(steps);
+    for step in 1..=steps {
+        let started = Instant::now();
+        // Reading the loss waits for the step to finish, so the time is the whole step.
+        let loss = block_on(read_scalar(run.step()));
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+        losses.push(loss);
+        progress(step, loss);
+    }
+
+    let heldout_loss_after = block_on(read_scalar(run.heldout_loss()));
+    let sample_after = block_on(generate(run.model(), prompt, SAMPLE_CHARS, 0.0, config.seed));
+    let (params_total, params_trainable) = run.params();
+    let report = FinetuneReport {
+        mode: mode_name(run.mode()).to_string(),
+        data: data_name.to_string(),
+        steps,
+        batch: config.batch,
+        context: config.context,
+        lr: config.lr,
+        seed: config.seed,
+        params_total,
+        params_trainable,
+        loss_first: losses.first().copied().unwrap_or(f32::NAN),
+        loss_last: losses.last().copied().unwrap_or(f32::NAN),
+        losses,
+        heldout_loss_before,
+        heldout_loss_after,
+        ms_per_step_median: median(&mut times),
+        checkpoint_bytes: block_on(run.checkpoint()).len(),
+        sample_prompt: prompt.to_string(),
+        sample_before,
+        sample_after,
+    };
+    Ok((report, run))
+}

@@ -1,0 +1,221 @@
+//! The WebAssembly boundary, and the only one: a `Lab` (the device and the shipped base, shared
+//! by every widget on a page) that starts `Session`s (one fine-tuning run each), plus the pure
+//! memory model for the scale panel. Every readback is async: sync reads panic on WebGPU.
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+use crate::checkpoint::Checkpoint;
+use crate::data::{self, Dataset};
+use crate::finetune::{Run, mode_name};
+use crate::memory::{self, Mode, Precision, ScaleInput};
+use crate::readback::read_scalar;
+use crate::train::TrainConfig;
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+/// Plain JS objects and numbers (not Maps or BigInts) for everything we return.
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
+}
+
+fn from_js<T: for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> Result<T, JsError> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("bad {what}: {e}")))
+}
+
+#[wasm_bindgen]
+pub struct Lab {
+    device: Device,
+    base: Checkpoint,
+    gpu: bool,
+}
+
+#[wasm_bindgen]
+impl Lab {
+    /// Parse the base model and open a backend: WebGPU when `gpu` (fails if the browser grants
+    /// no adapter), else the CPU.
+    pub async fn open(base: Vec<u8>, gpu: bool) -> Result<Lab, JsError> {
+        let base = Checkpoint::parse(&base).map_err(|e| JsError::new(&e))?;
+        let device = if gpu { open_gpu().await? } else { Device::flex() };
+        Ok(Lab { device, base, gpu })
+    }
+
+    /// "webgpu" or "cpu".
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        if self.gpu { "webgpu" } else { "cpu" }.to_string()
+    }
+
+    /// The base model's shape (layers, d_model, heads, d_ff, vocab, context).
+    #[wasm_bindgen(getter)]
+    pub fn shape(&self) -> Result<JsValue, JsError> {
+        to_js(&self.base.header.shape)
+    }
+
+    /// Start a run from the base. `options`: `{mode, rank?, alpha?, targets?, task? | text?,
+    /// batch?, context?, lr?, seed?}`.
+    pub fn start(&self, options: JsValue) -> Result<Session, JsError> {
+        let options: StartOptions = from_js(options, "run options")?;
+        let shape = &self.base.header.shape;
+        let context = options.context.unwrap_or(shape.context);
+        let defaults = match options.mode {
+            Mode::Full => TrainConfig::full(context),
+            Mode::Adapter { .. } => TrainConfig::adapter(context),
+        };
+        let config = TrainConfig {
+            batch: options.batch.unwrap_or(defaults.batch),
+            lr: options.lr.unwrap_or(defaults.lr),
+            seed: options.seed.unwrap_or(defaults.seed),
+            ..defaults
+        };
+        let dataset = match (&options.task, &options.text) {
+            (_, Some(text)) => Dataset::from_user_text(text, context).map_err(|e| JsError::new(&e.to_string()))?,
+            (Some(task), None) => Dataset::for_task(task, config.seed, context).ok_or_else(|| JsError::new(&format!("unknown task `{task}`")))?,
+            (None, None) => return Err(JsError::new("choose a task or give a text")),
+        };
+        let run = Run::start(&self.base, options.mode.clone(), config.clone(), &dataset.train, &dataset.heldout, &self.device).map_err(|e| JsError::new(&e))?;
+        let (params_total, params_trainable) = run.params();
+        let info = SessionInfo {
+            mode: mode_name(&options.mode).to_string(),
+            data: dataset.name.clone(),
+            train_chars: dataset.train.chars().count(),
+            heldout_chars: dataset.heldout.chars().count(),
+            notes: dataset.notes.clone(),
+            prompt: dataset.prompt.clone(),
+            params_total,
+            params_trainable,
+            batch: config.batch,
+            context: config.context,
+            lr: config.lr,
+            seed: config.seed,
+        };
+        let predicted = memory::estimate(&ScaleInput {
+            shape: shape.clone(),
+            mode: options.mode,
+            precision: Precision::Fp32,
+            batch: config.batch,
+            context: Some(config.context),
+            tenants: 1,
+            hot: 1,
+            bandwidth: Default::default(),
+        });
+        Ok(Session { run, info, predicted })
+    }
+}
+
+async fn open_gpu() -> Result<Device, JsError> {
+    Device::wgpu_options().init_async().await.map_err(|e| JsError::new(&format!("WebGPU could not start: {e}")))
+}
+
+#[derive(Deserialize)]
+struct StartOptions {
+    #[serde(flatten)]
+    mode: Mode,
+    task: Option<String>,
+    text: Option<String>,
+    batch: Option<usize>,
+    context: Option<usize>,
+    lr: Option<f64>,
+    seed: Option<u64>,
+}
+
+#[derive(Serialize, Clone)]
+struct SessionInfo {
+    mode: String,
+    data: String,
+    train_chars: usize,
+    heldout_chars: usize,
+    /// Things the reader should know about their text (cut to length, unknown characters).
+    notes: Vec<String>,
+    prompt: String,
+    params_total: usize,
+    params_trainable: usize,
+    batch: usize,
+    context: usize,
+    lr: f64,
+    seed: u64,
+}
+
+#[wasm_bindgen]
+pub struct Session {
+    run: Run,
+    info: SessionInfo,
+    predicted: memory::Report,
+}
+
+#[wasm_bindgen]
+impl Session {
+    #[wasm_bindgen(getter)]
+    pub fn info(&self) -> Result<JsValue, JsError> {
+        to_js(&self.info)
+    }
+
+    /// One training step; resolves to its loss once the device has finished it.
+    pub async fn step(&mut self) -> Result<f32, JsError> {
+        let loss = self.run.step();
+        Ok(read_scalar(loss).await)
+    }
+
+    #[wasm_bindgen(js_name = heldoutLoss)]
+    pub async fn heldout_loss(&self) -> f32 {
+        read_scalar(self.run.heldout_loss()).await
+    }
+
+    /// Greedy continuation of `prompt` by `chars` characters.
+    pub async fn sample(&self, prompt: String, chars: usize) -> String {
+        crate::generate::generate(self.run.model(), &prompt, chars.min(1000), 0.0, self.info.seed).await
+    }
+
+    /// The file a tenant would store: the whole model (full) or the adapter alone.
+    pub async fn checkpoint(&self) -> Vec<u8> {
+        self.run.checkpoint().await
+    }
+
+    /// The adapter merged into a copy of the base (for adapter runs): a plain model file.
+    #[wasm_bindgen(js_name = mergedCheckpoint)]
+    pub async fn merged_checkpoint(&self) -> Vec<u8> {
+        self.run.merged_checkpoint().await
+    }
+
+    /// `{predicted, measured, samples}`: the memory model's figures for this run, and what the
+    /// allocator held around the last step (`measured` is null on the CPU backend).
+    pub fn memory(&self) -> Result<JsValue, JsError> {
+        let samples = &self.run.trainer().memory;
+        to_js(&serde_json::json!({
+            "predicted": self.predicted,
+            "measured": samples.derive(),
+            "samples": samples,
+        }))
+    }
+}
+
+/// Built-in tasks: `[{name, title, description}]`.
+#[wasm_bindgen]
+pub fn tasks() -> Result<JsValue, JsError> {
+    let list: Vec<_> = data::TASKS.iter().map(|t| serde_json::json!({ "name": t.name, "title": t.title, "description": t.description })).collect();
+    to_js(&list)
+}
+
+/// The memory model for the scale panel: a `ScaleInput` (with `model` naming a preset instead
+/// of a `shape`, if preferred) in, a `Report` out. The same function `finetune-lab scale` calls.
+#[wasm_bindgen]
+pub fn scale(input: JsValue) -> Result<JsValue, JsError> {
+    let mut value: serde_json::Value = from_js(input, "scale input")?;
+    if let Some(name) = value.get("model").and_then(|m| m.as_str()).map(str::to_string) {
+        let shape = memory::ModelShape::preset(&name).ok_or_else(|| JsError::new(&format!("unknown model `{name}`")))?;
+        value["shape"] = serde_json::to_value(shape).expect("shape serialises");
+    }
+    let input: ScaleInput = serde_json::from_value(value).map_err(|e| JsError::new(&format!("bad scale input: {e}")))?;
+    input.validate().map_err(|e| JsError::new(&e))?;
+    to_js(&memory::estimate(&input))
+}
+
+/// Decimal units as the lesson writes them ("350 GB").
+#[wasm_bindgen(js_name = formatBytes)]
+pub fn format_bytes(bytes: f64) -> String {
+    memory::format_bytes(bytes as u64)
+}

@@ -1,0 +1,69 @@
+//! The memory model's weights, gradients and optimizer state equal, byte for byte, the tensors
+//! the running burn model and optimizer hold, for micro and tiny, full and adapter.
+
+mod common;
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::GradientsParams;
+use burn::tensor::Tensor;
+use common::*;
+use finetune_lab::checkpoint::{self, Checkpoint, Keep};
+use finetune_lab::finetune::Run;
+use finetune_lab::init::Init;
+use finetune_lab::memory::{ModelShape, Mode, Precision, ScaleInput, Target, estimate};
+use finetune_lab::model::Gpt;
+use finetune_lab::readback::block_on;
+use finetune_lab::train::TrainConfig;
+
+/// Bytes of every float parameter, and of the gradients `grads` holds for them.
+fn param_and_grad_bytes<M: Module>(module: &M, grads: &GradientsParams) -> (u64, u64) {
+    struct Sum<'a>(&'a GradientsParams, u64, u64);
+    impl ModuleVisitor for Sum<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.1 += 4 * param.lazy_shape().num_elements() as u64;
+            if let Some(grad) = self.0.get::<D>(param.id) {
+                self.2 += 4 * grad.shape().num_elements() as u64;
+            }
+        }
+    }
+    let mut sum = Sum(grads, 0, 0);
+    module.visit(&mut sum);
+    (sum.1, sum.2)
+}
+
+fn optimizer_bytes(run: &Run) -> u64 {
+    let bytes = run.trainer().optimizer().to_record().into_bytes().unwrap();
+    let reader = burn_pack::Reader::from_bytes(bytes).unwrap();
+    reader.tensor_names().iter().map(|n| reader.tensor_data(n).unwrap().len() as u64).sum()
+}
+
+fn check(shape: ModelShape, mode: Mode) {
+    let device = cpu();
+    let model = Gpt::new(&shape, &mut Init::new(1, &device));
+    let base = Checkpoint::parse(&block_on(checkpoint::to_bytes(&model, &shape, None, Keep::All))).unwrap();
+    let config = TrainConfig { batch: 2, ..TrainConfig::full(shape.context) };
+    let text = text(shape.context * 8);
+    let mut run = Run::start(&base, mode.clone(), config, &text, &text, &device).unwrap();
+
+    let (_, grads) = run.trainer_mut().forward_backward();
+    let (weights, grads) = param_and_grad_bytes(run.model(), &grads);
+    run.step();
+
+    let predicted = estimate(&ScaleInput::new(shape.clone(), mode.clone(), Precision::Fp32));
+    assert_eq!(predicted.weights_bytes, weights, "{} {mode:?}: weights", shape.name);
+    assert_eq!(predicted.grads_bytes, grads, "{} {mode:?}: gradients", shape.name);
+    assert_eq!(predicted.optimizer_bytes, optimizer_bytes(&run), "{} {mode:?}: optimizer state", shape.name);
+}
+
+#[test]
+fn micro_full_and_adapter() {
+    check(ModelShape::micro(), Mode::Full);
+    check(ModelShape::micro(), Mode::adapter(4, &[Target::Q, Target::V]));
+    check(ModelShape::micro(), Mode::adapter(2, &Target::ALL));
+}
+
+#[test]
+fn tiny_full_and_adapter() {
+    check(ModelShape::tiny(), Mode::Full);
+    check(ModelShape::tiny(), Mode::adapter(4, &[Target::Q, Target::V]));
+}

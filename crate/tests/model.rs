@@ -1,0 +1,87 @@
+//! The GPT and its LoRA adapters, on the CPU backend.
+
+mod common;
+
+use burn::module::Module;
+use common::*;
+use finetune_lab::init::Init;
+use finetune_lab::memory::{ModelShape, Target};
+
+#[test]
+fn parameter_count_matches_the_memory_model() {
+    for shape in [ModelShape::micro(), ModelShape::tiny()] {
+        let model = finetune_lab::model::Gpt::new(&shape, &mut Init::new(1, &cpu()));
+        assert_eq!(model.num_params() as u64, shape.param_count(), "{}", shape.name);
+    }
+}
+
+#[test]
+fn changing_a_later_token_never_changes_earlier_logits() {
+    let device = cpu();
+    let model = micro(3, &device);
+    let a: Vec<u32> = (0..16).map(|i| 2 + (i * 7) % 90).collect();
+    let mut b = a.clone();
+    b[10] = 50;
+    b[15] = 3;
+    let la = values(model.forward(ids(&[&a], &device)));
+    let lb = values(model.forward(ids(&[&b], &device)));
+    let vocab = ModelShape::micro().vocab;
+    assert_eq!(la[..10 * vocab], lb[..10 * vocab], "positions before the change must not move");
+    assert_ne!(la[10 * vocab..11 * vocab], lb[10 * vocab..11 * vocab], "the changed position itself must move");
+}
+
+#[test]
+fn a_fresh_adapter_reproduces_the_base_exactly() {
+    let device = cpu();
+    let base = micro(5, &device);
+    let input = ids(&[&[5, 9, 12, 40, 41, 2, 77, 8]], &device);
+    let before = values(base.forward(input.clone()));
+    let adapted = base.with_adapters(&Target::ALL, 4, 8.0, &mut Init::new(9, &device));
+    assert_eq!(values(adapted.forward(input)), before, "B = 0 must make the adapter a no-op");
+}
+
+#[test]
+fn merging_equals_base_plus_adapter() {
+    let device = cpu();
+    let mut model = micro(5, &device).with_adapters(&[Target::Q, Target::V, Target::Fc], 2, 4.0, &mut Init::new(9, &device));
+    // Give B non-zero values so the adapter really changes the output.
+    let mut init = Init::new(11, &device);
+    for block in &mut model.blocks {
+        for target in [Target::Q, Target::V, Target::Fc] {
+            let adapter = block.projection_mut(target).adapter.as_mut().unwrap();
+            let [r, out] = adapter.b.dims();
+            adapter.b = init.normal([r, out], 0.5);
+        }
+    }
+    let input = ids(&[&[5, 9, 12, 40, 41, 2, 77, 8]], &device);
+    let with_adapter = values(model.forward(input.clone()));
+    let base_only = values(micro(5, &device).forward(input.clone()));
+    let merged = values(model.merged().forward(input));
+    assert!(with_adapter.iter().zip(&base_only).any(|(a, b)| (a - b).abs() > 1e-3), "the adapter must change the output");
+    for (m, a) in merged.iter().zip(&with_adapter) {
+        assert!((m - a).abs() < 1e-4, "merged {m} vs adapter {a}");
+    }
+}
+
+#[test]
+fn q_and_v_alone_can_be_targeted() {
+    // Trainability only exists on an autodiff device.
+    let device = cpu().autodiff();
+    let model = micro(1, &device).with_adapters(&[Target::Q, Target::V], 4, 8.0, &mut Init::new(1, &device));
+    for block in &model.blocks {
+        assert!(block.attn.q.adapter.is_some() && block.attn.v.adapter.is_some());
+        assert!(block.attn.k.adapter.is_none() && block.attn.o.adapter.is_none());
+        assert!(block.mlp.fc.adapter.is_none() && block.mlp.proj.adapter.is_none());
+    }
+    let shape = ModelShape::micro();
+    let (total, trainable) = finetune_lab::finetune::count_params(&model);
+    assert_eq!(trainable as u64, finetune_lab::memory::adapter_params(&shape, 4, &[Target::Q, Target::V]));
+    assert_eq!(total as u64, shape.param_count() + trainable as u64);
+}
+
+#[test]
+fn same_seed_same_weights() {
+    let device = cpu();
+    assert_eq!(weights(&micro(7, &device)), weights(&micro(7, &device)));
+    assert_ne!(weights(&micro(7, &device)), weights(&micro(8, &device)));
+}
