@@ -4,7 +4,7 @@
 //! without bias. The exact parameter count of this architecture is `memory::ModelShape::params`,
 //! and a test holds the two together.
 
-use burn::module::{Module, Param};
+use burn::module::Module;
 use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
 use burn::tensor::activation::{gelu, softmax};
 use burn::tensor::{Bool, Int, Tensor};
@@ -188,5 +188,3 @@ pub fn next_token_loss(logits: Tensor<3>, targets: Tensor<2, Int>) -> Tensor<1> 
         .forward(logits.reshape([b * t, v]), targets.reshape([b * t]))
 }
 
-/// Used only to name the Param type in signatures elsewhere without importing burn there.
-pub type Weight = Param<Tensor<2>>;

@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use crate::checkpoint::Checkpoint;
 use crate::finetune::{Run, mode_name};
-use crate::memory::Mode;
+use crate::measure::MeasuredMemory;
+use crate::memory::{self, Mode, Precision, ScaleInput};
 use crate::generate::generate;
 use crate::readback::{block_on, read_scalar};
 use crate::train::TrainConfig;
@@ -37,6 +38,11 @@ pub struct FinetuneReport {
     pub sample_prompt: String,
     pub sample_before: String,
     pub sample_after: String,
+    /// The memory model's figures for this run (fp32, this batch and context).
+    pub memory_predicted: memory::Report,
+    /// What the device's allocator held around the last step; null on the CPU backend, which
+    /// keeps no memory pool to ask.
+    pub memory_measured: Option<MeasuredMemory>,
 }
 
 pub fn median(values: &mut [f64]) -> f64 {
@@ -80,6 +86,11 @@ pub fn finetune(
     let heldout_loss_after = block_on(read_scalar(run.heldout_loss()));
     let sample_after = block_on(generate(run.model(), prompt, SAMPLE_CHARS, 0.0, config.seed));
     let (params_total, params_trainable) = run.params();
+    let memory_predicted = memory::estimate(&ScaleInput {
+        batch: config.batch,
+        context: Some(config.context),
+        ..ScaleInput::new(run.shape().clone(), run.mode().clone(), Precision::Fp32)
+    });
     let report = FinetuneReport {
         mode: mode_name(run.mode()).to_string(),
         data: data_name.to_string(),
@@ -100,6 +111,8 @@ pub fn finetune(
         sample_prompt: prompt.to_string(),
         sample_before,
         sample_after,
+        memory_predicted,
+        memory_measured: run.trainer().memory.derive(),
     };
     Ok((report, run))
 }

@@ -94,14 +94,9 @@ impl Lab {
             seed: config.seed,
         };
         let predicted = memory::estimate(&ScaleInput {
-            shape: shape.clone(),
-            mode: options.mode,
-            precision: Precision::Fp32,
             batch: config.batch,
             context: Some(config.context),
-            tenants: 1,
-            hot: 1,
-            bandwidth: Default::default(),
+            ..ScaleInput::new(shape.clone(), options.mode, Precision::Fp32)
         });
         Ok(Session { run, info, predicted })
     }

@@ -76,6 +76,19 @@ pub fn format_report(r: &Report) -> String {
             t.formula
         );
     }
+    if let Some(nominal) = r.params_nominal {
+        // The lesson counts in whole GB from the published size; show that arithmetic as is.
+        let per_param = r.weights_bytes / r.params_total.max(1);
+        let copy = nominal * per_param;
+        let _ = writeln!(
+            out,
+            "published  {} params × {per_param} B = {} GB a copy; {} full copies = {} GB",
+            format_int(nominal),
+            format_int(copy / 1_000_000_000),
+            format_int(r.tenants),
+            format_int(copy.saturating_mul(r.tenants) / 1_000_000_000),
+        );
+    }
     let _ = writeln!(
         out,
         "cold load at {}/s: {} this mode (whole model {}, adapter {})",
@@ -133,6 +146,10 @@ mod tests {
         );
         assert!(
             text.contains("storage_full      35.0 TB  100 tenants × "),
+            "{text}"
+        );
+        assert!(
+            text.contains("published  175,000,000,000 params × 2 B = 350 GB a copy; 100 full copies = 35,000 GB"),
             "{text}"
         );
         assert!(

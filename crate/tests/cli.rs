@@ -1,0 +1,60 @@
+//! The CLI's contract for scripts: bad arguments exit with code 2 and a message naming the
+//! problem; `scale --json` prints the documented keys.
+
+use std::process::{Command, Output};
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_finetune-lab")).args(args).output().unwrap()
+}
+
+fn usage_error(args: &[&str], says: &str) {
+    let out = cli(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(stderr.contains(says), "{args:?} should say {says:?}: {stderr}");
+}
+
+#[test]
+fn bad_arguments_exit_with_code_2_and_say_why() {
+    usage_error(&[], "usage");
+    usage_error(&["dance"], "unknown command `dance`");
+    usage_error(&["finetune"], "--mode full|adapter is required");
+    usage_error(&["finetune", "--mode", "half"], "--mode must be full or adapter");
+    usage_error(&["finetune", "--mode", "adapter", "--rank", "0"], "--rank must be between 1 and 128");
+    usage_error(&["finetune", "--mode", "adapter", "--targets", "q,z"], "z");
+    usage_error(&["finetune", "--mode", "full", "--steps", "many"], "--steps must be a number");
+    usage_error(&["finetune", "--mode", "full", "--task", "poetry"], "unknown task `poetry`");
+    usage_error(&["finetune", "--mode", "full", "--task", "qa", "--text-file", "x"], "not both");
+    usage_error(&["finetune", "--mode", "full", "--colour", "red"], "unknown flag --colour");
+    usage_error(&["scale"], "--model is required");
+    usage_error(&["scale", "--model", "gpt5"], "unknown model `gpt5`");
+    usage_error(&["scale", "--model", "tiny", "--precision", "fp8"], "fp8");
+    usage_error(&["scale", "--model", "tiny", "--tenants", "10", "--hot", "11"], "--hot must be between 0 and 10");
+}
+
+#[test]
+fn scale_json_has_the_documented_keys_and_the_lessons_figure() {
+    let out = cli(&["scale", "--model", "gpt3-175b", "--tenants", "1000", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "params_total", "params_trainable", "weights_bytes", "grads_bytes", "optimizer_bytes", "activations_bytes",
+        "training_bytes", "checkpoint_bytes", "tenants", "storage_full_bytes", "storage_adapter_bytes",
+        "serving_full_bytes", "serving_adapter_bytes", "cold_load_seconds",
+    ] {
+        assert!(report.get(key).is_some(), "missing {key}");
+    }
+    // Mixed precision by default at this size: fp16 weights, 2 bytes per parameter.
+    assert_eq!(report["weights_bytes"].as_u64().unwrap(), 2 * report["params_total"].as_u64().unwrap());
+    assert_eq!(report["storage_full_bytes"].as_u64().unwrap(), 1000 * report["checkpoint_bytes"].as_u64().unwrap());
+}
+
+#[test]
+fn a_text_file_that_is_too_short_fails_with_the_needed_length() {
+    let path = std::env::temp_dir().join("finetune-lab-short.txt");
+    std::fs::write(&path, "just a few words").unwrap();
+    let out = cli(&["finetune", "--mode", "full", "--text-file", path.to_str().unwrap(), "--steps", "1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("at least 514"), "{stderr}");
+}
