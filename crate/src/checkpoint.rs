@@ -88,7 +88,7 @@ pub async fn to_bytes<M: Module>(
     shape: &ModelShape,
     adapter: Option<AdapterSpec>,
     keep: Keep,
-) -> Vec<u8> {
+) -> Result<Vec<u8>, String> {
     let mut collect = Collect { path: vec![], keep, found: vec![] };
     module.visit(&mut collect);
     let tensors = collect.found.iter().map(|(name, _, shape)| TensorEntry { name: name.clone(), shape: shape.clone() }).collect();
@@ -100,11 +100,11 @@ pub async fn to_bytes<M: Module>(
     bytes.extend((json.len() as u32).to_le_bytes());
     bytes.extend(json);
     for (_, tensor, _) in collect.found {
-        for value in read_f32(tensor).await {
+        for value in read_f32(tensor).await? {
             bytes.extend(value.to_le_bytes());
         }
     }
-    bytes
+    Ok(bytes)
 }
 
 impl Checkpoint {

@@ -117,7 +117,7 @@ impl Run {
     }
 
     /// What a tenant would store: the whole model (full) or the adapter file alone.
-    pub async fn checkpoint(&self) -> Vec<u8> {
+    pub async fn checkpoint(&self) -> Result<Vec<u8>, String> {
         match &self.adapter {
             None => checkpoint::to_bytes(self.model(), &self.shape, None, Keep::All).await,
             Some(spec) => checkpoint::to_bytes(self.model(), &self.shape, Some(spec.clone()), Keep::Adapters).await,
@@ -125,7 +125,7 @@ impl Run {
     }
 
     /// The adapter folded into a copy of the base: a plain model file for export.
-    pub async fn merged_checkpoint(&self) -> Vec<u8> {
+    pub async fn merged_checkpoint(&self) -> Result<Vec<u8>, String> {
         let merged = self.model().clone().merged();
         checkpoint::to_bytes(&merged, &self.shape, None, Keep::All).await
     }

@@ -10,7 +10,7 @@ use crate::tokenizer;
 
 /// Continue `prompt` by `n` characters. Temperature 0 is greedy; otherwise softmax sampling
 /// from our seeded RNG, so a seed gives the same sample on every backend up to float rounding.
-pub async fn generate(model: &Gpt, prompt: &str, n: usize, temperature: f32, seed: u64) -> String {
+pub async fn generate(model: &Gpt, prompt: &str, n: usize, temperature: f32, seed: u64) -> Result<String, String> {
     let model = model.valid();
     let device = model.devices()[0].clone();
     let context = model.context();
@@ -26,10 +26,10 @@ pub async fn generate(model: &Gpt, prompt: &str, n: usize, temperature: f32, see
         let input = Tensor::<2, Int>::from_data(TensorData::new(input, [1, window.len()]), &device);
         let t = window.len();
         let logits = model.forward(input).slice([0..1, t - 1..t]).flatten::<1>(0, 2);
-        let next = pick(&read_f32(logits).await, temperature, &mut rng);
+        let next = pick(&read_f32(logits).await?, temperature, &mut rng);
         ids.push(next);
     }
-    tokenizer::decode(&ids[start..])
+    Ok(tokenizer::decode(&ids[start..]))
 }
 
 /// Choose a token from logits; never the unknown token, which only stands for what the

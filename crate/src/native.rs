@@ -69,22 +69,22 @@ pub fn finetune(
     mut progress: impl FnMut(usize, f32),
 ) -> Result<(FinetuneReport, Run), String> {
     let mut run = Run::start(base, mode, config.clone(), train, heldout, device)?;
-    let heldout_loss_before = block_on(read_scalar(run.heldout_loss()));
-    let sample_before = block_on(generate(run.model(), prompt, SAMPLE_CHARS, 0.0, config.seed));
+    let heldout_loss_before = block_on(read_scalar(run.heldout_loss()))?;
+    let sample_before = block_on(generate(run.model(), prompt, SAMPLE_CHARS, 0.0, config.seed))?;
 
     let mut losses = Vec::with_capacity(steps);
     let mut times = Vec::with_capacity(steps);
     for step in 1..=steps {
         let started = Instant::now();
         // Reading the loss waits for the step to finish, so the time is the whole step.
-        let loss = block_on(read_scalar(run.step()));
+        let loss = block_on(read_scalar(run.step()))?;
         times.push(started.elapsed().as_secs_f64() * 1e3);
         losses.push(loss);
         progress(step, loss);
     }
 
-    let heldout_loss_after = block_on(read_scalar(run.heldout_loss()));
-    let sample_after = block_on(generate(run.model(), prompt, SAMPLE_CHARS, 0.0, config.seed));
+    let heldout_loss_after = block_on(read_scalar(run.heldout_loss()))?;
+    let sample_after = block_on(generate(run.model(), prompt, SAMPLE_CHARS, 0.0, config.seed))?;
     let (params_total, params_trainable) = run.params();
     let memory_predicted = memory::estimate(&ScaleInput {
         batch: config.batch,
@@ -107,7 +107,7 @@ pub fn finetune(
         heldout_loss_before,
         heldout_loss_after,
         ms_per_step_median: median(&mut times),
-        checkpoint_bytes: block_on(run.checkpoint()).len(),
+        checkpoint_bytes: block_on(run.checkpoint())?.len(),
         sample_prompt: prompt.to_string(),
         sample_before,
         sample_after,

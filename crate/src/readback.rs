@@ -7,13 +7,15 @@ use std::task::{Context, Poll, Waker};
 
 use burn::tensor::Tensor;
 
-pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
-    let data = tensor.into_data_async().await.expect("tensor readback failed");
-    data.try_into_vec::<f32>().expect("float tensor holds f32")
+/// A failed read is an error, not a panic: on WebGPU it usually means the device was lost, and
+/// the page must hear about it (a panic in wasm aborts and leaves the caller's promise hanging).
+pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, String> {
+    let data = tensor.into_data_async().await.map_err(|e| format!("reading from the device failed: {e:?}"))?;
+    data.try_into_vec::<f32>().map_err(|e| format!("the device returned unexpected data: {e:?}"))
 }
 
-pub async fn read_scalar(tensor: Tensor<1>) -> f32 {
-    read_f32(tensor).await[0]
+pub async fn read_scalar(tensor: Tensor<1>) -> Result<f32, String> {
+    Ok(read_f32(tensor).await?[0])
 }
 
 /// Drive a future to completion on the calling thread. The native backends resolve readbacks

@@ -18,9 +18,16 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
-/// Plain JS objects and numbers (not Maps or BigInts) for everything we return.
+/// Plain JS objects and numbers for everything we return, through JSON: byte counts past 2^53
+/// (GPT-3 × 100,000 tenants is 3.5e16 B) round to the nearest double, as `finetune-lab scale
+/// --json` read by any JSON parser does, where serde-wasm-bindgen would refuse them.
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsError::new(&e.to_string()))
+    let json = serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))?;
+    js_sys::JSON::parse(&json).map_err(|_| JsError::new("could not hand a result to JavaScript"))
+}
+
+fn js_error(message: String) -> JsError {
+    JsError::new(&message)
 }
 
 fn from_js<T: for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> Result<T, JsError> {
@@ -152,28 +159,28 @@ impl Session {
     /// One training step; resolves to its loss once the device has finished it.
     pub async fn step(&mut self) -> Result<f32, JsError> {
         let loss = self.run.step();
-        Ok(read_scalar(loss).await)
+        read_scalar(loss).await.map_err(js_error)
     }
 
     #[wasm_bindgen(js_name = heldoutLoss)]
-    pub async fn heldout_loss(&self) -> f32 {
-        read_scalar(self.run.heldout_loss()).await
+    pub async fn heldout_loss(&self) -> Result<f32, JsError> {
+        read_scalar(self.run.heldout_loss()).await.map_err(js_error)
     }
 
     /// Greedy continuation of `prompt` by `chars` characters.
-    pub async fn sample(&self, prompt: String, chars: usize) -> String {
-        crate::generate::generate(self.run.model(), &prompt, chars.min(1000), 0.0, self.info.seed).await
+    pub async fn sample(&self, prompt: String, chars: usize) -> Result<String, JsError> {
+        crate::generate::generate(self.run.model(), &prompt, chars.min(1000), 0.0, self.info.seed).await.map_err(js_error)
     }
 
     /// The file a tenant would store: the whole model (full) or the adapter alone.
-    pub async fn checkpoint(&self) -> Vec<u8> {
-        self.run.checkpoint().await
+    pub async fn checkpoint(&self) -> Result<Vec<u8>, JsError> {
+        self.run.checkpoint().await.map_err(js_error)
     }
 
     /// The adapter merged into a copy of the base (for adapter runs): a plain model file.
     #[wasm_bindgen(js_name = mergedCheckpoint)]
-    pub async fn merged_checkpoint(&self) -> Vec<u8> {
-        self.run.merged_checkpoint().await
+    pub async fn merged_checkpoint(&self) -> Result<Vec<u8>, JsError> {
+        self.run.merged_checkpoint().await.map_err(js_error)
     }
 
     /// `{predicted, measured, samples}`: the memory model's figures for this run, and what the

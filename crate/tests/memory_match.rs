@@ -40,7 +40,7 @@ fn optimizer_bytes(run: &Run) -> u64 {
 fn check(shape: ModelShape, mode: Mode) {
     let device = cpu();
     let model = Gpt::new(&shape, &mut Init::new(1, &device));
-    let base = Checkpoint::parse(&block_on(checkpoint::to_bytes(&model, &shape, None, Keep::All))).unwrap();
+    let base = Checkpoint::parse(&block_on(checkpoint::to_bytes(&model, &shape, None, Keep::All)).unwrap()).unwrap();
     let config = TrainConfig { batch: 2, ..TrainConfig::full(shape.context) };
     let text = text(shape.context * 8);
     let mut run = Run::start(&base, mode.clone(), config, &text, &text, &device).unwrap();

@@ -30,6 +30,6 @@ fn the_shipped_base_loads_and_its_checksum_matches() {
 
     // Pretrained on our corpus: far below the uniform guess's ln(97) = 4.57 on fresh corpus text.
     let text = finetune_lab::data::general_corpus(12345, 20_000);
-    let loss = block_on(read_scalar(eval_loss(&model, &tokenizer::encode(&text), 128, 8)));
+    let loss = block_on(read_scalar(eval_loss(&model, &tokenizer::encode(&text), 128, 8))).unwrap();
     assert!(loss < 2.0, "held-out corpus loss {loss}");
 }

@@ -25,7 +25,7 @@ fn start(mode: Mode, seed: u64) -> Run {
 }
 
 fn losses(run: &mut Run, steps: usize) -> Vec<f32> {
-    (0..steps).map(|_| block_on(read_scalar(run.step()))).collect()
+    (0..steps).map(|_| block_on(read_scalar(run.step())).unwrap()).collect()
 }
 
 #[test]
@@ -71,9 +71,9 @@ fn loss_falls_over_a_short_run_in_both_modes() {
     // README) are where adapters are held to full fine-tuning.
     for (mode, factor) in [(Mode::Full, 0.9), (adapter(), 0.99)] {
         let mut run = start(mode.clone(), 2);
-        let heldout_before = block_on(read_scalar(run.heldout_loss()));
+        let heldout_before = block_on(read_scalar(run.heldout_loss())).unwrap();
         let l = losses(&mut run, 40);
-        let heldout_after = block_on(read_scalar(run.heldout_loss()));
+        let heldout_after = block_on(read_scalar(run.heldout_loss())).unwrap();
         let head: f32 = l[..5].iter().sum::<f32>() / 5.0;
         let tail: f32 = l[35..].iter().sum::<f32>() / 5.0;
         assert!(tail < head * factor, "{mode:?}: training loss {head} -> {tail}");
@@ -105,7 +105,7 @@ fn checkpoints_round_trip_in_both_modes() {
     for mode in [Mode::Full, adapter()] {
         let mut run = start(mode.clone(), 4);
         losses(&mut run, 3);
-        let bytes = block_on(run.checkpoint());
+        let bytes = block_on(run.checkpoint()).unwrap();
         let file = Checkpoint::parse(&bytes).unwrap();
         let input = ids(&[&[4, 8, 15, 16, 23, 42]], &device);
         let expected = values(run.model().valid().forward(input.clone()));
@@ -120,8 +120,8 @@ fn checkpoints_round_trip_in_both_modes() {
 
 #[test]
 fn the_adapter_file_is_a_small_fraction_of_the_full_one() {
-    let full = block_on(start(Mode::Full, 1).checkpoint()).len();
-    let lora = block_on(start(adapter(), 1).checkpoint()).len();
+    let full = block_on(start(Mode::Full, 1).checkpoint()).unwrap().len();
+    let lora = block_on(start(adapter(), 1).checkpoint()).unwrap().len();
     assert!(lora * 5 < full, "adapter {lora} B vs full {full} B");
 }
 
@@ -138,7 +138,7 @@ fn bad_settings_get_clear_errors() {
 #[test]
 fn corrupt_checkpoints_are_rejected_with_a_reason() {
     assert!(Checkpoint::parse(b"hello").unwrap_err().contains("magic"));
-    let mut bytes = block_on(start(Mode::Full, 1).checkpoint());
+    let mut bytes = block_on(start(Mode::Full, 1).checkpoint()).unwrap();
     bytes.truncate(bytes.len() - 3);
     assert!(Checkpoint::parse(&bytes).unwrap_err().contains("cut short"));
 }

@@ -12,9 +12,9 @@
 //! - `estimate`: one `ScaleInput` → one `Report` with every figure and its formula.
 //! - `table`: decimal units and a readable table.
 //!
-//! Byte counts are u64 (GPT-3 figures overflow u32). JS gets plain numbers when
-//! serde-wasm-bindgen runs with `serialize_large_number_types_as_bigints(false)`; they are exact
-//! below 2^53 B ≈ 9 PB, and saturated tenant totals (u64::MAX) only read approximately.
+//! Byte counts are u64 (GPT-3 figures overflow u32). JS receives them through JSON (web.rs) as
+//! plain numbers: exact below 2^53 B ≈ 9 PB, the nearest double above (GPT-3 × 100,000 copies),
+//! as any JSON reader of `finetune-lab scale --json` sees them.
 
 pub mod adapter;
 pub mod estimate;

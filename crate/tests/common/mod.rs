@@ -19,7 +19,7 @@ pub fn micro(seed: u64, device: &Device) -> Gpt {
 /// A freshly initialised micro model as a base checkpoint.
 pub fn micro_base(seed: u64) -> Checkpoint {
     let model = micro(seed, &cpu());
-    let bytes = block_on(checkpoint::to_bytes(&model, &ModelShape::micro(), None, Keep::All));
+    let bytes = block_on(checkpoint::to_bytes(&model, &ModelShape::micro(), None, Keep::All)).unwrap();
     Checkpoint::parse(&bytes).unwrap()
 }
 
@@ -29,13 +29,13 @@ pub fn ids(rows: &[&[u32]], device: &Device) -> Tensor<2, Int> {
 }
 
 pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    block_on(read_f32(t))
+    block_on(read_f32(t)).unwrap()
 }
 
 /// Every float parameter of a module, by path, read back.
 pub fn weights<M: burn::module::Module>(module: &M) -> Vec<(String, Vec<f32>)> {
     let shape = ModelShape::micro();
-    let bytes = block_on(checkpoint::to_bytes(module, &shape, None, Keep::All));
+    let bytes = block_on(checkpoint::to_bytes(module, &shape, None, Keep::All)).unwrap();
     let file = Checkpoint::parse(&bytes).unwrap();
     file.header.tensors.into_iter().map(|e| e.name).zip(file.values).collect()
 }

@@ -76,7 +76,7 @@ fn run_one(args: &Args, mode: &str, base: &Checkpoint) -> Result<(FinetuneReport
         }
     })
     .map_err(CliError::Failed)?;
-    let bytes = finetune_lab::readback::block_on(run.checkpoint());
+    let bytes = finetune_lab::readback::block_on(run.checkpoint()).map_err(CliError::Failed)?;
     Ok((report, bytes))
 }
 
@@ -98,7 +98,7 @@ pub fn finetune(raw: &[String]) -> Result<(), CliError> {
         eprintln!("  wrote {out} ({} bytes)", bytes.len());
     }
     if args.switch("json") {
-        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+        crate::emit(&serde_json::to_string_pretty(&report).expect("report serialises"));
     }
     Ok(())
 }
@@ -118,7 +118,7 @@ pub fn compare(raw: &[String]) -> Result<(), CliError> {
     eprintln!("  {:.0}% of full fine-tuning's held-out improvement, {:.2}x the time per step",
         100.0 * gain(&adapter) / gain(&full), adapter.ms_per_step_median / full.ms_per_step_median);
     if args.switch("json") {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "full": full, "adapter": adapter })).expect("serialises"));
+        crate::emit(&serde_json::to_string_pretty(&serde_json::json!({ "full": full, "adapter": adapter })).expect("serialises"));
     }
     Ok(())
 }

@@ -36,6 +36,12 @@ impl From<String> for CliError {
     }
 }
 
+/// Print to stdout, quietly stopping if the reader went away (`... --json | head`).
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{text}");
+}
+
 /// The base model the site ships, committed at `www/base/`.
 pub fn default_base_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../www/base/tiny.ftlab")

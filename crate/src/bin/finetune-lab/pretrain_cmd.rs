@@ -51,15 +51,15 @@ pub fn pretrain(raw: &[String]) -> Result<(), CliError> {
     let mut heldout_loss = f32::NAN;
     for step in 0..steps {
         trainer.set_lr(lr_at(step, steps));
-        let loss = block_on(read_scalar(trainer.step()));
+        let loss = block_on(read_scalar(trainer.step())).map_err(CliError::Failed)?;
         if step % 100 == 0 || step + 1 == steps {
-            heldout_loss = block_on(read_scalar(eval_loss(trainer.model(), &heldout, shape.context, 32)));
+            heldout_loss = block_on(read_scalar(eval_loss(trainer.model(), &heldout, shape.context, 32))).map_err(CliError::Failed)?;
             eprintln!("  step {:>6}/{steps}  loss {loss:.4}  held-out {heldout_loss:.4}  {:.0}s", step + 1, started.elapsed().as_secs_f64());
         }
     }
 
     let model = trainer.model().valid();
-    let bytes = block_on(checkpoint::to_bytes(&model, &shape, None, Keep::All));
+    let bytes = block_on(checkpoint::to_bytes(&model, &shape, None, Keep::All)).map_err(CliError::Failed)?;
     std::fs::write(&out, &bytes).map_err(|e| CliError::Failed(format!("cannot write {}: {e}", out.display())))?;
     let sidecar = serde_json::json!({
         "file": out.file_name().map(|n| n.to_string_lossy().to_string()),

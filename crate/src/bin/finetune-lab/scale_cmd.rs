@@ -32,9 +32,9 @@ pub fn scale(raw: &[String]) -> Result<(), CliError> {
     input.validate()?;
     let report = estimate(&input);
     if args.switch("json") {
-        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+        crate::emit(&serde_json::to_string_pretty(&report).expect("report serialises"));
     } else {
-        println!("{}", format_report(&report));
+        crate::emit(&format_report(&report));
     }
     Ok(())
 }
