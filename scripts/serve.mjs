@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// A tiny static server for www/: no dependencies, loopback only, no directory listing.
+//
+//   node scripts/serve.mjs [port]         (or PORT=8080; HOST defaults to 127.0.0.1)
+//
+// The tests import `startServer` and run it in-process on a free port (port 0).
+
+import { createServer } from 'node:http';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  // WebAssembly.instantiateStreaming refuses any other type.
+  '.wasm': 'application/wasm',
+  '.ts': 'text/plain; charset=utf-8',
+  '.ftlab': 'application/octet-stream',
+};
+
+export const WWW = fileURLToPath(new URL('../www/', import.meta.url));
+
+/** Start serving `root`; resolves to {server, url} once listening. */
+export function startServer({ root = WWW, port = 8080, host = '127.0.0.1', log = false } = {}) {
+  const base = resolve(root);
+  const server = createServer(async (req, res) => {
+    const status = await respond(base, req, res).catch(() => fail(res, 500, 'server error'));
+    if (log) console.log(`${status} ${req.method} ${req.url}`);
+  });
+  return new Promise((ok, bad) => {
+    server.once('error', bad);
+    server.listen(port, host, () => {
+      const { port: actual } = server.address();
+      ok({ server, url: `http://${host}:${actual}/` });
+    });
+  });
+}
+
+async function respond(base, req, res) {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'method not allowed');
+  let path;
+  try {
+    path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  } catch {
+    return fail(res, 400, 'bad path');
+  }
+  // resolve() collapses any "..": whatever is left must still be inside the root.
+  let file = resolve(join(base, path));
+  if (path.includes('\0') || (file !== base && !file.startsWith(base + sep))) return fail(res, 403, 'forbidden');
+  let info = await stat(file).catch(() => null);
+  if (info?.isDirectory()) {
+    if (!path.endsWith('/')) {
+      res.writeHead(301, { Location: path + '/' });
+      res.end();
+      return 301;
+    }
+    file = join(file, 'index.html');
+    info = await stat(file).catch(() => null);
+  }
+  if (!info?.isFile()) return fail(res, 404, 'not found');
+  res.writeHead(200, {
+    'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Length': info.size,
+    'Cache-Control': 'no-cache',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  if (req.method === 'HEAD') return res.end(), 200;
+  createReadStream(file).pipe(res);
+  return 200;
+}
+
+function fail(res, status, text) {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(text + '\n');
+  return status;
+}
+
+// Run directly: serve www/ and print the URL.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const port = Number(process.argv[2] ?? process.env.PORT ?? 8080);
+  const host = process.env.HOST ?? '127.0.0.1';
+  const { url } = await startServer({ port, host, log: !!process.env.LOG });
+  console.log(`finetune-lab: serving ${WWW} at ${url}  (Ctrl-C to stop)`);
+}

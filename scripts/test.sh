@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# README command two: every test. `.ci/run` calls this.
+#
+# Env: CARGO_TARGET_DIR (default $HOME/.cache/finetune-lab/target, shared with the build),
+#      FINETUNE_LAB_BIN (the native CLI the scale test compares with; default
+#      $CARGO_TARGET_DIR/debug/finetune-lab), SKIP_WASM_OPT=1 (faster, bigger wasm).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/finetune-lab/target}"
+say() { printf '\n== %s\n' "$*" >&2; }
+
+# --- Rust: unit and integration tests (dev profile, optimised dependencies) ---
+say "cargo test (native, CPU backend)"
+cargo test -p finetune-lab --no-fail-fast
+
+# --- Browser: the <finetune-lab> element in headless Chromium ---
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing chromium"
+  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+fi
+# npm ci only when node_modules does not match the lock (it deletes node_modules first).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dependencies"
+  npm ci --no-audit --no-fund
+fi
+scripts/build-wasm.sh
+# The scale panel is checked against the native CLI's `scale --json`.
+if [ -z "${FINETUNE_LAB_BIN:-}" ]; then
+  say "building the native CLI"
+  cargo build -p finetune-lab --bin finetune-lab
+fi
+say "browser tests (node --test tests/e2e/)"
+node --test --test-concurrency=1 tests/e2e/
+echo "screenshots of each state: $PWD/tests/screenshots/"

@@ -1,0 +1,78 @@
+// Without the WebGPU flag Chromium grants no adapter: the widget must say so, train on the CPU
+// path, and show everything except measured memory (the CPU backend has no allocator report).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { setup, openPage, ready, runVia, figure, shot } from './helpers.mjs';
+
+let env;
+let page;
+let widget;
+
+before(async () => {
+  env = await setup({ webgpu: false });
+  // Enough steps at a learning rate the crate chose for the held-out loss to move for real.
+  page = await openPage(env, 'embed.html?steps=12&batch=4&context=32&sample=24');
+  widget = await ready(page);
+});
+
+after(() => env?.close());
+
+test('without WebGPU the label says CPU fallback', async () => {
+  assert.match(await widget.locator('.backend').textContent(), /^CPU fallback: no WebGPU/);
+  await shot(page, 'cpu-ready');
+});
+
+test('a full run completes and its loss falls', { timeout: 300_000 }, async () => {
+  const done = await runVia(widget, 'full');
+  assert.equal(done.mode, 'full');
+  assert.equal(done.step, 12);
+  assert.ok(Number.isFinite(done.loss), `loss ${done.loss}`);
+  assert.ok(done.ms_per_step > 0);
+  // Held-out loss over the same windows before and after: a real, low-noise check.
+  assert.ok(done.heldout_after < done.heldout_before, `held-out ${done.heldout_before} → ${done.heldout_after}`);
+  assert.equal(await figure(widget, 'steps', 'full'), 12);
+  assert.equal(await widget.locator('[data-sample="before"]').count(), 1);
+  assert.equal(await widget.locator('[data-sample="full"]').count(), 1);
+  await shot(page, 'cpu-after-full');
+});
+
+test('an adapter run completes and trains far fewer parameters', { timeout: 300_000 }, async () => {
+  const done = await runVia(widget, 'adapter');
+  assert.equal(done.mode, 'adapter');
+  assert.ok(Number.isFinite(done.loss));
+  assert.ok(done.heldout_after < done.heldout_before, `held-out ${done.heldout_before} → ${done.heldout_after}`);
+  const full = await figure(widget, 'params_trainable', 'full');
+  const adapter = await figure(widget, 'params_trainable', 'adapter');
+  assert.ok(adapter > 0 && adapter * 20 < full, `trainable: adapter ${adapter} vs full ${full}`);
+  await shot(page, 'cpu-after-both');
+});
+
+test('memory panel: predicted per category, measured not available on the CPU path', async () => {
+  const memory = widget.locator('section[data-panel="memory"]');
+  assert.match(await memory.textContent(), /not measurable on the CPU path/);
+  for (const mode of ['full', 'adapter']) {
+    const block = memory.locator(`.mem-block[data-mode="${mode}"]`);
+    assert.ok((await figure(block, 'predicted.weights_bytes')) > 3e6);
+    assert.equal(await block.locator('[data-figure^="measured."]').count(), 0);
+  }
+  // Full fine-tuning keeps gradients for every weight; the adapter only for its own.
+  const grads = async (mode) => figure(memory.locator(`.mem-block[data-mode="${mode}"]`), 'predicted.grads_bytes');
+  assert.ok((await grads('adapter')) * 20 < (await grads('full')));
+});
+
+test('checkpoint downloads have the sizes the panel shows', async () => {
+  const sizes = {};
+  for (const mode of ['full', 'adapter']) {
+    const [download] = await Promise.all([page.waitForEvent('download'), widget.locator(`a[download][data-mode="${mode}"]`).click()]);
+    sizes[mode] = statSync(await download.path()).size;
+    assert.equal(sizes[mode], await figure(widget, `checkpoint_${mode}_bytes`), `${mode} file`);
+  }
+  assert.ok(sizes.full > 3e6, `full file ${sizes.full}`);
+  assert.ok(sizes.adapter * 20 < sizes.full, `adapter file ${sizes.adapter} vs full ${sizes.full}`);
+});
+
+test('no console errors, no request off 127.0.0.1', () => {
+  assert.deepEqual(page.problems(), []);
+});

@@ -1,0 +1,86 @@
+// When things break the widget explains and offers a way back, and the page stays alive: the
+// module missing, WebGPU failing to start, the GPU device lost in the middle of a run.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setup, openPage, ready, runVia } from './helpers.mjs';
+
+const SMALL = 'embed.html?steps=2&batch=2&context=32&sample=0&panels=train';
+let env;
+
+before(async () => {
+  env = await setup({ webgpu: true });
+});
+
+after(() => env?.close());
+
+test('module missing: "could not load the module", then Try again recovers', { timeout: 240_000 }, async () => {
+  const wasm = (u) => u.pathname === '/pkg/finetune_lab_bg.wasm';
+  const page = await openPage(env, SMALL, { allowErrors: [/status of 404/], routes: [[wasm, (r) => r.fulfill({ status: 404, body: 'not found' })]] });
+  const widget = page.locator('finetune-lab');
+  const alert = widget.locator('.error[role=alert]');
+  await alert.waitFor();
+  assert.match(await alert.textContent(), /could not load the module/);
+  assert.equal(await page.evaluate(() => 1 + 1), 2); // the page is alive
+  await page.unroute(wasm);
+  await widget.getByRole('button', { name: 'Try again' }).click();
+  await widget.locator('.backend[data-backend]').waitFor({ timeout: 180_000 });
+  assert.ok(await alert.isHidden());
+  assert.deepEqual(page.problems(), []);
+  await page.context().close();
+});
+
+test('WebGPU granted but failing to start: the CPU path, and the label says why', { timeout: 240_000 }, async () => {
+  // Our probe gets the real adapter; the backend's own request (burn/wgpu) gets none.
+  const init = () => {
+    const real = GPU.prototype.requestAdapter;
+    let calls = 0;
+    GPU.prototype.requestAdapter = function (...args) {
+      calls += 1;
+      return calls === 1 ? real.apply(this, args) : Promise.resolve(null);
+    };
+  };
+  const page = await openPage(env, SMALL, { init });
+  const widget = await ready(page, 0, 180_000);
+  assert.match(await widget.locator('.backend').textContent(), /^CPU fallback: WebGPU could not start/);
+  assert.match(await widget.locator('.backend-note').textContent(), /WebGPU failed to start/);
+  const done = await runVia(widget, 'adapter');
+  assert.equal(done.step, 2);
+  assert.deepEqual(page.problems(), []);
+  await page.context().close();
+});
+
+test('GPU device lost mid-run: reported, then Restart on CPU trains', { timeout: 420_000 }, async () => {
+  // Keep every device the page opens, so the test can destroy them mid-run.
+  const init = () => {
+    const real = GPUAdapter.prototype.requestDevice;
+    window.__devices = [];
+    GPUAdapter.prototype.requestDevice = async function (...args) {
+      const device = await real.apply(this, args);
+      window.__devices.push(device);
+      return device;
+    };
+  };
+  // The panic hook reports the crate's panic on the console: expected here.
+  // The crate panics when a readback fails: the panic hook logs it, and the trap escapes as an
+  // uncaught "unreachable". Both are expected here.
+  const page = await openPage(env, SMALL, { init, allowErrors: [/^panicked at .*readback/, /^unreachable$/] });
+  const widget = await ready(page, 0, 180_000);
+  assert.equal(await widget.locator('.backend').getAttribute('data-backend'), 'webgpu');
+  const outcome = await widget.evaluate(async (el) => {
+    const run = el.run('full', { steps: 50 });
+    // Two seconds in, SwiftShader is still scoring the base model (tens of seconds).
+    await new Promise((ok) => setTimeout(ok, 2000));
+    for (const d of window.__devices) d.destroy();
+    return run.then((d) => `finished: ${d.step}`, (e) => `failed: ${e.message}`);
+  });
+  assert.match(outcome, /^failed: /);
+  const alert = widget.locator('.error[role=alert]');
+  assert.match(await alert.textContent(), /GPU device was lost|GPU device failed/);
+  await widget.getByRole('button', { name: 'Restart on CPU' }).click();
+  await widget.locator('.backend[data-backend="cpu"]').waitFor({ timeout: 120_000 });
+  const done = await runVia(widget, 'adapter');
+  assert.equal(done.step, 2);
+  assert.deepEqual(page.problems(), []);
+  await page.context().close();
+});

@@ -1,0 +1,106 @@
+// Shared by the browser tests: the static server (in-process, free port), headless Chromium
+// (flags from shared/NOTES.md), page guards (no console errors, no request off 127.0.0.1),
+// screenshots, and driving a <finetune-lab> through its real buttons.
+
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from '../../scripts/serve.mjs';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const SCREENSHOTS = `${ROOT}tests/screenshots`;
+const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find(existsSync) ?? '/usr/bin/chromium';
+
+/** Start the server and a browser; `webgpu` adds the one flag that gives SwiftShader WebGPU. */
+export async function setup({ webgpu = false } = {}) {
+  if (!existsSync(`${ROOT}www/pkg/finetune_lab_bg.wasm`)) {
+    throw new Error('www/pkg/finetune_lab_bg.wasm is missing: run scripts/build-wasm.sh first');
+  }
+  const { server, url } = await startServer({ port: 0 });
+  const args = ['--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
+  if (webgpu) args.push('--enable-unsafe-webgpu');
+  if (process.getuid?.() === 0) args.push('--no-sandbox');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return {
+    url,
+    browser,
+    async close() {
+      await browser.close();
+      await new Promise((ok) => server.close(ok));
+    },
+  };
+}
+
+/**
+ * A page with guards: `problems()` lists console errors, page errors and requests that left
+ * 127.0.0.1. `pages` maps extra paths (e.g. "t/two.html") to HTML served for this test only;
+ * `init` runs in the page before its scripts; `routes` are extra [match, handler] for page.route.
+ */
+export async function openPage(env, path, { pages = {}, colorScheme = 'light', width = 1100, allowErrors = [], init, routes = [] } = {}) {
+  const context = await env.browser.newContext({ viewport: { width, height: 900 }, colorScheme, acceptDownloads: true });
+  if (init) await context.addInitScript(init);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !allowErrors.some((re) => re.test(m.text()))) problems.push(`console error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => allowErrors.some((re) => re.test(e.message)) || problems.push(`page error: ${e.message}`));
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (!['data:', 'blob:'].includes(u.protocol) && u.hostname !== '127.0.0.1') problems.push(`request off 127.0.0.1: ${r.url()}`);
+  });
+  for (const [p, html] of Object.entries(pages)) {
+    await page.route((u) => u.pathname === `/${p}`, (route) => route.fulfill({ contentType: 'text/html', body: html }));
+  }
+  if (process.env.FINETUNE_LAB_BASE) await routeBase(page, process.env.FINETUNE_LAB_BASE);
+  for (const [match, handler] of routes) await page.route(match, handler); // last added wins
+  await page.goto(env.url + path);
+  page.problems = () => problems;
+  return page;
+}
+
+/** Dev only: FINETUNE_LAB_BASE=file.ftlab serves another base model in place of www/base/tiny.ftlab. */
+async function routeBase(page, file) {
+  const bytes = readFileSync(file);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  await page.route((u) => u.pathname === '/base/tiny.json', (r) => r.fulfill({ contentType: 'application/json', body: JSON.stringify({ bytes: bytes.length, sha256 }) }));
+  await page.route((u) => u.pathname === '/base/tiny.ftlab', (r) => r.fulfill({ contentType: 'application/octet-stream', body: bytes }));
+}
+
+/** A test page: the widget(s) given as HTML, plus optional lesson text around them. */
+export function testPage(body) {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<script type="module" src="/finetune-lab.js"></script></head><body>${body}</body></html>`;
+}
+
+/** The widget locator, waited until its backend is open (the label carries data-backend). */
+export async function ready(page, nth = 0, timeout = 120_000) {
+  const widget = page.locator('finetune-lab').nth(nth);
+  await widget.locator('.backend[data-backend]').waitFor({ timeout });
+  return widget;
+}
+
+/** Press a Fine-tune button and resolve to the finetune-done detail. */
+export async function runVia(widget, mode) {
+  await widget.evaluate((el) => {
+    el.__done = new Promise((ok) => el.addEventListener('finetune-done', (e) => ok(e.detail), { once: true }));
+  });
+  await widget.getByRole('button', { name: mode === 'full' ? 'Fine-tune full' : 'Fine-tune adapter', exact: true }).click();
+  return widget.evaluate((el) => el.__done);
+}
+
+/** Read data-value of the element with data-figure = figure (and data-mode = mode, if given). */
+export async function figure(widget, name, mode) {
+  const sel = `[data-figure="${name}"]${mode ? `[data-mode="${mode}"]` : ''}`;
+  const v = await widget.locator(sel).first().getAttribute('data-value');
+  return Number(v);
+}
+
+let announced = false;
+export async function shot(page, name) {
+  if (!announced) console.log(`# screenshots: ${SCREENSHOTS}/`);
+  announced = true;
+  await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });
+}

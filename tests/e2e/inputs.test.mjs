@@ -1,0 +1,118 @@
+// The reader's own data and everything that can go wrong with it: each bad input shows its
+// message in the widget and leaves the page working. On the CPU path (faster than SwiftShader).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setup, openPage, ready, runVia, testPage, shot } from './helpers.mjs';
+
+const LESSON = `<article><h1>Why adapters</h1>
+<p>Fine-tuning every weight of a large model gives each user a whole new copy of it. A copy of a
+175 billion parameter model in 16-bit floats takes 350 gigabytes, and a thousand users take a
+thousand copies. Adapters keep one shared base and train a small low-rank correction instead.</p>
+<p>The correction is two thin matrices per adapted projection; their product has the shape of the
+weight it adjusts, but far fewer numbers. Storing and loading it is cheap.</p></article>`;
+const PROSE = 'The lamp was lit at dusk and the road ran on past the mill, the bridge and the old café. '.repeat(40);
+
+let env;
+let page;
+let widget;
+
+before(async () => {
+  env = await setup({ webgpu: false });
+  const body = `${LESSON}<finetune-lab task="text" steps="3" batch="2" context="32" sample="8" panels="data,train"></finetune-lab>`;
+  page = await openPage(env, 't/inputs.html', { pages: { 't/inputs.html': testPage(body) } });
+  widget = await ready(page);
+});
+
+after(() => env?.close());
+
+const alert = () => widget.locator('.error[role=alert]');
+const textBox = () => widget.getByLabel('Your text');
+const press = (name, options) => widget.getByRole('button', { name, exact: true }).click(options);
+
+test('empty text: a message, no run', async () => {
+  await textBox().fill('   \n ');
+  await press('Fine-tune adapter');
+  await alert().waitFor();
+  assert.match(await alert().textContent(), /empty/i);
+  await shot(page, 'input-empty');
+});
+
+test('too short text: the crate explains how much is needed', async () => {
+  await textBox().fill('too short');
+  await press('Fine-tune adapter');
+  await widget.locator('.error-text', { hasText: /too short/i }).waitFor();
+  assert.match(await alert().textContent(), /at least \d+ are needed/);
+});
+
+test('binary file: rejected with a message', async () => {
+  const buffer = Buffer.from(Array.from({ length: 4000 }, (_, i) => (i * 7919) % 256));
+  await widget.locator('input[type=file]').setInputFiles({ name: 'photo.jpg', mimeType: 'image/jpeg', buffer });
+  await widget.getByText(/looks like a binary file/).waitFor();
+  assert.equal(await textBox().inputValue(), 'too short'); // the earlier text is untouched
+});
+
+test('a text file loads into the box', async () => {
+  await widget.locator('input[type=file]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from(PROSE) });
+  await widget.getByText(/Loaded "notes.txt"/).waitFor();
+  assert.equal(await textBox().inputValue(), PROSE);
+});
+
+test('huge paste: capped at 200,000 characters, and it says so', async () => {
+  await textBox().fill('abcdefghij '.repeat(25_000)); // 275,000 characters
+  await widget.getByText(/only the first 200,000 are kept/).waitFor();
+  assert.equal((await textBox().inputValue()).length, 200_000);
+});
+
+test('own text trains, and its notes are shown', { timeout: 300_000 }, async () => {
+  await textBox().fill(PROSE);
+  const done = await runVia(widget, 'adapter');
+  assert.equal(done.step, 3);
+  assert.ok(Number.isFinite(done.loss));
+  assert.ok(await alert().isHidden());
+  // "café": one character outside the model's alphabet, which the crate notes.
+  assert.ok((await widget.locator('.notes li').count()) > 0, 'a note about the text');
+  await shot(page, 'input-own-text');
+});
+
+test('a second click while training does nothing harmful and says why; Stop ends the run', { timeout: 300_000 }, async () => {
+  await widget.evaluate((el) => {
+    el.__run = el.run('full', { steps: 500 });
+    el.__stepped = new Promise((ok) => el.addEventListener('finetune-progress', ok, { once: true }));
+  });
+  await widget.evaluate((el) => el.__stepped);
+  const note = widget.locator('.press-note');
+  // aria-disabled keeps the buttons focusable and clickable: force past Playwright's check.
+  await press('Fine-tune adapter', { force: true });
+  assert.match(await note.textContent(), /already going/);
+  const second = await widget.evaluate((el) => el.run('adapter').then(() => 'resolved', (e) => e.message));
+  assert.match(second, /already going/);
+  await press('Reset', { force: true });
+  assert.match(await note.textContent(), /Stop first/);
+  await press('Stop');
+  const done = await widget.evaluate((el) => el.__run);
+  assert.equal(done.mode, 'full');
+  assert.ok(done.stopped && done.step >= 1 && done.step < 500, `stopped at ${done.step}`);
+  assert.ok(Number.isFinite(done.loss));
+  assert.ok(await alert().isHidden());
+});
+
+test('Reset clears both runs', async () => {
+  await press('Reset');
+  assert.equal(await widget.locator('.runs td', { hasText: 'not run yet' }).count(), 2);
+  assert.equal(await widget.locator('a[download]').count(), 0);
+  assert.equal(await widget.locator('[data-sample]').count(), 0);
+});
+
+test("this page's text trains, without the widget's own text", { timeout: 300_000 }, async () => {
+  await widget.getByRole('radio', { name: /This page's text/ }).check();
+  const done = await runVia(widget, 'full');
+  assert.equal(done.step, 3);
+  const before = await widget.locator('[data-sample="before"] .prompt').textContent();
+  assert.match(before, /^Why adapters/);
+  await shot(page, 'input-page-text');
+});
+
+test('no console errors, no request off 127.0.0.1', () => {
+  assert.deepEqual(page.problems(), []);
+});

@@ -1,0 +1,149 @@
+// What to fine-tune on: a built-in task, the reader's own text (typed, pasted or a file), or
+// the text of the page the widget sits in. Checks what it can before the wasm sees it (empty,
+// binary, huge) and says why; the crate checks the rest (too short) with its own message.
+
+import { h, fill } from './dom.js';
+import { int } from './format.js';
+
+export const MAX_CHARS = 200_000; // enough for a tiny model; more only slows the tokenizer down
+
+export class DataPicker {
+  /** tasks: [{name, title, description}] from the crate. `name` picks the initial choice. */
+  constructor(tasks, name) {
+    this.tasks = tasks;
+    this.group = `data-${Math.random().toString(36).slice(2)}`; // radio group name, unique per widget
+    const radio = (value, title, description) =>
+      h('label', { class: 'choice' }, h('input', { type: 'radio', name: this.group, value, onchange: () => this.sync() }), h('span', {}, h('b', {}, title), description && h('small', {}, description)));
+    this.text = h('textarea', { id: 'own-text', rows: 6, spellcheck: 'false', placeholder: 'Paste or type a few thousand characters: notes, a story, code…', oninput: () => this.capTyped() });
+    this.file = h('input', { id: 'own-file', type: 'file', accept: '.txt,.md,.csv,.json,.html,.js,.py,.rs,text/*', onchange: () => this.readFile() });
+    this.own = h(
+      'div',
+      { class: 'own', hidden: true },
+      h('label', { for: 'own-text' }, 'Your text'),
+      this.text,
+      h('label', { for: 'own-file', class: 'file-label' }, 'Or load a text file: '),
+      this.file,
+    );
+    this.message = h('p', { class: 'note', 'aria-live': 'polite' });
+    this.notes = h('ul', { class: 'notes', 'aria-live': 'polite' });
+    this.el = h(
+      'fieldset',
+      { class: 'data' },
+      h('legend', {}, 'Fine-tune on'),
+      tasks.map((t) => radio(t.name, t.title, t.description)),
+      radio('text', 'Your own text', 'type, paste or load a file'),
+      radio('page', "This page's text", 'the lesson around this widget'),
+      this.own,
+      this.message,
+      this.notes,
+    );
+    this.select(name);
+  }
+
+  select(name) {
+    const radios = [...this.el.querySelectorAll('input[type=radio]')];
+    (radios.find((r) => r.value === name) ?? radios[0]).checked = true;
+    this.sync();
+  }
+
+  get value() {
+    return this.el.querySelector('input[type=radio]:checked')?.value;
+  }
+
+  sync() {
+    this.own.hidden = this.value !== 'text';
+    this.say('');
+  }
+
+  say(text) {
+    this.message.textContent = text;
+  }
+
+  /** The notes the crate returned about the data (cut, unknown characters…). */
+  showNotes(notes) {
+    fill(this.notes, (notes ?? []).map((n) => h('li', {}, n)));
+  }
+
+  /**
+   * → {key, options: {task} | {text}, label}, or throws an Error whose message the widget shows.
+   * `key` identifies the data, so a cached "before" sample is reused only for the same data.
+   */
+  choice() {
+    const value = this.value;
+    if (value === 'page') {
+      const text = cap(pageText(document.body)).text;
+      if (!text.trim()) throw new Error("This page has no readable text outside the widget to train on.");
+      return { key: `page:${text.length}:${hash(text)}`, options: { text }, label: "this page's text" };
+    }
+    if (value === 'text') {
+      const text = this.text.value;
+      if (!text.trim()) throw new Error('Your text is empty: type or paste some text, or load a text file.');
+      return { key: `text:${text.length}:${hash(text)}`, options: { text }, label: 'your text' };
+    }
+    const task = this.tasks.find((t) => t.name === value);
+    return { key: `task:${value}`, options: { task: value }, label: task?.title ?? value };
+  }
+
+  capTyped() {
+    const { text, cut } = cap(this.text.value);
+    if (cut) this.text.value = text;
+    this.say(cut ? `That was ${int(cut)} characters: only the first ${int(MAX_CHARS)} are kept.` : '');
+  }
+
+  async readFile() {
+    const file = this.file.files?.[0];
+    if (!file) return;
+    // Read a little more than the cap allows: UTF-8 needs up to 4 bytes per character.
+    const bytes = new Uint8Array(await file.slice(0, MAX_CHARS * 4).arrayBuffer());
+    // UTF-16 with a byte-order mark (Windows editors save it) is text despite its NUL bytes.
+    const encoding = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : 'utf-8';
+    const why = encoding === 'utf-8' ? binaryReason(bytes) : '';
+    if (why) {
+      this.file.value = '';
+      this.say(`"${file.name}" looks like a binary file (${why}), not text: choose a plain-text file such as .txt or .md.`);
+      return;
+    }
+    const { text, cut } = cap(new TextDecoder(encoding).decode(bytes));
+    this.text.value = text;
+    const size = file.size > bytes.length || cut ? ` It was cut to the first ${int(MAX_CHARS)} characters.` : '';
+    this.say(`Loaded "${file.name}" (${int(text.length)} characters).${size}`);
+  }
+}
+
+function cap(text) {
+  return text.length > MAX_CHARS ? { text: text.slice(0, MAX_CHARS), cut: text.length } : { text, cut: 0 };
+}
+
+/** Why these bytes are not text, or '' if they look like text. */
+export function binaryReason(bytes) {
+  const head = bytes.subarray(0, 65536);
+  if (head.includes(0)) return 'it contains NUL bytes';
+  const sample = new TextDecoder().decode(head);
+  let odd = 0;
+  for (const c of sample) {
+    const code = c.codePointAt(0);
+    if (c === '\uFFFD' || (code < 32 && c !== '\n' && c !== '\r' && c !== '\t' && c !== '\f')) odd++;
+  }
+  // A stray invalid byte is fine (a Latin-1 é); a tenth of them is not text.
+  return odd > 0.1 * Math.max(1, sample.length) ? 'mostly not readable characters' : '';
+}
+
+/** The readable text of the page, skipping every <finetune-lab> and scripts, trimmed. */
+export function pageText(root) {
+  const skip = new Set(['finetune-lab', 'script', 'style', 'template', 'noscript', 'svg']);
+  const walk = (node) => {
+    if (node.nodeType === Node.TEXT_NODE) return node.nodeValue;
+    if (node.nodeType !== Node.ELEMENT_NODE || skip.has(node.localName)) return '';
+    // innerText keeps the layout's line breaks and skips hidden text; use it where no widget is inside.
+    if (!node.querySelector('finetune-lab')) return node.innerText ?? node.textContent;
+    return [...node.childNodes].map(walk).join('\n');
+  };
+  return walk(root).replace(/\n{3,}/g, '\n\n').trim();
+}
+
+/** A short fingerprint for cache keys (not security). */
+function hash(text) {
+  let x = 2166136261;
+  for (let i = 0; i < text.length; i++) x = Math.imul(x ^ text.charCodeAt(i), 16777619);
+  return (x >>> 0).toString(36);
+}

@@ -1,0 +1,54 @@
+// Checkpoint downloads: the bytes a tenant would store after each run, as real files with their
+// real sizes (a whole model for full fine-tuning, the adapter alone for LoRA).
+
+import { h, fill } from './dom.js';
+import { bytes, int } from './format.js';
+
+const FILES = {
+  full: { title: 'Full model file', name: 'finetuned-full.ftlab', why: 'every weight: one whole copy per tenant', when: 'after a full run' },
+  adapter: { title: 'Adapter file', name: 'finetuned-adapter.ftlab', why: 'only the LoRA matrices: the base is shared', when: 'after an adapter run' },
+};
+
+export class Downloads {
+  constructor() {
+    this.urls = {}; // mode → object URL, revoked when replaced
+    this.list = h('ul', { class: 'downloads' });
+    this.el = h('div', {}, this.list);
+    this.render();
+  }
+
+  /** bytes: the Uint8Array from session.checkpoint(). */
+  set(mode, data) {
+    this.revoke(mode);
+    this.urls[mode] = { url: URL.createObjectURL(new Blob([data], { type: 'application/octet-stream' })), size: data.length };
+    this.render();
+  }
+
+  reset() {
+    for (const mode of Object.keys(this.urls)) this.revoke(mode);
+    this.render();
+  }
+
+  revoke(mode) {
+    if (this.urls[mode]) URL.revokeObjectURL(this.urls[mode].url);
+    delete this.urls[mode];
+  }
+
+  render() {
+    fill(
+      this.list,
+      Object.entries(FILES).map(([mode, f]) => {
+        const file = this.urls[mode];
+        if (!file) return h('li', { class: mode }, h('span', { class: 'muted' }, `${f.title}: ${f.when}.`));
+        return h(
+          'li',
+          { class: mode },
+          h('a', { href: file.url, download: f.name, class: 'button-link', dataset: { mode } }, `Download ${f.title.toLowerCase()}`),
+          ' ',
+          h('span', { dataset: { figure: `checkpoint_${mode}_bytes`, value: String(file.size) } }, `${bytes(file.size)} (${int(file.size)} bytes)`),
+          h('small', {}, ` — ${f.why}`),
+        );
+      }),
+    );
+  }
+}

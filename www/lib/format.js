@@ -1,0 +1,58 @@
+// Number formatting shared by the panels. Bytes use the crate's own `formatBytes` (decimal
+// units, as the lesson writes "350 GB"), so the page and `finetune-lab scale` print the same.
+
+let formatBytesImpl = null;
+
+/** Called once the wasm module is loaded. */
+export function useByteFormatter(fn) {
+  formatBytesImpl = fn;
+}
+
+export function bytes(n) {
+  if (n == null || !Number.isFinite(n)) return '—';
+  return formatBytesImpl ? formatBytesImpl(n) : `${int(n)} B`;
+}
+
+/** The same figure in whole GB with thousands separators, as the lesson gives it: "3,500 GB". */
+export function gigabytes(n) {
+  return `${int(Math.round(n / 1e9))} GB`;
+}
+
+/** "3.5 TB (3,500 GB)" from a terabyte up; plain "350 GB" below. */
+export function bytesWithGb(n) {
+  return n >= 1e12 ? `${bytes(n)} (${gigabytes(n)})` : bytes(n);
+}
+
+export function int(n) {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+export function percent(part, whole) {
+  const p = (100 * part) / whole;
+  return `${p >= 10 ? p.toFixed(0) : p >= 0.1 ? p.toFixed(1) : p.toPrecision(2)}%`;
+}
+
+export function ms(n) {
+  return n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`;
+}
+
+/** Like the crate's format_seconds: "5.4 ms", "50.0 s", "4.2 min". */
+export function seconds(s) {
+  if (!Number.isFinite(s)) return '∞';
+  if (s < 1e-3) return `${(s * 1e6).toFixed(1)} µs`;
+  if (s < 1) return `${(s * 1e3).toFixed(1)} ms`;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  if (s < 3600) return `${(s / 60).toFixed(1)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+export function loss(x) {
+  return Number.isFinite(x) ? x.toFixed(3) : String(x);
+}
+
+export function median(values) {
+  if (!values.length) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}

@@ -1,0 +1,92 @@
+// Memory per category, predicted by the memory model vs measured from the device's allocator,
+// for the full and the adapter run side by side. Bars share one linear scale across both runs,
+// so the adapter's missing gradients and optimizer state are visible at a glance.
+
+import { h, fill } from './dom.js';
+import { bytes } from './format.js';
+
+// [label, predicted key, measured key, why]
+const ROWS = [
+  ['Weights', 'weights_bytes', 'weights_bytes', 'every parameter, frozen or not'],
+  ['Gradients', 'grads_bytes', 'grads_bytes', 'one per trainable parameter'],
+  ['Optimizer state', 'optimizer_bytes', 'optimizer_bytes', "AdamW's two moments per trainable parameter"],
+  ['Activations', 'activations_bytes', 'activations_bytes', 'kept by the forward pass for backward'],
+  ['Other (allocator overhead)', null, 'allocator_overhead_bytes', 'padding and pages reserved but unused; not modelled'],
+  ['Total (training / peak)', 'training_bytes', 'peak_bytes', 'predicted sum vs highest in-use figure seen'],
+];
+
+const MODES = [
+  ['full', 'Full fine-tuning'],
+  ['adapter', 'LoRA adapter'],
+];
+
+export class MemoryView {
+  constructor() {
+    this.data = {}; // mode → {predicted, measured, shared}
+    this.body = h('div', { class: 'memory-grid' });
+    this.el = h(
+      'div',
+      { class: 'memory' },
+      h('p', { class: 'hint' }, 'Bytes on the device during one training step: what the memory model predicts vs what the allocator reported.'),
+      this.body,
+    );
+    this.render();
+  }
+
+  /** memory: session.memory() → {predicted, measured | null}. shared: other runs were on the device. */
+  set(mode, memory, shared = false) {
+    this.data[mode] = { ...memory, shared };
+    this.render();
+  }
+
+  reset(mode) {
+    if (mode) delete this.data[mode];
+    else this.data = {};
+    this.render();
+  }
+
+  render() {
+    const values = Object.values(this.data).flatMap((d) =>
+      ROWS.flatMap(([, p, m]) => [p && d.predicted?.[p], d.measured?.[m]]),
+    );
+    const max = Math.max(1, ...values.filter(Number.isFinite));
+    fill(this.body, MODES.map(([mode, title]) => this.block(mode, title, this.data[mode], max)));
+  }
+
+  block(mode, title, data, max) {
+    if (!data) return h('section', { class: `mem-block ${mode}` }, h('h4', {}, title), h('p', { class: 'muted' }, 'Not run yet.'));
+    const cpu = data.measured == null;
+    return h(
+      'section',
+      { class: `mem-block ${mode}`, dataset: { mode } },
+      h('h4', {}, title),
+      cpu && h('p', { class: 'muted' }, 'Measured: not measurable on the CPU path (it has no allocator report). Predicted figures only.'),
+      data.shared && h('p', { class: 'muted' }, 'Another run shared the device while this one was measured: its figures include that run.'),
+      h(
+        'dl',
+        { class: 'mem-rows' },
+        ROWS.map(([label, pKey, mKey, why]) => [
+          h('dt', { title: why }, label),
+          h(
+            'dd',
+            {},
+            bar('predicted', pKey ? data.predicted?.[pKey] : null, max, pKey ? null : 'not modelled', pKey),
+            !cpu && bar('measured', data.measured[mKey], max, null, mKey),
+          ),
+        ]),
+      ),
+    );
+  }
+}
+
+function bar(kind, value, max, missing, key) {
+  const ok = Number.isFinite(value);
+  const width = ok ? Math.max(0.5, (100 * value) / max) : 0;
+  return h(
+    'div',
+    { class: `bar-row ${kind}` },
+    h('span', { class: 'bar-kind' }, kind),
+    h('span', { class: 'bar-track', 'aria-hidden': 'true' }, h('span', { class: 'bar', style: `width:${width.toFixed(2)}%` })),
+    h('span', { class: 'bar-value', dataset: ok ? { figure: `${kind}.${key}`, value: String(value) } : {} }, ok ? bytes(value) : missing ?? '—'),
+  );
+}

@@ -1,0 +1,212 @@
+// The scale panel: the crate's memory model (`scale()`) for a preset model and N tenants, full
+// fine-tuning and a LoRA adapter side by side. Inputs default to what `finetune-lab scale` uses
+// (batch 1, the model's full context, hot = min(tenants, 10), NVMe), so the page and the CLI
+// print the same figures for the same question.
+
+import { h, fill } from './dom.js';
+import { bytes, bytesWithGb, int, percent, seconds } from './format.js';
+import { LogBars } from './log-bars.js';
+
+const MODELS = [
+  ['tiny', 'Our tiny GPT (0.84M)'],
+  ['bert-large', 'BERT-large (340M)'],
+  ['gpt3-175b', 'GPT-3 175B'],
+];
+const TARGETS = ['q', 'v']; // Wq and Wv, as in the LoRA paper's GPT-3 experiments
+const MAX_EXP = 5; // the tenants slider spans 10^0 .. 10^5
+
+export class ScaleView {
+  constructor(scale, model = 'gpt3-175b') {
+    this.scale = scale;
+    // A separate <label for> (not a wrapping one): the control's accessible name is the label alone.
+    const field = (label, control, hint) => {
+      control.id = `scale-${control.name}`;
+      if (hint) control.setAttribute('aria-describedby', `${control.id}-hint`);
+      return h('div', { class: 'field' }, h('label', { for: control.id }, label), control, hint && h('small', { id: `${control.id}-hint` }, hint));
+    };
+    const select = (name, options) => h('select', { name }, options.map(([v, t]) => h('option', { value: v }, t)));
+    this.inputs = {
+      model: select('model', MODELS),
+      precision: select('precision', [['mixed16', 'mixed fp16 (2 B/param)'], ['fp32', 'fp32 (4 B/param)']]),
+      rank: h('input', { name: 'rank', type: 'number', min: 1, max: 1024, value: 4, inputmode: 'numeric' }),
+      tenantsLog: h('input', { name: 'tenants-log', type: 'range', min: 0, max: MAX_EXP, step: 0.01, value: 3, list: 'tenant-marks' }),
+      tenants: h('input', { name: 'tenants', type: 'number', min: 1, max: 10 ** MAX_EXP, value: 1000, inputmode: 'numeric' }),
+      hot: h('input', { name: 'hot', type: 'number', min: 0, max: 1000, value: 10, inputmode: 'numeric' }),
+      bandwidth: select('bandwidth', [['nvme', 'NVMe SSD (7 GB/s)'], ['pcie', 'host RAM over PCIe 4 (25 GB/s)'], ['network', '100 Gb/s network (12.5 GB/s)']]),
+      mode: select('mode', [['full', 'full fine-tuning'], ['adapter', 'LoRA adapter']]),
+    };
+    const i = this.inputs;
+    i.model.value = model;
+    i.precision.value = model === 'gpt3-175b' ? 'mixed16' : 'fp32';
+    const marks = h('datalist', { id: 'tenant-marks' }, [0, 1, 2, 3, 4, 5].map((k) => h('option', { value: k, label: int(10 ** k) })));
+    this.message = h('p', { class: 'error-text', role: 'alert', hidden: true });
+    this.lesson = h('div', { class: 'lesson' });
+    this.table = h('table', { class: 'scale-table' });
+    this.bars = new LogBars('Storage, serving and training memory: full vs adapter');
+    this.terms = h('ul', { class: 'terms' });
+    this.el = h(
+      'div',
+      { class: 'scale' },
+      h(
+        'div',
+        { class: 'controls' },
+        field('Model', i.model),
+        field('Precision', i.precision, 'the lesson counts 2 B per parameter (fp16)'),
+        field('Adapter rank r', i.rank, 'LoRA on Wq and Wv'),
+        h(
+          'div',
+          { class: 'field wide' },
+          h('label', { for: 'tenants-log' }, 'Tenants (fine-tuned models kept)'),
+          h(
+            'div',
+            { class: 'tenants' },
+            h('div', { class: 'slider' }, Object.assign(i.tenantsLog, { id: 'tenants-log' }), marks, h('div', { class: 'marks', 'aria-hidden': 'true' }, ['1', '10', '100', '1k', '10k', '100k'].map((t) => h('span', {}, t)))),
+            h('label', { class: 'sr-only', for: 'tenants-n' }, 'Tenants, exact number'),
+            Object.assign(i.tenants, { id: 'tenants-n' }),
+          ),
+        ),
+        field('Hot tenants (resident at once)', i.hot),
+        field('Cold loads come from', i.bandwidth),
+      ),
+      this.message,
+      this.lesson,
+      h('div', { class: 'table-scroll' }, this.table),
+      h('figure', { class: 'bars-figure' }, this.bars.svg, h('figcaption', {}, 'Log scale: each grid line is 10× the last. Upper bar full, lower bar adapter.')),
+      h('details', {}, h('summary', {}, 'How each figure is computed'), field('Formulas for', i.mode), this.terms),
+    );
+
+    i.model.addEventListener('change', () => {
+      // GPT-3-sized models train in mixed precision; ours trains in fp32 (as the CLI defaults).
+      i.precision.value = i.model.value === 'gpt3-175b' ? 'mixed16' : 'fp32';
+      this.update();
+    });
+    i.tenantsLog.addEventListener('input', () => {
+      i.tenants.value = niceRound(10 ** Number(i.tenantsLog.value));
+      this.update();
+    });
+    i.tenants.addEventListener('input', () => {
+      const n = Number(i.tenants.value);
+      if (n >= 1) i.tenantsLog.value = Math.log10(n);
+      this.update();
+    });
+    i.hot.addEventListener('input', () => (this.hotEdited = true));
+    for (const name of ['precision', 'rank', 'hot', 'bandwidth', 'mode']) i[name].addEventListener('input', () => this.update());
+    this.update();
+  }
+
+  /** The question as `scale()` takes it; hot follows the CLI's default min(tenants, 10) until edited. */
+  input(mode) {
+    const i = this.inputs;
+    const tenants = Math.round(Number(i.tenants.value));
+    const base = { model: i.model.value, mode, precision: i.precision.value, batch: 1, tenants, hot: Math.round(Number(i.hot.value)), bandwidth: i.bandwidth.value };
+    return mode === 'adapter' ? { ...base, rank: Math.round(Number(i.rank.value)), targets: TARGETS } : base;
+  }
+
+  update() {
+    const i = this.inputs;
+    const tenants = Number(i.tenants.value);
+    if (!(tenants >= 1) || !Number.isInteger(tenants)) return this.fail('Tenants must be a whole number from 1.');
+    // Hot tenants are a subset of all tenants; until edited, follow the CLI's min(tenants, 10).
+    if (!this.hotEdited) i.hot.value = Math.min(tenants, 10);
+    else if (Number(i.hot.value) > tenants) i.hot.value = tenants;
+    let full;
+    let adapter;
+    try {
+      full = this.scale(this.input('full'));
+      adapter = this.scale(this.input('adapter'));
+    } catch (e) {
+      return this.fail(e.message ?? String(e));
+    }
+    this.message.hidden = true;
+    this.el.classList.remove('stale');
+    this.renderLesson(full, adapter);
+    this.renderTable(full, adapter);
+    this.bars.set([
+      { label: `Storage ×${int(tenants)}`, full: full.storage_full_bytes, adapter: adapter.storage_adapter_bytes },
+      { label: `Serving ×${int(full.hot)}`, full: full.serving_full_bytes, adapter: adapter.serving_adapter_bytes },
+      { label: 'Training', full: full.training_bytes, adapter: adapter.training_bytes },
+    ]);
+    const shown = i.mode.value === 'adapter' ? adapter : full;
+    fill(this.terms, shown.terms.map((t) => h('li', {}, h('b', {}, `${t.name}: ${bytes(t.bytes)}`), ' = ', t.formula)));
+  }
+
+  /** Show why, and grey out the figures: they answer the previous question. */
+  fail(text) {
+    this.message.textContent = text;
+    this.message.hidden = false;
+    this.el.classList.add('stale');
+  }
+
+  renderLesson(full, adapter) {
+    const n = full.tenants;
+    const perParam = full.weights_bytes / full.params_total; // 2 (fp16) or 4 (fp32)
+    const exact = [
+      `Exact count for this shape: ${int(full.params_total)} parameters × ${perParam} B = `,
+      figure(bytesWithGb(full.weights_bytes), 'weights_bytes', full.weights_bytes),
+      ` per copy; ${int(n)} copies = `,
+      figure(bytesWithGb(full.storage_full_bytes), 'storage_full_bytes', full.storage_full_bytes),
+      `. With adapters: one base + ${int(n)} × ${bytes(adapter.checkpoint_bytes)} = `,
+      figure(bytesWithGb(adapter.storage_adapter_bytes), 'storage_adapter_bytes', adapter.storage_adapter_bytes, 'adapter'),
+      '.',
+    ];
+    if (full.params_nominal == null) return fill(this.lesson, h('p', {}, exact));
+    const copy = full.params_nominal * perParam;
+    fill(
+      this.lesson,
+      h(
+        'p',
+        { class: 'nominal' },
+        `The lesson's arithmetic: ${int(full.params_nominal)} parameters × ${perParam} B = `,
+        figure(bytesWithGb(copy), 'nominal_weights_bytes', copy),
+        ` per fine-tuned copy; ${int(n)} users each fully fine-tuning = `,
+        figure(bytesWithGb(copy * n), 'nominal_storage_full_bytes', copy * n),
+        '.',
+      ),
+      h('p', { class: 'exact' }, exact),
+    );
+  }
+
+  renderTable(full, adapter) {
+    const row = (label, fullKey, adapterKey, show = bytesWithGb) =>
+      h('tr', {}, h('th', { scope: 'row' }, label), cell(full, fullKey, 'full', show), cell(adapter, adapterKey, 'adapter', show));
+    const params = (r) => `${compact(r.params_trainable)} of ${compact(r.params_total)} (${percent(r.params_trainable, r.params_total)})`;
+    const rank = this.inputs.rank.value;
+    fill(
+      this.table,
+      h('caption', {}, `${this.inputs.model.selectedOptions[0].text}, ${full.tenants === 1 ? '1 tenant' : `${int(full.tenants)} tenants`}, ${int(full.hot)} hot`),
+      h('thead', {}, h('tr', {}, h('td'), h('th', { scope: 'col', class: 'full' }, 'Full fine-tuning'), h('th', { scope: 'col', class: 'adapter' }, `LoRA adapter (r=${rank} on q, v)`))),
+      h(
+        'tbody',
+        {},
+        h('tr', {}, h('th', { scope: 'row' }, 'Trainable parameters'), cell(full, 'params_trainable', 'full', () => params(full)), cell(adapter, 'params_trainable', 'adapter', () => params(adapter))),
+        row('Weights in memory', 'weights_bytes', 'weights_bytes'),
+        row('Training memory (batch 1)', 'training_bytes', 'training_bytes'),
+        row('File per tenant', 'checkpoint_bytes', 'checkpoint_bytes'),
+        row(`Storage for ${int(full.tenants)} tenants`, 'storage_full_bytes', 'storage_adapter_bytes'),
+        row(`Serving ${int(full.hot)} hot tenants`, 'serving_full_bytes', 'serving_adapter_bytes'),
+        row('Cold load of one tenant', 'cold_load_full_seconds', 'cold_load_adapter_seconds', seconds),
+      ),
+    );
+  }
+}
+
+function cell(report, key, mode, show) {
+  const value = report[key];
+  return h('td', { class: mode, title: Number.isInteger(value) ? int(value) : null, dataset: { mode, figure: key, value: String(value) } }, show(value));
+}
+
+/** 18874368 → "18.87M", 175221817344 → "175.2B": short enough for a phone (exact in the title). */
+function compact(n) {
+  return n < 1e6 ? int(n) : new Intl.NumberFormat('en-US', { notation: 'compact', maximumSignificantDigits: 4 }).format(n);
+}
+
+function figure(text, key, value, mode = 'full') {
+  return h('strong', { dataset: { mode, figure: key, value: String(value) } }, text);
+}
+
+/** 1, 2, 5-ish round numbers so the slider lands on readable tenant counts (1,000 not 1,023). */
+function niceRound(n) {
+  if (n < 10) return Math.round(n);
+  const mag = 10 ** Math.floor(Math.log10(n) - 1);
+  return Math.round(n / mag) * mag;
+}

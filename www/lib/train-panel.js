@@ -1,0 +1,105 @@
+// The training panel: the four buttons, the step counter, the loss chart of both runs, the
+// table of results with samples, and the checkpoint downloads. It only displays; the element
+// decides what runs.
+
+import { h } from './dom.js';
+import { LineChart } from './chart.js';
+import { ResultsView } from './results-view.js';
+import { Downloads } from './download.js';
+
+export const NAMES = { full: 'full fine-tuning', adapter: 'LoRA adapter' };
+
+export class TrainPanel {
+  /** onClick(what): "full" | "adapter" | "stop" | "reset". */
+  constructor(onClick) {
+    const button = (label, what) => h('button', { type: 'button', class: what, 'aria-disabled': 'true', onclick: () => onClick(what) }, label);
+    this.buttons = {
+      full: button('Fine-tune full', 'full'),
+      adapter: button('Fine-tune adapter', 'adapter'),
+      stop: button('Stop', 'stop'),
+      reset: button('Reset', 'reset'),
+    };
+    // Why a press did nothing: kept apart from the status line, which each step overwrites.
+    this.note = h('p', { class: 'press-note', 'aria-live': 'polite' });
+    this.counter = h('span', {}, '');
+    this.bar = h('progress', { max: 1, value: 0, 'aria-label': 'Training progress' });
+    this.chart = new LineChart({
+      title: 'Training loss per step',
+      series: [
+        { key: 'full', name: 'Full fine-tuning', className: 'full' },
+        { key: 'adapter', name: 'LoRA adapter', className: 'adapter' },
+      ],
+      xLabel: 'step',
+      yLabel: 'loss',
+    });
+    this.results = new ResultsView();
+    this.files = new Downloads();
+    this.el = h(
+      'div',
+      {},
+      h('div', { class: 'buttons' }, Object.values(this.buttons)),
+      this.note,
+      h('div', { class: 'step-line' }, this.counter, this.bar),
+      this.chart.el,
+      this.results.el,
+      h('h4', {}, 'Checkpoints'),
+      this.files.el,
+    );
+  }
+
+  /** Disabled buttons stay focusable (aria-disabled) so a press can say why nothing happens. */
+  setButtons({ busy, ready }) {
+    const off = { full: busy || !ready, adapter: busy || !ready, stop: !busy, reset: busy };
+    for (const [name, button] of Object.entries(this.buttons)) button.setAttribute('aria-disabled', String(off[name]));
+  }
+
+  notice(text) {
+    this.note.textContent = text;
+  }
+
+  /** A new run of `mode`: clear its earlier curve and row. */
+  begin(mode, steps) {
+    this.notice('');
+    this.chart.reset(mode);
+    this.results.reset(mode);
+    this.chart.setXMax(steps);
+    this.bar.value = 0;
+    this.first = undefined;
+  }
+
+  started(mode, steps, info) {
+    this.results.update(mode, { planned: steps, steps: 0, info });
+  }
+
+  before(mode, before) {
+    this.results.setBefore(before);
+    this.results.update(mode, { heldoutBefore: before.heldout });
+  }
+
+  step(mode, d) {
+    this.first ??= d.loss;
+    this.chart.addPoint(mode, d.step, d.loss);
+    this.results.update(mode, { steps: d.step, first: this.first, last: d.loss, msPerStep: d.ms_per_step });
+    const name = NAMES[mode];
+    this.counter.textContent = `${name[0].toUpperCase()}${name.slice(1)}: step ${d.step} of ${d.steps}`;
+    this.bar.value = d.step / d.steps;
+  }
+
+  finish(mode, r) {
+    this.results.update(mode, { stopped: r.stopped, heldoutAfter: r.after?.heldout, sample: r.after?.sample });
+    if (r.checkpoint) this.files.set(mode, r.checkpoint);
+  }
+
+  reset() {
+    this.chart.reset();
+    this.results.reset();
+    this.files.reset();
+    this.counter.textContent = '';
+    this.bar.value = 0;
+  }
+
+  dispose() {
+    this.chart.dispose();
+    this.files.reset();
+  }
+}

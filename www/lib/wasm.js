@@ -1,0 +1,201 @@
+// Loads the WebAssembly module and the base weights once per page, and opens at most one Lab
+// per backend: every <finetune-lab> on a page shares one wasm instance and one GPU device (a
+// second device would double the memory and the shader compilation).
+
+import { useByteFormatter } from './format.js';
+
+const PKG = new URL('../pkg/', import.meta.url);
+const BASE = new URL('../base/', import.meta.url);
+
+// Bumped by restartModule(): importing the glue under a new query string gives a fresh wasm
+// instance, the only clean way back after a trap (a panic aborts and can leave the old one
+// half-borrowed).
+let generation = 0;
+let modulePromise = null;
+let basePromise = null;
+const labs = new Map(); // "webgpu" | "cpu" → Promise<Lab>; failures stay cached until a restart
+const listeners = new Set();
+let lastProgress = null;
+let runsActive = 0;
+
+/** Subscribe to shared download progress: {what: "module"|"base", got, total}. Returns unsubscribe. */
+export function onProgress(fn) {
+  listeners.add(fn);
+  if (lastProgress) fn(lastProgress);
+  return () => listeners.delete(fn);
+}
+
+function report(progress) {
+  lastProgress = progress;
+  for (const fn of listeners) fn(progress);
+}
+
+/** The module's exports (Lab, tasks, scale, formatBytes), once initialised. */
+export function loadModule() {
+  modulePromise ??= importModule(generation);
+  return modulePromise;
+}
+
+async function importModule(gen) {
+  const glue = new URL('finetune_lab.js', PKG);
+  if (gen) glue.search = `?instance=${gen}`;
+  let mod;
+  try {
+    mod = await import(glue.href);
+  } catch (e) {
+    throw new Error(`could not load the module (${glue.pathname}): ${e.message}. Has the wasm been built (scripts/build-wasm.sh)?`);
+  }
+  const bytes = await download(new URL('finetune_lab_bg.wasm', PKG), 'module');
+  try {
+    // An object, not bare bytes: bare arguments are deprecated and warn.
+    await mod.default({ module_or_path: bytes });
+  } catch (e) {
+    throw new Error(`could not load the module: this browser could not compile it (${e.message})`);
+  }
+  useByteFormatter(mod.formatBytes);
+  return mod;
+}
+
+/** The shipped base model, checked against its sidecar (size and SHA-256). */
+export function loadBase() {
+  basePromise ??= (async () => {
+    const meta = await (await fetchOk(new URL('tiny.json', BASE), 'base model description')).json();
+    const bytes = await download(new URL('tiny.ftlab', BASE), 'base');
+    if (meta.bytes != null && bytes.length !== meta.bytes) {
+      throw new Error(`the base model is ${bytes.length} bytes, its description says ${meta.bytes}: a stale or partial download`);
+    }
+    if (meta.sha256 && globalThis.crypto?.subtle) {
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+      const hex = [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+      if (hex !== meta.sha256) throw new Error('the base model does not match its SHA-256: a corrupt download');
+    }
+    return bytes;
+  })();
+  basePromise.catch(() => (basePromise = null)); // a network hiccup should not stick
+  return basePromise;
+}
+
+/** The shared Lab for "webgpu" or "cpu". A WebGPU failure rejects with the browser's reason. */
+export function openLab(kind) {
+  if (!labs.has(kind)) {
+    labs.set(kind, (async () => {
+      const [mod, base] = await Promise.all([loadModule(), loadBase()]);
+      return kind === 'webgpu' ? openGpuLab(mod, base) : mod.Lab.open(base, false);
+    })());
+  }
+  return labs.get(kind);
+}
+
+const NEVER = new Promise(() => {});
+const lost = new WeakMap(); // Lab → its GPUDevice's `lost` promise
+
+/**
+ * Resolves with GPUDeviceLostInfo when the Lab's GPU device is lost; never for the CPU. A lost
+ * device leaves the backend's pending readbacks unresolved, so callers race against this.
+ */
+export function whenLost(lab) {
+  return lost.get(lab) ?? NEVER;
+}
+
+/**
+ * Lab.open on WebGPU, keeping hold of the GPUDevice the backend requests (burn does not expose
+ * it) so that its loss can be noticed. requestDevice is wrapped only while the Lab opens.
+ */
+async function openGpuLab(mod, base) {
+  const proto = globalThis.GPUAdapter?.prototype;
+  const real = proto?.requestDevice;
+  let device = null;
+  if (real) {
+    proto.requestDevice = async function (...args) {
+      const d = await real.apply(this, args);
+      device ??= d;
+      return d;
+    };
+  }
+  try {
+    const lab = await mod.Lab.open(base, true);
+    if (device) lost.set(lab, device.lost);
+    return lab;
+  } finally {
+    if (real) proto.requestDevice = real;
+  }
+}
+
+/** Drop the instance and its Labs; the next openLab starts a fresh one. */
+export function restartModule() {
+  generation += 1;
+  modulePromise = null;
+  labs.clear();
+  lastProgress = null;
+  trap = signal();
+}
+
+// A panic (panic = "abort") traps. Inside one of wasm-bindgen's futures the trap escapes as an
+// uncaught error and that future's promise never settles: this global signal is all we get.
+function signal() {
+  let fire;
+  const promise = new Promise((resolve) => (fire = resolve));
+  return { promise, fire };
+}
+let trap = signal();
+const onTrap = (error) => error instanceof WebAssembly.RuntimeError && trap.fire(error);
+globalThis.addEventListener?.('error', (e) => onTrap(e.error));
+globalThis.addEventListener?.('unhandledrejection', (e) => onTrap(e.reason));
+
+/** Resolves with the RuntimeError when the current instance traps. */
+export function whenTrapped() {
+  return trap.promise;
+}
+
+/** Count runs in flight on this page: the allocator's figures are device-wide. */
+export function trackRun() {
+  runsActive += 1;
+  let done = false;
+  return () => {
+    if (!done) runsActive -= 1;
+    done = true;
+  };
+}
+
+export function activeRuns() {
+  return runsActive;
+}
+
+async function fetchOk(url, what) {
+  let res;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new Error(`could not load the ${what} (${url.pathname}): ${e.message}`);
+  }
+  if (!res.ok) throw new Error(`could not load the ${what} (${url.pathname}: HTTP ${res.status})`);
+  return res;
+}
+
+/** Fetch into one Uint8Array, reporting bytes as they arrive. */
+async function download(url, what) {
+  const res = await fetchOk(url, what);
+  // With Content-Encoding the header counts compressed bytes: then show bytes only.
+  const length = Number(res.headers.get('Content-Length')) || 0;
+  const total = res.headers.get('Content-Encoding') ? 0 : length;
+  if (!res.body) return new Uint8Array(await res.arrayBuffer());
+  const reader = res.body.getReader();
+  const chunks = [];
+  let got = 0;
+  report({ what, got, total });
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    got += value.length;
+    report({ what, got, total });
+  }
+  const bytes = new Uint8Array(got);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  report({ what, got, total: got, done: true });
+  return bytes;
+}
