@@ -21,8 +21,9 @@ pub struct TrainConfig {
     pub lr: f64,
     /// AdamW's decoupled weight decay (Loshchilov & Hutter 2019).
     pub weight_decay: f32,
-    /// Clip the global gradient norm to this: keeps the first steps on a new task from blowing
-    /// up the pretrained weights.
+    /// Clip each parameter tensor's gradient to this norm (burn's `ModuleOptimizer` clips per
+    /// tensor, not the global norm): keeps the first steps on a new task, whose losses start
+    /// high, from blowing up the pretrained weights.
     pub grad_clip: f32,
     /// Seeds the batches and any fresh adapter, so two runs with one seed see the same data.
     pub seed: u64,
