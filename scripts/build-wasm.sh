@@ -45,7 +45,7 @@ raw="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm/finetune_lab.wasm"
 
 # 5. Bindings and size optimisation, skipped when cargo's output and the settings are unchanged.
 opt_flags=(-Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
-  --enable-mutable-globals --enable-reference-types --enable-multivalue)
+  --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd)
 if [ "${SKIP_WASM_OPT:-0}" = 1 ]; then opt_desc=none; else opt_desc="${opt_flags[*]}"; fi
 stamp=$( { sha256sum "$raw" | cut -d' ' -f1; echo "bindgen $want"; echo "opt $opt_desc"; } | sha256sum | cut -d' ' -f1)
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ] && [ -f "$out/finetune_lab_bg.wasm" ]; then
