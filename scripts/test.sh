@@ -29,6 +29,8 @@ if [ -z "${FINETUNE_LAB_BIN:-}" ]; then
   say "building the native CLI"
   cargo build -p finetune-lab --bin finetune-lab
 fi
+say "benchmark smoke run (bench/smoke.sh: a few micro-model steps of ours, PyTorch, TF.js)"
+bench/smoke.sh
 say "browser tests (node --test tests/e2e/)"
 node --test --test-concurrency=1 tests/e2e/
 echo "screenshots of each state: $PWD/tests/screenshots/"

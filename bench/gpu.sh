@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# On a machine with an NVIDIA GPU: our step on burn's wgpu backend (Vulkan) vs PyTorch eager on
+# CUDA, same model, text, batches and base; ms/step and model-FLOPs utilisation (MFU).
+# Skips cleanly (exit 0) where nvidia-smi is absent. Not yet run: no GPU was lent to this work.
+#
+#   bench/gpu.sh [STEPS]       # default 200 timed steps after 20 warm-up
+#
+# MFU = 6·N·tokens per step / time / peak (PaLM, Chowdhery et al. 2022, App. B; attention's
+# extra FLOPs left out). Peak: the GPU's dense FP32 (non-tensor-core) rate, because both sides
+# train in plain fp32 (PyTorch keeps TF32 off for matmuls by default); set PEAK_TFLOPS to
+# override. For a 0.8M-parameter model the GPU is launch-bound: expect a tiny MFU at batch 16,
+# so a larger batch is timed too.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+STEPS="${1:-200}"
+WARMUP=20
+BASE="${BASE:-$ROOT/www/base/tiny.ftlab}"
+TEXT="$ROOT/bench/data/records.txt"
+VENV="${VENV:-$HOME/.cache/finetune-lab/bench-venv}"
+OUT="${OUT:-$ROOT/bench/results/gpu}"
+TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/finetune-lab/target}"
+
+if ! command -v nvidia-smi > /dev/null 2>&1; then
+  echo "bench/gpu.sh: skipped: no nvidia-smi, so no NVIDIA GPU on this machine"
+  exit 0
+fi
+mkdir -p "$OUT"
+GPU="$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
+
+# Dense FP32 TFLOPS from the vendors' datasheets (SXM parts for H100/H200).
+case "$GPU" in
+  *H200* | *H100*SXM* | *"H100 80GB HBM3"*) PEAK_DEFAULT=67 ;;
+  *H100*) PEAK_DEFAULT=51 ;;
+  *A100*) PEAK_DEFAULT=19.5 ;;
+  *L40S*) PEAK_DEFAULT=91.6 ;;
+  *L4*) PEAK_DEFAULT=30.3 ;;
+  *4090*) PEAK_DEFAULT=82.6 ;;
+  *) PEAK_DEFAULT="" ;;
+esac
+PEAK="${PEAK_TFLOPS:-$PEAK_DEFAULT}"
+[ -n "$PEAK" ] || echo "unknown GPU '$GPU': set PEAK_TFLOPS for MFU" >&2
+
+if ! "$VENV/bin/python" -c "import torch; assert torch.cuda.is_available()" 2> /dev/null; then
+  python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet torch numpy
+fi
+
+echo "== PyTorch eager on CUDA ($GPU)"
+for batch in 16 256; do
+  for mode in full adapter; do
+    for attn in "" --sdpa; do
+      name="pytorch-$mode-b$batch${attn:+-sdpa}"
+      "$VENV/bin/python" "$ROOT/bench/pytorch/bench.py" --device cuda --mode $mode --base "$BASE" --text "$TEXT" \
+        --batch $batch --steps "$STEPS" --warmup $WARMUP $attn --json > "$OUT/$name.json"
+      python3 - "$OUT/$name.json" "$PEAK" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1])); peak = float(sys.argv[2] or "nan")
+ms = r["ms_per_step"]
+print(f"{r['mode']:8} batch {r['batch']:4} {r['attention']:6}: {ms['median']:7.2f} ms/step (min {ms['min']:.2f}, max {ms['max']:.2f}), "
+      f"{r['model_tflops_per_s']:.3f} model TFLOP/s, MFU {100 * r['model_tflops_per_s'] / peak:.2f}% of {peak} TFLOPS fp32, "
+      f"peak {r['peak_device_bytes'] / 1e6:.0f} MB, loss {r['loss_first']:.3f} -> {r['loss_last']:.3f}")
+EOF
+    done
+  done
+done
+
+echo "== ours on burn's wgpu backend"
+if ! cargo build --release -p finetune-lab --features wgpu --manifest-path "$ROOT/Cargo.toml"; then
+  echo "ours: not measured: the wgpu build failed (needs Vulkan headers/loader; ~50 min cold on 2 cores)"
+  exit 0
+fi
+BIN="$TARGET_DIR/release/finetune-lab"
+# The CLI must be able to pick the GPU: look for a device flag in its usage.
+if "$BIN" help 2>&1 | grep -q -- "--device"; then
+  for mode in full adapter; do
+    "$BIN" finetune --device wgpu --mode $mode --text-file "$TEXT" --base "$BASE" --steps $((STEPS + WARMUP)) --json \
+      > "$OUT/ours-$mode.json" 2> "$OUT/ours-$mode.log"
+    python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"ours {r['mode']:8} batch {r['batch']}: {r['ms_per_step_median']:.2f} ms/step (median of all steps)\")" "$OUT/ours-$mode.json"
+  done
+else
+  echo "ours: not measured: \`finetune-lab finetune\` has no --device flag (the CLI always trains on"
+  echo "  Device::flex(), the CPU), so a wgpu build cannot be timed from the command line yet."
+fi

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# A smoke run of every benchmark with a few steps of the micro model (~1-3 minutes), for CI.
+# Checks that each reference computes OUR loss curve (same base, text and batches: the losses
+# must agree to 1e-3 over the steps), then that the browser comparison and the bundle report run.
+# Parts whose prerequisites are missing are skipped with a message: PyTorch (the ~5 GB venv from
+# bench/native.sh), our binary (cargo build), www/pkg (scripts/build-wasm.sh), Chromium.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+BIN="${BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/finetune-lab/target}/debug/finetune-lab}"
+VENV="${VENV:-$HOME/.cache/finetune-lab/bench-venv}"
+OUT="$ROOT/bench/results/smoke"
+TEXT="$ROOT/bench/data/records.txt"
+STEPS=4
+mkdir -p "$OUT"
+skipped=()
+
+if [ ! -d bench/tfjs/node_modules/@tensorflow/tfjs ]; then
+  (cd bench/tfjs && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# A fresh micro base in our format, so the smoke run needs neither the shipped base nor torch.
+node --input-type=module -e "
+  import { writeFileSync } from 'node:fs';
+  import { freshCheckpoint, SHAPES } from './bench/tfjs/data.js';
+  writeFileSync('$OUT/micro.ftlab', freshCheckpoint(SHAPES.micro));"
+COMMON=(--batch 4 --context 32)
+
+for mode in full adapter; do
+  node bench/tfjs/node.mjs --base "$OUT/micro.ftlab" --mode $mode "${COMMON[@]}" --steps $((STEPS - 1)) --warmup 1 --json > "$OUT/tfjs-$mode.json"
+  if [ -x "$BIN" ]; then
+    "$BIN" finetune --mode $mode --text-file "$TEXT" --base "$OUT/micro.ftlab" --steps $STEPS "${COMMON[@]}" --json > "$OUT/ours-$mode.json" 2> /dev/null
+  else
+    skipped+=("ours native $mode: no $BIN (cargo build -p finetune-lab)")
+  fi
+  if "$VENV/bin/python" -c "import torch" 2> /dev/null; then
+    "$VENV/bin/python" bench/pytorch/bench.py --base "$OUT/micro.ftlab" --mode $mode "${COMMON[@]}" \
+      --steps $((STEPS - 1)) --warmup 1 --threads 1 --json > "$OUT/pytorch-$mode.json"
+  else
+    skipped+=("PyTorch $mode: no torch in $VENV (bench/native.sh sets it up, ~5 GB)")
+  fi
+done
+
+# Every curve against TF.js's: same maths, same batches, so the losses agree to float rounding.
+node --input-type=module -e "
+  import { existsSync, readFileSync } from 'node:fs';
+  let failed = 0;
+  for (const mode of ['full', 'adapter']) {
+    const ref = JSON.parse(readFileSync('$OUT/tfjs-' + mode + '.json')).losses;
+    for (const other of ['ours', 'pytorch']) {
+      const file = '$OUT/' + other + '-' + mode + '.json';
+      if (!existsSync(file)) continue;
+      const losses = JSON.parse(readFileSync(file)).losses;
+      const diff = Math.max(...ref.map((v, i) => Math.abs(v - losses[i])));
+      const ok = losses.length === ref.length && diff < 1e-3 && losses.at(-1) < losses[0];
+      console.log((ok ? 'ok  ' : 'FAIL') + ' ' + mode + ' ' + other + ' vs tfjs: ' + losses.map((v) => v.toFixed(4)).join(' ') + ' (max diff ' + diff.toExponential(1) + ')');
+      failed += !ok;
+    }
+  }
+  process.exit(failed ? 1 : 0);"
+
+if [ ! -f www/pkg/finetune_lab_bg.wasm ]; then
+  skipped+=("browser: no www/pkg (scripts/build-wasm.sh); TF.js-only pages untested")
+elif ! { [ -x /usr/lib/chromium/chromium ] || [ -x /usr/bin/chromium ] || [ -n "${CHROMIUM:-}" ]; }; then
+  skipped+=("browser: no Chromium (apt-get install chromium)")
+elif [ ! -d node_modules/playwright-core ]; then
+  skipped+=("browser: no playwright-core (npm ci in the repository root)")
+else
+  node bench/browser.mjs --base bench/results/smoke/micro.ftlab --out "$OUT/browser.json" \
+    --steps 2 --warmup 1 --batch 4 --context 32 --gpu-steps 1 --gpu-warmup 1 --gpu-batch 2 --gpu-context 16 --timeout-s 120
+  node --input-type=module -e "
+    import { readFileSync } from 'node:fs';
+    const { results } = JSON.parse(readFileSync('$OUT/browser.json'));
+    const bad = results.flatMap((r) => [r.ours, r.tfjs].filter((x) => x.error).map((x) => r.path + ' ' + r.mode + ' ' + x.impl + ': ' + x.error));
+    if (bad.length) { console.error('browser runs failed:\n  ' + bad.join('\n  ')); process.exit(1); }"
+fi
+
+node bench/bundle.mjs > /dev/null
+for s in "${skipped[@]}"; do echo "SKIPPED: $s"; done
+echo "bench smoke: done"

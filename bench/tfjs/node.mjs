@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// The TF.js reference in Node (wasm or plain-JS cpu backend): a quick check that it learns
+// like ours and the PyTorch reference, without a browser. Timings here are Node's, not a page's.
+//
+//   node bench/tfjs/node.mjs --mode full --steps 5 [--backend wasm|cpu] [--base F.ftlab | --shape micro]
+//       [--batch 16] [--context 128] [--text bench/data/records.txt] [--json]
+
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs'; // the union package: core + gradients + cpu backend
+import '@tensorflow/tfjs-backend-wasm';
+import { SHAPES, freshCheckpoint } from './data.js';
+import { runTfjs } from './bench.js';
+
+const { values: a } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'wasm' },
+    mode: { type: 'string', default: 'full' },
+    steps: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    batch: { type: 'string', default: '16' },
+    context: { type: 'string', default: '128' },
+    base: { type: 'string' },
+    shape: { type: 'string', default: 'micro' },
+    text: { type: 'string', default: new URL('../data/records.txt', import.meta.url).pathname },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+await tf.setBackend(a.backend);
+await tf.ready();
+const base = a.base ? readFileSync(a.base) : freshCheckpoint(SHAPES[a.shape]);
+const report = await runTfjs(tf, {
+  base: base.buffer.slice(base.byteOffset, base.byteOffset + base.byteLength),
+  text: readFileSync(a.text, 'utf8'),
+  mode: a.mode,
+  steps: Number(a.steps),
+  warmup: Number(a.warmup),
+  batch: Number(a.batch),
+  context: Number(a.context),
+});
+if (a.json) console.log(JSON.stringify(report));
+else {
+  const ms = report.ms_per_step;
+  console.log(`tfjs ${report.mode} (${report.backend}, node): ${ms.median.toFixed(1)} ms/step median (min ${ms.min.toFixed(1)}, max ${ms.max.toFixed(1)}); ` +
+    `loss ${report.loss_first.toFixed(4)} -> ${report.loss_last.toFixed(4)}; peak ${report.memory.peak_bytes} bytes`);
+}
