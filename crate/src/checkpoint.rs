@@ -91,7 +91,8 @@ pub async fn to_bytes<M: Module>(
 ) -> Result<Vec<u8>, String> {
     let mut collect = Collect { path: vec![], keep, found: vec![] };
     module.visit(&mut collect);
-    let tensors = collect.found.iter().map(|(name, _, shape)| TensorEntry { name: name.clone(), shape: shape.clone() }).collect();
+    let tensors =
+        collect.found.iter().map(|(name, _, shape)| TensorEntry { name: name.clone(), shape: shape.clone() }).collect();
     let kind = if keep == Keep::All { "full" } else { "adapter" }.to_string();
     let header = Header { kind, shape: shape.clone(), adapter, tensors };
     let json = serde_json::to_vec(&header).expect("header serialises");
@@ -136,7 +137,8 @@ impl Checkpoint {
     /// file must find its parameter with the same shape; with `Keep::All` every parameter must
     /// be in the file too.
     pub fn load_into<M: Module>(&self, module: M, keep: Keep) -> Result<M, String> {
-        let mut load = Load { path: vec![], checkpoint: self, used: vec![false; self.values.len()], errors: vec![], keep };
+        let mut load =
+            Load { path: vec![], checkpoint: self, used: vec![false; self.values.len()], errors: vec![], keep };
         let module = module.map(&mut load);
         for (entry, used) in self.header.tensors.iter().zip(&load.used) {
             if !used {

@@ -6,7 +6,7 @@ use burn::tensor::{Device, Tensor};
 
 use crate::checkpoint::{self, AdapterSpec, Checkpoint, Keep};
 use crate::init::Init;
-use crate::memory::{ModelShape, Mode};
+use crate::memory::{Mode, ModelShape};
 use crate::model::Gpt;
 use crate::tokenizer;
 use crate::train::{TrainConfig, Trainer, eval_loss};
@@ -44,10 +44,20 @@ pub fn load_base(base: &Checkpoint, device: &Device) -> Result<Gpt, String> {
 }
 
 impl Run {
-    pub fn start(base: &Checkpoint, mode: Mode, config: TrainConfig, train: &str, heldout: &str, device: &Device) -> Result<Self, String> {
+    pub fn start(
+        base: &Checkpoint,
+        mode: Mode,
+        config: TrainConfig,
+        train: &str,
+        heldout: &str,
+        device: &Device,
+    ) -> Result<Self, String> {
         let shape = base.header.shape.clone();
         if config.context == 0 || config.context > shape.context {
-            return Err(format!("context must be between 1 and the model's {} characters, got {}", shape.context, config.context));
+            return Err(format!(
+                "context must be between 1 and the model's {} characters, got {}",
+                shape.context, config.context
+            ));
         }
         if config.batch == 0 {
             return Err("batch must be at least 1".into());
@@ -61,7 +71,11 @@ impl Run {
                 if *rank > shape.d_model {
                     return Err(format!("rank must be between 1 and {}, got {rank}", shape.d_model));
                 }
-                Some(AdapterSpec { rank: *rank, alpha: alpha.unwrap_or(default_alpha(*rank)), targets: targets.clone() })
+                Some(AdapterSpec {
+                    rank: *rank,
+                    alpha: alpha.unwrap_or(default_alpha(*rank)),
+                    targets: targets.clone(),
+                })
             }
         };
         if let Some(spec) = &adapter {
@@ -70,7 +84,11 @@ impl Run {
         let (train, heldout) = (tokenizer::encode(train), tokenizer::encode(heldout));
         for (part, tokens) in [("training", &train), ("held-out", &heldout)] {
             if tokens.len() <= config.context {
-                return Err(format!("the {part} text has {} characters; at least {} are needed", tokens.len(), config.context + 1));
+                return Err(format!(
+                    "the {part} text has {} characters; at least {} are needed",
+                    tokens.len(),
+                    config.context + 1
+                ));
             }
         }
         let context = config.context;

@@ -40,7 +40,8 @@ fn pick(logits: &[f32], temperature: f32, rng: &mut Rng) -> u32 {
         return allowed.max_by(|&a, &b| logits[a].total_cmp(&logits[b])).unwrap_or(1) as u32;
     }
     let max = logits[1..].iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let weights: Vec<f32> = logits.iter().enumerate().map(|(i, &l)| if i == 0 { 0.0 } else { ((l - max) / temperature).exp() }).collect();
+    let weights: Vec<f32> =
+        logits.iter().enumerate().map(|(i, &l)| if i == 0 { 0.0 } else { ((l - max) / temperature).exp() }).collect();
     let mut r = rng.f32() * weights.iter().sum::<f32>();
     for (i, w) in weights.iter().enumerate() {
         r -= w;

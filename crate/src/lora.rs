@@ -29,10 +29,7 @@ pub struct Projection {
 
 impl Projection {
     pub fn new(init: &mut Init, d_input: usize, d_output: usize, std: f32) -> Self {
-        let base = Linear {
-            weight: init.normal([d_input, d_output], std),
-            bias: Some(init.constant([d_output], 0.0)),
-        };
+        let base = Linear { weight: init.normal([d_input, d_output], std), bias: Some(init.constant([d_output], 0.0)) };
         Self { base, adapter: None }
     }
 

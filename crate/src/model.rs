@@ -114,10 +114,7 @@ impl Gpt {
                     heads: shape.heads,
                 },
                 ln2: layer_norm(init, d),
-                mlp: Mlp {
-                    fc: Projection::new(init, d, f, INIT_STD),
-                    proj: Projection::new(init, f, d, residual_std),
-                },
+                mlp: Mlp { fc: Projection::new(init, d, f, INIT_STD), proj: Projection::new(init, f, d, residual_std) },
             })
             .collect();
         Self {
@@ -187,4 +184,3 @@ pub fn next_token_loss(logits: Tensor<3>, targets: Tensor<2, Int>) -> Tensor<1> 
         .init(&logits.device())
         .forward(logits.reshape([b * t, v]), targets.reshape([b * t]))
 }
-

@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use crate::checkpoint::Checkpoint;
 use crate::finetune::{Run, mode_name};
+use crate::generate::generate;
 use crate::measure::MeasuredMemory;
 use crate::memory::{self, Mode, Precision, ScaleInput};
-use crate::generate::generate;
 use crate::readback::{block_on, read_scalar};
 use crate::train::TrainConfig;
 

@@ -67,7 +67,8 @@ impl Batches {
 /// Inputs and targets (B, T) for windows starting at `starts`.
 fn windows(tokens: &[u32], starts: &[usize], context: usize, device: &Device) -> (Tensor<2, Int>, Tensor<2, Int>) {
     let take = |offset: usize| {
-        let ids: Vec<i32> = starts.iter().flat_map(|&s| tokens[s + offset..s + offset + context].iter().map(|&t| t as i32)).collect();
+        let ids: Vec<i32> =
+            starts.iter().flat_map(|&s| tokens[s + offset..s + offset + context].iter().map(|&t| t as i32)).collect();
         Tensor::<2, Int>::from_data(TensorData::new(ids, [starts.len(), context]), device)
     };
     (take(0), take(1))

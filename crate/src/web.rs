@@ -81,10 +81,19 @@ impl Lab {
         };
         let dataset = match (&options.task, &options.text) {
             (_, Some(text)) => Dataset::from_user_text(text, context).map_err(|e| JsError::new(&e.to_string()))?,
-            (Some(task), None) => Dataset::for_task(task, config.seed, context).ok_or_else(|| JsError::new(&format!("unknown task `{task}`")))?,
+            (Some(task), None) => Dataset::for_task(task, config.seed, context)
+                .ok_or_else(|| JsError::new(&format!("unknown task `{task}`")))?,
             (None, None) => return Err(JsError::new("choose a task or give a text")),
         };
-        let run = Run::start(&self.base, options.mode.clone(), config.clone(), &dataset.train, &dataset.heldout, &self.device).map_err(|e| JsError::new(&e))?;
+        let run = Run::start(
+            &self.base,
+            options.mode.clone(),
+            config.clone(),
+            &dataset.train,
+            &dataset.heldout,
+            &self.device,
+        )
+        .map_err(|e| JsError::new(&e))?;
         let (params_total, params_trainable) = run.params();
         let info = SessionInfo {
             mode: mode_name(&options.mode).to_string(),
@@ -169,7 +178,9 @@ impl Session {
 
     /// Greedy continuation of `prompt` by `chars` characters.
     pub async fn sample(&self, prompt: String, chars: usize) -> Result<String, JsError> {
-        crate::generate::generate(self.run.model(), &prompt, chars.min(1000), 0.0, self.info.seed).await.map_err(js_error)
+        crate::generate::generate(self.run.model(), &prompt, chars.min(1000), 0.0, self.info.seed)
+            .await
+            .map_err(js_error)
     }
 
     /// The file a tenant would store: the whole model (full) or the adapter alone.
@@ -198,7 +209,10 @@ impl Session {
 /// Built-in tasks: `[{name, title, description}]`.
 #[wasm_bindgen]
 pub fn tasks() -> Result<JsValue, JsError> {
-    let list: Vec<_> = data::TASKS.iter().map(|t| serde_json::json!({ "name": t.name, "title": t.title, "description": t.description })).collect();
+    let list: Vec<_> = data::TASKS
+        .iter()
+        .map(|t| serde_json::json!({ "name": t.name, "title": t.title, "description": t.description }))
+        .collect();
     to_js(&list)
 }
 
@@ -208,10 +222,12 @@ pub fn tasks() -> Result<JsValue, JsError> {
 pub fn scale(input: JsValue) -> Result<JsValue, JsError> {
     let mut value: serde_json::Value = from_js(input, "scale input")?;
     if let Some(name) = value.get("model").and_then(|m| m.as_str()).map(str::to_string) {
-        let shape = memory::ModelShape::preset(&name).ok_or_else(|| JsError::new(&format!("unknown model `{name}`")))?;
+        let shape =
+            memory::ModelShape::preset(&name).ok_or_else(|| JsError::new(&format!("unknown model `{name}`")))?;
         value["shape"] = serde_json::to_value(shape).expect("shape serialises");
     }
-    let input: ScaleInput = serde_json::from_value(value).map_err(|e| JsError::new(&format!("bad scale input: {e}")))?;
+    let input: ScaleInput =
+        serde_json::from_value(value).map_err(|e| JsError::new(&format!("bad scale input: {e}")))?;
     input.validate().map_err(|e| JsError::new(&e))?;
     to_js(&memory::estimate(&input))
 }

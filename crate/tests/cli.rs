@@ -38,9 +38,20 @@ fn scale_json_has_the_documented_keys_and_the_lessons_figure() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for key in [
-        "params_total", "params_trainable", "weights_bytes", "grads_bytes", "optimizer_bytes", "activations_bytes",
-        "training_bytes", "checkpoint_bytes", "tenants", "storage_full_bytes", "storage_adapter_bytes",
-        "serving_full_bytes", "serving_adapter_bytes", "cold_load_seconds",
+        "params_total",
+        "params_trainable",
+        "weights_bytes",
+        "grads_bytes",
+        "optimizer_bytes",
+        "activations_bytes",
+        "training_bytes",
+        "checkpoint_bytes",
+        "tenants",
+        "storage_full_bytes",
+        "storage_adapter_bytes",
+        "serving_full_bytes",
+        "serving_adapter_bytes",
+        "cold_load_seconds",
     ] {
         assert!(report.get(key).is_some(), "missing {key}");
     }

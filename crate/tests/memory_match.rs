@@ -10,7 +10,7 @@ use common::*;
 use finetune_lab::checkpoint::{self, Checkpoint, Keep};
 use finetune_lab::finetune::Run;
 use finetune_lab::init::Init;
-use finetune_lab::memory::{ModelShape, Mode, Precision, ScaleInput, Target, estimate};
+use finetune_lab::memory::{Mode, ModelShape, Precision, ScaleInput, Target, estimate};
 use finetune_lab::model::Gpt;
 use finetune_lab::readback::block_on;
 use finetune_lab::train::TrainConfig;

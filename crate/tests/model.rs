@@ -43,7 +43,8 @@ fn a_fresh_adapter_reproduces_the_base_exactly() {
 #[test]
 fn merging_equals_base_plus_adapter() {
     let device = cpu();
-    let mut model = micro(5, &device).with_adapters(&[Target::Q, Target::V, Target::Fc], 2, 4.0, &mut Init::new(9, &device));
+    let mut model =
+        micro(5, &device).with_adapters(&[Target::Q, Target::V, Target::Fc], 2, 4.0, &mut Init::new(9, &device));
     // Give B non-zero values so the adapter really changes the output.
     let mut init = Init::new(11, &device);
     for block in &mut model.blocks {
@@ -57,7 +58,10 @@ fn merging_equals_base_plus_adapter() {
     let with_adapter = values(model.forward(input.clone()));
     let base_only = values(micro(5, &device).forward(input.clone()));
     let merged = values(model.merged().forward(input));
-    assert!(with_adapter.iter().zip(&base_only).any(|(a, b)| (a - b).abs() > 1e-3), "the adapter must change the output");
+    assert!(
+        with_adapter.iter().zip(&base_only).any(|(a, b)| (a - b).abs() > 1e-3),
+        "the adapter must change the output"
+    );
     for (m, a) in merged.iter().zip(&with_adapter) {
         assert!((m - a).abs() < 1e-4, "merged {m} vs adapter {a}");
     }

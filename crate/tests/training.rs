@@ -112,7 +112,17 @@ fn checkpoints_round_trip_in_both_modes() {
         let fresh = load_base(&base, &device).unwrap();
         let loaded = match &file.header.adapter {
             None => file.load_into(fresh, Keep::All).unwrap(),
-            Some(spec) => file.load_into(fresh.with_adapters(&spec.targets, spec.rank, spec.alpha, &mut finetune_lab::init::Init::new(0, &device)), Keep::Adapters).unwrap(),
+            Some(spec) => file
+                .load_into(
+                    fresh.with_adapters(
+                        &spec.targets,
+                        spec.rank,
+                        spec.alpha,
+                        &mut finetune_lab::init::Init::new(0, &device),
+                    ),
+                    Keep::Adapters,
+                )
+                .unwrap(),
         };
         assert_eq!(values(loaded.forward(input)), expected, "{mode:?}");
     }
@@ -128,11 +138,18 @@ fn the_adapter_file_is_a_small_fraction_of_the_full_one() {
 #[test]
 fn bad_settings_get_clear_errors() {
     let base = micro_base(1);
-    let err = |mode: Mode, config: TrainConfig, train: &str| Run::start(&base, mode, config, train, &text(400), &cpu()).err().unwrap();
+    let err = |mode: Mode, config: TrainConfig, train: &str| {
+        Run::start(&base, mode, config, train, &text(400), &cpu()).err().unwrap()
+    };
     assert!(err(Mode::Full, config(true), "too short").contains("at least 33"));
     assert!(err(Mode::Full, TrainConfig { context: 999, ..config(true) }, &text(3000)).contains("context"));
-    assert!(err(Mode::Adapter { rank: 0, alpha: None, targets: vec![Target::Q] }, config(false), &text(3000)).contains("rank"));
-    assert!(err(Mode::Adapter { rank: 2, alpha: None, targets: vec![] }, config(false), &text(3000)).contains("target"));
+    assert!(
+        err(Mode::Adapter { rank: 0, alpha: None, targets: vec![Target::Q] }, config(false), &text(3000))
+            .contains("rank")
+    );
+    assert!(
+        err(Mode::Adapter { rank: 2, alpha: None, targets: vec![] }, config(false), &text(3000)).contains("target")
+    );
 }
 
 #[test]

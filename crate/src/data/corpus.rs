@@ -11,8 +11,8 @@
 
 use super::rng::Rng;
 use super::words::{
-    ACTIONS, ADJECTIVES, ADVERBS, ANIMALS, ASKS, LOCATIONS, MOODS, MOTIONS, NAMES, NUMBERS,
-    PLACES, SAYS, THINGS, TIMES, Verb, article, capitalise, plural,
+    ACTIONS, ADJECTIVES, ADVERBS, ANIMALS, ASKS, LOCATIONS, MOODS, MOTIONS, NAMES, NUMBERS, PLACES, SAYS, THINGS,
+    TIMES, Verb, article, capitalise, plural,
 };
 
 /// About `n_chars` of prose is generated, then cut to exactly `n_chars` characters (ASCII only).
@@ -133,7 +133,11 @@ impl<'r> Scene<'r> {
             9 => {
                 let (s, pl) = self.subject();
                 let (count, _) = self.count_of(THINGS);
-                let has = match (t, pl) { (Tense::Past, _) => "had", (_, true) => "have", _ => "has" };
+                let has = match (t, pl) {
+                    (Tense::Past, _) => "had",
+                    (_, true) => "have",
+                    _ => "has",
+                };
                 capitalise(&format!("{s} {has} {count}."))
             }
             10 => {

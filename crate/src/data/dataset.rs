@@ -128,7 +128,10 @@ mod tests {
         let text = "plain words on a line\n".repeat(30);
         let mut utf16 = vec![0xFF, 0xFE];
         utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
-        assert_eq!(Dataset::from_user_bytes(&utf16, 32).unwrap().train, Dataset::from_user_text(&text, 32).unwrap().train);
+        assert_eq!(
+            Dataset::from_user_bytes(&utf16, 32).unwrap().train,
+            Dataset::from_user_text(&text, 32).unwrap().train
+        );
         let mut bom8 = vec![0xEF, 0xBB, 0xBF];
         bom8.extend(text.bytes());
         assert!(Dataset::from_user_bytes(&bom8, 32).unwrap().train.starts_with("plain"));

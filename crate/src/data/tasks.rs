@@ -7,9 +7,7 @@
 //! asked for. One key in eight is held out.
 
 use super::rng::Rng;
-use super::words::{
-    ACTIONS, ADJECTIVES, ANIMALS, COLORS, MOTIONS, NAMES, NUMBERS, PLACES, THINGS, TIMES, plural,
-};
+use super::words::{ACTIONS, ADJECTIVES, ANIMALS, COLORS, MOTIONS, NAMES, NUMBERS, PLACES, THINGS, TIMES, plural};
 
 pub struct Task {
     /// Identifier used by the CLI (`--task records`) and the web API.
@@ -104,7 +102,11 @@ fn question(rng: &mut Rng) -> (String, String) {
             if rng.chance(0.5) {
                 (fact, format!("Where did {name} {}?", m.base), format!("{name} {} to {place}.", m.past))
             } else {
-                (fact, format!("When did {name} {} to {place}?", m.base), format!("{name} {} to {place} {time}.", m.past))
+                (
+                    fact,
+                    format!("When did {name} {} to {place}?", m.base),
+                    format!("{name} {} to {place} {time}.", m.past),
+                )
             }
         }
         2 | 3 => {
@@ -147,7 +149,8 @@ const RHYMES: &[(&[&str], &[&str])] = &[
     (&["snow"], &["slow"]),
     (&["sand"], &["grand"]),
 ];
-const PREPOSITIONS: &[&str] = &["down by the", "out on the", "up on the", "over the", "under the", "near the", "past the"];
+const PREPOSITIONS: &[&str] =
+    &["down by the", "out on the", "up on the", "over the", "under the", "near the", "past the"];
 const HOURS: &[&str] = &["night", "day", "wind", "air", "road", "morning", "evening"];
 const WEATHER: &[&str] = &["long", "cold", "dark", "soft", "clear", "quiet", "short", "kind"];
 
@@ -212,11 +215,14 @@ mod tests {
             assert!(held_examples.len() > 20, "{}", t.name);
             assert!(held_examples.is_disjoint(&train_examples), "{}", t.name);
             let train_lines: HashSet<&str> = train.lines().collect();
-            let shared_lines: Vec<&str> = heldout.lines().filter(|l| !l.is_empty() && train_lines.contains(l)).collect();
+            let shared_lines: Vec<&str> =
+                heldout.lines().filter(|l| !l.is_empty() && train_lines.contains(l)).collect();
             match t.name {
                 // Verse may share its generic lines two and three ("down by the hill,"); never a
                 // title or the title's echo on line one.
-                "verse" => assert!(shared_lines.iter().all(|l| l.starts_with("the ") || PREPOSITIONS.iter().any(|p| l.starts_with(p)))),
+                "verse" => assert!(
+                    shared_lines.iter().all(|l| l.starts_with("the ") || PREPOSITIONS.iter().any(|p| l.starts_with(p)))
+                ),
                 _ => assert!(shared_lines.is_empty(), "{}: {shared_lines:?}", t.name),
             }
         }

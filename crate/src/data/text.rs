@@ -159,7 +159,13 @@ pub fn normalise(raw: &str) -> String {
             blanks += 1;
             continue;
         }
-        let keep = if lines.is_empty() { 0 } else if blanks >= 3 { 1 } else { blanks };
+        let keep = if lines.is_empty() {
+            0
+        } else if blanks >= 3 {
+            1
+        } else {
+            blanks
+        };
         lines.extend(std::iter::repeat_n("", keep));
         lines.push(line.trim_end());
         blanks = 0;
@@ -180,7 +186,9 @@ mod tests {
         let err = prepare_user_text(&"a".repeat(120), 128, 100_000).unwrap_err();
         assert!(matches!(err, DataError::TooShort { needed: 514, given: 120, context: 128 }));
         let message = err.to_string();
-        assert!(message.contains("120 characters") && message.contains("at least 514") && message.contains("128-character"));
+        assert!(
+            message.contains("120 characters") && message.contains("at least 514") && message.contains("128-character")
+        );
         assert!(prepare_user_text(&"a".repeat(514), 128, 100_000).is_ok());
         assert!(prepare_user_text(&"a".repeat(513), 128, 100_000).is_err());
     }

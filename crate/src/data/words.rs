@@ -6,63 +6,82 @@
 //! so the grammar never has to guess a spelling.
 
 pub const NAMES: &[&str] = &[
-    "Mira", "Tolan", "Besk", "Ilo", "Renna", "Jory", "Cass", "Dunmo", "Pell", "Orin", "Vessa",
-    "Kit", "Amo", "Lune", "Tavi", "Bram", "Suri", "Nell", "Odo", "Fen", "Yara", "Hobb", "Isa",
-    "Marek", "Teo", "Wren", "Ansel", "Dara", "Gil", "Rook",
+    "Mira", "Tolan", "Besk", "Ilo", "Renna", "Jory", "Cass", "Dunmo", "Pell", "Orin", "Vessa", "Kit", "Amo", "Lune",
+    "Tavi", "Bram", "Suri", "Nell", "Odo", "Fen", "Yara", "Hobb", "Isa", "Marek", "Teo", "Wren", "Ansel", "Dara",
+    "Gil", "Rook",
 ];
 
 /// Towns: capitalised in prose, lowercase in the `records` task.
 pub const PLACES: &[&str] = &[
-    "Tolden", "Vey", "Ashmere", "Corrin", "Dulby", "Fennick", "Halder", "Ostrel", "Pembry",
-    "Quarn", "Sallow", "Umbrey", "Wexley", "Brindle", "Carrow", "Elsby", "Grummet", "Lornwick",
-    "Maddow", "Tessary",
+    "Tolden", "Vey", "Ashmere", "Corrin", "Dulby", "Fennick", "Halder", "Ostrel", "Pembry", "Quarn", "Sallow",
+    "Umbrey", "Wexley", "Brindle", "Carrow", "Elsby", "Grummet", "Lornwick", "Maddow", "Tessary",
 ];
 
 pub const ANIMALS: &[&str] = &[
-    "owl", "fox", "cat", "dog", "goat", "hen", "crow", "horse", "rabbit", "frog", "duck", "lamb",
-    "pig", "bee", "moth", "badger", "heron", "otter", "toad", "beetle",
+    "owl", "fox", "cat", "dog", "goat", "hen", "crow", "horse", "rabbit", "frog", "duck", "lamb", "pig", "bee", "moth",
+    "badger", "heron", "otter", "toad", "beetle",
 ];
 
 pub const THINGS: &[&str] = &[
-    "lamp", "boat", "cart", "bell", "apple", "pear", "kettle", "letter", "map", "key", "coat",
-    "hat", "basket", "rope", "drum", "candle", "ladder", "wheel", "cup", "jar", "shell",
-    "feather", "coin", "blanket", "kite", "book", "box", "brush", "spoon", "bucket", "lantern",
-    "needle", "button", "ribbon", "whistle", "hammer", "clock", "ring", "stone", "plum", "egg",
-    "jug", "sack", "scarf", "pencil",
+    "lamp", "boat", "cart", "bell", "apple", "pear", "kettle", "letter", "map", "key", "coat", "hat", "basket", "rope",
+    "drum", "candle", "ladder", "wheel", "cup", "jar", "shell", "feather", "coin", "blanket", "kite", "book", "box",
+    "brush", "spoon", "bucket", "lantern", "needle", "button", "ribbon", "whistle", "hammer", "clock", "ring", "stone",
+    "plum", "egg", "jug", "sack", "scarf", "pencil",
 ];
 
 /// Places inside a town, always used with "the".
 pub const LOCATIONS: &[&str] = &[
-    "river", "hill", "road", "bridge", "field", "garden", "market", "house", "barn", "tower",
-    "well", "forest", "lake", "kitchen", "harbor", "orchard", "mill", "station", "library",
-    "meadow", "shop", "square", "school", "yard",
+    "river", "hill", "road", "bridge", "field", "garden", "market", "house", "barn", "tower", "well", "forest", "lake",
+    "kitchen", "harbor", "orchard", "mill", "station", "library", "meadow", "shop", "square", "school", "yard",
 ];
 
 pub const ADJECTIVES: &[&str] = &[
-    "red", "small", "old", "quiet", "bright", "cold", "warm", "green", "heavy", "round", "tall",
-    "slow", "quick", "soft", "loud", "dusty", "wooden", "silver", "golden", "empty", "strange",
-    "little", "new", "blue", "yellow", "brown", "wet", "dry", "shiny", "broken", "long", "short",
-    "clean", "lazy", "noisy", "sleepy", "gentle", "clever", "dark", "tiny",
+    "red", "small", "old", "quiet", "bright", "cold", "warm", "green", "heavy", "round", "tall", "slow", "quick",
+    "soft", "loud", "dusty", "wooden", "silver", "golden", "empty", "strange", "little", "new", "blue", "yellow",
+    "brown", "wet", "dry", "shiny", "broken", "long", "short", "clean", "lazy", "noisy", "sleepy", "gentle", "clever",
+    "dark", "tiny",
 ];
 
-pub const COLORS: &[&str] =
-    &["red", "green", "blue", "yellow", "brown", "silver", "golden", "gray", "white", "black"];
+pub const COLORS: &[&str] = &["red", "green", "blue", "yellow", "brown", "silver", "golden", "gray", "white", "black"];
 
 /// How a person or an animal feels.
 pub const MOODS: &[&str] = &[
-    "happy", "tired", "hungry", "busy", "sleepy", "brave", "shy", "proud", "cheerful", "worried",
-    "calm", "curious", "lonely", "glad", "quiet",
+    "happy", "tired", "hungry", "busy", "sleepy", "brave", "shy", "proud", "cheerful", "worried", "calm", "curious",
+    "lonely", "glad", "quiet",
 ];
 
 pub const ADVERBS: &[&str] = &[
-    "slowly", "quickly", "quietly", "carefully", "gladly", "softly", "happily", "gently",
-    "loudly", "boldly", "calmly", "patiently", "again", "twice",
+    "slowly",
+    "quickly",
+    "quietly",
+    "carefully",
+    "gladly",
+    "softly",
+    "happily",
+    "gently",
+    "loudly",
+    "boldly",
+    "calmly",
+    "patiently",
+    "again",
+    "twice",
 ];
 
 pub const TIMES: &[&str] = &[
-    "in the morning", "at noon", "in the evening", "at night", "after the rain", "before dinner",
-    "on market day", "in the spring", "in the winter", "at dawn", "after lunch", "the next day",
-    "on Monday", "on Friday",
+    "in the morning",
+    "at noon",
+    "in the evening",
+    "at night",
+    "after the rain",
+    "before dinner",
+    "on market day",
+    "in the spring",
+    "in the winter",
+    "at dawn",
+    "after lunch",
+    "the next day",
+    "on Monday",
+    "on Friday",
 ];
 
 pub const NUMBERS: &[&str] =
@@ -125,8 +144,12 @@ pub const MOTIONS: &[Verb] = &[
 
 /// Dialogue tags as (present, past): one list for statements, one for questions.
 pub const SAYS: &[(&str, &str)] = &[
-    ("says", "said"), ("says", "said"), ("whispers", "whispered"), ("calls", "called"),
-    ("replies", "replied"), ("answers", "answered"),
+    ("says", "said"),
+    ("says", "said"),
+    ("whispers", "whispered"),
+    ("calls", "called"),
+    ("replies", "replied"),
+    ("answers", "answered"),
 ];
 pub const ASKS: &[(&str, &str)] = &[("asks", "asked"), ("asks", "asked"), ("whispers", "whispered")];
 

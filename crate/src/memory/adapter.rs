@@ -22,14 +22,7 @@ pub enum Target {
 }
 
 impl Target {
-    pub const ALL: [Target; 6] = [
-        Target::Q,
-        Target::K,
-        Target::V,
-        Target::O,
-        Target::Fc,
-        Target::Proj,
-    ];
+    pub const ALL: [Target; 6] = [Target::Q, Target::K, Target::V, Target::O, Target::Fc, Target::Proj];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -100,11 +93,7 @@ pub enum Mode {
 
 impl Mode {
     pub fn adapter(rank: usize, targets: &[Target]) -> Self {
-        Mode::Adapter {
-            rank,
-            alpha: None,
-            targets: targets.to_vec(),
-        }
+        Mode::Adapter { rank, alpha: None, targets: targets.to_vec() }
     }
 
     /// The adapter this mode trains, or the default one (r=4 on q,v) a full run is compared with.
@@ -142,9 +131,7 @@ impl FromStr for Mode {
         match text.trim() {
             "full" => Ok(Mode::Full),
             "adapter" => Ok(Mode::adapter(DEFAULT_RANK, &DEFAULT_TARGETS)),
-            other => Err(format!(
-                "unknown mode `{other}`: expected `full` or `adapter`"
-            )),
+            other => Err(format!("unknown mode `{other}`: expected `full` or `adapter`")),
         }
     }
 }
@@ -189,10 +176,7 @@ mod tests {
     fn mlp_targets_use_d_ff() {
         let t = ModelShape::tiny();
         // fc 128→512 and proj 512→128: 2 · 4 · 640 per layer.
-        assert_eq!(
-            adapter_params(&t, 4, &[Target::Fc, Target::Proj]),
-            4 * 2 * 4 * 640
-        );
+        assert_eq!(adapter_params(&t, 4, &[Target::Fc, Target::Proj]), 4 * 2 * 4 * 640);
     }
 
     #[test]
@@ -209,22 +193,10 @@ mod tests {
     #[test]
     fn parse_mode_and_validate() {
         assert_eq!("full".parse::<Mode>().unwrap(), Mode::Full);
-        assert_eq!(
-            "adapter".parse::<Mode>().unwrap(),
-            Mode::adapter(4, &DEFAULT_TARGETS)
-        );
-        assert!(
-            "lora"
-                .parse::<Mode>()
-                .unwrap_err()
-                .contains("expected `full` or `adapter`")
-        );
+        assert_eq!("adapter".parse::<Mode>().unwrap(), Mode::adapter(4, &DEFAULT_TARGETS));
+        assert!("lora".parse::<Mode>().unwrap_err().contains("expected `full` or `adapter`"));
         assert!(Mode::adapter(0, &DEFAULT_TARGETS).validate().is_err());
         assert!(Mode::adapter(4, &[]).validate().is_err());
-        assert!(
-            Mode::adapter(4, &[Target::Q, Target::Q])
-                .validate()
-                .is_err()
-        );
+        assert!(Mode::adapter(4, &[Target::Q, Target::Q]).validate().is_err());
     }
 }

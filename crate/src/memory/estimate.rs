@@ -57,11 +57,7 @@ pub fn estimate(input: &ScaleInput) -> Report {
 
     let base = s.param_count();
     let adapter = adapter_params(s, rank, targets);
-    let (total, trainable) = if adapted {
-        (base + adapter, adapter)
-    } else {
-        (base, base)
-    };
+    let (total, trainable) = if adapted { (base + adapter, adapter) } else { (base, base) };
     let (pt, pa, pb) = (format_int(trainable), format_int(adapter), format_int(base));
 
     let weights = training::weights_bytes(total, p);
@@ -88,9 +84,9 @@ pub fn estimate(input: &ScaleInput) -> Report {
     let prec = p.name();
     let zero = "Rajbhandari et al. 2019 (ZeRO) §3.1";
     let weights_f = match (adapted, p) {
-        (true, Precision::Mixed16) => format!(
-            "({pb} base + {pa} adapter) × 2 B fp16; the frozen base keeps no fp32 copy — {zero}"
-        ),
+        (true, Precision::Mixed16) => {
+            format!("({pb} base + {pa} adapter) × 2 B fp16; the frozen base keeps no fp32 copy — {zero}")
+        }
         (true, _) => format!("({pb} base + {pa} adapter) × {w} B {prec}"),
         (false, Precision::Mixed16) => format!("{} params × 2 B fp16 — {zero}", format_int(total)),
         (false, _) => format!("{} params × {w} B {prec}", format_int(total)),
@@ -99,11 +95,8 @@ pub fn estimate(input: &ScaleInput) -> Report {
         Precision::Fp32 => format!("{pt} trainable × 8 B (AdamW m + v, fp32)"),
         Precision::Mixed16 => format!("{pt} trainable × 12 B (fp32 master + m + v) — {zero}"),
     };
-    let adapter_act = if adapted {
-        format!(" + {}·b·s·r (x·A per adapted projection)", targets.len())
-    } else {
-        String::new()
-    };
+    let adapter_act =
+        if adapted { format!(" + {}·b·s·r (x·A per adapted projection)", targets.len()) } else { String::new() };
     let (b, h, a, f, v, l) = (input.batch, s.d_model, s.heads, s.d_ff, s.vocab, s.layers);
     let activations_f = format!(
         "{} B × [{l} · (bs(8d+2f) + 2abs²{adapter_act}) + bs(2d+2V)], b={b} s={seq} d={h} f={f} a={a} V={v}: \
@@ -114,28 +107,13 @@ pub fn estimate(input: &ScaleInput) -> Report {
     );
     let whole = format!("{pb} params × {w} B");
     let one_adapter = format!("{pa} adapter params ({lora}) × {w} B");
-    let term = |name: &str, bytes: u64, formula: String| Term {
-        name: name.into(),
-        bytes,
-        formula,
-    };
+    let term = |name: &str, bytes: u64, formula: String| Term { name: name.into(), bytes, formula };
     let terms = vec![
         term("weights", weights, weights_f),
-        term(
-            "grads",
-            grads,
-            format!(
-                "{pt} trainable × {} B {prec} (frozen params get none)",
-                p.grad_bytes()
-            ),
-        ),
+        term("grads", grads, format!("{pt} trainable × {} B {prec} (frozen params get none)", p.grad_bytes())),
         term("optimizer", optimizer, optimizer_f),
         term("activations", activations, activations_f),
-        term(
-            "training",
-            training_total,
-            "weights + grads + optimizer + activations".into(),
-        ),
+        term("training", training_total, "weights + grads + optimizer + activations".into()),
         term(
             "checkpoint",
             checkpoint,
@@ -144,27 +122,17 @@ pub fn estimate(input: &ScaleInput) -> Report {
                 if adapted { &one_adapter } else { &whole }
             ),
         ),
-        term(
-            "storage_full",
-            storage_full,
-            format!("{n} tenants × {whole}: a whole copy each"),
-        ),
+        term("storage_full", storage_full, format!("{n} tenants × {whole}: a whole copy each")),
         term(
             "storage_adapter",
             storage_adapter,
             format!("one base ({whole}) + {n} × {one_adapter} — Hu et al. 2021 (LoRA) §4.2"),
         ),
-        term(
-            "serving_full",
-            serving_full,
-            format!("{k} hot × {whole}: a resident model each (weights only)"),
-        ),
+        term("serving_full", serving_full, format!("{k} hot × {whole}: a resident model each (weights only)")),
         term(
             "serving_adapter",
             serving_adapter,
-            format!(
-                "one resident base + {k} hot × {one_adapter} (as S-LoRA, Punica serve them; weights only)"
-            ),
+            format!("one resident base + {k} hot × {one_adapter} (as S-LoRA, Punica serve them; weights only)"),
         ),
     ];
 
@@ -200,20 +168,12 @@ mod tests {
 
     /// 100 tenants, 10 of them hot.
     fn input(shape: ModelShape, mode: Mode, precision: Precision) -> ScaleInput {
-        ScaleInput {
-            tenants: 100,
-            hot: 10,
-            ..ScaleInput::new(shape, mode, precision)
-        }
+        ScaleInput { tenants: 100, hot: 10, ..ScaleInput::new(shape, mode, precision) }
     }
 
     #[test]
     fn gpt3_full_mixed16_model_state_is_2_8_tb() {
-        let r = estimate(&input(
-            ModelShape::gpt3_175b(),
-            Mode::Full,
-            Precision::Mixed16,
-        ));
+        let r = estimate(&input(ModelShape::gpt3_175b(), Mode::Full, Precision::Mixed16));
         assert_eq!(r.params_nominal, Some(175_000_000_000));
         assert_eq!(r.weights_bytes, 350_443_634_688);
         let state = r.weights_bytes + r.grads_bytes + r.optimizer_bytes;
@@ -227,11 +187,7 @@ mod tests {
 
     #[test]
     fn gpt3_lora_100_tenants() {
-        let r = estimate(&input(
-            ModelShape::gpt3_175b(),
-            Mode::adapter(4, &DEFAULT_TARGETS),
-            Precision::Mixed16,
-        ));
+        let r = estimate(&input(ModelShape::gpt3_175b(), Mode::adapter(4, &DEFAULT_TARGETS), Precision::Mixed16));
         assert_eq!(r.params_trainable, 18_874_368);
         assert_eq!(r.checkpoint_bytes, 37_748_736);
         assert_eq!(r.storage_adapter_bytes, 354_218_508_288);
@@ -240,39 +196,25 @@ mod tests {
         // Base frozen in fp16; only the adapter carries grads and 12 B of Adam state.
         assert_eq!(r.grads_bytes + r.optimizer_bytes, 14 * 18_874_368);
         // A published figure sits beside ours, not in place of it.
-        assert_eq!(
-            crate::memory::LORA_PAPER_VRAM_CLAIM.adapter_bytes,
-            350_000_000_000
-        );
+        assert_eq!(crate::memory::LORA_PAPER_VRAM_CLAIM.adapter_bytes, 350_000_000_000);
     }
 
     #[test]
     fn tiny_adapter_fp32() {
-        let mut i = input(
-            ModelShape::tiny(),
-            Mode::adapter(4, &DEFAULT_TARGETS),
-            Precision::Fp32,
-        );
+        let mut i = input(ModelShape::tiny(), Mode::adapter(4, &DEFAULT_TARGETS), Precision::Fp32);
         i.batch = 16;
         let r = estimate(&i);
         assert_eq!((r.params_total, r.params_trainable), (842_752, 8_192));
         assert_eq!(r.weights_bytes, 4 * 842_752);
         assert_eq!(r.checkpoint_bytes, 32_768);
         assert_eq!(r.activations_bytes, 4 * (26_087_424 + 65_536));
-        assert_eq!(
-            r.training_bytes,
-            r.terms.iter().take(4).map(|t| t.bytes).sum::<u64>()
-        );
+        assert_eq!(r.training_bytes, r.terms.iter().take(4).map(|t| t.bytes).sum::<u64>());
         assert_eq!(r.params_nominal, None);
     }
 
     #[test]
     fn report_json_has_integer_bytes() {
-        let r = estimate(&input(
-            ModelShape::gpt3_175b(),
-            Mode::Full,
-            Precision::Mixed16,
-        ));
+        let r = estimate(&input(ModelShape::gpt3_175b(), Mode::Full, Precision::Mixed16));
         let out = serde_json::to_string(&r).unwrap();
         assert!(out.contains(r#""weights_bytes":350443634688,"#), "{out}");
         assert!(out.contains(r#""params_nominal":175000000000,"#));

@@ -34,16 +34,7 @@ pub struct ScaleInput {
 impl ScaleInput {
     /// One tenant, hot, batch 1 at the shape's full context, loaded from NVMe.
     pub fn new(shape: ModelShape, mode: Mode, precision: Precision) -> Self {
-        ScaleInput {
-            shape,
-            mode,
-            precision,
-            batch: 1,
-            context: None,
-            tenants: 1,
-            hot: 1,
-            bandwidth: Bandwidth::Nvme,
-        }
+        ScaleInput { shape, mode, precision, batch: 1, context: None, tenants: 1, hot: 1, bandwidth: Bandwidth::Nvme }
     }
 
     pub fn validate(&self) -> Result<(), String> {
@@ -55,10 +46,7 @@ impl ScaleInput {
         if let Some(c) = self.context
             && (c == 0 || c > self.shape.context)
         {
-            return Err(format!(
-                "context must be in 1..={} (the position table's size), got {c}",
-                self.shape.context
-            ));
+            return Err(format!("context must be in 1..={} (the position table's size), got {c}", self.shape.context));
         }
         if self.tenants == 0 || self.hot > self.tenants {
             return Err(format!(
@@ -87,8 +75,7 @@ mod tests {
         let back: ScaleInput = serde_json::from_str(&serde_json::to_string(&i).unwrap()).unwrap();
         assert_eq!(back, i);
 
-        let full: ScaleInput =
-            serde_json::from_str(&json.replace(r#""mode":"adapter""#, r#""mode":"full""#)).unwrap();
+        let full: ScaleInput = serde_json::from_str(&json.replace(r#""mode":"adapter""#, r#""mode":"full""#)).unwrap();
         assert_eq!(full.mode, Mode::Full);
     }
 
@@ -96,11 +83,7 @@ mod tests {
     fn validate_explains() {
         let mut i = ScaleInput::new(ModelShape::tiny(), Mode::Full, Precision::Fp32);
         i.context = Some(512);
-        assert!(
-            i.validate()
-                .unwrap_err()
-                .contains("context must be in 1..=128")
-        );
+        assert!(i.validate().unwrap_err().contains("context must be in 1..=128"));
         i.context = None;
         i.hot = 2;
         assert!(i.validate().unwrap_err().contains("hot ≤ tenants"));

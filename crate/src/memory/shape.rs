@@ -61,15 +61,7 @@ impl ModelShape {
         vocab: usize,
         context: usize,
     ) -> Self {
-        Self {
-            name: name.to_string(),
-            layers,
-            d_model,
-            heads,
-            d_ff,
-            vocab,
-            context,
-        }
+        Self { name: name.to_string(), layers, d_model, heads, d_ff, vocab, context }
     }
 
     pub fn preset(name: &str) -> Option<Self> {
@@ -160,10 +152,7 @@ pub fn linear_params(inp: usize, out: usize, bias: bool) -> u64 {
 /// = 4d² + 2·d·f + 9d + f.
 pub fn block_params(s: &ModelShape) -> u64 {
     let (d, f) = (s.d_model, s.d_ff);
-    2 * layer_norm_params(d)
-        + 4 * linear_params(d, d, true)
-        + linear_params(d, f, true)
-        + linear_params(f, d, true)
+    2 * layer_norm_params(d) + 4 * linear_params(d, d, true) + linear_params(d, f, true) + linear_params(f, d, true)
 }
 
 /// LM head d→vocab, untied from the token embedding, no bias.
@@ -231,11 +220,7 @@ mod tests {
     fn validate_rejects_bad_shapes() {
         let mut s = ModelShape::tiny();
         s.heads = 3;
-        assert!(
-            s.validate()
-                .unwrap_err()
-                .contains("heads (3) must divide d_model (128)")
-        );
+        assert!(s.validate().unwrap_err().contains("heads (3) must divide d_model (128)"));
         s.heads = 0;
         assert!(s.validate().unwrap_err().contains("heads must be > 0"));
     }

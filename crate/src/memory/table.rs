@@ -17,11 +17,7 @@ pub fn format_bytes(bytes: u64) -> String {
     for (i, unit) in UNITS.iter().enumerate() {
         v /= 1000.0;
         // Move up a unit when the rounded figure would read "1000" (999.96 kB → 1.0 MB).
-        let text = if v < 99.95 {
-            format!("{v:.1}")
-        } else {
-            format!("{v:.0}")
-        };
+        let text = if v < 99.95 { format!("{v:.1}") } else { format!("{v:.0}") };
         if v < 999.5 || i == UNITS.len() - 1 {
             return format!("{text} {unit}");
         }
@@ -57,9 +53,7 @@ pub fn format_seconds(s: f64) -> String {
 /// The report as an aligned table: params, each term with its formula, then cold loads.
 pub fn format_report(r: &Report) -> String {
     let mut out = String::new();
-    let nominal = r.params_nominal.map_or(String::new(), |n| {
-        format!(" (published: {})", format_int(n))
-    });
+    let nominal = r.params_nominal.map_or(String::new(), |n| format!(" (published: {})", format_int(n)));
     let _ = writeln!(
         out,
         "params  {} total, {} trainable{nominal}",
@@ -68,13 +62,7 @@ pub fn format_report(r: &Report) -> String {
     );
     let width = r.terms.iter().map(|t| t.name.len()).max().unwrap_or(0);
     for t in &r.terms {
-        let _ = writeln!(
-            out,
-            "{:<width$}  {:>8}  {}",
-            t.name,
-            format_bytes(t.bytes),
-            t.formula
-        );
+        let _ = writeln!(out, "{:<width$}  {:>8}  {}", t.name, format_bytes(t.bytes), t.formula);
     }
     if let Some(nominal) = r.params_nominal {
         // The lesson counts in whole GB from the published size; show that arithmetic as is.
@@ -129,32 +117,19 @@ mod tests {
 
     #[test]
     fn report_table_lists_every_term() {
-        let input = ScaleInput {
-            tenants: 100,
-            ..ScaleInput::new(ModelShape::gpt3_175b(), Mode::Full, Precision::Mixed16)
-        };
+        let input =
+            ScaleInput { tenants: 100, ..ScaleInput::new(ModelShape::gpt3_175b(), Mode::Full, Precision::Mixed16) };
         let text = format_report(&estimate(&input));
         println!("{text}");
-        assert!(text.starts_with(
-            "params  175,221,817,344 total, 175,221,817,344 trainable (published: 175,000,000,000)"
-        ));
         assert!(
-            text.contains(
-                "weights            350 GB  175,221,817,344 params × 2 B fp16 — Rajbhandari"
-            ),
-            "{text}"
+            text.starts_with("params  175,221,817,344 total, 175,221,817,344 trainable (published: 175,000,000,000)")
         );
-        assert!(
-            text.contains("storage_full      35.0 TB  100 tenants × "),
-            "{text}"
-        );
+        assert!(text.contains("weights            350 GB  175,221,817,344 params × 2 B fp16 — Rajbhandari"), "{text}");
+        assert!(text.contains("storage_full      35.0 TB  100 tenants × "), "{text}");
         assert!(
             text.contains("published  175,000,000,000 params × 2 B = 350 GB a copy; 100 full copies = 35,000 GB"),
             "{text}"
         );
-        assert!(
-            text.contains("cold load at 7.0 GB/s: 50.1 s this mode"),
-            "{text}"
-        );
+        assert!(text.contains("cold load at 7.0 GB/s: 50.1 s this mode"), "{text}");
     }
 }

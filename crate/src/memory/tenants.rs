@@ -53,19 +53,13 @@ impl Bandwidth {
 impl FromStr for Bandwidth {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, String> {
-        let bad = || {
-            format!(
-                "unknown bandwidth `{text}`: expected `nvme`, `pcie`, `network` or bytes per second (e.g. 7e9)"
-            )
-        };
+        let bad =
+            || format!("unknown bandwidth `{text}`: expected `nvme`, `pcie`, `network` or bytes per second (e.g. 7e9)");
         match text.trim() {
             "nvme" => Ok(Bandwidth::Nvme),
             "pcie" => Ok(Bandwidth::Pcie),
             "network" => Ok(Bandwidth::Network),
-            number => number
-                .parse()
-                .map_err(|_| bad())
-                .and_then(Bandwidth::bytes_per_second),
+            number => number.parse().map_err(|_| bad()).and_then(Bandwidth::bytes_per_second),
         }
     }
 }
@@ -76,9 +70,7 @@ impl Bandwidth {
         if v.is_finite() && v > 0.0 {
             Ok(Bandwidth::BytesPerSecond(v))
         } else {
-            Err(format!(
-                "bandwidth must be a positive number of bytes per second, got {v}"
-            ))
+            Err(format!("bandwidth must be a positive number of bytes per second, got {v}"))
         }
     }
 }
@@ -171,19 +163,13 @@ mod tests {
         assert_eq!(hundred, 354_218_508_288);
         assert!((hundred as f64 / (354 * GB) as f64 - 1.0).abs() < 0.01);
         // vs 100 full copies: 35 TB nominal (100 × 350 GB).
-        assert_eq!(
-            storage_full_bytes(checkpoint_bytes(175_000_000_000, 2), 100),
-            35_000 * GB
-        );
+        assert_eq!(storage_full_bytes(checkpoint_bytes(175_000_000_000, 2), 100), 35_000 * GB);
     }
 
     #[test]
     fn serving_hot_tenants() {
         assert_eq!(serving_full_bytes(350 * GB, 3), 1_050 * GB);
-        assert_eq!(
-            serving_adapter_bytes(350 * GB, 37_748_736, 3),
-            350 * GB + 3 * 37_748_736
-        );
+        assert_eq!(serving_adapter_bytes(350 * GB, 37_748_736, 3), 350 * GB + 3 * 37_748_736);
         assert_eq!(storage_full_bytes(u64::MAX / 2, 3), u64::MAX);
     }
 
@@ -197,16 +183,8 @@ mod tests {
     #[test]
     fn parse_bandwidth() {
         assert_eq!("pcie".parse::<Bandwidth>().unwrap().bytes_per_s(), 25e9);
-        assert_eq!(
-            "1e9".parse::<Bandwidth>().unwrap(),
-            Bandwidth::BytesPerSecond(1e9)
-        );
-        assert!(
-            "fast"
-                .parse::<Bandwidth>()
-                .unwrap_err()
-                .contains("expected `nvme`")
-        );
+        assert_eq!("1e9".parse::<Bandwidth>().unwrap(), Bandwidth::BytesPerSecond(1e9));
+        assert!("fast".parse::<Bandwidth>().unwrap_err().contains("expected `nvme`"));
         assert!("0".parse::<Bandwidth>().is_err());
         assert_eq!(Bandwidth::default(), Bandwidth::Nvme);
     }

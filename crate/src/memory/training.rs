@@ -63,9 +63,7 @@ impl FromStr for Precision {
         match text.trim() {
             "fp32" => Ok(Precision::Fp32),
             "mixed16" => Ok(Precision::Mixed16),
-            other => Err(format!(
-                "unknown precision `{other}`: expected `fp32` or `mixed16`"
-            )),
+            other => Err(format!("unknown precision `{other}`: expected `fp32` or `mixed16`")),
         }
     }
 }
@@ -119,9 +117,7 @@ pub fn activations_bytes(
 ) -> u64 {
     let (b, t) = (batch as u64, seq as u64);
     let block = block_activation_elements(b, t, s.d_model as u64, s.d_ff as u64, s.heads as u64);
-    let extra = adapter.map_or(0, |(r, n)| {
-        adapter_activation_elements(b, t, r as u64, n as u64)
-    });
+    let extra = adapter.map_or(0, |(r, n)| adapter_activation_elements(b, t, r as u64, n as u64));
     let head = head_activation_elements(b, t, s.d_model as u64, s.vocab as u64);
     p.activation_bytes() * (s.layers as u64 * (block + extra) + head)
 }
@@ -197,25 +193,14 @@ mod tests {
     fn tiny_activations_batch_16() {
         // 4 · [2048·(8·128 + 2·512) + 2·4·16·128²] + 2048·(2·128 + 2·97) = 26,087,424 elements.
         let t = ModelShape::tiny();
-        assert_eq!(
-            activations_bytes(&t, 16, 128, Precision::Fp32, None),
-            4 * 26_087_424
-        );
+        assert_eq!(activations_bytes(&t, 16, 128, Precision::Fp32, None), 4 * 26_087_424);
         // LoRA r=4 on q,v adds 4 layers · 2 · 16·128·4 = 65,536 elements.
-        assert_eq!(
-            activations_bytes(&t, 16, 128, Precision::Fp32, Some((4, 2))),
-            4 * (26_087_424 + 65_536)
-        );
+        assert_eq!(activations_bytes(&t, 16, 128, Precision::Fp32, Some((4, 2))), 4 * (26_087_424 + 65_536));
     }
 
     #[test]
     fn parse_precision() {
         assert_eq!("mixed16".parse::<Precision>().unwrap(), Precision::Mixed16);
-        assert!(
-            "fp16"
-                .parse::<Precision>()
-                .unwrap_err()
-                .contains("expected `fp32` or `mixed16`")
-        );
+        assert!("fp16".parse::<Precision>().unwrap_err().contains("expected `fp32` or `mixed16`"));
     }
 }

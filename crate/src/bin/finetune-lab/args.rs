@@ -15,7 +15,8 @@ impl Args {
         let mut args = Args { values: BTreeMap::new(), switches: vec![] };
         let mut it = raw.iter();
         while let Some(arg) = it.next() {
-            let name = arg.strip_prefix("--").ok_or_else(|| format!("unexpected argument `{arg}` (flags start with --)"))?;
+            let name =
+                arg.strip_prefix("--").ok_or_else(|| format!("unexpected argument `{arg}` (flags start with --)"))?;
             if switches.contains(&name) {
                 args.switches.push(name.to_string());
             } else if allowed.contains(&name) {

@@ -11,11 +11,30 @@ use finetune_lab::train::TrainConfig;
 use crate::args::Args;
 use crate::{CliError, default_base_path};
 
-const FLAGS: &[&str] = &["mode", "task", "text-file", "steps", "rank", "alpha", "targets", "lr", "batch", "context", "seed", "base", "out"];
+const FLAGS: &[&str] = &[
+    "mode",
+    "task",
+    "text-file",
+    "steps",
+    "rank",
+    "alpha",
+    "targets",
+    "lr",
+    "batch",
+    "context",
+    "seed",
+    "base",
+    "out",
+];
 
 pub fn load_base(args: &Args) -> Result<Checkpoint, CliError> {
     let path = args.text("base").map(Into::into).unwrap_or_else(default_base_path);
-    let bytes = std::fs::read(&path).map_err(|e| CliError::Failed(format!("cannot read the base model {}: {e} (run `finetune-lab pretrain` to make it)", path.display())))?;
+    let bytes = std::fs::read(&path).map_err(|e| {
+        CliError::Failed(format!(
+            "cannot read the base model {}: {e} (run `finetune-lab pretrain` to make it)",
+            path.display()
+        ))
+    })?;
     Checkpoint::parse(&bytes).map_err(CliError::Failed)
 }
 
@@ -69,20 +88,45 @@ fn run_one(args: &Args, mode: &str, base: &Checkpoint) -> Result<(FinetuneReport
     let steps = args.number("steps", 300, 1..=100_000)?;
     let data = dataset(args, config.context, config.seed)?;
     let device = Device::flex();
-    eprintln!("fine-tuning ({mode}) on {} for {steps} steps, batch {} x {} chars", data.name, config.batch, config.context);
-    let (report, run) = native::finetune(base, method, config, &data.name, &data.train, &data.heldout, &data.prompt, steps, &device, |step, loss| {
-        if step == 1 || step % 25 == 0 || step == steps {
-            eprintln!("  step {step:>5}/{steps}  loss {loss:.4}");
-        }
-    })
+    eprintln!(
+        "fine-tuning ({mode}) on {} for {steps} steps, batch {} x {} chars",
+        data.name, config.batch, config.context
+    );
+    let (report, run) = native::finetune(
+        base,
+        method,
+        config,
+        &data.name,
+        &data.train,
+        &data.heldout,
+        &data.prompt,
+        steps,
+        &device,
+        |step, loss| {
+            if step == 1 || step % 25 == 0 || step == steps {
+                eprintln!("  step {step:>5}/{steps}  loss {loss:.4}");
+            }
+        },
+    )
     .map_err(CliError::Failed)?;
     let bytes = finetune_lab::readback::block_on(run.checkpoint()).map_err(CliError::Failed)?;
     Ok((report, bytes))
 }
 
 fn print_report(r: &FinetuneReport) {
-    eprintln!("mode {}: {} of {} parameters trainable ({:.2}%)", r.mode, r.params_trainable, r.params_total, 100.0 * r.params_trainable as f64 / r.params_total as f64);
-    eprintln!("  held-out loss {:.4} -> {:.4} ({:+.1}%)", r.heldout_loss_before, r.heldout_loss_after, 100.0 * (r.heldout_loss_after / r.heldout_loss_before - 1.0));
+    eprintln!(
+        "mode {}: {} of {} parameters trainable ({:.2}%)",
+        r.mode,
+        r.params_trainable,
+        r.params_total,
+        100.0 * r.params_trainable as f64 / r.params_total as f64
+    );
+    eprintln!(
+        "  held-out loss {:.4} -> {:.4} ({:+.1}%)",
+        r.heldout_loss_before,
+        r.heldout_loss_after,
+        100.0 * (r.heldout_loss_after / r.heldout_loss_before - 1.0)
+    );
     eprintln!("  {:.1} ms/step (median), checkpoint {} bytes", r.ms_per_step_median, r.checkpoint_bytes);
     eprintln!("  before: {:?}\n  after:  {:?}", r.sample_before, r.sample_after);
 }
@@ -112,13 +156,21 @@ pub fn compare(raw: &[String]) -> Result<(), CliError> {
     let (adapter, _) = run_one(&args, "adapter", &base)?;
     print_report(&adapter);
     let gain = |r: &FinetuneReport| r.heldout_loss_before - r.heldout_loss_after;
-    eprintln!("\nadapter vs full: {:.2}% of the trainable parameters, {:.2}% of the checkpoint bytes,",
+    eprintln!(
+        "\nadapter vs full: {:.2}% of the trainable parameters, {:.2}% of the checkpoint bytes,",
         100.0 * adapter.params_trainable as f64 / full.params_trainable as f64,
-        100.0 * adapter.checkpoint_bytes as f64 / full.checkpoint_bytes as f64);
-    eprintln!("  {:.0}% of full fine-tuning's held-out improvement, {:.2}x the time per step",
-        100.0 * gain(&adapter) / gain(&full), adapter.ms_per_step_median / full.ms_per_step_median);
+        100.0 * adapter.checkpoint_bytes as f64 / full.checkpoint_bytes as f64
+    );
+    eprintln!(
+        "  {:.0}% of full fine-tuning's held-out improvement, {:.2}x the time per step",
+        100.0 * gain(&adapter) / gain(&full),
+        adapter.ms_per_step_median / full.ms_per_step_median
+    );
     if args.switch("json") {
-        crate::emit(&serde_json::to_string_pretty(&serde_json::json!({ "full": full, "adapter": adapter })).expect("serialises"));
+        crate::emit(
+            &serde_json::to_string_pretty(&serde_json::json!({ "full": full, "adapter": adapter }))
+                .expect("serialises"),
+        );
     }
     Ok(())
 }

@@ -31,7 +31,8 @@ pub fn generate(raw: &[String]) -> Result<(), CliError> {
         }
         .map_err(CliError::Failed)?;
     }
-    let text = block_on(finetune_lab::generate::generate(&model, prompt, chars, temperature, seed)).map_err(CliError::Failed)?;
+    let text = block_on(finetune_lab::generate::generate(&model, prompt, chars, temperature, seed))
+        .map_err(CliError::Failed)?;
     crate::emit(&format!("{prompt}{text}"));
     Ok(())
 }

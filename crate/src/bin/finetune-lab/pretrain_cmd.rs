@@ -45,7 +45,13 @@ pub fn pretrain(raw: &[String]) -> Result<(), CliError> {
     let config = TrainConfig { batch, context: shape.context, lr: PEAK_LR, weight_decay: 0.01, grad_clip: 1.0, seed };
     let model = Gpt::new(&shape, &mut Init::new(seed, &device));
     let mut trainer = Trainer::new(model, &config, tokenizer::encode(&corpus.train), device);
-    eprintln!("pretraining {} ({} params) on {} chars of our corpus: {steps} steps of {batch} x {}", shape.name, shape.param_count(), corpus.train.len(), shape.context);
+    eprintln!(
+        "pretraining {} ({} params) on {} chars of our corpus: {steps} steps of {batch} x {}",
+        shape.name,
+        shape.param_count(),
+        corpus.train.len(),
+        shape.context
+    );
 
     let started = Instant::now();
     let mut heldout_loss = f32::NAN;
@@ -53,8 +59,13 @@ pub fn pretrain(raw: &[String]) -> Result<(), CliError> {
         trainer.set_lr(lr_at(step, steps));
         let loss = block_on(read_scalar(trainer.step())).map_err(CliError::Failed)?;
         if step % 100 == 0 || step + 1 == steps {
-            heldout_loss = block_on(read_scalar(eval_loss(trainer.model(), &heldout, shape.context, 32))).map_err(CliError::Failed)?;
-            eprintln!("  step {:>6}/{steps}  loss {loss:.4}  held-out {heldout_loss:.4}  {:.0}s", step + 1, started.elapsed().as_secs_f64());
+            heldout_loss = block_on(read_scalar(eval_loss(trainer.model(), &heldout, shape.context, 32)))
+                .map_err(CliError::Failed)?;
+            eprintln!(
+                "  step {:>6}/{steps}  loss {loss:.4}  held-out {heldout_loss:.4}  {:.0}s",
+                step + 1,
+                started.elapsed().as_secs_f64()
+            );
         }
     }
 

@@ -1,17 +1,30 @@
 //! `scale`: the memory model's figures for any preset, mode, precision and tenant count.
 
-use finetune_lab::memory::{Bandwidth, ModelShape, Mode, Precision, ScaleInput, estimate, format_report, parse_targets, DEFAULT_RANK, PRESET_NAMES};
+use finetune_lab::memory::{
+    Bandwidth, DEFAULT_RANK, Mode, ModelShape, PRESET_NAMES, Precision, ScaleInput, estimate, format_report,
+    parse_targets,
+};
 
 use crate::CliError;
 use crate::args::Args;
 
 pub fn scale(raw: &[String]) -> Result<(), CliError> {
-    let args = Args::parse(raw, &["model", "mode", "rank", "targets", "precision", "batch", "context", "tenants", "hot", "bandwidth"], &["json"])?;
-    let name = args.text("model").ok_or_else(|| CliError::Usage(format!("--model is required: one of {}", PRESET_NAMES.join(", "))))?;
-    let shape = ModelShape::preset(name).ok_or_else(|| CliError::Usage(format!("unknown model `{name}`; presets: {}", PRESET_NAMES.join(", "))))?;
+    let args = Args::parse(
+        raw,
+        &["model", "mode", "rank", "targets", "precision", "batch", "context", "tenants", "hot", "bandwidth"],
+        &["json"],
+    )?;
+    let name = args
+        .text("model")
+        .ok_or_else(|| CliError::Usage(format!("--model is required: one of {}", PRESET_NAMES.join(", "))))?;
+    let shape = ModelShape::preset(name)
+        .ok_or_else(|| CliError::Usage(format!("unknown model `{name}`; presets: {}", PRESET_NAMES.join(", "))))?;
     let mode = match args.text("mode").unwrap_or("full") {
         "full" => Mode::Full,
-        "adapter" => Mode::adapter(args.number("rank", DEFAULT_RANK, 1..=shape.d_model)?, &parse_targets(args.text("targets").unwrap_or("q,v"))?),
+        "adapter" => Mode::adapter(
+            args.number("rank", DEFAULT_RANK, 1..=shape.d_model)?,
+            &parse_targets(args.text("targets").unwrap_or("q,v"))?,
+        ),
         other => return Err(CliError::Usage(format!("--mode must be full or adapter, got `{other}`"))),
     };
     // The browser trains in fp32; GPT-3-sized models train in mixed precision.
