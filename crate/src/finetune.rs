@@ -6,7 +6,7 @@ use burn::tensor::{Device, Tensor};
 
 use crate::checkpoint::{self, AdapterSpec, Checkpoint, Keep};
 use crate::init::Init;
-use crate::memory::{Mode, ModelShape};
+use crate::memory::{self, Mode, ModelShape, Precision, ScaleInput};
 use crate::model::Gpt;
 use crate::tokenizer;
 use crate::train::{TrainConfig, Trainer, eval_loss};
@@ -34,13 +34,25 @@ pub struct Run {
     mode: Mode,
     adapter: Option<AdapterSpec>,
     heldout: Vec<u32>,
-    context: usize,
+    config: TrainConfig,
 }
 
 /// Build the base model on `device` (an autodiff device is made from it) from its checkpoint.
 pub fn load_base(base: &Checkpoint, device: &Device) -> Result<Gpt, String> {
     let model = Gpt::new(&base.header.shape, &mut Init::new(0, device));
     base.load_into(model, Keep::All)
+}
+
+/// Put a saved fine-tuning result onto a base model: an adapter file gets fresh adapters of its
+/// rank and targets and then its A/B values; a full file replaces every weight.
+pub fn apply_checkpoint(base: Gpt, file: &Checkpoint, device: &Device) -> Result<Gpt, String> {
+    match &file.header.adapter {
+        Some(spec) => {
+            let model = base.with_adapters(&spec.targets, spec.rank, spec.alpha, &mut Init::new(0, device));
+            file.load_into(model, Keep::Adapters)
+        }
+        None => file.load_into(base, Keep::All),
+    }
 }
 
 impl Run {
@@ -91,9 +103,8 @@ impl Run {
                 ));
             }
         }
-        let context = config.context;
         let trainer = Trainer::new(model, &config, train, device);
-        Ok(Self { trainer, shape, mode, adapter, heldout, context })
+        Ok(Self { trainer, shape, mode, adapter, heldout, config })
     }
 
     /// One training step; the loss is returned unread.
@@ -106,7 +117,7 @@ impl Run {
     }
 
     pub fn heldout_loss(&self) -> Tensor<1> {
-        eval_loss(self.model(), &self.heldout, self.context, EVAL_WINDOWS)
+        eval_loss(self.model(), &self.heldout, self.config.context, EVAL_WINDOWS)
     }
 
     pub fn model(&self) -> &Gpt {
@@ -127,6 +138,19 @@ impl Run {
 
     pub fn shape(&self) -> &ModelShape {
         &self.shape
+    }
+
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// The memory model's figures for this run: fp32, as burn trains here, at its batch and context.
+    pub fn memory_predicted(&self) -> memory::Report {
+        memory::estimate(&ScaleInput {
+            batch: self.config.batch,
+            context: Some(self.config.context),
+            ..ScaleInput::new(self.shape.clone(), self.mode.clone(), Precision::Fp32)
+        })
     }
 
     /// (total, trainable) parameter counts of the running model.

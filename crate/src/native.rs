@@ -10,7 +10,7 @@ use crate::checkpoint::Checkpoint;
 use crate::finetune::{Run, mode_name};
 use crate::generate::generate;
 use crate::measure::MeasuredMemory;
-use crate::memory::{self, Mode, Precision, ScaleInput};
+use crate::memory::{self, Mode};
 use crate::readback::{block_on, read_scalar};
 use crate::train::TrainConfig;
 
@@ -86,11 +86,6 @@ pub fn finetune(
     let heldout_loss_after = block_on(read_scalar(run.heldout_loss()))?;
     let sample_after = block_on(generate(run.model(), prompt, SAMPLE_CHARS, 0.0, config.seed))?;
     let (params_total, params_trainable) = run.params();
-    let memory_predicted = memory::estimate(&ScaleInput {
-        batch: config.batch,
-        context: Some(config.context),
-        ..ScaleInput::new(run.shape().clone(), run.mode().clone(), Precision::Fp32)
-    });
     let report = FinetuneReport {
         mode: mode_name(run.mode()).to_string(),
         data: data_name.to_string(),
@@ -111,7 +106,7 @@ pub fn finetune(
         sample_prompt: prompt.to_string(),
         sample_before,
         sample_after,
-        memory_predicted,
+        memory_predicted: run.memory_predicted(),
         memory_measured: run.trainer().memory.derive(),
     };
     Ok((report, run))

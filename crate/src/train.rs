@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Rng;
 use crate::measure::{StepSamples, snapshot};
+use crate::memory::Mode;
 use crate::model::{Gpt, next_token_loss};
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -39,6 +40,14 @@ impl TrainConfig {
     /// LoRA paper tunes it per task in the 1e-4..1e-2 range (Hu et al. 2021, Appendix D).
     pub fn adapter(context: usize) -> Self {
         Self { lr: 1e-2, weight_decay: 0.0, ..Self::full(context) }
+    }
+
+    /// The defaults for a mode: `full` or `adapter`.
+    pub fn for_mode(mode: &Mode, context: usize) -> Self {
+        match mode {
+            Mode::Full => Self::full(context),
+            Mode::Adapter { .. } => Self::adapter(context),
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use crate::checkpoint::Checkpoint;
 use crate::data::{self, Dataset};
 use crate::finetune::{Run, mode_name};
-use crate::memory::{self, Mode, Precision, ScaleInput};
+use crate::memory::{self, Mode, ScaleInput};
 use crate::readback::read_scalar;
 use crate::train::TrainConfig;
 
@@ -46,7 +46,7 @@ impl Lab {
     /// Parse the base model and open a backend: WebGPU when `gpu` (fails if the browser grants
     /// no adapter), else the CPU.
     pub async fn open(base: Vec<u8>, gpu: bool) -> Result<Lab, JsError> {
-        let base = Checkpoint::parse(&base).map_err(|e| JsError::new(&e))?;
+        let base = Checkpoint::parse(&base).map_err(js_error)?;
         let device = if gpu { open_gpu().await? } else { Device::flex() };
         Ok(Lab { device, base, gpu })
     }
@@ -69,10 +69,7 @@ impl Lab {
         let options: StartOptions = from_js(options, "run options")?;
         let shape = &self.base.header.shape;
         let context = options.context.unwrap_or(shape.context);
-        let defaults = match options.mode {
-            Mode::Full => TrainConfig::full(context),
-            Mode::Adapter { .. } => TrainConfig::adapter(context),
-        };
+        let defaults = TrainConfig::for_mode(&options.mode, context);
         let config = TrainConfig {
             batch: options.batch.unwrap_or(defaults.batch),
             lr: options.lr.unwrap_or(defaults.lr),
@@ -93,7 +90,7 @@ impl Lab {
             &dataset.heldout,
             &self.device,
         )
-        .map_err(|e| JsError::new(&e))?;
+        .map_err(js_error)?;
         let (params_total, params_trainable) = run.params();
         let info = SessionInfo {
             mode: mode_name(&options.mode).to_string(),
@@ -109,12 +106,7 @@ impl Lab {
             lr: config.lr,
             seed: config.seed,
         };
-        let predicted = memory::estimate(&ScaleInput {
-            batch: config.batch,
-            context: Some(config.context),
-            ..ScaleInput::new(shape.clone(), options.mode, Precision::Fp32)
-        });
-        Ok(Session { run, info, predicted })
+        Ok(Session { run, info })
     }
 }
 
@@ -155,7 +147,6 @@ struct SessionInfo {
 pub struct Session {
     run: Run,
     info: SessionInfo,
-    predicted: memory::Report,
 }
 
 #[wasm_bindgen]
@@ -199,7 +190,7 @@ impl Session {
     pub fn memory(&self) -> Result<JsValue, JsError> {
         let samples = &self.run.trainer().memory;
         to_js(&serde_json::json!({
-            "predicted": self.predicted,
+            "predicted": self.run.memory_predicted(),
             "measured": samples.derive(),
             "samples": samples,
         }))
@@ -228,7 +219,7 @@ pub fn scale(input: JsValue) -> Result<JsValue, JsError> {
     }
     let input: ScaleInput =
         serde_json::from_value(value).map_err(|e| JsError::new(&format!("bad scale input: {e}")))?;
-    input.validate().map_err(|e| JsError::new(&e))?;
+    input.validate().map_err(js_error)?;
     to_js(&memory::estimate(&input))
 }
 

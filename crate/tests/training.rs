@@ -4,8 +4,8 @@ mod common;
 
 use burn::module::Module;
 use common::*;
-use finetune_lab::checkpoint::{Checkpoint, Keep};
-use finetune_lab::finetune::{Run, load_base};
+use finetune_lab::checkpoint::Checkpoint;
+use finetune_lab::finetune::{Run, apply_checkpoint, load_base};
 use finetune_lab::memory::{Mode, Target};
 use finetune_lab::readback::{block_on, read_scalar};
 use finetune_lab::train::TrainConfig;
@@ -109,21 +109,7 @@ fn checkpoints_round_trip_in_both_modes() {
         let file = Checkpoint::parse(&bytes).unwrap();
         let input = ids(&[&[4, 8, 15, 16, 23, 42]], &device);
         let expected = values(run.model().valid().forward(input.clone()));
-        let fresh = load_base(&base, &device).unwrap();
-        let loaded = match &file.header.adapter {
-            None => file.load_into(fresh, Keep::All).unwrap(),
-            Some(spec) => file
-                .load_into(
-                    fresh.with_adapters(
-                        &spec.targets,
-                        spec.rank,
-                        spec.alpha,
-                        &mut finetune_lab::init::Init::new(0, &device),
-                    ),
-                    Keep::Adapters,
-                )
-                .unwrap(),
-        };
+        let loaded = apply_checkpoint(load_base(&base, &device).unwrap(), &file, &device).unwrap();
         assert_eq!(values(loaded.forward(input)), expected, "{mode:?}");
     }
 }

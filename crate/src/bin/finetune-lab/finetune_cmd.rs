@@ -70,9 +70,9 @@ fn mode(args: &Args, mode: &str, shape_d_model: usize) -> Result<Mode, CliError>
     }
 }
 
-fn config(args: &Args, mode: &str, max_context: usize) -> Result<TrainConfig, CliError> {
+fn config(args: &Args, mode: &Mode, max_context: usize) -> Result<TrainConfig, CliError> {
     let context = args.number("context", max_context, 1..=max_context)?;
-    let base = if mode == "full" { TrainConfig::full(context) } else { TrainConfig::adapter(context) };
+    let base = TrainConfig::for_mode(mode, context);
     Ok(TrainConfig {
         lr: args.number("lr", base.lr, 1e-6..=1.0)?,
         batch: args.number("batch", base.batch, 1..=512)?,
@@ -84,7 +84,7 @@ fn config(args: &Args, mode: &str, max_context: usize) -> Result<TrainConfig, Cl
 fn run_one(args: &Args, mode: &str, base: &Checkpoint) -> Result<(FinetuneReport, Vec<u8>), CliError> {
     let shape = &base.header.shape;
     let method = self::mode(args, mode, shape.d_model)?;
-    let config = config(args, mode, shape.context)?;
+    let config = config(args, &method, shape.context)?;
     let steps = args.number("steps", 300, 1..=100_000)?;
     let data = dataset(args, config.context, config.seed)?;
     let device = Device::flex();

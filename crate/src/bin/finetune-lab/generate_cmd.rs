@@ -1,9 +1,8 @@
 //! `generate`: sample from the base, or from the base with an adapter or a full checkpoint.
 
 use burn::tensor::Device;
-use finetune_lab::checkpoint::{Checkpoint, Keep};
-use finetune_lab::finetune::load_base;
-use finetune_lab::init::Init;
+use finetune_lab::checkpoint::Checkpoint;
+use finetune_lab::finetune::{apply_checkpoint, load_base};
 use finetune_lab::readback::block_on;
 
 use crate::CliError;
@@ -22,14 +21,7 @@ pub fn generate(raw: &[String]) -> Result<(), CliError> {
     if let Some(path) = args.text("adapter") {
         let bytes = std::fs::read(path).map_err(|e| CliError::Failed(format!("cannot read {path}: {e}")))?;
         let file = Checkpoint::parse(&bytes).map_err(CliError::Failed)?;
-        model = match &file.header.adapter {
-            Some(spec) => {
-                let model = model.with_adapters(&spec.targets, spec.rank, spec.alpha, &mut Init::new(0, &device));
-                file.load_into(model, Keep::Adapters)
-            }
-            None => file.load_into(model, Keep::All),
-        }
-        .map_err(CliError::Failed)?;
+        model = apply_checkpoint(model, &file, &device).map_err(CliError::Failed)?;
     }
     let text = block_on(finetune_lab::generate::generate(&model, prompt, chars, temperature, seed))
         .map_err(CliError::Failed)?;
