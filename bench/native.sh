@@ -8,8 +8,9 @@
 # opt-level 3), BASE (default www/base/tiny.ftlab), THREADS (PyTorch thread counts, default
 # "1 2"), BATCH (16), CONTEXT (128), WARMUP (5), VENV, OUT (bench/results/native).
 #
-# Threads: our build enables burn-flex without its `rayon` feature, so our matmuls run on one
-# thread; PyTorch is timed with 1 thread (the equal footing) and 2 (this machine's cores).
+# Threads: our build enables burn-flex's `rayon` feature, but at these sizes its kernels keep about
+# one core busy (the table prints how many); PyTorch is timed with 1 thread (the equal footing)
+# and 2 (this machine's cores).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 STEPS="${1:-50}"

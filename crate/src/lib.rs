@@ -4,6 +4,7 @@
 pub mod checkpoint;
 pub mod data;
 pub mod finetune;
+pub mod gelu;
 pub mod generate;
 pub mod init;
 pub mod lora;

@@ -6,9 +6,10 @@
 
 use burn::module::Module;
 use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
-use burn::tensor::activation::{gelu, softmax};
+use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Int, Tensor};
 
+use crate::gelu::gelu;
 use crate::init::Init;
 use crate::lora::Projection;
 use crate::memory::{ModelShape, Target};

@@ -89,3 +89,26 @@ fn same_seed_same_weights() {
     assert_eq!(weights(&micro(7, &device)), weights(&micro(7, &device)));
     assert_ne!(weights(&micro(7, &device)), weights(&micro(8, &device)));
 }
+
+#[test]
+fn our_gelu_and_its_gradient_equal_burns() {
+    use burn::tensor::{Tensor, TensorData};
+    let device = cpu().autodiff();
+    // Non-contiguous input (a transpose) and a weighted sum, so the incoming gradient is not all ones.
+    let xs: Vec<f32> = (0..240).map(|i| (i as f32 - 120.0) / 16.0).collect();
+    let weights: Vec<f32> = (0..240).map(|i| ((i * 37) % 11) as f32 - 5.0).collect();
+    let run = |ours: bool| {
+        let x = Tensor::<2>::from_data(TensorData::new(xs.clone(), [12, 20]), &device).require_grad();
+        let input = x.clone().transpose();
+        let y = if ours { finetune_lab::gelu::gelu(input) } else { burn::tensor::activation::gelu(input) };
+        let w = Tensor::<2>::from_data(TensorData::new(weights.clone(), [20, 12]), &device);
+        let grads = (y.clone() * w).sum().backward();
+        (values(y), values(x.grad(&grads).expect("x takes a gradient")))
+    };
+    let ((ours, our_grad), (burns, burn_grad)) = (run(true), run(false));
+    for (name, a, b) in [("gelu", &ours, &burns), ("gradient", &our_grad, &burn_grad)] {
+        let worst = a.iter().zip(b.iter()).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
+        assert!(worst < 2e-6, "{name} differs from burn's by {worst}");
+    }
+    assert!(burn_grad.iter().any(|&g| g.abs() > 1.0), "the test must exercise real gradients");
+}

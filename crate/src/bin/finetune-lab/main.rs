@@ -5,6 +5,7 @@
 mod args;
 mod finetune_cmd;
 mod generate_cmd;
+mod heap;
 mod pretrain_cmd;
 mod scale_cmd;
 
@@ -48,6 +49,7 @@ pub fn default_base_path() -> PathBuf {
 }
 
 fn main() -> ExitCode {
+    heap::keep_freed_memory();
     let raw: Vec<String> = std::env::args().skip(1).collect();
     let Some((command, rest)) = raw.split_first() else {
         eprintln!("{USAGE}");

@@ -1,0 +1,34 @@
+//! GELU on burn's CPU backend with our vectorised kernel (f32; other dtypes go to burn's).
+
+use burn::backend::Flex;
+use burn::backend::ops::ActivationOps;
+use burn::backend::tensor::FloatTensor;
+use burn::tensor::{DType, TensorData};
+use burn_flex::FlexTensor;
+
+use super::{GeluOps, math};
+
+impl GeluOps for Flex {
+    fn exact_gelu(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        if x.dtype() != DType::F32 {
+            return Flex::gelu(x);
+        }
+        let x = x.to_contiguous();
+        let input = f32s(&x);
+        let out: Vec<f32> = input.iter().map(|&v| math::gelu(v)).collect();
+        FlexTensor::from_data(TensorData::new(out, x.layout().shape().clone()))
+    }
+
+    fn exact_gelu_backward(x: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self> {
+        if x.dtype() != DType::F32 || grad.dtype() != DType::F32 || x.layout().shape() != grad.layout().shape() {
+            return Flex::gelu_backward(x, grad);
+        }
+        let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
+        let out: Vec<f32> = f32s(&x).iter().zip(f32s(&grad)).map(|(&v, &g)| g * math::gelu_derivative(v)).collect();
+        FlexTensor::from_data(TensorData::new(out, x.layout().shape().clone()))
+    }
+}
+
+fn f32s(tensor: &FlexTensor) -> &[f32] {
+    tensor.as_slice().expect("a contiguous f32 tensor")
+}
