@@ -151,17 +151,20 @@ def _transposed(ours, shape):
 
 
 def load_checkpoint(path):
-    """-> (header, {our name: flat list of floats})"""
+    """-> (header, {our name: (shape, float32 tensor)}); values stored as f32, or f16 where the
+    header says "dtype": "f16" (the shipped base)."""
     raw = open(path, "rb").read()
     if raw[:8] != MAGIC:
         raise ValueError(f"{path}: not a finetune-lab checkpoint")
     (n,) = struct.unpack("<I", raw[8:12])
     header = json.loads(raw[12:12 + n])
+    dtype, width = {"f32": (torch.float32, 4), "f16": (torch.float16, 2)}[header.get("dtype", "f32")]
     values, at = {}, 12 + n
     for entry in header["tensors"]:
         count = math.prod(entry["shape"])
-        values[entry["name"]] = (entry["shape"], raw[at:at + 4 * count])
-        at += 4 * count
+        data = torch.frombuffer(bytearray(raw[at:at + width * count]), dtype=dtype).float()
+        values[entry["name"]] = (entry["shape"], data)
+        at += width * count
     return header, values
 
 
@@ -170,7 +173,7 @@ def load_base(model, path):
     params = dict(model.named_parameters())
     with torch.no_grad():
         for ours, (shape, data) in values.items():
-            t = torch.frombuffer(bytearray(data), dtype=torch.float32).view(*shape)
+            t = data.view(*shape)
             if _transposed(ours, shape):
                 t = t.t()
             params[_torch_name(ours)].copy_(t)

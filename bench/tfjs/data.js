@@ -84,7 +84,8 @@ export function adapterA(rng, dIn, rank) {
   return out;
 }
 
-/** Our checkpoint: `FTLAB001` | u32 LE header length | JSON header | f32 LE data in header order.
+/** Our checkpoint: `FTLAB001` | u32 LE header length | JSON header | data in header order, f32 LE
+ * or, where the header says `"dtype": "f16"` (the shipped base), IEEE half floats.
  * Returns {header, tensors: Map(name → {shape, values: Float32Array})}. */
 export function parseCheckpoint(buffer) {
   const bytes = new Uint8Array(buffer);
@@ -93,15 +94,27 @@ export function parseCheckpoint(buffer) {
   const length = view.getUint32(8, true);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + length)));
   const tensors = new Map();
+  const half = header.dtype === 'f16';
+  const width = half ? 2 : 4;
   let at = 12 + length;
   for (const { name, shape } of header.tensors) {
     const n = shape.reduce((a, b) => a * b, 1);
     const values = new Float32Array(n);
-    for (let i = 0; i < n; i++) values[i] = view.getFloat32(at + 4 * i, true);
+    for (let i = 0; i < n; i++) values[i] = half ? f16ToF32(view.getUint16(at + 2 * i, true)) : view.getFloat32(at + 4 * i, true);
     tensors.set(name, { shape, values });
-    at += 4 * n;
+    at += width * n;
   }
   return { header, tensors };
+}
+
+/** An IEEE half float's bits as a number (Node 20 has no Float16Array). */
+function f16ToF32(bits) {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24; // subnormal
+  if (exponent === 31) return fraction ? NaN : sign * Infinity;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
 /** A freshly initialised full checkpoint of `shape` in our format, for smoke runs that have no

@@ -1,12 +1,15 @@
 //! Our checkpoint file: the model's float tensors by module path, with the model shape and the
 //! adapter settings in a JSON header, so a file alone says what it holds.
 //!
-//! Layout (little endian): `FTLAB001` | u32 header length | header JSON | f32 data.
+//! Layout (little endian): `FTLAB001` | u32 header length | header JSON | data, f32 or, where the
+//! header says `"dtype": "f16"`, IEEE half floats (the shipped base: half the download, and the
+//! same storage format the lesson's "350 GB in fp16" counts). Tensors are always f32 in memory.
 //! A full checkpoint holds every tensor; an adapter checkpoint only the LoRA A/B tensors, which
 //! is the whole point of adapters: kilobytes per tenant instead of the whole model.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Tensor, TensorData};
+use half::f16;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -28,6 +31,36 @@ pub struct TensorEntry {
     pub shape: Vec<usize>,
 }
 
+/// How the values are stored in the file.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Dtype {
+    #[default]
+    F32,
+    F16,
+}
+
+impl Dtype {
+    pub fn parse(name: &str) -> Result<Self, String> {
+        match name {
+            "f32" => Ok(Dtype::F32),
+            "f16" => Ok(Dtype::F16),
+            other => Err(format!("unknown dtype `{other}` (f32 or f16)")),
+        }
+    }
+
+    fn is_f32(&self) -> bool {
+        *self == Dtype::F32
+    }
+
+    fn bytes(self) -> usize {
+        match self {
+            Dtype::F32 => 4,
+            Dtype::F16 => 2,
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct Header {
     /// "full" or "adapter".
@@ -35,6 +68,9 @@ pub struct Header {
     pub shape: ModelShape,
     pub adapter: Option<AdapterSpec>,
     pub tensors: Vec<TensorEntry>,
+    /// Written only for f16, so f32 files stay as they always were (absent means f32).
+    #[serde(default, skip_serializing_if = "Dtype::is_f32")]
+    pub dtype: Dtype,
 }
 
 /// A parsed checkpoint: header plus each tensor's values, in header order.
@@ -94,21 +130,40 @@ pub async fn to_bytes<M: Module>(
     let tensors =
         collect.found.iter().map(|(name, _, shape)| TensorEntry { name: name.clone(), shape: shape.clone() }).collect();
     let kind = if keep == Keep::All { "full" } else { "adapter" }.to_string();
-    let header = Header { kind, shape: shape.clone(), adapter, tensors };
-    let json = serde_json::to_vec(&header).expect("header serialises");
-
-    let mut bytes = Vec::from(MAGIC.as_slice());
-    bytes.extend((json.len() as u32).to_le_bytes());
-    bytes.extend(json);
+    let header = Header { kind, shape: shape.clone(), adapter, tensors, dtype: Dtype::F32 };
+    let mut values = Vec::with_capacity(collect.found.len());
     for (_, tensor, _) in collect.found {
-        for value in read_f32(tensor).await? {
-            bytes.extend(value.to_le_bytes());
-        }
+        values.push(read_f32(tensor).await?);
     }
-    Ok(bytes)
+    Ok(Checkpoint { header, values }.to_bytes(Dtype::F32).expect("f32 holds every f32"))
 }
 
 impl Checkpoint {
+    /// The file for these values stored as `dtype`. f16 rounds to nearest; a value beyond f16's
+    /// range (±65504) is an error rather than a silent infinity.
+    pub fn to_bytes(&self, dtype: Dtype) -> Result<Vec<u8>, String> {
+        let header = Header { dtype, ..self.header.clone() };
+        let json = serde_json::to_vec(&header).expect("header serialises");
+        let mut bytes = Vec::from(MAGIC.as_slice());
+        bytes.extend((json.len() as u32).to_le_bytes());
+        bytes.extend(json);
+        for (entry, values) in self.header.tensors.iter().zip(&self.values) {
+            for &value in values {
+                match dtype {
+                    Dtype::F32 => bytes.extend(value.to_le_bytes()),
+                    Dtype::F16 => {
+                        let half = f16::from_f32(value);
+                        if half.is_infinite() && value.is_finite() {
+                            return Err(format!("{}: {value} does not fit in f16", entry.name));
+                        }
+                        bytes.extend(half.to_le_bytes());
+                    }
+                }
+            }
+        }
+        Ok(bytes)
+    }
+
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
         let bad = |why: &str| format!("not a finetune-lab checkpoint: {why}");
         if bytes.len() < 12 || &bytes[..8] != MAGIC {
@@ -119,13 +174,18 @@ impl Checkpoint {
         let header: Header = serde_json::from_slice(json).map_err(|e| bad(&e.to_string()))?;
         let mut data = &bytes[12 + header_len..];
         let mut values = Vec::with_capacity(header.tensors.len());
+        let width = header.dtype.bytes();
         for entry in &header.tensors {
             let n: usize = entry.shape.iter().product();
-            if data.len() < 4 * n {
+            if data.len() < width * n {
                 return Err(bad(&format!("data for {} cut short", entry.name)));
             }
-            values.push(data[..4 * n].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect());
-            data = &data[4 * n..];
+            let raw = data[..width * n].chunks_exact(width);
+            values.push(match header.dtype {
+                Dtype::F32 => raw.map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect(),
+                Dtype::F16 => raw.map(|c| f16::from_le_bytes(c.try_into().unwrap()).to_f32()).collect(),
+            });
+            data = &data[width * n..];
         }
         if !data.is_empty() {
             return Err(bad("trailing bytes after the last tensor"));

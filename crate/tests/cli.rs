@@ -30,6 +30,8 @@ fn bad_arguments_exit_with_code_2_and_say_why() {
     usage_error(&["scale", "--model", "gpt5"], "unknown model `gpt5`");
     usage_error(&["scale", "--model", "tiny", "--precision", "fp8"], "fp8");
     usage_error(&["scale", "--model", "tiny", "--tenants", "10", "--hot", "11"], "--hot must be between 0 and 10");
+    usage_error(&["convert", "--in", "a", "--out", "b"], "--dtype f16|f32 is required");
+    usage_error(&["convert", "--in", "a", "--out", "b", "--dtype", "bf16"], "unknown dtype `bf16`");
 }
 
 #[test]

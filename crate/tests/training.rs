@@ -4,7 +4,7 @@ mod common;
 
 use burn::module::Module;
 use common::*;
-use finetune_lab::checkpoint::Checkpoint;
+use finetune_lab::checkpoint::{Checkpoint, Dtype};
 use finetune_lab::finetune::{Run, apply_checkpoint, load_base};
 use finetune_lab::memory::{Mode, Target};
 use finetune_lab::readback::{block_on, read_scalar};
@@ -112,6 +112,30 @@ fn checkpoints_round_trip_in_both_modes() {
         let loaded = apply_checkpoint(load_base(&base, &device).unwrap(), &file, &device).unwrap();
         assert_eq!(values(loaded.forward(input)), expected, "{mode:?}");
     }
+}
+
+#[test]
+fn f16_storage_halves_the_file_and_rounds_each_value_to_nearest() {
+    let base = micro_base(1);
+    let f32_bytes = base.to_bytes(Dtype::F32).unwrap();
+    let f16_bytes = base.to_bytes(Dtype::F16).unwrap();
+    let header = |bytes: &[u8]| 12 + u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
+    assert_eq!(f16_bytes.len() - header(&f16_bytes), (f32_bytes.len() - header(&f32_bytes)) / 2);
+    assert!(!String::from_utf8_lossy(&f32_bytes).contains("dtype"), "f32 files keep their old header");
+
+    let half = Checkpoint::parse(&f16_bytes).unwrap();
+    assert_eq!(half.header.dtype, Dtype::F16);
+    for (exact, rounded) in base.values.iter().flatten().zip(half.values.iter().flatten()) {
+        // f16 keeps 11 significant bits: relative error ≤ 2^-11 for normal values, and weights
+        // below f16's smallest normal (6.1e-5) lose at most half a subnormal step (3e-8).
+        assert!((exact - rounded).abs() <= exact.abs() / 2048.0 + 3e-8, "{exact} stored as {rounded}");
+    }
+    // Read back and written again, the f16 file is byte for byte the same.
+    assert_eq!(half.to_bytes(Dtype::F16).unwrap(), f16_bytes);
+
+    let mut huge = micro_base(1);
+    huge.values[0][0] = 1e6;
+    assert!(huge.to_bytes(Dtype::F16).unwrap_err().contains("does not fit in f16"));
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! Progress goes to stderr; `--json` puts one object on stdout for scripts.
 
 mod args;
+mod convert_cmd;
 mod finetune_cmd;
 mod generate_cmd;
 mod heap;
@@ -20,6 +21,7 @@ const USAGE: &str = "usage:
   finetune-lab generate [--prompt TEXT] [--chars N] [--temperature T] [--seed S]
                         [--base PATH] [--adapter PATH]
   finetune-lab pretrain [--steps N] [--batch B] [--seed S] [--out PATH]
+  finetune-lab convert  --in PATH --out PATH --dtype f16|f32
   finetune-lab scale    --model micro|tiny|bert-large|gpt3-175b [--mode full|adapter]
                         [--rank R] [--targets q,v] [--precision fp32|mixed16] [--batch B]
                         [--tenants N] [--hot K] [--bandwidth nvme|pcie|network|BYTES_PER_S] [--json]
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         "compare" => finetune_cmd::compare(rest),
         "generate" => generate_cmd::generate(rest),
         "pretrain" => pretrain_cmd::pretrain(rest),
+        "convert" => convert_cmd::convert(rest),
         "scale" => scale_cmd::scale(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

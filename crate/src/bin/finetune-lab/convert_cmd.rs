@@ -1,0 +1,61 @@
+//! `convert`: rewrite a checkpoint with its values stored as f16 or f32. The site ships its base
+//! as f16 (half the download); the command prints what the rounding costs on held-out text and,
+//! when the output has a sidecar (`tiny.json` beside `tiny.ftlab`), brings its size, checksum,
+//! dtype and command up to date.
+
+use burn::tensor::Device;
+use finetune_lab::checkpoint::{Checkpoint, Dtype, sha256_hex};
+use finetune_lab::finetune::load_base;
+use finetune_lab::readback::{block_on, read_scalar};
+use finetune_lab::train::eval_loss;
+use finetune_lab::{data, tokenizer};
+
+use crate::CliError;
+use crate::args::Args;
+
+pub fn convert(raw: &[String]) -> Result<(), CliError> {
+    let args = Args::parse(raw, &["in", "out", "dtype"], &[])?;
+    let required =
+        |name: &str, what: &str| args.text(name).ok_or_else(|| CliError::Usage(format!("--{name} {what} is required")));
+    let input = required("in", "PATH")?;
+    let output = required("out", "PATH")?;
+    let dtype = Dtype::parse(required("dtype", "f16|f32")?).map_err(|e| format!("--dtype: {e}"))?;
+
+    let bytes = std::fs::read(input).map_err(|e| CliError::Failed(format!("cannot read {input}: {e}")))?;
+    let before = Checkpoint::parse(&bytes).map_err(CliError::Failed)?;
+    let converted = before.to_bytes(dtype).map_err(CliError::Failed)?;
+    let after = Checkpoint::parse(&converted).map_err(CliError::Failed)?;
+    if before.header.kind == "full" {
+        let text = data::general_corpus(12345, 20_000);
+        let loss = |file: &Checkpoint| -> Result<f32, CliError> {
+            let model = load_base(file, &Device::flex()).map_err(CliError::Failed)?;
+            block_on(read_scalar(eval_loss(&model, &tokenizer::encode(&text), 128, 8))).map_err(CliError::Failed)
+        };
+        eprintln!(
+            "held-out corpus loss: {:?} {:.6}, {dtype:?} {:.6}",
+            before.header.dtype,
+            loss(&before)?,
+            loss(&after)?
+        );
+    }
+    std::fs::write(output, &converted).map_err(|e| CliError::Failed(format!("cannot write {output}: {e}")))?;
+    eprintln!("wrote {output}: {} bytes ({} before)", converted.len(), bytes.len());
+
+    let sidecar_path = std::path::Path::new(output).with_extension("json");
+    if let Ok(text) = std::fs::read_to_string(&sidecar_path) {
+        let mut sidecar: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| CliError::Failed(format!("{}: {e}", sidecar_path.display())))?;
+        let command = sidecar["command"].as_str().unwrap_or_default().to_string();
+        let step = format!("finetune-lab convert --dtype {}", if dtype == Dtype::F16 { "f16" } else { "f32" });
+        sidecar["bytes"] = converted.len().into();
+        sidecar["sha256"] = sha256_hex(&converted).into();
+        sidecar["dtype"] = serde_json::to_value(dtype).expect("json");
+        if !command.ends_with(&step) {
+            sidecar["command"] = format!("{command}, then {step}").into();
+        }
+        std::fs::write(&sidecar_path, serde_json::to_string_pretty(&sidecar).expect("json") + "\n")
+            .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", sidecar_path.display())))?;
+        eprintln!("updated {}", sidecar_path.display());
+    }
+    Ok(())
+}
