@@ -8,6 +8,7 @@
 //
 //   node bench/browser.mjs [--steps 20] [--gpu-steps 5] [--paths webgpu,cpu] [--modes full,adapter]
 //                          [--base www/base/tiny.ftlab] [--out bench/results/browser.json]
+//   node bench/browser.mjs --gpu-calls  # also count WebGPU calls per step (bench/webgpu-calls.js)
 //   node bench/browser.mjs --serve      # just serve the repository: open /bench/ours.html, /bench/tfjs/
 //
 // SwiftShader runs WebGPU on the CPU at seconds per step for this model, so the WebGPU path uses
@@ -32,6 +33,7 @@ const { values: a } = parseArgs({
     paths: { type: 'string', default: 'webgpu,cpu' }, modes: { type: 'string', default: 'full,adapter' },
     base: { type: 'string', default: 'www/base/tiny.ftlab' }, text: { type: 'string', default: 'bench/data/records.txt' },
     'timeout-s': { type: 'string', default: '600' }, out: { type: 'string' }, serve: { type: 'boolean', default: false },
+    'gpu-calls': { type: 'boolean', default: false },
   },
 });
 
@@ -80,15 +82,30 @@ async function runOne(impl, backend, config) {
     if (m.type() === 'error') errors.push(m.text());
     if (m.text().startsWith('bench: ')) console.error(`  ${impl} ${backend} ${m.text().slice(7)}`);
   });
+  const countCalls = a['gpu-calls'] && backend === 'webgpu';
+  if (countCalls) await page.addInitScript({ path: join(ROOT, 'bench/webgpu-calls.js') });
   try {
     await page.goto(url + PAGES[impl]);
     const timeout = new Promise((_, bad) => setTimeout(() => bad(new Error(`timed out after ${a['timeout-s']} s`)), 1000 * Number(a['timeout-s'])));
-    return await Promise.race([page.evaluate((o) => window.bench(o), { ...config, backend }), timeout]);
+    const report = await Promise.race([page.evaluate((o) => window.bench(o), { ...config, backend }), timeout]);
+    if (countCalls) {
+      report.webgpu_calls = medianCalls((await page.evaluate(() => window.webgpuCallsPerStep)).slice(config.warmup));
+      const kernels = (await page.evaluate(() => window.webgpuKernelsPerStep)).at(-1); // the last step's
+      report.webgpu_dispatches_by_kernel = Object.entries(kernels).sort((x, y) => y[1] - x[1]);
+    }
+    return report;
   } catch (e) {
     return { impl, backend, error: e.message.split('\n')[0], page_errors: errors.slice(0, 3) };
   } finally {
     await page.close().catch(() => {});
   }
+}
+
+/** Each WebGPU call count's median over the timed steps. */
+function medianCalls(perStep) {
+  if (!perStep.length) return null;
+  const median = (v) => [...v].sort((x, y) => x - y)[v.length >> 1];
+  return Object.fromEntries(Object.keys(perStep[0]).map((k) => [k, median(perStep.map((s) => s[k]))]));
 }
 
 /** 5-step moving averages of a loss curve (single steps are noisy batches). */
@@ -139,6 +156,19 @@ for (const r of results) {
   const tfMem = r.tfjs.memory ? `${mb(r.tfjs.memory.peak_bytes)} tf.profile peak` : '-';
   const label = `${r.path} (ours ${r.config.ours}, TF.js ${r.config.tfjs})`;
   console.log([label, r.mode, `${r.config.batch}x${r.config.context}, ${r.config.warmup}+${r.config.steps}`, cell(r.ours), cell(r.tfjs), ratio, steps, `${oursMem} | ${tfMem}`].join(' | '));
+}
+const counted = results.filter((r) => r.ours.webgpu_calls && r.tfjs.webgpu_calls);
+if (counted.length) {
+  const keys = Object.keys(counted[0].ours.webgpu_calls);
+  console.log('\nWebGPU calls per training step (median over the timed steps), ours | TF.js');
+  console.log(['mode', ...keys].join(' | '));
+  for (const r of counted) console.log([r.mode, ...keys.map((k) => `${r.ours.webgpu_calls[k]} | ${r.tfjs.webgpu_calls[k]}`)].join(' | '));
+  for (const r of counted) {
+    for (const impl of ['ours', 'tfjs']) {
+      const top = r[impl].webgpu_dispatches_by_kernel.slice(0, 12).map(([k, n]) => `${n} ${k}`).join(', ');
+      console.log(`${r.mode} ${impl}: dispatches by kernel (last step, top 12 of ${r[impl].webgpu_dispatches_by_kernel.length}): ${top}`);
+    }
+  }
 }
 const bundle = bundleSizes();
 console.log(`\n${formatBundle(bundle)}`);

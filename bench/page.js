@@ -50,6 +50,7 @@ export function mountBench({ title, backends, run }) {
       status.textContent = `step ${step}/${o.warmup + o.steps}: loss ${loss.toFixed(4)}, ${ms.toFixed(0)} ms`;
       console.debug(`bench: ${status.textContent}`); // bench/browser.mjs shows these as progress
       drawLoss(svg, losses);
+      dispatchEvent(new CustomEvent('bench:step', { detail: { step } })); // for bench/webgpu-calls.js
     };
     const report = await run({ ...o, base, text, onStep });
     pre.textContent = JSON.stringify({ ...report, losses: report.losses.map((v) => +v.toFixed(4)) }, null, 1);
