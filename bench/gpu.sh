@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU: our step on burn's wgpu backend (Vulkan) vs PyTorch eager on
 # CUDA, same model, text, batches and base; ms/step and model-FLOPs utilisation (MFU).
-# Skips cleanly (exit 0) where nvidia-smi is absent. Not yet run: no GPU was lent to this work.
+# Skips cleanly (exit 0) where nvidia-smi is absent. Not yet run: no GPU was lent to this work
+# (ours' `--device wgpu` path is type-checked, not run).
 #
 #   bench/gpu.sh [STEPS]       # default 200 timed steps after 20 warm-up
 #
@@ -70,14 +71,20 @@ if ! cargo build --release -p finetune-lab --features wgpu --manifest-path "$ROO
   exit 0
 fi
 BIN="$TARGET_DIR/release/finetune-lab"
-# The CLI must be able to pick the GPU: look for a device flag in its usage.
-if "$BIN" help 2>&1 | grep -q -- "--device"; then
+for batch in 16 256; do
   for mode in full adapter; do
-    "$BIN" finetune --device wgpu --mode $mode --text-file "$TEXT" --base "$BASE" --steps $((STEPS + WARMUP)) --json \
-      > "$OUT/ours-$mode.json" 2> "$OUT/ours-$mode.log"
-    python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"ours {r['mode']:8} batch {r['batch']}: {r['ms_per_step_median']:.2f} ms/step (median of all steps)\")" "$OUT/ours-$mode.json"
+    "$BIN" finetune --device wgpu --mode $mode --text-file "$TEXT" --base "$BASE" --batch $batch \
+      --steps $((STEPS + WARMUP)) --json > "$OUT/ours-$mode-b$batch.json" 2> "$OUT/ours-$mode-b$batch.log" \
+      || { echo "ours $mode batch $batch: failed, see $OUT/ours-$mode-b$batch.log"; continue; }
+    python3 - "$OUT/ours-$mode-b$batch.json" "$PEAK" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1])); peak = float(sys.argv[2] or "nan")
+# Same MFU as PyTorch's (6 · all parameters · tokens per step); ours' CLI reports the median
+# of all steps, warm-up included.
+tflops = 6 * r["params_total"] * r["batch"] * r["context"] / (r["ms_per_step_median"] / 1e3) / 1e12
+print(f"ours {r['mode']:8} batch {r['batch']:3}: {r['ms_per_step_median']:.2f} ms/step (median of all steps), "
+      f"{tflops:.3f} model TFLOP/s, MFU {100 * tflops / peak:.2f}% of {peak} TFLOPS fp32, "
+      f"loss {r['loss_first']:.3f} -> {r['loss_last']:.3f}")
+EOF
   done
-else
-  echo "ours: not measured: \`finetune-lab finetune\` has no --device flag (the CLI always trains on"
-  echo "  Device::flex(), the CPU), so a wgpu build cannot be timed from the command line yet."
-fi
+done

@@ -31,6 +31,7 @@ fn bad_arguments_exit_with_code_2_and_say_why() {
     usage_error(&["scale", "--model", "tiny", "--precision", "fp8"], "fp8");
     usage_error(&["scale", "--model", "tiny", "--tenants", "10", "--hot", "11"], "--hot must be between 0 and 10");
     usage_error(&["convert", "--in", "a", "--out", "b"], "--dtype f16|f32 is required");
+    usage_error(&["finetune", "--mode", "full", "--device", "tpu"], "--device must be cpu or wgpu");
     usage_error(&["convert", "--in", "a", "--out", "b", "--dtype", "bf16"], "unknown dtype `bf16`");
 }
 
@@ -70,4 +71,10 @@ fn a_text_file_that_is_too_short_fails_with_the_needed_length() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("at least 514"), "{stderr}");
+}
+
+#[test]
+#[cfg(not(feature = "wgpu"))]
+fn asking_for_the_gpu_without_the_gpu_backend_says_how_to_build_it() {
+    usage_error(&["finetune", "--mode", "full", "--task", "qa", "--steps", "1", "--device", "wgpu"], "--features wgpu");
 }

@@ -12,6 +12,7 @@ use crate::args::Args;
 use crate::{CliError, default_base_path};
 
 const FLAGS: &[&str] = &[
+    "device",
     "mode",
     "task",
     "text-file",
@@ -81,13 +82,33 @@ fn config(args: &Args, mode: &Mode, max_context: usize) -> Result<TrainConfig, C
     })
 }
 
+/// `--device cpu` (the default: burn's CPU backend) or `wgpu` (Vulkan, Metal or DX12 through
+/// burn's GPU backend, in a build with `--features wgpu`; bench/gpu.sh uses it).
+fn device(args: &Args) -> Result<Device, CliError> {
+    match args.text("device").unwrap_or("cpu") {
+        "cpu" => Ok(Device::flex()),
+        "wgpu" => gpu_device(),
+        other => Err(CliError::Usage(format!("--device must be cpu or wgpu, got `{other}`"))),
+    }
+}
+
+#[cfg(feature = "wgpu")]
+fn gpu_device() -> Result<Device, CliError> {
+    Device::wgpu_options().init().map_err(|e| CliError::Failed(format!("no GPU through wgpu: {e}")))
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn gpu_device() -> Result<Device, CliError> {
+    Err(CliError::Usage("--device wgpu needs the GPU backend: build with `--features wgpu`".into()))
+}
+
 fn run_one(args: &Args, mode: &str, base: &Checkpoint) -> Result<(FinetuneReport, Vec<u8>), CliError> {
     let shape = &base.header.shape;
     let method = self::mode(args, mode, shape.d_model)?;
     let config = config(args, &method, shape.context)?;
     let steps = args.number("steps", 300, 1..=100_000)?;
     let data = dataset(args, config.context, config.seed)?;
-    let device = Device::flex();
+    let device = device(args)?;
     eprintln!(
         "fine-tuning ({mode}) on {} for {steps} steps, batch {} x {} chars",
         data.name, config.batch, config.context
@@ -149,7 +170,7 @@ pub fn finetune(raw: &[String]) -> Result<(), CliError> {
 
 /// Both modes on the same data and seed, and the comparison the lesson is about.
 pub fn compare(raw: &[String]) -> Result<(), CliError> {
-    let args = Args::parse(raw, &["task", "text-file", "steps", "seed", "base"], &["json"])?;
+    let args = Args::parse(raw, &["task", "text-file", "steps", "seed", "base", "device"], &["json"])?;
     let base = load_base(&args)?;
     let (full, _) = run_one(&args, "full", &base)?;
     print_report(&full);
