@@ -1,7 +1,11 @@
 //! The CLI's contract for scripts: bad arguments exit with code 2 and a message naming the
 //! problem; `scale --json` prints the documented keys.
 
+mod common;
+
 use std::process::{Command, Output};
+
+use finetune_lab::checkpoint::{Checkpoint, Dtype};
 
 fn cli(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_finetune-lab")).args(args).output().unwrap()
@@ -77,4 +81,22 @@ fn a_text_file_that_is_too_short_fails_with_the_needed_length() {
 #[cfg(not(feature = "wgpu"))]
 fn asking_for_the_gpu_without_the_gpu_backend_says_how_to_build_it() {
     usage_error(&["finetune", "--mode", "full", "--task", "qa", "--steps", "1", "--device", "wgpu"], "--features wgpu");
+}
+
+#[test]
+fn convert_stores_a_checkpoint_as_f16_and_says_what_it_cost() {
+    let dir = std::env::temp_dir().join(format!("finetune-lab-convert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (f32_path, f16_path) = (dir.join("micro.ftlab"), dir.join("micro16.ftlab"));
+    std::fs::write(&f32_path, common::micro_base(1).to_bytes(Dtype::F32).unwrap()).unwrap();
+
+    let out =
+        cli(&["convert", "--in", f32_path.to_str().unwrap(), "--out", f16_path.to_str().unwrap(), "--dtype", "f16"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("held-out corpus loss: F32"), "{stderr}");
+    let (before, after) = (std::fs::read(&f32_path).unwrap(), std::fs::read(&f16_path).unwrap());
+    assert!(after.len() < before.len() * 52 / 100, "{} -> {} bytes", before.len(), after.len());
+    assert_eq!(Checkpoint::parse(&after).unwrap().header.dtype, Dtype::F16);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -29,7 +29,8 @@ pub fn convert(raw: &[String]) -> Result<(), CliError> {
         let text = data::general_corpus(12345, 20_000);
         let loss = |file: &Checkpoint| -> Result<f32, CliError> {
             let model = load_base(file, &Device::flex()).map_err(CliError::Failed)?;
-            block_on(read_scalar(eval_loss(&model, &tokenizer::encode(&text), 128, 8))).map_err(CliError::Failed)
+            let context = file.header.shape.context;
+            block_on(read_scalar(eval_loss(&model, &tokenizer::encode(&text), context, 8))).map_err(CliError::Failed)
         };
         eprintln!(
             "held-out corpus loss: {:?} {:.6}, {dtype:?} {:.6}",
