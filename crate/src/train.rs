@@ -152,3 +152,11 @@ pub fn eval_loss(model: &Gpt, tokens: &[u32], context: usize, max_windows: usize
     let (inputs, targets) = windows(tokens, &starts, context, &device);
     next_token_loss(model.forward(inputs), targets)
 }
+
+/// The loss on fresh text from our corpus grammar (seed 12345, 20,000 characters, 8 windows of
+/// `context`): how well a base knows its pretraining language. One fixed text, so the shipped
+/// base's test and `convert`'s f16-vs-f32 figure measure the same thing.
+pub fn corpus_loss(model: &Gpt, context: usize) -> Tensor<1> {
+    let text = crate::data::general_corpus(12345, 20_000);
+    eval_loss(model, &crate::tokenizer::encode(&text), context, 8)
+}

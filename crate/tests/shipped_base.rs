@@ -8,8 +8,7 @@ use finetune_lab::checkpoint::{Checkpoint, sha256_hex};
 use finetune_lab::finetune::load_base;
 use finetune_lab::memory::ModelShape;
 use finetune_lab::readback::{block_on, read_scalar};
-use finetune_lab::tokenizer;
-use finetune_lab::train::eval_loss;
+use finetune_lab::train::corpus_loss;
 
 fn read(name: &str) -> Vec<u8> {
     let path = format!("{}/../www/base/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -30,7 +29,6 @@ fn the_shipped_base_loads_and_its_checksum_matches() {
     let model = load_base(&base, &cpu()).unwrap();
 
     // Pretrained on our corpus: far below the uniform guess's ln(97) = 4.57 on fresh corpus text.
-    let text = finetune_lab::data::general_corpus(12345, 20_000);
-    let loss = block_on(read_scalar(eval_loss(&model, &tokenizer::encode(&text), 128, 8))).unwrap();
+    let loss = block_on(read_scalar(corpus_loss(&model, 128))).unwrap();
     assert!(loss < 2.0, "held-out corpus loss {loss}");
 }

@@ -7,8 +7,7 @@ use burn::tensor::Device;
 use finetune_lab::checkpoint::{Checkpoint, Dtype, sha256_hex};
 use finetune_lab::finetune::load_base;
 use finetune_lab::readback::{block_on, read_scalar};
-use finetune_lab::train::eval_loss;
-use finetune_lab::{data, tokenizer};
+use finetune_lab::train::corpus_loss;
 
 use crate::CliError;
 use crate::args::Args;
@@ -19,18 +18,17 @@ pub fn convert(raw: &[String]) -> Result<(), CliError> {
         |name: &str, what: &str| args.text(name).ok_or_else(|| CliError::Usage(format!("--{name} {what} is required")));
     let input = required("in", "PATH")?;
     let output = required("out", "PATH")?;
-    let dtype = Dtype::parse(required("dtype", "f16|f32")?).map_err(|e| format!("--dtype: {e}"))?;
+    let dtype_name = required("dtype", "f16|f32")?;
+    let dtype = Dtype::parse(dtype_name).map_err(|e| format!("--dtype: {e}"))?;
 
     let bytes = std::fs::read(input).map_err(|e| CliError::Failed(format!("cannot read {input}: {e}")))?;
     let before = Checkpoint::parse(&bytes).map_err(CliError::Failed)?;
     let converted = before.to_bytes(dtype).map_err(CliError::Failed)?;
-    let after = Checkpoint::parse(&converted).map_err(CliError::Failed)?;
     if before.header.kind == "full" {
-        let text = data::general_corpus(12345, 20_000);
+        let after = Checkpoint::parse(&converted).map_err(CliError::Failed)?;
         let loss = |file: &Checkpoint| -> Result<f32, CliError> {
             let model = load_base(file, &Device::flex()).map_err(CliError::Failed)?;
-            let context = file.header.shape.context;
-            block_on(read_scalar(eval_loss(&model, &tokenizer::encode(&text), context, 8))).map_err(CliError::Failed)
+            block_on(read_scalar(corpus_loss(&model, file.header.shape.context))).map_err(CliError::Failed)
         };
         eprintln!(
             "held-out corpus loss: {:?} {:.6}, {dtype:?} {:.6}",
@@ -47,7 +45,7 @@ pub fn convert(raw: &[String]) -> Result<(), CliError> {
         let mut sidecar: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| CliError::Failed(format!("{}: {e}", sidecar_path.display())))?;
         let command = sidecar["command"].as_str().unwrap_or_default().to_string();
-        let step = format!("finetune-lab convert --dtype {}", if dtype == Dtype::F16 { "f16" } else { "f32" });
+        let step = format!("finetune-lab convert --dtype {dtype_name}");
         sidecar["bytes"] = converted.len().into();
         sidecar["sha256"] = sha256_hex(&converted).into();
         sidecar["dtype"] = serde_json::to_value(dtype).expect("json");
