@@ -15,8 +15,8 @@
   };
   // Dispatches by the label of the pipeline bound at the time (what each library names its kernels).
   const byKernel = new Map();
-  count(GPUComputePassEncoder.prototype, 'setPipeline', function (pipeline) { current = pipeline.label || '(unlabelled)'; });
   let current = '(none)';
+  count(GPUComputePassEncoder.prototype, 'setPipeline', (pipeline) => { current = pipeline.label || '(unlabelled)'; });
   count(GPUComputePassEncoder.prototype, 'dispatchWorkgroups', () => {
     totals.dispatches++;
     byKernel.set(current, (byKernel.get(current) ?? 0) + 1);
