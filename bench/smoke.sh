@@ -30,6 +30,18 @@ for mode in full adapter; do
   node bench/tfjs/node.mjs --base "$OUT/micro.ftlab" --mode $mode "${COMMON[@]}" --steps $((STEPS - 1)) --warmup 1 --json > "$OUT/tfjs-$mode.json"
   if [ -x "$BIN" ]; then
     "$BIN" finetune --mode $mode --text-file "$TEXT" --base "$OUT/micro.ftlab" --steps $STEPS "${COMMON[@]}" --json > "$OUT/ours-$mode.json" 2> /dev/null
+    # Ours on burn's wgpu backend with our WGSL kernels (lavapipe where there is no GPU), in a
+    # `--features wgpu` build.
+    if "$BIN" finetune --device wgpu --mode $mode --text-file "$TEXT" --base "$OUT/micro.ftlab" --steps $STEPS \
+      "${COMMON[@]}" --json > "$OUT/ours-wgpu-$mode.json" 2> "$OUT/ours-wgpu-$mode.err"; then
+      :
+    elif grep -q 'features wgpu' "$OUT/ours-wgpu-$mode.err"; then
+      rm -f "$OUT/ours-wgpu-$mode.json"
+      skipped+=("ours on wgpu $mode: a CPU-only build (cargo build --features wgpu)")
+    else
+      cat "$OUT/ours-wgpu-$mode.err" >&2
+      exit 1
+    fi
   else
     skipped+=("ours native $mode: no $BIN (cargo build -p finetune-lab)")
   fi
@@ -47,7 +59,7 @@ node --input-type=module -e "
   let failed = 0;
   for (const mode of ['full', 'adapter']) {
     const ref = JSON.parse(readFileSync('$OUT/tfjs-' + mode + '.json')).losses;
-    for (const other of ['ours', 'pytorch']) {
+    for (const other of ['ours', 'ours-wgpu', 'pytorch']) {
       const file = '$OUT/' + other + '-' + mode + '.json';
       if (!existsSync(file)) continue;
       const losses = JSON.parse(readFileSync(file)).losses;

@@ -14,9 +14,42 @@
     };
   };
   // Dispatches by the label of the pipeline bound at the time (what each library names its kernels).
+  // burn labels every pipeline by its entry point, `main` for all of ours; our shaders' source
+  // opens with `// shaders/NAME.wgsl`, so those are named by file instead.
   const byKernel = new Map();
+  const ourNames = new WeakMap(); // shader module or pipeline → "shaders/NAME.wgsl"
   let current = '(none)';
-  count(GPUComputePassEncoder.prototype, 'setPipeline', (pipeline) => { current = pipeline.label || '(unlabelled)'; });
+  const wrapReturn = (proto, name, after) => {
+    const original = proto[name];
+    if (typeof original !== 'function') return;
+    proto[name] = function (...args) {
+      const result = original.apply(this, args);
+      after(result, ...args);
+      return result;
+    };
+  };
+  wrapReturn(GPUDevice.prototype, 'createShaderModule', (module, d) => {
+    const ours = /^\/\/ (shaders\/[\w-]+\.wgsl)/.exec(d?.code ?? '');
+    if (ours) ourNames.set(module, ours[1]);
+  });
+  const nameFrom = (pipeline, d) => {
+    const name = ourNames.get(d?.compute?.module);
+    if (name) ourNames.set(pipeline, name);
+  };
+  wrapReturn(GPUDevice.prototype, 'createComputePipeline', nameFrom);
+  const asyncPipeline = GPUDevice.prototype.createComputePipelineAsync;
+  if (typeof asyncPipeline === 'function') {
+    GPUDevice.prototype.createComputePipelineAsync = async function (d) {
+      const pipeline = await asyncPipeline.call(this, d);
+      nameFrom(pipeline, d);
+      return pipeline;
+    };
+  }
+  const pipelinesThisStep = new Set(); // distinct compiled kernels a step runs
+  count(GPUComputePassEncoder.prototype, 'setPipeline', (pipeline) => {
+    current = ourNames.get(pipeline) ?? (pipeline.label || '(unlabelled)');
+    pipelinesThisStep.add(pipeline);
+  });
   count(GPUComputePassEncoder.prototype, 'dispatchWorkgroups', () => {
     totals.dispatches++;
     byKernel.set(current, (byKernel.get(current) ?? 0) + 1);
@@ -37,9 +70,11 @@
   self.webgpuCallsPerStep = [];
   self.webgpuKernelsPerStep = [];
   addEventListener('bench:step', () => {
-    self.webgpuCallsPerStep.push(Object.fromEntries(Object.keys(totals).map((k) => [k, totals[k] - last[k]])));
+    const calls = Object.fromEntries(Object.keys(totals).map((k) => [k, totals[k] - last[k]]));
+    self.webgpuCallsPerStep.push({ ...calls, distinct_kernels: pipelinesThisStep.size });
     self.webgpuKernelsPerStep.push(Object.fromEntries(byKernel));
     byKernel.clear();
+    pipelinesThisStep.clear();
     last = { ...totals };
   });
 })();

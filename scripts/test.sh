@@ -10,8 +10,14 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/finetune-lab/target}"
 say() { printf '\n== %s\n' "$*" >&2; }
 
 # --- Rust: unit and integration tests (dev profile, optimised dependencies) ---
-say "cargo test (native, CPU backend)"
-cargo test -p finetune-lab --no-fail-fast
+# With the GPU backend: our WGSL kernels run natively on burn's wgpu backend too, on Mesa's
+# lavapipe (Vulkan on the CPU) where the machine has no GPU.
+if ! ls /usr/share/vulkan/icd.d/lvp_icd.*.json > /dev/null 2>&1; then
+  say "installing Mesa's Vulkan drivers (lavapipe: Vulkan on the CPU, for the wgpu tests)"
+  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y mesa-vulkan-drivers
+fi
+say "cargo test (native: CPU backend, and wgpu on Vulkan)"
+cargo test -p finetune-lab --features wgpu --no-fail-fast
 
 # --- Browser: the <finetune-lab> element in headless Chromium ---
 if [ ! -x /usr/bin/chromium ]; then
@@ -27,7 +33,7 @@ scripts/build-wasm.sh
 # The scale panel is checked against the native CLI's `scale --json`.
 if [ -z "${FINETUNE_LAB_BIN:-}" ]; then
   say "building the native CLI"
-  cargo build -p finetune-lab --bin finetune-lab
+  cargo build -p finetune-lab --features wgpu --bin finetune-lab
 fi
 say "benchmark smoke run (bench/smoke.sh: a few micro-model steps of ours, PyTorch, TF.js)"
 bench/smoke.sh

@@ -4,13 +4,14 @@
 pub mod checkpoint;
 pub mod data;
 pub mod finetune;
-pub mod gelu;
 pub mod generate;
 pub mod init;
 pub mod lora;
 pub mod measure;
 pub mod memory;
 pub mod model;
+pub mod ops;
+pub mod optimizer;
 pub mod readback;
 pub mod tokenizer;
 pub mod train;

@@ -5,14 +5,16 @@
 //! and a test holds the two together.
 
 use burn::module::Module;
-use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
-use burn::tensor::activation::softmax;
-use burn::tensor::{Bool, Int, Tensor};
+use burn::nn::{Embedding, Linear};
+use burn::tensor::{Int, Tensor};
 
-use crate::gelu::gelu;
 use crate::init::Init;
 use crate::lora::Projection;
 use crate::memory::{ModelShape, Target};
+use crate::ops::attention::causal_attention;
+use crate::ops::cross_entropy::cross_entropy;
+use crate::ops::gelu::gelu;
+use crate::ops::layer_norm::LayerNorm;
 
 /// GPT-2's initialisation: N(0, 0.02), residual output projections scaled by 1/sqrt(2·layers).
 const INIT_STD: f32 = 0.02;
@@ -27,19 +29,10 @@ pub struct Attention {
 }
 
 impl Attention {
-    /// `x`: (B, T, C); `mask`: (T, T), true above the diagonal (future positions).
-    pub fn forward(&self, x: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<3> {
-        let [b, t, c] = x.dims();
-        let hs = c / self.heads;
-        let split = |y: Tensor<3>| y.reshape([b, t, self.heads, hs]).swap_dims(1, 2); // (B, nh, T, hs)
-        let q = split(self.q.forward(x.clone()));
-        let k = split(self.k.forward(x.clone()));
-        let v = split(self.v.forward(x));
-
-        let scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(1.0 / (hs as f32).sqrt()); // (B, nh, T, T)
-        let scores = scores.mask_fill(mask.unsqueeze::<4>().expand([b, self.heads, t, t]), f32::NEG_INFINITY);
-        let y = softmax(scores, 3).matmul(v); // (B, nh, T, hs)
-        self.o.forward(y.swap_dims(1, 2).reshape([b, t, c]))
+    /// `x`: (B, T, C) → (B, T, C); each position attends to itself and the positions before it.
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let y = causal_attention(self.q.forward(x.clone()), self.k.forward(x.clone()), self.v.forward(x), self.heads);
+        self.o.forward(y)
     }
 }
 
@@ -64,8 +57,8 @@ pub struct Block {
 }
 
 impl Block {
-    pub fn forward(&self, x: Tensor<3>, mask: Tensor<2, Bool>) -> Tensor<3> {
-        let x = x.clone() + self.attn.forward(self.ln1.forward(x), mask);
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let x = x.clone() + self.attn.forward(self.ln1.forward(x));
         x.clone() + self.mlp.forward(self.ln2.forward(x))
     }
 
@@ -91,11 +84,8 @@ pub struct Gpt {
     pub head: Linear,
 }
 
-fn layer_norm(init: &mut Init, d: usize) -> LayerNorm {
-    let mut norm = LayerNormConfig::new(d).init(init.device());
-    norm.gamma = init.constant([d], 1.0);
-    norm.beta = Some(init.constant([d], 0.0));
-    norm
+fn new_layer_norm(init: &mut Init, d: usize) -> LayerNorm {
+    LayerNorm { gamma: init.constant([d], 1.0), beta: init.constant([d], 0.0) }
 }
 
 impl Gpt {
@@ -106,7 +96,7 @@ impl Gpt {
         let residual_std = INIT_STD / (2.0 * shape.layers as f32).sqrt();
         let blocks = (0..shape.layers)
             .map(|_| Block {
-                ln1: layer_norm(init, d),
+                ln1: new_layer_norm(init, d),
                 attn: Attention {
                     q: Projection::new(init, d, d, INIT_STD),
                     k: Projection::new(init, d, d, INIT_STD),
@@ -114,7 +104,7 @@ impl Gpt {
                     o: Projection::new(init, d, d, residual_std),
                     heads: shape.heads,
                 },
-                ln2: layer_norm(init, d),
+                ln2: new_layer_norm(init, d),
                 mlp: Mlp { fc: Projection::new(init, d, f, INIT_STD), proj: Projection::new(init, f, d, residual_std) },
             })
             .collect();
@@ -122,7 +112,7 @@ impl Gpt {
             tok_emb: Embedding { weight: init.normal([shape.vocab, d], INIT_STD) },
             pos_emb: Embedding { weight: init.normal([shape.context, d], INIT_STD) },
             blocks,
-            ln_f: layer_norm(init, d),
+            ln_f: new_layer_norm(init, d),
             head: Linear { weight: init.normal([d, shape.vocab], INIT_STD), bias: None },
         }
     }
@@ -137,9 +127,8 @@ impl Gpt {
         let device = ids.device();
         let positions = Tensor::<1, Int>::arange(0..t as i64, &device).unsqueeze::<2>().expand([b, t]);
         let mut x = self.tok_emb.forward(ids) + self.pos_emb.forward(positions); // (B, T, C)
-        let mask = Tensor::<2, Bool>::tril_mask([t, t], 0, &device);
         for block in &self.blocks {
-            x = block.forward(x, mask.clone());
+            x = block.forward(x);
         }
         self.head.forward(self.ln_f.forward(x))
     }
@@ -181,7 +170,5 @@ impl Gpt {
 /// Mean cross-entropy of next-token prediction: logits (B, T, V) against targets (B, T).
 pub fn next_token_loss(logits: Tensor<3>, targets: Tensor<2, Int>) -> Tensor<1> {
     let [b, t, v] = logits.dims();
-    burn::nn::loss::CrossEntropyLossConfig::new()
-        .init(&logits.device())
-        .forward(logits.reshape([b * t, v]), targets.reshape([b * t]))
+    cross_entropy(logits.reshape([b * t, v]), targets.reshape([b * t]))
 }

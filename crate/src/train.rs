@@ -2,9 +2,8 @@
 //! of random windows drawn from a seeded RNG, one `step()` that returns the loss as a tensor so
 //! the caller decides when to read it (synchronously natively, asynchronously on WebGPU).
 
-use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
-use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +11,7 @@ use crate::data::Rng;
 use crate::measure::{StepSamples, snapshot};
 use crate::memory::Mode;
 use crate::model::{Gpt, next_token_loss};
+use crate::optimizer::AdamW;
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct TrainConfig {
@@ -22,8 +22,8 @@ pub struct TrainConfig {
     pub lr: f64,
     /// AdamW's decoupled weight decay (Loshchilov & Hutter 2019).
     pub weight_decay: f32,
-    /// Clip each parameter tensor's gradient to this norm (burn's `ModuleOptimizer` clips per
-    /// tensor, not the global norm): keeps the first steps on a new task, whose losses start
+    /// Clip each parameter tensor's gradient to this norm (per tensor, not the global norm, as
+    /// burn's `ModuleOptimizer` clips and our `AdamW` does too): keeps the first steps on a new task, whose losses start
     /// high, from blowing up the pretrained weights.
     pub grad_clip: f32,
     /// Seeds the batches and any fresh adapter, so two runs with one seed see the same data.
@@ -85,7 +85,7 @@ fn windows(tokens: &[u32], starts: &[usize], context: usize, device: &Device) ->
 
 pub struct Trainer {
     model: Option<Gpt>,
-    optim: ModuleOptimizer,
+    optim: AdamW,
     batches: Batches,
     lr: f64,
     device: Device,
@@ -97,10 +97,7 @@ pub struct Trainer {
 impl Trainer {
     /// `model` must live on an autodiff device; frozen parameters stay frozen.
     pub fn new(model: Gpt, config: &TrainConfig, tokens: Vec<u32>, device: Device) -> Self {
-        let optim = AdamWConfig::new()
-            .with_weight_decay(config.weight_decay)
-            .with_grad_clipping(Some(GradientClippingConfig::Norm(config.grad_clip)))
-            .init();
+        let optim = AdamW::new(config.weight_decay, Some(config.grad_clip));
         let batches = Batches::new(tokens, config.batch, config.context, config.seed);
         let memory = StepSamples { model_loaded: snapshot(&device), ..Default::default() };
         Self { model: Some(model), optim, batches, lr: config.lr, device, steps_done: 0, memory }
@@ -115,7 +112,7 @@ impl Trainer {
         self.lr = lr;
     }
 
-    pub fn optimizer(&self) -> &ModuleOptimizer {
+    pub fn optimizer(&self) -> &AdamW {
         &self.optim
     }
 

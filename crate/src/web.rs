@@ -57,6 +57,14 @@ impl Lab {
         if self.gpu { "webgpu" } else { "cpu" }.to_string()
     }
 
+    /// Our kernels against burn's ops on this device (`ops::check`): `[{name, values,
+    /// gradients, tolerance}]`, the largest differences found. The browser suite runs it on
+    /// WebGPU.
+    #[wasm_bindgen(js_name = checkKernels)]
+    pub async fn check_kernels(&self) -> Result<JsValue, JsError> {
+        to_js(&crate::ops::check::all(&self.device).await.map_err(js_error)?)
+    }
+
     /// The base model's shape (layers, d_model, heads, d_ff, vocab, context).
     #[wasm_bindgen(getter)]
     pub fn shape(&self) -> Result<JsValue, JsError> {

@@ -100,7 +100,7 @@ fn our_gelu_and_its_gradient_equal_burns() {
     let run = |ours: bool| {
         let x = Tensor::<2>::from_data(TensorData::new(xs.clone(), [12, 20]), &device).require_grad();
         let input = x.clone().transpose();
-        let y = if ours { finetune_lab::gelu::gelu(input) } else { burn::tensor::activation::gelu(input) };
+        let y = if ours { finetune_lab::ops::gelu::gelu(input) } else { burn::tensor::activation::gelu(input) };
         let w = Tensor::<2>::from_data(TensorData::new(weights.clone(), [20, 12]), &device);
         let grads = (y.clone() * w).sum().backward();
         (values(y), values(x.grad(&grads).expect("x takes a gradient")))

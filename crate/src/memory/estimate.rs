@@ -99,10 +99,11 @@ pub fn estimate(input: &ScaleInput) -> Report {
         if adapted { format!(" + {}·b·s·r (x·A per adapted projection)", targets.len()) } else { String::new() };
     let (b, h, a, f, v, l) = (input.batch, s.d_model, s.heads, s.d_ff, s.vocab, s.layers);
     let activations_f = format!(
-        "{} B × [{l} · (bs(8d+2f) + 2abs²{adapter_act}) + bs(2d+2V)], b={b} s={seq} d={h} f={f} a={a} V={v}: \
-         per block LN1 in/out, q k v, scores + softmax out, attention out, LN2 in/out, fc out + GELU out; \
-         then final LN in/out, logits, log-softmax. No dropout, no recomputation (cf. Korthikanti et al. 2022: \
-         sbh(34 + 5as/h) B in 16-bit with dropout)",
+        "{} B × [{l} · (bs(8d+2f) + abs + 4bs{adapter_act}) + bs(2d+V) + 3bs], b={b} s={seq} d={h} f={f} a={a} V={v}: \
+         per block LN1 in/out, q k v, attention out, each query's log-sum-exp (the softmax is recomputed, \
+         not kept), LN2 in/out, fc out + GELU out, LayerNorm row stats; then final LN in/out, logits and \
+         their log-sum-exp. No dropout (cf. Korthikanti et al. 2022: sbh(34 + 5as/h) B in 16-bit with \
+         dropout, softmax kept)",
         p.activation_bytes()
     );
     let whole = format!("{pb} params × {w} B");
@@ -207,7 +208,7 @@ mod tests {
         assert_eq!((r.params_total, r.params_trainable), (842_752, 8_192));
         assert_eq!(r.weights_bytes, 4 * 842_752);
         assert_eq!(r.checkpoint_bytes, 32_768);
-        assert_eq!(r.activations_bytes, 4 * (26_087_424 + 65_536));
+        assert_eq!(r.activations_bytes, 4 * (17_571_840 + 65_536));
         assert_eq!(r.training_bytes, r.terms.iter().take(4).map(|t| t.bytes).sum::<u64>());
         assert_eq!(r.params_nominal, None);
     }

@@ -83,21 +83,22 @@ pub fn optimizer_bytes(params_trainable: u64, p: Precision) -> u64 {
     params_trainable * p.optimizer_bytes()
 }
 
-/// Elements one block keeps for backward in our implementation (no dropout, no recomputation,
-/// autodiff keeps the inputs of every matmul and nonlinearity), batch b, sequence s, width d,
-/// MLP width f, heads a:
-/// LN1 in + out 2bsd, q k v 3bsd, scores + softmax out 2abs², attention out (o's input) bsd,
-/// LN2 in + out 2bsd, fc out (GELU in) + GELU out (proj's input) 2bsf
-/// = bs(8d + 2f) + 2abs².
+/// Elements one block keeps for backward in our implementation (no dropout, no recomputation
+/// but attention's softmax), batch b, sequence s, width d, MLP width f, heads a:
+/// LN1 in + out 2bsd and its rows' (mean, rstd) 2bs; q, k, v and the attention output (o's
+/// input) 4bsd and each query row's log-sum-exp abs (`ops::attention` recomputes the softmax
+/// from it, as FlashAttention does, instead of keeping 2abs² of scores and probabilities);
+/// LN2 in + out 2bsd and 2bs; fc out (GELU in) + GELU out (proj's input) 2bsf
+/// = bs(8d + 2f) + abs + 4bs.
 pub fn block_activation_elements(b: u64, s: u64, d: u64, f: u64, a: u64) -> u64 {
-    b * s * (8 * d + 2 * f) + 2 * a * b * s * s
+    b * s * (8 * d + 2 * f) + a * b * s + 4 * b * s
 }
 
-/// Elements kept after the blocks: final LN in + out 2bsd, logits bsV, log-softmax bsV
-/// (cross-entropy). The embedding sum is block 0's LN1 input, already counted; the lookup
-/// itself keeps only token ids.
+/// Elements kept after the blocks: final LN in + out 2bsd and its rows' stats 2bs, the logits
+/// bsV and each row's log-sum-exp bs (`ops::cross_entropy`). The embedding sum is block 0's LN1
+/// input, already counted; the lookup itself keeps only token ids.
 pub fn head_activation_elements(b: u64, s: u64, d: u64, vocab: u64) -> u64 {
-    b * s * (2 * d + 2 * vocab)
+    b * s * (2 * d + vocab) + 3 * b * s
 }
 
 /// Extra elements per block for LoRA: x·A (b·s·r) per adapted projection, kept for B's
@@ -125,7 +126,7 @@ pub fn activations_bytes(
 /// Korthikanti et al. 2022 (arXiv 2205.05198, §4.1, eq. 1): bytes one transformer layer keeps in
 /// 16-bit with dropout masks and no recomputation: s·b·h·(34 + 5·a·s/h)
 /// = 34·sbh + 5·a·s²·b (attention 11sbh + 5as²b, MLP 19sbh, two LayerNorms 4sbh).
-/// Beside ours for comparison; `estimate` uses ours (fp32, no dropout, scores kept).
+/// Beside ours for comparison; `estimate` uses ours (fp32, no dropout, softmax recomputed).
 pub fn activations_korthikanti(s: u64, b: u64, h: u64, a: u64) -> u64 {
     34 * s * b * h + 5 * a * s * s * b
 }
@@ -185,17 +186,19 @@ mod tests {
         let (s, b, h, a) = (128u64, 8u64, 128u64, 4u64);
         let no_dropout_bytes = 10 * s * b * h + 2 * a * s * s * b + 18 * s * b * h + 4 * s * b * h;
         let ours = block_activation_elements(b, s, h, 4 * h, a);
-        // We also keep the pre-softmax scores (a·s²·b), as a composed softmax does.
-        assert_eq!(ours, no_dropout_bytes / 2 + a * s * s * b);
+        // We keep no softmax (a·s²·b elements) but each query row's log-sum-exp (a·s·b) and each
+        // LayerNorm row's mean and rstd (2 · 2·s·b).
+        assert_eq!(ours, no_dropout_bytes / 2 - a * s * s * b + a * s * b + 4 * s * b);
     }
 
     #[test]
     fn tiny_activations_batch_16() {
-        // 4 · [2048·(8·128 + 2·512) + 2·4·16·128²] + 2048·(2·128 + 2·97) = 26,087,424 elements.
+        // 4 · [2048·(8·128 + 2·512) + 4·2048 + 4·2048] + 2048·(2·128 + 97) + 3·2048
+        // = 17,571,840 elements.
         let t = ModelShape::tiny();
-        assert_eq!(activations_bytes(&t, 16, 128, Precision::Fp32, None), 4 * 26_087_424);
+        assert_eq!(activations_bytes(&t, 16, 128, Precision::Fp32, None), 4 * 17_571_840);
         // LoRA r=4 on q,v adds 4 layers · 2 · 16·128·4 = 65,536 elements.
-        assert_eq!(activations_bytes(&t, 16, 128, Precision::Fp32, Some((4, 2))), 4 * (26_087_424 + 65_536));
+        assert_eq!(activations_bytes(&t, 16, 128, Precision::Fp32, Some((4, 2))), 4 * (17_571_840 + 65_536));
     }
 
     #[test]

@@ -12,6 +12,38 @@ pub fn cpu() -> Device {
     Device::flex()
 }
 
+/// The devices our operations run on in this build: the CPU backend, and burn's wgpu backend in
+/// a `--features wgpu` build (on a machine without a GPU, Mesa's lavapipe: Vulkan on the CPU,
+/// which scripts/test.sh installs). A wgpu build that cannot open a device fails the tests
+/// rather than skipping them.
+pub fn devices() -> Vec<(&'static str, Device)> {
+    let mut devices = vec![("cpu", cpu())];
+    #[cfg(feature = "wgpu")]
+    devices.push(("wgpu", gpu()));
+    devices
+}
+
+/// One wgpu device shared by every test in the binary: opening one costs about a second.
+#[cfg(feature = "wgpu")]
+pub fn gpu() -> Device {
+    static GPU: std::sync::OnceLock<Device> = std::sync::OnceLock::new();
+    GPU.get_or_init(|| {
+        Device::wgpu_options().init().unwrap_or_else(|e| {
+            panic!("no wgpu device ({e}); without a GPU install Mesa's lavapipe: apt-get install mesa-vulkan-drivers")
+        })
+    })
+    .clone()
+}
+
+/// Largest absolute difference between two equally long lists.
+pub fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "lengths differ");
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+#[allow(unused_imports)]
+pub use finetune_lab::ops::check::pattern;
+
 pub fn micro(seed: u64, device: &Device) -> Gpt {
     Gpt::new(&ModelShape::micro(), &mut Init::new(seed, device))
 }

@@ -1,12 +1,15 @@
-//! GELU (the exact, erf form) as an operation of our own, so the CPU path can run a faster kernel.
+//! GELU (the exact, erf form) as an operation of our own: a vectorised kernel on the CPU, a WGSL one on the GPU.
 //!
 //! burn's CPU backend evaluates GELU and its derivative one element at a time through libm's
 //! `erff` and `expf`: about a fifth of a training step of the tiny model (perf, 2026-11-28).
 //! `math.rs` computes the same function in a form the compiler vectorises; `flex.rs` runs it on
-//! burn's CPU backend and `autodiff.rs` gives it a backward pass. The GPU backend keeps burn's
-//! own kernels (the trait's default bodies).
+//! burn's CPU backend, `cube.rs` on the GPU (`shaders/gelu.wgsl`, the same erf: burn's GPU
+//! backward is the tanh approximation's derivative), and `autodiff.rs` gives it a backward pass.
+//! The trait's default bodies are burn's own operations, the reference the tests compare with.
 
 mod autodiff;
+#[cfg(feature = "wgpu")]
+mod cube;
 mod flex;
 pub mod math;
 
@@ -26,9 +29,6 @@ pub trait GeluOps: Backend {
         Self::gelu_backward(x, grad)
     }
 }
-
-#[cfg(feature = "wgpu")]
-impl GeluOps for burn::backend::wgpu::CubeBackend {}
 
 /// GELU(x) = x · Φ(x), differentiable, on whichever device `x` lives.
 pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {

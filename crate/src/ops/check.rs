@@ -1,0 +1,224 @@
+//! Known answers for every operation of ours: each runs on a given device and is compared with
+//! burn's own ops on the CPU (where burn's GELU gradient is the exact one), values and
+//! gradients, at sizes that are not multiples of any workgroup. `cargo test` runs these on the
+//! CPU and on wgpu (lavapipe); the browser suite runs them on WebGPU through `Lab.checkKernels`.
+
+use burn::grad_clipping::GradientClippingConfig;
+use burn::module::{Param, ParamId};
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::nn::{LayerNormConfig, Linear};
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::tensor::activation::softmax;
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+use serde::Serialize;
+
+use super::attention::causal_attention;
+use super::cross_entropy::cross_entropy;
+use super::gelu::gelu;
+use super::layer_norm::LayerNorm;
+use crate::optimizer::AdamW;
+use crate::readback::read_f32;
+
+/// How far ours landed from burn's on one case.
+#[derive(Serialize, Debug, Clone)]
+pub struct Check {
+    pub name: String,
+    /// Largest difference of the outputs (for AdamW: of the updated parameters), absolute up to
+    /// magnitude 1 and relative above.
+    pub values: f32,
+    /// Largest difference of any input's gradient, measured the same way (0 where none).
+    pub gradients: f32,
+    pub tolerance: f32,
+}
+
+impl Check {
+    pub fn passed(&self) -> bool {
+        self.values <= self.tolerance && self.gradients <= self.tolerance
+    }
+}
+
+/// Every case, ours on `device` against burn's ops on the CPU.
+pub async fn all(device: &Device) -> Result<Vec<Check>, String> {
+    let mut checks = vec![gelu_case(device).await?];
+    for d in [48, 130] {
+        checks.push(layer_norm_case(device, d).await?);
+    }
+    for (b, t, c, heads) in [(3, 19, 24, 3), (2, 64, 128, 4)] {
+        checks.push(attention_case(device, b, t, c, heads).await?);
+    }
+    checks.push(cross_entropy_case(device).await?);
+    for weight_decay in [0.0, 0.01] {
+        checks.push(adamw_case(device, weight_decay).await?);
+    }
+    Ok(checks)
+}
+
+/// Deterministic values in about [-scale, scale], not all alike (a fixed LCG).
+pub fn pattern(n: usize, seed: u32, scale: f32) -> Vec<f32> {
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    (0..n)
+        .map(|_| {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            ((state >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0) * scale
+        })
+        .collect()
+}
+
+/// The largest |got − want| / max(1, |want|); a NaN or a length mismatch is infinitely far.
+fn max_diff(got: &[f32], want: &[f32]) -> f32 {
+    if got.len() != want.len() {
+        return f32::INFINITY;
+    }
+    got.iter()
+        .zip(want)
+        .map(|(g, w)| (g - w).abs() / w.abs().max(1.0))
+        .fold(0.0, |m, d| if d.is_nan() { f32::INFINITY } else { m.max(d) })
+}
+
+/// `f`'s output and the gradients of Σ output · w with respect to each input, where w is a
+/// fixed pattern (so the incoming gradient is not all ones), on `device` under autodiff.
+async fn differentiate<const D: usize, const O: usize>(
+    device: &Device,
+    inputs: &[(&[f32], [usize; D])],
+    f: &impl Fn(&[Tensor<D>]) -> Tensor<O>,
+) -> Result<(Vec<f32>, Vec<Vec<f32>>), String> {
+    let device = device.clone().autodiff();
+    let tensors: Vec<Tensor<D>> = inputs
+        .iter()
+        .map(|(v, s)| Tensor::from_data(TensorData::new(v.to_vec(), *s), &device).require_grad())
+        .collect();
+    let y = f(&tensors);
+    let w = Tensor::<O>::from_data(TensorData::new(pattern(y.shape().num_elements(), 99, 1.0), y.shape()), &device);
+    let grads = (y.clone() * w).sum().backward();
+    let mut gradients = Vec::new();
+    for t in &tensors {
+        gradients.push(read_f32(t.grad(&grads).ok_or("an input took no gradient")?).await?);
+    }
+    Ok((read_f32(y).await?, gradients))
+}
+
+async fn compare<const D: usize, const O: usize>(
+    name: String,
+    device: &Device,
+    inputs: &[(&[f32], [usize; D])],
+    ours: impl Fn(&[Tensor<D>]) -> Tensor<O>,
+    reference: impl Fn(&[Tensor<D>]) -> Tensor<O>,
+    tolerance: f32,
+) -> Result<Check, String> {
+    let (want, want_grads) = differentiate(&Device::flex(), inputs, &reference).await?;
+    if !want_grads.iter().flatten().any(|g| g.abs() > 1e-2) {
+        return Err(format!("{name}: the case must exercise real gradients"));
+    }
+    let (got, got_grads) = differentiate(device, inputs, &ours).await?;
+    let gradients = got_grads.iter().zip(&want_grads).map(|(a, b)| max_diff(a, b)).fold(0.0, f32::max);
+    Ok(Check { name, values: max_diff(&got, &want), gradients, tolerance })
+}
+
+async fn gelu_case(device: &Device) -> Result<Check, String> {
+    // 1,000 values over [-6, 6]: not a multiple of the 256-thread workgroup.
+    let x: Vec<f32> = (0..1000).map(|i| (i as f32 - 500.0) / 83.0).collect();
+    let reference = |t: &[Tensor<2>]| burn::tensor::activation::gelu(t[0].clone());
+    compare("gelu 40x25".into(), device, &[(&x, [40, 25])], |t| gelu(t[0].clone()), reference, 2e-6).await
+}
+
+async fn layer_norm_case(device: &Device, d: usize) -> Result<Check, String> {
+    // 37 rows; widths below and above the 64-thread workgroup, neither a multiple of it.
+    let (x, gamma, beta) = (pattern(37 * d, 1, 3.0), pattern(d, 2, 1.5), pattern(d, 3, 0.5));
+    let ours = |t: &[Tensor<2>]| {
+        let param = |t: &Tensor<2>| Param::initialized(ParamId::new(), t.clone().reshape([d]));
+        LayerNorm { gamma: param(&t[1]), beta: param(&t[2]) }.forward(t[0].clone())
+    };
+    // burn's LayerNorm module, ε = 1e-5 as ours.
+    let burns = |t: &[Tensor<2>]| {
+        let mut norm = LayerNormConfig::new(d).init(&t[0].device());
+        norm.gamma = Param::initialized(ParamId::new(), t[1].clone().reshape([d]));
+        norm.beta = Some(Param::initialized(ParamId::new(), t[2].clone().reshape([d])));
+        norm.forward(t[0].clone())
+    };
+    let inputs = [(&x[..], [37, d]), (&gamma[..], [1, d]), (&beta[..], [1, d])];
+    compare(format!("layer norm 37x{d}"), device, &inputs, ours, burns, 1e-5).await
+}
+
+/// Attention as the model ran it before our kernel: heads split out, a T × T score matrix, a
+/// causal mask and a softmax.
+pub fn burns_attention(q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, heads: usize) -> Tensor<3> {
+    let [b, t, c] = q.dims();
+    let hs = c / heads;
+    let split = |y: Tensor<3>| y.reshape([b, t, heads, hs]).swap_dims(1, 2); // (B, nh, T, hs)
+    let scores = split(q).matmul(split(k).swap_dims(2, 3)).mul_scalar(1.0 / (hs as f32).sqrt());
+    let mask = Tensor::<2, Bool>::tril_mask([t, t], 0, &scores.device());
+    let scores = scores.mask_fill(mask.unsqueeze::<4>().expand([b, heads, t, t]), f32::NEG_INFINITY);
+    softmax(scores, 3).matmul(split(v)).swap_dims(1, 2).reshape([b, t, c])
+}
+
+async fn attention_case(device: &Device, b: usize, t: usize, c: usize, heads: usize) -> Result<Check, String> {
+    let n = b * t * c;
+    let (q, k, v) = (pattern(n, 4, 1.5), pattern(n, 5, 1.5), pattern(n, 6, 1.0));
+    let inputs = [(&q[..], [b, t, c]), (&k[..], [b, t, c]), (&v[..], [b, t, c])];
+    let ours = |x: &[Tensor<3>]| causal_attention(x[0].clone(), x[1].clone(), x[2].clone(), heads);
+    let reference = |x: &[Tensor<3>]| burns_attention(x[0].clone(), x[1].clone(), x[2].clone(), heads);
+    compare(format!("attention {b}x{t}x{c}, {heads} heads"), device, &inputs, ours, reference, 1e-5).await
+}
+
+async fn cross_entropy_case(device: &Device) -> Result<Check, String> {
+    // 300 rows (more than the 256-thread workgroup, not a multiple), 97 classes like our vocabulary.
+    let (rows, vocab) = (300, 97);
+    let logits = pattern(rows * vocab, 7, 4.0);
+    let targets: Vec<i32> = (0..rows).map(|r| ((r * 37 + 11) % vocab) as i32).collect();
+    let ids = |device: &Device| Tensor::<1, Int>::from_data(TensorData::new(targets.clone(), [rows]), device);
+    // Scaled by the row count, so the logits' gradients are about 1 and not 1/300.
+    let ours = |t: &[Tensor<2>]| cross_entropy(t[0].clone(), ids(&t[0].device())).mul_scalar(rows as f32);
+    let reference = |t: &[Tensor<2>]| {
+        CrossEntropyLossConfig::new()
+            .init(&t[0].device())
+            .forward(t[0].clone(), ids(&t[0].device()))
+            .mul_scalar(rows as f32)
+    };
+    compare(format!("cross-entropy {rows}x{vocab}"), device, &[(&logits, [rows, vocab])], ours, reference, 1e-6).await
+}
+
+/// 37 × 29 = 1,073 weights (not a multiple of the 256-thread workgroup) and 29 biases.
+fn layer(device: &Device) -> Linear {
+    let weight = Tensor::from_data(TensorData::new(pattern(37 * 29, 1, 0.3), [37, 29]), device);
+    let bias = Tensor::from_data(TensorData::new(pattern(29, 2, 0.1), [29]), device);
+    Linear { weight: Param::from_tensor(weight), bias: Some(Param::from_tensor(bias)) }
+}
+
+/// A loss whose weight gradient is far above the clipping norm and whose bias gradient is
+/// below it, so both branches of the clip run; the input changes every step.
+fn layer_grads(layer: &Linear, step: usize, device: &Device) -> GradientsParams {
+    let x = Tensor::<2>::from_data(TensorData::new(pattern(5 * 37, 10 + step as u32, 2.0), [5, 37]), device);
+    let y = layer.forward(x);
+    let bias_term = layer.bias.as_ref().expect("a bias").val().sum().mul_scalar(0.01);
+    GradientsParams::from_grads((y.clone().mul(y).sum().mul_scalar(0.5) + bias_term).backward(), layer)
+}
+
+/// Four AdamW steps with norm clipping, ours or burn's, from the same start; the final weights
+/// and bias, flattened.
+async fn train_layer(device: &Device, ours: bool, weight_decay: f32) -> Result<Vec<f32>, String> {
+    let device = device.clone().autodiff();
+    let mut layer = layer(&device);
+    let mut burns = AdamWConfig::new()
+        .with_weight_decay(weight_decay)
+        .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
+        .init();
+    let mut our = AdamW::new(weight_decay, Some(1.0));
+    for step in 0..4 {
+        let grads = layer_grads(&layer, step, &device);
+        layer = if ours { our.step(1e-2, layer, grads) } else { burns.step(1e-2, layer, grads) };
+    }
+    let mut values = read_f32(layer.weight.val()).await?;
+    values.extend(read_f32(layer.bias.expect("a bias").val()).await?);
+    Ok(values)
+}
+
+async fn adamw_case(device: &Device, weight_decay: f32) -> Result<Check, String> {
+    let want = train_layer(&Device::flex(), false, weight_decay).await?;
+    let got = train_layer(device, true, weight_decay).await?;
+    let start: Vec<f32> = [pattern(37 * 29, 1, 0.3), pattern(29, 2, 0.1)].concat();
+    if max_diff(&want, &start) < 1e-2 {
+        return Err("the AdamW case moved no parameter".into());
+    }
+    let name = format!("adamw 37x29 + 29, clipped, decay {weight_decay}, 4 steps");
+    Ok(Check { name, values: max_diff(&got, &want), gradients: 0.0, tolerance: 1e-6 })
+}

@@ -1,0 +1,74 @@
+//! Cross-entropy's kernels on burn's CPU backend, a row at a time, with our vectorised exp.
+
+use burn::backend::Flex;
+use burn::backend::tensor::{FloatTensor, IntTensor};
+use burn::tensor::{DType, TensorData};
+use burn_flex::FlexTensor;
+
+use super::{CrossEntropyKernels, CrossEntropyOps};
+use crate::ops::gelu::math::exp;
+
+impl CrossEntropyOps for Flex {
+    fn cross_entropy(logits: FloatTensor<Self>, targets: IntTensor<Self>) -> FloatTensor<Self> {
+        Self::cross_entropy_forward(logits, targets).0
+    }
+}
+
+impl CrossEntropyKernels for Flex {
+    fn cross_entropy_forward(
+        logits: FloatTensor<Self>,
+        targets: IntTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        let vocab = logits.layout().shape()[1];
+        let (logits, targets) = (logits.to_contiguous(), ids(targets));
+        let mut lse = Vec::with_capacity(targets.len());
+        let mut sum = 0.0;
+        for (row, &target) in f32s(&logits).chunks_exact(vocab).zip(&targets) {
+            let best = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let row_lse = best + row.iter().map(|&v| exp(v - best)).sum::<f32>().ln();
+            lse.push(row_lse);
+            sum += row_lse - row[target];
+        }
+        let loss = sum / targets.len() as f32;
+        let rows = lse.len();
+        (tensor(vec![loss], vec![1]), tensor(lse, vec![rows]))
+    }
+
+    fn cross_entropy_backward(
+        logits: FloatTensor<Self>,
+        targets: IntTensor<Self>,
+        lse: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let shape = logits.layout().shape().to_vec();
+        let vocab = shape[1];
+        let (logits, lse, grad, targets) =
+            (logits.to_contiguous(), lse.to_contiguous(), grad.to_contiguous(), ids(targets));
+        let scale = f32s(&grad)[0] / targets.len() as f32;
+        let mut out = Vec::with_capacity(logits.layout().num_elements());
+        for ((row, &target), &lse) in f32s(&logits).chunks_exact(vocab).zip(&targets).zip(f32s(&lse)) {
+            out.extend(
+                row.iter().enumerate().map(|(j, &v)| scale * (exp(v - lse) - if j == target { 1.0 } else { 0.0 })),
+            );
+        }
+        tensor(out, shape)
+    }
+}
+
+/// Target ids as indices, whatever integer type the backend stores them in.
+fn ids(targets: FlexTensor) -> Vec<usize> {
+    let targets = targets.to_contiguous();
+    match targets.dtype() {
+        DType::I64 => targets.as_slice::<i64>().expect("contiguous").iter().map(|&t| t as usize).collect(),
+        DType::I32 => targets.as_slice::<i32>().expect("contiguous").iter().map(|&t| t as usize).collect(),
+        other => panic!("target ids stored as {other:?}"),
+    }
+}
+
+fn f32s(tensor: &FlexTensor) -> &[f32] {
+    tensor.as_slice().expect("a contiguous f32 tensor")
+}
+
+fn tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}

@@ -1,0 +1,77 @@
+//! LayerNorm over the last dimension (Ba et al. 2016) as an operation of ours:
+//! `y = (x − mean) / sqrt(var + ε) · γ + β`, mean and biased variance over the last dimension,
+//! as burn's `LayerNorm` computes it. burn runs it as about eight kernels forward and twenty
+//! backward; ours is one forward (`shaders/layer_norm.wgsl`), one for the input's gradient and
+//! one for γ and β's, skipped when they are frozen (an adapter run).
+//!
+//! `LayerNormKernels` are the three kernels on a concrete backend (`flex.rs` in Rust, `cube.rs`
+//! in WGSL); `LayerNormOps` is the differentiable operation the model calls (`autodiff.rs`).
+
+mod autodiff;
+#[cfg(feature = "wgpu")]
+mod cube;
+mod flex;
+
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, Dispatch, backend_extension};
+use burn::module::{Module, Param};
+use burn::tensor::Tensor;
+
+/// Added to the variance: burn's and PyTorch's default, which the references in bench/ use.
+pub const EPSILON: f32 = 1e-5;
+
+/// The kernels on one backend, without autodiff. `stats` holds each row's (mean, rstd), rstd =
+/// 1 / sqrt(var + ε), as `rows × 2` values.
+pub trait LayerNormKernels: Backend {
+    /// (y, stats) for x: (..., d), γ and β: (d).
+    fn layer_norm_forward(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f32,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+
+    /// dx from dy: `rstd · (g − mean(g) − x̂ · mean(g · x̂))` per row, g = dy · γ.
+    fn layer_norm_backward_input(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        stats: FloatTensor<Self>,
+        dy: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+
+    /// (dγ, dβ) = (Σ_rows dy · x̂, Σ_rows dy).
+    fn layer_norm_backward_params(
+        x: FloatTensor<Self>,
+        stats: FloatTensor<Self>,
+        dy: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+}
+
+#[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
+pub trait LayerNormOps: Backend {
+    fn layer_norm(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f32,
+    ) -> FloatTensor<Self>;
+}
+
+/// A LayerNorm's parameters: scale γ and shift β, each (d).
+#[derive(Module, Debug)]
+pub struct LayerNorm {
+    pub gamma: Param<Tensor<1>>,
+    pub beta: Param<Tensor<1>>,
+}
+
+impl LayerNorm {
+    /// `x`: (..., d) → (..., d), differentiable in x, γ and β.
+    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        Tensor::from_dispatch(<Dispatch as LayerNormOps>::layer_norm(
+            x.into_dispatch(),
+            self.gamma.val().into_dispatch(),
+            self.beta.val().into_dispatch(),
+            EPSILON,
+        ))
+    }
+}

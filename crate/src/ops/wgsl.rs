@@ -1,0 +1,123 @@
+//! Launching one of our shaders on burn's wgpu backend.
+//!
+//! burn's `template` API runs a kernel whose source is already WGSL (`KernelSource` wrapped in a
+//! `SourceKernel`); we chose it over cubecl's `#[cube]` kernels because the kernels are short,
+//! hand-fused loops whose WGSL is the clearest statement of what runs, naga validates them as
+//! they are, and they add no cubecl expansion to the WebAssembly module.
+//!
+//! Conventions every shader follows: entry point `main`; storage buffers at `@binding(0..k)` in
+//! the order `buffers` gives them, all `read_write` (natively burn's pool places several tensors
+//! in one device buffer, and WebGPU forbids a read-only and a writable binding of one buffer in
+//! a dispatch); a uniform `Info` struct at binding k, filled from `Info` below. No two bindings
+//! may overlap (WebGPU forbids overlapping writable bindings): inputs go through `inputs`, which
+//! copies one that shares its memory with another, and outputs are fresh.
+
+use burn::backend::wgpu::{CubeDim, CubeTensor, KernelSource, SourceKernel, SourceTemplate, into_contiguous};
+use burn::cubecl::CubeCount;
+use burn::cubecl::prelude::KernelId;
+use burn::cubecl::server::{KernelArguments, MetadataBindingInfo};
+use burn::tensor::{DType, Shape};
+
+use super::shader::Shader;
+
+/// Most workgroups along one grid dimension (WebGPU's default limit); kernels that process
+/// elements stride over them, so a larger tensor only means more work per thread.
+pub const MAX_WORKGROUPS: u32 = 65_535;
+
+struct Kernel {
+    shader: &'static Shader,
+}
+
+impl KernelSource for Kernel {
+    fn source(&self) -> SourceTemplate {
+        SourceTemplate::new(self.shader.source())
+    }
+
+    /// Keys burn's compiled-pipeline cache: one entry per shader.
+    fn id(&self) -> KernelId {
+        KernelId::new::<Self>().info(self.shader.name)
+    }
+
+    fn lang(&self) -> &'static str {
+        "wgsl"
+    }
+}
+
+/// The uniform's fields in declaration order, 32 bits each (WGSL `u32` or `f32`).
+#[derive(Default)]
+pub struct Info(Vec<u32>);
+
+impl Info {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn u32(mut self, value: u32) -> Self {
+        self.0.push(value);
+        self
+    }
+
+    pub fn usize(self, value: usize) -> Self {
+        self.u32(u32::try_from(value).expect("a size that fits the kernel's 32-bit indices"))
+    }
+
+    pub fn f32(self, value: f32) -> Self {
+        self.u32(value.to_bits())
+    }
+
+    /// burn passes the uniform as 64-bit words; a WGSL uniform struct is sized in multiples of
+    /// 16 bytes, so the words are padded to that.
+    fn words(mut self) -> Vec<u64> {
+        while self.0.is_empty() || self.0.len() % 4 != 0 {
+            self.0.push(0);
+        }
+        self.0.chunks(2).map(|pair| pair[0] as u64 | (pair[1] as u64) << 32).collect()
+    }
+}
+
+/// Run `shader` over `workgroups` workgroups (x, y) with `buffers` bound in order.
+pub fn launch(shader: &'static Shader, workgroups: (u32, u32), buffers: &[&CubeTensor], info: Info) {
+    for (i, a) in buffers.iter().enumerate() {
+        assert!(
+            buffers[..i].iter().all(|b| !same_memory(a, b)),
+            "shaders/{}.wgsl: binding {i} shares its memory with an earlier one",
+            shader.name
+        );
+    }
+    let client = &buffers[0].client;
+    let arguments = buffers
+        .iter()
+        .fold(KernelArguments::new(), |args, tensor| args.with_buffer(tensor.handle.clone().binding()))
+        .with_info(MetadataBindingInfo::custom(info.words()));
+    let kernel = SourceKernel::new(Kernel { shader }, CubeDim::new_1d(shader.workgroup_size));
+    client.launch(Box::new(kernel), CubeCount::Static(workgroups.0, workgroups.1, 1), arguments);
+}
+
+/// Workgroups for one thread per item, capped at the grid limit (the kernel strides).
+pub fn workgroups_for(shader: &Shader, items: usize) -> (u32, u32) {
+    let groups = items.div_ceil(shader.workgroup_size as usize).max(1);
+    (groups.min(MAX_WORKGROUPS as usize) as u32, 1)
+}
+
+/// Inputs as the shaders read them: contiguous f32, none sharing memory with another.
+pub fn inputs<const N: usize>(tensors: [CubeTensor; N]) -> [CubeTensor; N] {
+    let mut done: Vec<CubeTensor> = Vec::with_capacity(N);
+    for tensor in tensors {
+        assert_eq!(tensor.dtype, DType::F32, "our kernels are written for f32 tensors");
+        let tensor = into_contiguous(tensor);
+        let tensor = if done.iter().any(|t| same_memory(t, &tensor)) { tensor.copy() } else { tensor };
+        done.push(tensor);
+    }
+    done.try_into().unwrap_or_else(|_| unreachable!("N tensors in, N out"))
+}
+
+fn same_memory(a: &CubeTensor, b: &CubeTensor) -> bool {
+    std::ptr::eq(a.handle.memory.descriptor(), b.handle.memory.descriptor())
+}
+
+/// A new, uninitialised f32 tensor on `like`'s device.
+pub fn empty(like: &CubeTensor, shape: impl Into<Shape>) -> CubeTensor {
+    let shape = shape.into();
+    let handle = like.client.empty(shape.num_elements() * std::mem::size_of::<f32>());
+    CubeTensor::new_contiguous(like.client.clone(), like.device.clone(), shape, handle, DType::F32)
+}

@@ -1,0 +1,35 @@
+//! The same fine-tuning run on the CPU backend and on burn's wgpu backend (our WGSL kernels;
+//! lavapipe where there is no GPU) follows the same loss curve, step by step, from the shipped
+//! base: the GPU path computes what the CPU path, PyTorch and TF.js compute (bench/ checks the
+//! CPU path against those).
+#![cfg(feature = "wgpu")]
+
+mod common;
+
+use common::*;
+use finetune_lab::checkpoint::Checkpoint;
+use finetune_lab::data::Dataset;
+use finetune_lab::finetune::Run;
+use finetune_lab::memory::{Mode, Target};
+use finetune_lab::readback::{block_on, read_scalar};
+use finetune_lab::train::TrainConfig;
+
+fn losses(mode: Mode, device: &burn::tensor::Device, steps: usize) -> Vec<f32> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/base/tiny.ftlab");
+    let base = Checkpoint::parse(&std::fs::read(path).unwrap()).unwrap();
+    let data = Dataset::for_task("records", 1, 64).unwrap();
+    let config = TrainConfig { batch: 4, ..TrainConfig::for_mode(&mode, 64) };
+    let mut run = Run::start(&base, mode, config, &data.train, &data.heldout, device).unwrap();
+    (0..steps).map(|_| block_on(read_scalar(run.step())).unwrap()).collect()
+}
+
+#[test]
+fn twenty_steps_on_wgpu_follow_the_cpu_loss_curve() {
+    for mode in [Mode::Full, Mode::adapter(4, &[Target::Q, Target::V])] {
+        let (cpu_losses, gpu_losses) = (losses(mode.clone(), &cpu(), 20), losses(mode.clone(), &gpu(), 20));
+        let diff = max_diff(&cpu_losses, &gpu_losses);
+        eprintln!("{mode:?}: cpu {:?}\n  wgpu {:?}\n  max difference {diff:.1e}", cpu_losses, gpu_losses);
+        assert!(diff <= 1e-4, "{mode:?}: wgpu and CPU losses differ by {diff}");
+        assert!(cpu_losses[19] < cpu_losses[0] - 1.0, "{mode:?}: the run must learn");
+    }
+}

@@ -1,0 +1,31 @@
+//! Every WGSL kernel in shaders/ parses and validates with naga, the WGSL front end wgpu uses,
+//! as the crate renders it; and the crate knows every file there.
+
+use finetune_lab::ops::shader::ALL;
+
+#[test]
+fn every_shader_validates() {
+    for shader in ALL {
+        let module = naga::front::wgsl::parse_str(&shader.source()).unwrap_or_else(|e| {
+            panic!("shaders/{}.wgsl does not parse:\n{}", shader.name, e.emit_to_string(&shader.source()))
+        });
+        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("shaders/{}.wgsl does not validate: {e:?}", shader.name));
+        assert!(module.entry_points.iter().any(|e| e.name == "main"), "shaders/{}.wgsl has no `main`", shader.name);
+    }
+}
+
+#[test]
+fn the_crate_loads_every_shader_in_the_folder() {
+    let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/../shaders");
+    let mut files: Vec<String> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".wgsl"))
+        .collect();
+    files.sort();
+    let mut known: Vec<String> = ALL.iter().map(|s| format!("{}.wgsl", s.name)).collect();
+    known.sort();
+    assert_eq!(files, known);
+}

@@ -1,0 +1,85 @@
+// One AdamW step for one parameter tensor, its gradient clipped to a maximum L2 norm first:
+// burn's AdamW with per-tensor norm clipping (burn 0.22's ModuleOptimizer clips each tensor on
+// its own), in one dispatch where burn issues about twenty.
+//
+// For every element of the n-element tensor:
+//   c   = min(1, clip / (‖grad‖₂ + 1.17549435e-38))     (1 when not clipping)
+//   g   = grad · c
+//   m'  = β1·m + (1 − β1)·g                              (m = v = 0 on the first step)
+//   v'  = β2·v + (1 − β2)·g²
+//   p'  = p·decay − lr · (m' / bc1) / (sqrt(v' / bc2) + ε)
+// with decay = 1 − lr·weight_decay and bc = 1 − β^t, computed on the host as burn does.
+//
+// Bindings: 0 param, 1 grad, 2 m, 3 v (not read on the first step, which binds one-value
+// stand-ins), 4 param_out, 5 m_out, 6 v_out, 7 the uniform below. Every storage buffer is
+// declared read_write: natively burn's memory pool places several tensors in one device buffer,
+// and WebGPU forbids a read-only and a writable binding of one buffer in one dispatch.
+//
+// Workgroup: a single workgroup of {{ workgroup_size }} threads does the whole tensor. The norm
+// needs every element before any element can be updated; one workgroup reduces it in shared
+// memory and then updates, with no second dispatch and no grid-wide barrier. Each thread strides
+// over the tensor, so any size works; at the sizes trained here (at most 65,536 elements) a
+// dispatch costs more than the arithmetic.
+
+struct Info {
+    n: u32,
+    first_step: u32, // 1 on the first step: m and v hold no values yet
+    clip: u32,       // 1 to clip the gradient's norm to clip_norm
+    clip_norm: f32,
+    lr: f32,
+    decay: f32,
+    beta1: f32,
+    beta2: f32,
+    one_minus_beta1: f32,
+    one_minus_beta2: f32,
+    bc1: f32,
+    bc2: f32,
+    epsilon: f32,
+}
+
+@group(0) @binding(0) var<storage, read_write> param: array<f32>;
+@group(0) @binding(1) var<storage, read_write> grad: array<f32>;
+@group(0) @binding(2) var<storage, read_write> m: array<f32>;
+@group(0) @binding(3) var<storage, read_write> v: array<f32>;
+@group(0) @binding(4) var<storage, read_write> param_out: array<f32>;
+@group(0) @binding(5) var<storage, read_write> m_out: array<f32>;
+@group(0) @binding(6) var<storage, read_write> v_out: array<f32>;
+@group(0) @binding(7) var<uniform> info: Info;
+
+const WG: u32 = {{ workgroup_size }}u;
+var<workgroup> partial: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) lid: u32) {
+    // The gradient's squared norm: a strided sum per thread, then a tree in shared memory.
+    var sum = 0.0;
+    for (var i = lid; i < info.n; i += WG) {
+        sum += grad[i] * grad[i];
+    }
+    partial[lid] = sum;
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+        if (lid < stride) {
+            partial[lid] += partial[lid + stride];
+        }
+        workgroupBarrier();
+    }
+    var scale = 1.0;
+    if (info.clip == 1u) {
+        scale = min(info.clip_norm / (sqrt(partial[0]) + 1.17549435e-38), 1.0);
+    }
+
+    for (var i = lid; i < info.n; i += WG) {
+        let g = grad[i] * scale;
+        var m_i = info.one_minus_beta1 * g;
+        var v_i = g * g * info.one_minus_beta2;
+        if (info.first_step == 0u) {
+            m_i = m[i] * info.beta1 + m_i;
+            v_i = v[i] * info.beta2 + v_i;
+        }
+        let delta = (m_i / info.bc1) / (sqrt(v_i / info.bc2) + info.epsilon);
+        param_out[i] = param[i] * info.decay - delta * info.lr;
+        m_out[i] = m_i;
+        v_out[i] = v_i;
+    }
+}
