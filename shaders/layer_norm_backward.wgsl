@@ -7,8 +7,8 @@
 //
 // Bindings: 0 x (rows × d), 1 gamma (d), 2 stats (rows × 2), 3 dy (rows × d), 4 dx (rows × d),
 // 5 the uniform below.
-// Workgroup: one workgroup of {{ workgroup_size }} threads per row, as the forward kernel: the two
-// row means are shared-memory reductions. Workgroups stride over rows past the grid limit.
+// Workgroup: {{ workgroup_size }} threads, one row each, in two passes (the two means, then dx);
+// no barriers, as the forward kernel. Threads stride over rows past the grid limit.
 
 struct Info {
     rows: u32,
@@ -22,42 +22,25 @@ struct Info {
 @group(0) @binding(4) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(5) var<uniform> info: Info;
 
-const WG: u32 = {{ workgroup_size }}u;
-var<workgroup> partial: array<vec2<f32>, WG>;
-
-// The sums of every thread's two values, returned to all threads.
-fn workgroup_sum2(lid: u32, value: vec2<f32>) -> vec2<f32> {
-    partial[lid] = value;
-    workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-        if (lid < stride) {
-            partial[lid] += partial[lid + stride];
-        }
-        workgroupBarrier();
-    }
-    let total = partial[0];
-    workgroupBarrier();
-    return total;
-}
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
+@compute @workgroup_size({{ workgroup_size }})
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let d = info.d;
-    for (var row = group.x; row < info.rows; row += groups.x) {
+    for (var row = id.x; row < info.rows; row += groups.x * {{ workgroup_size }}u) {
         let base = row * d;
         let mean = stats[2u * row];
         let rstd = stats[2u * row + 1u];
-        var sums = vec2<f32>(0.0);
-        for (var j = lid; j < d; j += WG) {
+        var g_sum = 0.0;
+        var gx_sum = 0.0;
+        for (var j = 0u; j < d; j++) {
             let g = dy[base + j] * gamma[j];
-            sums += vec2<f32>(g, g * (x[base + j] - mean) * rstd);
+            g_sum += g;
+            gx_sum += g * (x[base + j] - mean) * rstd;
         }
-        let means = workgroup_sum2(lid, sums) / f32(d);
-        for (var j = lid; j < d; j += WG) {
-            let g = dy[base + j] * gamma[j];
+        let g_mean = g_sum / f32(d);
+        let gx_mean = gx_sum / f32(d);
+        for (var j = 0u; j < d; j++) {
             let x_hat = (x[base + j] - mean) * rstd;
-            dx[base + j] = rstd * (g - means.x - x_hat * means.y);
+            dx[base + j] = rstd * (dy[base + j] * gamma[j] - g_mean - x_hat * gx_mean);
         }
     }
 }

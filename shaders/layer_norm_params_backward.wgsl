@@ -5,9 +5,9 @@
 //
 // Bindings: 0 x (rows × d), 1 stats (rows × 2), 2 dy (rows × d), 3 dgamma (d), 4 dbeta (d),
 // 5 the uniform below.
-// Workgroup: one workgroup of {{ workgroup_size }} threads per column: threads stride down the
-// rows, then sum in shared memory, so a column of any length is one workgroup's work and d
-// columns keep d workgroups busy.
+// Workgroup: {{ workgroup_size }} threads, one column each, walking down all rows: neighbouring
+// threads read neighbouring values of a row, and no barrier is needed (see layer_norm.wgsl).
+// Threads stride over columns past the grid limit.
 
 struct Info {
     rows: u32,
@@ -21,32 +21,18 @@ struct Info {
 @group(0) @binding(4) var<storage, read_write> dbeta: array<f32>;
 @group(0) @binding(5) var<uniform> info: Info;
 
-const WG: u32 = {{ workgroup_size }}u;
-var<workgroup> partial: array<vec2<f32>, WG>;
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
+@compute @workgroup_size({{ workgroup_size }})
+fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let d = info.d;
-    for (var j = group.x; j < d; j += groups.x) {
-        var sums = vec2<f32>(0.0);
-        for (var row = lid; row < info.rows; row += WG) {
+    for (var j = id.x; j < d; j += groups.x * {{ workgroup_size }}u) {
+        var g = 0.0;
+        var b = 0.0;
+        for (var row = 0u; row < info.rows; row++) {
             let i = row * d + j;
-            let x_hat = (x[i] - stats[2u * row]) * stats[2u * row + 1u];
-            sums += vec2<f32>(dy[i] * x_hat, dy[i]);
+            g += dy[i] * (x[i] - stats[2u * row]) * stats[2u * row + 1u];
+            b += dy[i];
         }
-        partial[lid] = sums;
-        workgroupBarrier();
-        for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-            if (lid < stride) {
-                partial[lid] += partial[lid + stride];
-            }
-            workgroupBarrier();
-        }
-        if (lid == 0u) {
-            dgamma[j] = partial[0].x;
-            dbeta[j] = partial[0].y;
-        }
-        workgroupBarrier();
+        dgamma[j] = g;
+        dbeta[j] = b;
     }
 }

@@ -7,9 +7,9 @@
 use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::tensor::Tensor;
-use burn::tensor::module::linear;
 
 use crate::init::Init;
+use crate::ops::linear::linear;
 
 #[derive(Module, Debug)]
 pub struct Adapter {
@@ -35,7 +35,7 @@ impl Projection {
 
     /// `[..., d_input]` → `[..., d_output]`
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
-        let y = self.base.forward(x.clone());
+        let y = linear(x.clone(), self.base.weight.val(), self.base.bias.as_ref().map(|b| b.val()));
         match &self.adapter {
             None => y,
             // x A is [..., rank]: the adapter never forms the full d_input × d_output update.

@@ -15,6 +15,7 @@ use crate::ops::attention::causal_attention;
 use crate::ops::cross_entropy::cross_entropy;
 use crate::ops::gelu::gelu;
 use crate::ops::layer_norm::LayerNorm;
+use crate::ops::linear::linear;
 
 /// GPT-2's initialisation: N(0, 0.02), residual output projections scaled by 1/sqrt(2·layers).
 const INIT_STD: f32 = 0.02;
@@ -130,7 +131,7 @@ impl Gpt {
         for block in &self.blocks {
             x = block.forward(x);
         }
-        self.head.forward(self.ln_f.forward(x))
+        linear(self.ln_f.forward(x), self.head.weight.val(), None)
     }
 
     /// Freeze every base weight and attach fresh adapters to the target projections of every

@@ -16,6 +16,7 @@ use super::attention::causal_attention;
 use super::cross_entropy::cross_entropy;
 use super::gelu::gelu;
 use super::layer_norm::LayerNorm;
+use super::linear::linear;
 use crate::optimizer::AdamW;
 use crate::readback::read_f32;
 
@@ -46,6 +47,8 @@ pub async fn all(device: &Device) -> Result<Vec<Check>, String> {
     for (b, t, c, heads) in [(3, 19, 24, 3), (2, 64, 128, 4)] {
         checks.push(attention_case(device, b, t, c, heads).await?);
     }
+    checks.push(linear_case(device, true).await?);
+    checks.push(linear_case(device, false).await?);
     checks.push(cross_entropy_case(device).await?);
     for weight_decay in [0.0, 0.01] {
         checks.push(adamw_case(device, weight_decay).await?);
@@ -158,6 +161,27 @@ async fn attention_case(device: &Device, b: usize, t: usize, c: usize, heads: us
     let ours = |x: &[Tensor<3>]| causal_attention(x[0].clone(), x[1].clone(), x[2].clone(), heads);
     let reference = |x: &[Tensor<3>]| burns_attention(x[0].clone(), x[1].clone(), x[2].clone(), heads);
     compare(format!("attention {b}x{t}x{c}, {heads} heads"), device, &inputs, ours, reference, 1e-5).await
+}
+
+async fn linear_case(device: &Device, biased: bool) -> Result<Check, String> {
+    // 37 rows (2 × 19 without bias, as (B, T, C)), widths not multiples of the 4 × 4 tiles.
+    let (rows, d_in, d_out) = if biased { (37, 29, 43) } else { (38, 24, 97) };
+    let (x, w, b) = (pattern(rows * d_in, 8, 1.0), pattern(d_in * d_out, 9, 0.5), pattern(d_out, 10, 0.5));
+    let inputs = [(&x[..], [1, rows, d_in]), (&w[..], [1, d_in, d_out]), (&b[..], [1, 1, d_out])];
+    let split = |t: &[Tensor<3>]| {
+        let x = if biased { t[0].clone() } else { t[0].clone().reshape([2, rows / 2, d_in]) };
+        (x, t[1].clone().reshape([d_in, d_out]), biased.then(|| t[2].clone().reshape([d_out])))
+    };
+    let ours = |t: &[Tensor<3>]| {
+        let (x, w, b) = split(t);
+        linear(x, w, b).reshape([1, rows, d_out]) + t[2].clone().mul_scalar(0.0)
+    };
+    let burns = |t: &[Tensor<3>]| {
+        let (x, w, b) = split(t);
+        burn::tensor::module::linear(x, w, b).reshape([1, rows, d_out]) + t[2].clone().mul_scalar(0.0)
+    };
+    let name = format!("linear {rows}x{d_in} -> {d_out}{}", if biased { " + bias" } else { "" });
+    compare(name, device, &inputs, ours, burns, 1e-5).await
 }
 
 async fn cross_entropy_case(device: &Device) -> Result<Check, String> {

@@ -13,7 +13,9 @@ pub mod attention;
 pub mod check;
 pub mod cross_entropy;
 pub mod gelu;
+pub mod gemm;
 pub mod layer_norm;
+pub mod linear;
 pub mod shader;
 
 #[cfg(feature = "wgpu")]

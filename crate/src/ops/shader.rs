@@ -32,12 +32,14 @@ macro_rules! shader {
 }
 
 pub const ADAMW: Shader = shader!("adamw", 256);
+/// 64 threads of 8 × 8 output tiles: a 256 × 512 product is 2,048 tiles.
+pub const MATMUL: Shader = shader!("matmul", 64);
 pub const GELU: Shader = shader!("gelu", 256);
-/// 64 threads per row: rows are d_model = 128 wide here, two values a thread.
+/// One row a thread: batch × context rows, 256 at 4 × 64.
 pub const LAYER_NORM: Shader = shader!("layer_norm", 64);
 pub const LAYER_NORM_BACKWARD: Shader = shader!("layer_norm_backward", 64);
-/// A column is as long as there are rows (batch × context: 256 to 2,048 here).
-pub const LAYER_NORM_PARAMS_BACKWARD: Shader = shader!("layer_norm_params_backward", 256);
+/// One column a thread: d_model = 128 columns here.
+pub const LAYER_NORM_PARAMS_BACKWARD: Shader = shader!("layer_norm_params_backward", 64);
 /// 64 threads, one query or key row each: B · heads · T rows is 1,024 at 4 × 64.
 pub const ATTENTION: Shader = shader!("attention", 64);
 pub const ATTENTION_BACKWARD_QUERY: Shader = shader!("attention_backward_query", 64);
@@ -48,6 +50,7 @@ pub const CROSS_ENTROPY_BACKWARD: Shader = shader!("cross_entropy_backward", 256
 /// Every shader in `shaders/` (a test checks that the folder holds no other).
 pub const ALL: &[&Shader] = &[
     &ADAMW,
+    &MATMUL,
     &GELU,
     &LAYER_NORM,
     &LAYER_NORM_BACKWARD,

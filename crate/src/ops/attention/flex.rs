@@ -1,7 +1,6 @@
-//! Attention's kernels on burn's CPU backend: per (batch, head), matrix products through the
-//! `gemm` crate (burn's CPU backend's own) on strided views of the (B, T, C) buffers, so a head's
-//! slice is read and written in place; the softmax and its gradient between them in Rust, with
-//! our vectorised exp (`ops::gelu::math::exp`).
+//! Attention's kernels on burn's CPU backend: per (batch, head), matrix products (`ops::gemm`) on
+//! strided views of the (B, T, C) buffers, so a head's slice is read and written in place; the
+//! softmax and its gradient between them in Rust, with our vectorised exp.
 
 use burn::backend::Flex;
 use burn::backend::tensor::FloatTensor;
@@ -10,6 +9,7 @@ use burn_flex::FlexTensor;
 
 use super::{AttentionKernels, AttentionOps, dims};
 use crate::ops::gelu::math::exp;
+use crate::ops::gemm::{View, matmul};
 
 impl AttentionOps for Flex {
     fn causal_attention(
@@ -19,71 +19,6 @@ impl AttentionOps for Flex {
         heads: usize,
     ) -> FloatTensor<Self> {
         Self::attention_forward(q, k, v, heads).0
-    }
-}
-
-/// A matrix inside a buffer: its first element and its row and column strides.
-#[derive(Clone, Copy)]
-struct View {
-    at: usize,
-    row: isize,
-    col: isize,
-}
-
-impl View {
-    fn rows(at: usize, stride: usize) -> Self {
-        Self { at, row: stride as isize, col: 1 }
-    }
-
-    fn transposed(self) -> Self {
-        Self { at: self.at, row: self.col, col: self.row }
-    }
-}
-
-/// `dst[dst_view] = scale · lhs (m × k) · rhs (k × n)`, single-threaded.
-#[allow(clippy::too_many_arguments)]
-fn matmul(
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: &mut [f32],
-    d: View,
-    lhs: &[f32],
-    l: View,
-    rhs: &[f32],
-    r: View,
-    scale: f32,
-) {
-    // Every index the views reach stays inside its slice.
-    let last =
-        |v: View, rows: usize, cols: usize| v.at as isize + (rows as isize - 1) * v.row + (cols as isize - 1) * v.col;
-    assert!(
-        last(d, m, n) < dst.len() as isize && last(l, m, k) < lhs.len() as isize && last(r, k, n) < rhs.len() as isize
-    );
-    // SAFETY: the pointers and strides address only elements checked above; `dst` is borrowed
-    // mutably and does not overlap the inputs.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr().add(d.at),
-            d.col,
-            d.row,
-            false,
-            lhs.as_ptr().add(l.at),
-            l.col,
-            l.row,
-            rhs.as_ptr().add(r.at),
-            r.col,
-            r.row,
-            0.0,
-            scale,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
     }
 }
 
@@ -111,7 +46,17 @@ impl Head {
     /// `scores` (T × T) = scale · q k^T.
     fn scores(&self, q: &[f32], k: &[f32], scores: &mut [f32]) {
         let t = self.t;
-        matmul(t, t, self.hs, scores, View::rows(0, t), q, self.view(), k, self.view().transposed(), self.scale);
+        matmul(
+            (t, t, self.hs),
+            scores,
+            View::rows(0, t),
+            q,
+            self.view(),
+            k,
+            self.view().transposed(),
+            self.scale,
+            false,
+        );
     }
 }
 
@@ -142,7 +87,7 @@ impl AttentionKernels for Flex {
                 row[i + 1..].fill(0.0);
                 lse.push(best + sum.ln());
             }
-            matmul(t, hs, t, &mut y, head.view(), &p, View::rows(0, t), v, head.view(), 1.0);
+            matmul((t, hs, t), &mut y, head.view(), &p, View::rows(0, t), v, head.view(), 1.0, false);
         }
         (tensor(y, shape), tensor(lse, vec![b, heads, t]))
     }
@@ -171,15 +116,15 @@ impl AttentionKernels for Flex {
                 row[i + 1..].fill(0.0);
             }
             let (view, square) = (head.view(), View::rows(0, t));
-            matmul(t, hs, t, &mut dv, view, &p, square.transposed(), dy, view, 1.0); // dv = pᵀ dy
-            matmul(t, t, hs, &mut ds, square, dy, view, v, view.transposed(), 1.0); // dp = dy vᵀ
+            matmul((t, hs, t), &mut dv, view, &p, square.transposed(), dy, view, 1.0, false); // dv = pᵀ dy
+            matmul((t, t, hs), &mut ds, square, dy, view, v, view.transposed(), 1.0, false); // dp = dy vᵀ
             for (i, (ds, p)) in ds.chunks_exact_mut(t).zip(p.chunks_exact(t)).enumerate() {
                 let row = head.at + i * c;
                 let delta: f32 = dy[row..row + hs].iter().zip(&y[row..row + hs]).map(|(a, b)| a * b).sum();
                 ds.iter_mut().zip(p).for_each(|(ds, p)| *ds = p * (*ds - delta));
             }
-            matmul(t, hs, t, &mut dq, view, &ds, square, k, view, head.scale); // dq = scale · ds k
-            matmul(t, hs, t, &mut dk, view, &ds, square.transposed(), q, view, head.scale); // dk = scale · dsᵀ q
+            matmul((t, hs, t), &mut dq, view, &ds, square, k, view, head.scale, false); // dq = scale · ds k
+            matmul((t, hs, t), &mut dk, view, &ds, square.transposed(), q, view, head.scale, false); // dk = scale · dsᵀ q
         }
         (tensor(dq, shape.clone()), tensor(dk, shape.clone()), tensor(dv, shape))
     }

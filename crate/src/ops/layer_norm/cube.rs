@@ -5,7 +5,7 @@ use burn::backend::wgpu::{CubeBackend, CubeTensor};
 
 use super::{LayerNormKernels, LayerNormOps};
 use crate::ops::shader::{LAYER_NORM, LAYER_NORM_BACKWARD, LAYER_NORM_PARAMS_BACKWARD};
-use crate::ops::wgsl::{Info, MAX_WORKGROUPS, empty, inputs, launch};
+use crate::ops::wgsl::{Info, empty, inputs, launch, workgroups_for};
 
 impl LayerNormOps for CubeBackend {
     fn layer_norm(
@@ -25,11 +25,6 @@ fn rows_and_width(x: &CubeTensor) -> (usize, usize) {
     (shape.num_elements() / d, d)
 }
 
-/// One workgroup per item (a row or a column), up to the grid limit.
-fn one_each(items: usize) -> (u32, u32) {
-    (items.clamp(1, MAX_WORKGROUPS as usize) as u32, 1)
-}
-
 impl LayerNormKernels for CubeBackend {
     fn layer_norm_forward(
         x: FloatTensor<Self>,
@@ -42,7 +37,7 @@ impl LayerNormKernels for CubeBackend {
         let y = empty(&x, x.meta.shape().clone());
         let stats = empty(&x, [rows, 2]);
         let info = Info::new().usize(rows).usize(d).f32(epsilon);
-        launch(&LAYER_NORM, one_each(rows), &[&x, &gamma, &beta, &y, &stats], info);
+        launch(&LAYER_NORM, workgroups_for(&LAYER_NORM, rows), &[&x, &gamma, &beta, &y, &stats], info);
         (y, stats)
     }
 
@@ -55,7 +50,12 @@ impl LayerNormKernels for CubeBackend {
         let [x, gamma, stats, dy] = inputs([x, gamma, stats, dy]);
         let (rows, d) = rows_and_width(&x);
         let dx = empty(&x, x.meta.shape().clone());
-        launch(&LAYER_NORM_BACKWARD, one_each(rows), &[&x, &gamma, &stats, &dy, &dx], Info::new().usize(rows).usize(d));
+        launch(
+            &LAYER_NORM_BACKWARD,
+            workgroups_for(&LAYER_NORM_BACKWARD, rows),
+            &[&x, &gamma, &stats, &dy, &dx],
+            Info::new().usize(rows).usize(d),
+        );
         dx
     }
 
@@ -68,7 +68,12 @@ impl LayerNormKernels for CubeBackend {
         let (rows, d) = rows_and_width(&x);
         let (dgamma, dbeta) = (empty(&x, [d]), empty(&x, [d]));
         let info = Info::new().usize(rows).usize(d);
-        launch(&LAYER_NORM_PARAMS_BACKWARD, one_each(d), &[&x, &stats, &dy, &dgamma, &dbeta], info);
+        launch(
+            &LAYER_NORM_PARAMS_BACKWARD,
+            workgroups_for(&LAYER_NORM_PARAMS_BACKWARD, d),
+            &[&x, &stats, &dy, &dgamma, &dbeta],
+            info,
+        );
         (dgamma, dbeta)
     }
 }

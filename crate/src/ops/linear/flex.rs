@@ -1,0 +1,95 @@
+//! Linear's kernels on burn's CPU backend: `gemm` products on strided views (`ops::gemm`).
+
+use burn::backend::Flex;
+use burn::backend::tensor::FloatTensor;
+use burn::tensor::TensorData;
+use burn_flex::FlexTensor;
+
+use super::{LinearKernels, LinearOps};
+use crate::ops::gemm::{View, matmul};
+
+impl LinearOps for Flex {
+    fn linear_biased(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
+        Self::linear_forward(x, weight, Some(bias))
+    }
+
+    fn linear_unbiased(x: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self> {
+        Self::linear_forward(x, weight, None)
+    }
+}
+
+/// (rows, columns) of a 2-D tensor.
+fn dims(t: &FlexTensor) -> (usize, usize) {
+    let shape = t.layout().shape();
+    (shape[0], shape[1])
+}
+
+impl LinearKernels for Flex {
+    fn linear_forward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: Option<FloatTensor<Self>>,
+    ) -> FloatTensor<Self> {
+        let (x, weight) = (x.to_contiguous(), weight.to_contiguous());
+        let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&weight));
+        let mut y = match bias {
+            // The bias in every row first, then the product added to it.
+            Some(bias) => f32s(&bias.to_contiguous()).repeat(rows),
+            None => vec![0.0; rows * d_out],
+        };
+        let (xs, ws) = (f32s(&x), f32s(&weight));
+        matmul(
+            (rows, d_out, d_in),
+            &mut y,
+            View::rows(0, d_out),
+            xs,
+            View::rows(0, d_in),
+            ws,
+            View::rows(0, d_out),
+            1.0,
+            true,
+        );
+        tensor(y, [rows, d_out])
+    }
+
+    fn linear_backward_input(dy: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self> {
+        let (dy, weight) = (dy.to_contiguous(), weight.to_contiguous());
+        let ((rows, d_out), (d_in, _)) = (dims(&dy), dims(&weight));
+        let mut dx = vec![0.0; rows * d_in];
+        let w_t = View::rows(0, d_out).transposed();
+        matmul(
+            (rows, d_in, d_out),
+            &mut dx,
+            View::rows(0, d_in),
+            f32s(&dy),
+            View::rows(0, d_out),
+            f32s(&weight),
+            w_t,
+            1.0,
+            false,
+        );
+        tensor(dx, [rows, d_in])
+    }
+
+    fn linear_backward_weight(x: FloatTensor<Self>, dy: FloatTensor<Self>) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        let (x, dy) = (x.to_contiguous(), dy.to_contiguous());
+        let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&dy));
+        let (xs, dys) = (f32s(&x), f32s(&dy));
+        let mut dw = vec![0.0; d_in * d_out];
+        let x_t = View::rows(0, d_in).transposed();
+        matmul((d_in, d_out, rows), &mut dw, View::rows(0, d_out), xs, x_t, dys, View::rows(0, d_out), 1.0, false);
+        let mut db = vec![0.0; d_out];
+        for row in dys.chunks_exact(d_out) {
+            db.iter_mut().zip(row).for_each(|(s, v)| *s += v);
+        }
+        (tensor(dw, [d_in, d_out]), tensor(db, [d_out]))
+    }
+}
+
+fn f32s(tensor: &FlexTensor) -> &[f32] {
+    tensor.as_slice().expect("a contiguous f32 tensor")
+}
+
+fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
