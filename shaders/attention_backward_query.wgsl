@@ -6,10 +6,10 @@
 // Writes dq (B × T × C) and D (B × heads × T), which attention_backward_key.wgsl reads to give
 // dk and dv.
 //
-// Bindings: 0 q, 1 k, 2 v, 3 y, 4 dy (each B × T × C), 5 lse (B × heads × T), 6 dq, 7 delta
-// (D), 8 the uniform below. Eight storage buffers: WebGPU's default limit per stage.
+// Bindings: 0 q, 1 k, 2 v, 3 y, 4 dy (each B × T × C, as vec4s), 5 lse (B × heads × T), 6 dq,
+// 7 delta (D), 8 the uniform below. Eight storage buffers: WebGPU's default limit per stage.
 // Workgroup: {{ workgroup_size }} threads, one query row (b, h, i) each, striding past the grid
-// limit; hs ≤ MAX_HEAD values of dy_i and of dq_i live in registers.
+// limit; q_i, dy_i and dq_i live in vec4 registers (hs ≤ 4 · MAX_H4).
 
 struct Info {
     batch: u32,
@@ -20,53 +20,62 @@ struct Info {
     scale: f32,
 }
 
-@group(0) @binding(0) var<storage, read_write> q: array<f32>;
-@group(0) @binding(1) var<storage, read_write> k: array<f32>;
-@group(0) @binding(2) var<storage, read_write> v: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dy: array<f32>;
+@group(0) @binding(0) var<storage, read_write> q: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> k: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> v: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> y: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> dy: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> lse: array<f32>;
-@group(0) @binding(6) var<storage, read_write> dq: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dq: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> delta: array<f32>;
 @group(0) @binding(8) var<uniform> info: Info;
 
-const MAX_HEAD: u32 = 64u;
+const MAX_H4: u32 = 16u;
+
+fn sum4(s: vec4<f32>) -> f32 {
+    return s.x + s.y + s.z + s.w;
+}
 
 @compute @workgroup_size({{ workgroup_size }})
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let t = info.tokens;
-    let hs = info.head_size;
+    let h4 = info.head_size / 4u;
+    let c4 = info.channels / 4u;
     let rows = info.batch * info.heads * t;
     for (var row = id.x; row < rows; row += groups.x * {{ workgroup_size }}u) {
         let i = row % t;
         let h = (row / t) % info.heads;
         let b = row / (t * info.heads);
-        let qi = (b * t + i) * info.channels + h * hs;
-        let keys = b * t * info.channels + h * hs;
+        let qi = (b * t + i) * c4 + h * h4;
+        let keys = b * t * c4 + h * h4;
 
-        var dyi: array<f32, MAX_HEAD>;
-        var d_i = 0.0;
-        for (var d = 0u; d < hs; d++) {
-            dyi[d] = dy[qi + d];
-            d_i += dyi[d] * y[qi + d];
+        var qv: array<vec4<f32>, MAX_H4>;
+        var dyv: array<vec4<f32>, MAX_H4>;
+        var d_i = vec4<f32>(0.0);
+        for (var d = 0u; d < h4; d++) {
+            qv[d] = q[qi + d];
+            dyv[d] = dy[qi + d];
+            d_i += dyv[d] * y[qi + d];
         }
-        var acc: array<f32, MAX_HEAD>;
+        let row_delta = sum4(d_i);
+        let row_lse = lse[row];
+        var acc: array<vec4<f32>, MAX_H4>;
         for (var j = 0u; j <= i; j++) {
-            let kj = keys + j * info.channels;
-            var s = 0.0;
-            var dp = 0.0;
-            for (var d = 0u; d < hs; d++) {
-                s += q[qi + d] * k[kj + d];
-                dp += dyi[d] * v[kj + d];
+            let kj = keys + j * c4;
+            var s = vec4<f32>(0.0);
+            var dp = vec4<f32>(0.0);
+            for (var d = 0u; d < h4; d++) {
+                s += qv[d] * k[kj + d];
+                dp += dyv[d] * v[kj + d];
             }
-            let ds = exp(s * info.scale - lse[row]) * (dp - d_i);
-            for (var d = 0u; d < hs; d++) {
+            let ds = exp(sum4(s) * info.scale - row_lse) * (sum4(dp) - row_delta);
+            for (var d = 0u; d < h4; d++) {
                 acc[d] += ds * k[kj + d];
             }
         }
-        for (var d = 0u; d < hs; d++) {
+        for (var d = 0u; d < h4; d++) {
             dq[qi + d] = acc[d] * info.scale;
         }
-        delta[row] = d_i;
+        delta[row] = row_delta;
     }
 }

@@ -8,7 +8,8 @@ use super::{AttentionKernels, AttentionOps, dims};
 use crate::ops::shader::{ATTENTION, ATTENTION_BACKWARD_KEY, ATTENTION_BACKWARD_QUERY, Shader};
 use crate::ops::wgsl::{Info, empty, inputs, launch, workgroups_for};
 
-/// Values of one head each thread keeps in registers (`MAX_HEAD` in the shaders).
+/// Values of one head each thread keeps in registers (4 · `MAX_H4` in the shaders), read as
+/// vec4s.
 const MAX_HEAD: usize = 64;
 
 impl AttentionOps for CubeBackend {
@@ -25,7 +26,7 @@ impl AttentionOps for CubeBackend {
 /// The uniform every attention shader takes, and the workgroups for one row per thread.
 fn layout(shader: &Shader, q: &CubeTensor, heads: usize) -> (Info, (u32, u32)) {
     let (b, t, c, hs) = dims(q.meta.shape(), heads);
-    assert!(hs <= MAX_HEAD, "heads of {hs} channels exceed the kernels' {MAX_HEAD}");
+    assert!(hs % 4 == 0 && hs <= MAX_HEAD, "heads of {hs} channels: the GPU kernels take multiples of 4 up to {MAX_HEAD}");
     let info = Info::new().usize(b).usize(t).usize(c).usize(heads).usize(hs).f32(1.0 / (hs as f32).sqrt());
     (info, workgroups_for(shader, b * heads * t))
 }
