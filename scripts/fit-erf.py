@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fit the rational erf used by crate/src/gelu/math.rs: erf(x) ~ x * P(x^2) / Q(x^2) on [0, 4].
+"""Fit the rational erf used by crate/src/ops/gelu/math.rs: erf(x) ~ x * P(x^2) / Q(x^2) on [0, 4].
 
 Linearised least squares (x P - erf(x) Q = 0 with Q(0) = 1) on Chebyshev-spaced points, then
 Lawson reweighting towards the minimax fit: points with larger error get more weight. Needs mpmath

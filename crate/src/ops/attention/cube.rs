@@ -26,7 +26,10 @@ impl AttentionOps for CubeBackend {
 /// The uniform every attention shader takes, and the workgroups for one row per thread.
 fn layout(shader: &Shader, q: &CubeTensor, heads: usize) -> (Info, (u32, u32)) {
     let (b, t, c, hs) = dims(q.meta.shape(), heads);
-    assert!(hs % 4 == 0 && hs <= MAX_HEAD, "heads of {hs} channels: the GPU kernels take multiples of 4 up to {MAX_HEAD}");
+    assert!(
+        hs % 4 == 0 && hs <= MAX_HEAD,
+        "heads of {hs} channels: the GPU kernels take multiples of 4 up to {MAX_HEAD}"
+    );
     let info = Info::new().usize(b).usize(t).usize(c).usize(heads).usize(hs).f32(1.0 / (hs as f32).sqrt());
     (info, workgroups_for(shader, b * heads * t))
 }
