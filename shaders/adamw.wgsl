@@ -15,7 +15,7 @@
 // declared read_write: natively burn's memory pool places several tensors in one device buffer,
 // and WebGPU forbids a read-only and a writable binding of one buffer in one dispatch.
 //
-// Workgroup: a single workgroup of {{ workgroup_size }} threads does the whole tensor. The norm
+// Workgroup: a single workgroup of WORKGROUP_SIZE threads does the whole tensor. The norm
 // needs every element before any element can be updated; one workgroup reduces it in shared
 // memory and then updates, with no second dispatch and no grid-wide barrier. Each thread strides
 // over the tensor, so any size works; at the sizes trained here (at most 65,536 elements) a
@@ -46,19 +46,19 @@ struct Info {
 @group(0) @binding(6) var<storage, read_write> v_out: array<f32>;
 @group(0) @binding(7) var<uniform> info: Info;
 
-const WG: u32 = {{ workgroup_size }}u;
-var<workgroup> partial: array<f32, WG>;
+const WORKGROUP_SIZE: u32 = 256u;
+var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(local_invocation_index) lid: u32) {
     // The gradient's squared norm: a strided sum per thread, then a tree in shared memory.
     var sum = 0.0;
-    for (var i = lid; i < info.n; i += WG) {
+    for (var i = lid; i < info.n; i += WORKGROUP_SIZE) {
         sum += grad[i] * grad[i];
     }
     partial[lid] = sum;
     workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride /= 2u) {
         if (lid < stride) {
             partial[lid] += partial[lid + stride];
         }
@@ -69,7 +69,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
         scale = min(info.clip_norm / (sqrt(partial[0]) + 1.17549435e-38), 1.0);
     }
 
-    for (var i = lid; i < info.n; i += WG) {
+    for (var i = lid; i < info.n; i += WORKGROUP_SIZE) {
         let g = grad[i] * scale;
         var m_i = info.one_minus_beta1 * g;
         var v_i = g * g * info.one_minus_beta2;

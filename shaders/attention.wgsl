@@ -12,7 +12,7 @@
 //
 // Bindings: 0 q, 1 k, 2 v, 3 y (each B × T × C, read as vec4s: C and hs are multiples of 4),
 // 4 lse (B × heads × T), 5 the uniform below.
-// Workgroup: {{ workgroup_size }} threads, one query row (b, h, i) each; B · heads · T threads
+// Workgroup: WORKGROUP_SIZE threads, one query row (b, h, i) each; B · heads · T threads
 // in all, striding past the grid limit. A thread keeps its query and its output row in vec4
 // registers, hs ≤ 4 · MAX_H4 (vec4s: 32 → 16 ms from 32 ms on SwiftShader for 4 × 64 × 128).
 
@@ -38,13 +38,16 @@ fn sum4(s: vec4<f32>) -> f32 {
     return s.x + s.y + s.z + s.w;
 }
 
-@compute @workgroup_size({{ workgroup_size }})
+// One query row a thread: B · heads · T rows is 1,024 at 4 × 64.
+const WORKGROUP_SIZE: u32 = 64u;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let t = info.tokens;
     let h4 = info.head_size / 4u;
     let c4 = info.channels / 4u;
     let rows = info.batch * info.heads * t;
-    for (var row = id.x; row < rows; row += groups.x * {{ workgroup_size }}u) {
+    for (var row = id.x; row < rows; row += groups.x * WORKGROUP_SIZE) {
         let i = row % t;
         let h = (row / t) % info.heads;
         let b = row / (t * info.heads);

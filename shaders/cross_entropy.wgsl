@@ -6,7 +6,7 @@
 //
 // Bindings: 0 logits (rows × vocab), 1 targets (rows, i32), 2 lse (rows), 3 loss (1 value),
 // 4 the uniform below.
-// Workgroup: a single workgroup of {{ workgroup_size }} threads: each thread takes rows in turn
+// Workgroup: a single workgroup of WORKGROUP_SIZE threads: each thread takes rows in turn
 // and keeps its part of the sum, then the workgroup adds the parts in shared memory, so the
 // mean needs no second dispatch. The loss rows of a step number a few thousand (batch ×
 // context) and a row is one vocabulary wide (97 here): one workgroup's work.
@@ -22,14 +22,14 @@ struct Info {
 @group(0) @binding(3) var<storage, read_write> loss: array<f32>;
 @group(0) @binding(4) var<uniform> info: Info;
 
-const WG: u32 = {{ workgroup_size }}u;
-var<workgroup> partial: array<f32, WG>;
+const WORKGROUP_SIZE: u32 = 256u;
+var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(local_invocation_index) lid: u32) {
     let vocab = info.vocab;
     var sum = 0.0;
-    for (var row = lid; row < info.rows; row += WG) {
+    for (var row = lid; row < info.rows; row += WORKGROUP_SIZE) {
         let base = row * vocab;
         var best = -3.4e38;
         for (var j = 0u; j < vocab; j++) {
@@ -45,7 +45,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     }
     partial[lid] = sum;
     workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride /= 2u) {
         if (lid < stride) {
             partial[lid] += partial[lid + stride];
         }

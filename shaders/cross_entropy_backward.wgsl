@@ -5,8 +5,8 @@
 //
 // Bindings: 0 logits, 1 targets (rows, i32), 2 lse (rows, from cross_entropy.wgsl), 3 g (1 value),
 // 4 dlogits (rows × vocab), 5 the uniform below.
-// Workgroup: {{ workgroup_size }} threads, one logit each; the host dispatches
-// ceil(rows · vocab / {{ workgroup_size }}) workgroups up to the grid limit and threads stride
+// Workgroup: WORKGROUP_SIZE threads, one logit each; the host dispatches
+// ceil(rows · vocab / WORKGROUP_SIZE) workgroups up to the grid limit and threads stride
 // past it.
 
 struct Info {
@@ -21,11 +21,13 @@ struct Info {
 @group(0) @binding(4) var<storage, read_write> dlogits: array<f32>;
 @group(0) @binding(5) var<uniform> info: Info;
 
-@compute @workgroup_size({{ workgroup_size }})
+const WORKGROUP_SIZE: u32 = 256u;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let n = info.rows * info.vocab;
     let scale = g[0] / f32(info.rows);
-    for (var i = id.x; i < n; i += groups.x * {{ workgroup_size }}u) {
+    for (var i = id.x; i < n; i += groups.x * WORKGROUP_SIZE) {
         let row = i / info.vocab;
         let hit = select(0.0, 1.0, u32(targets[row]) == i % info.vocab);
         dlogits[i] = scale * (exp(logits[i] - lse[row]) - hit);

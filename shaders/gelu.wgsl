@@ -9,8 +9,8 @@
 //
 // Bindings: 0 x, 1 grad (not read by the forward pass, which binds a one-value stand-in: no
 // two bindings may overlap), 2 out, 3 the uniform below.
-// Workgroup: {{ workgroup_size }} threads, one element each; the host dispatches
-// ceil(n / {{ workgroup_size }}) workgroups up to the grid limit and threads stride past it.
+// Workgroup: WORKGROUP_SIZE threads, one element each; the host dispatches
+// ceil(n / WORKGROUP_SIZE) workgroups up to the grid limit and threads stride past it.
 
 struct Info {
     n: u32,
@@ -38,9 +38,11 @@ fn normal_cdf(x: f32) -> f32 {
     return 0.5 + 0.5 * erf(x * FRAC_1_SQRT_2);
 }
 
-@compute @workgroup_size({{ workgroup_size }})
+const WORKGROUP_SIZE: u32 = 256u;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let stride = groups.x * {{ workgroup_size }}u;
+    let stride = groups.x * WORKGROUP_SIZE;
     for (var i = id.x; i < info.n; i += stride) {
         let v = x[i];
         if (info.backward == 0u) {

@@ -6,7 +6,7 @@
 //
 // Bindings: 0 x (rows × d), 1 gamma (d), 2 beta (d), 3 y (rows × d), 4 stats (rows × 2),
 // 5 the uniform below.
-// Workgroup: {{ workgroup_size }} threads, one row each, in three passes over the row (the mean,
+// Workgroup: WORKGROUP_SIZE threads, one row each, in three passes over the row (the mean,
 // the variance about it, which is steadier in f32 than E[x²] − mean², then y). No shared memory
 // and no barriers: a barrier costs software WebGPU (SwiftShader, lavapipe) more than a row of
 // 128 values costs one thread. Threads stride over rows past the grid limit.
@@ -24,10 +24,13 @@ struct Info {
 @group(0) @binding(4) var<storage, read_write> stats: array<f32>;
 @group(0) @binding(5) var<uniform> info: Info;
 
-@compute @workgroup_size({{ workgroup_size }})
+// One row a thread: batch × context rows, 256 at 4 × 64.
+const WORKGROUP_SIZE: u32 = 64u;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let d = info.d;
-    for (var row = id.x; row < info.rows; row += groups.x * {{ workgroup_size }}u) {
+    for (var row = id.x; row < info.rows; row += groups.x * WORKGROUP_SIZE) {
         let base = row * d;
         var sum = 0.0;
         for (var j = 0u; j < d; j++) {

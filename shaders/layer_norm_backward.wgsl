@@ -7,7 +7,7 @@
 //
 // Bindings: 0 x (rows × d), 1 gamma (d), 2 stats (rows × 2), 3 dy (rows × d), 4 dx (rows × d),
 // 5 the uniform below.
-// Workgroup: {{ workgroup_size }} threads, one row each, in two passes (the two means, then dx);
+// Workgroup: WORKGROUP_SIZE threads, one row each, in two passes (the two means, then dx);
 // no barriers, as the forward kernel. Threads stride over rows past the grid limit.
 
 struct Info {
@@ -22,10 +22,13 @@ struct Info {
 @group(0) @binding(4) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(5) var<uniform> info: Info;
 
-@compute @workgroup_size({{ workgroup_size }})
+// One row a thread: batch × context rows, 256 at 4 × 64.
+const WORKGROUP_SIZE: u32 = 64u;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let d = info.d;
-    for (var row = id.x; row < info.rows; row += groups.x * {{ workgroup_size }}u) {
+    for (var row = id.x; row < info.rows; row += groups.x * WORKGROUP_SIZE) {
         let base = row * d;
         let mean = stats[2u * row];
         let rstd = stats[2u * row + 1u];

@@ -5,7 +5,7 @@
 //
 // Bindings: 0 x (rows × d), 1 stats (rows × 2), 2 dy (rows × d), 3 dgamma (d), 4 dbeta (d),
 // 5 the uniform below.
-// Workgroup: {{ workgroup_size }} threads, one column each, walking down all rows: neighbouring
+// Workgroup: WORKGROUP_SIZE threads, one column each, walking down all rows: neighbouring
 // threads read neighbouring values of a row, and no barrier is needed (see layer_norm.wgsl).
 // Threads stride over columns past the grid limit.
 
@@ -21,10 +21,13 @@ struct Info {
 @group(0) @binding(4) var<storage, read_write> dbeta: array<f32>;
 @group(0) @binding(5) var<uniform> info: Info;
 
-@compute @workgroup_size({{ workgroup_size }})
+// One column a thread: d_model = 128 columns here.
+const WORKGROUP_SIZE: u32 = 64u;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let d = info.d;
-    for (var j = id.x; j < d; j += groups.x * {{ workgroup_size }}u) {
+    for (var j = id.x; j < d; j += groups.x * WORKGROUP_SIZE) {
         var g = 0.0;
         var b = 0.0;
         for (var row = 0u; row < info.rows; row++) {

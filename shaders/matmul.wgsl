@@ -7,7 +7,7 @@
 //
 // Bindings: 0 a, 1 b, 2 bias (n; a one-value stand-in without), 3 c (m × n, row-major),
 // 4 sums (n; a stand-in without), 5 the uniform below.
-// Workgroup: {{ workgroup_size }} threads, each computing an 8 × 8 tile of C in sixteen vec4
+// Workgroup: WORKGROUP_SIZE threads, each computing an 8 × 8 tile of C in sixteen vec4
 // registers: per step along k it loads 8 values of A and 8 of B for 64 multiply-adds. No shared
 // memory and no barriers: software WebGPU (SwiftShader in Chromium, lavapipe) pays more for a
 // workgroup barrier than for these loads, and a GPU is bound by launches at this model's size.
@@ -38,12 +38,15 @@ const COLUMN_SUMS: u32 = 2u;
 const ACCUMULATE: u32 = 4u;
 const TILE: u32 = 8u;
 
-@compute @workgroup_size({{ workgroup_size }})
+// 8 × 8 output tiles a thread: a 256 × 512 product is 2,048 tiles, 32 workgroups.
+const WORKGROUP_SIZE: u32 = 64u;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let tiles_n = (info.n + TILE - 1u) / TILE;
     let tiles = ((info.m + TILE - 1u) / TILE) * tiles_n;
     let sum_threads = select(0u, tiles_n, (info.flags & COLUMN_SUMS) != 0u);
-    for (var t = id.x; t < tiles + sum_threads; t += groups.x * {{ workgroup_size }}u) {
+    for (var t = id.x; t < tiles + sum_threads; t += groups.x * WORKGROUP_SIZE) {
         if (t >= tiles) {
             column_sums((t - tiles) * TILE);
         } else {

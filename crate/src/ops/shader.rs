@@ -1,51 +1,70 @@
 //! Our WGSL kernels, compiled into the crate from the repository's `shaders/` folder.
 //!
-//! A shader's text may hold `{{ workgroup_size }}`: the workgroup size lives here, once, because
-//! the launch needs it too. Every build carries this table, not only GPU builds, so `cargo test`
-//! validates every shader with naga (the WGSL front end wgpu uses) whatever the features.
+//! Each file is plain WGSL that validates as it stands (`naga shaders/NAME.wgsl`). Its
+//! `const WORKGROUP_SIZE: u32 = N;` is the one place its workgroup size is written: the launch
+//! needs it too, and reads it from the text at compile time. Every build carries this table, not
+//! only GPU builds, so `cargo test` validates every shader with naga whatever the features.
 
 pub struct Shader {
     /// The file's name in `shaders/`, without `.wgsl`.
     pub name: &'static str,
     text: &'static str,
-    /// Threads per workgroup, substituted for `{{ workgroup_size }}`.
+    /// Threads per workgroup: the shader's own `WORKGROUP_SIZE`.
     pub workgroup_size: u32,
 }
 
 impl Shader {
-    /// The WGSL source with its placeholders filled in, under a first line naming the file (which
-    /// `bench/webgpu-calls.js` reads: burn labels every pipeline of ours `main`, its entry point).
+    /// The WGSL source under a first line naming the file (which `bench/webgpu-calls.js` reads:
+    /// burn labels every pipeline of ours `main`, its entry point).
     pub fn source(&self) -> String {
-        let text = self.text.replace("{{ workgroup_size }}", &self.workgroup_size.to_string());
-        format!("// shaders/{}.wgsl\n{text}", self.name)
+        format!("// shaders/{}.wgsl\n{}", self.name, self.text)
     }
 }
 
-macro_rules! shader {
-    ($name:literal, $workgroup_size:expr) => {
-        Shader {
-            name: $name,
-            text: include_str!(concat!("../../../shaders/", $name, ".wgsl")),
-            workgroup_size: $workgroup_size,
+/// The N of `const WORKGROUP_SIZE: u32 = N` in a shader's text; a shader without one, or with
+/// anything but decimal digits there, fails the build.
+const fn workgroup_size(text: &str) -> u32 {
+    const KEY: &[u8] = b"const WORKGROUP_SIZE: u32 = ";
+    let text = text.as_bytes();
+    let mut at = 0;
+    while at + KEY.len() <= text.len() {
+        let mut k = 0;
+        while k < KEY.len() && text[at + k] == KEY[k] {
+            k += 1;
         }
-    };
+        if k == KEY.len() {
+            let mut i = at + k;
+            let mut size = 0u32;
+            while i < text.len() && text[i].is_ascii_digit() {
+                size = size * 10 + (text[i] - b'0') as u32;
+                i += 1;
+            }
+            assert!(size > 0, "WORKGROUP_SIZE must be a positive decimal literal");
+            return size;
+        }
+        at += 1;
+    }
+    panic!("a shader must declare `const WORKGROUP_SIZE: u32 = N;`")
 }
 
-pub const ADAMW: Shader = shader!("adamw", 256);
-/// 64 threads of 8 × 8 output tiles: a 256 × 512 product is 2,048 tiles.
-pub const MATMUL: Shader = shader!("matmul", 64);
-pub const GELU: Shader = shader!("gelu", 256);
-/// One row a thread: batch × context rows, 256 at 4 × 64.
-pub const LAYER_NORM: Shader = shader!("layer_norm", 64);
-pub const LAYER_NORM_BACKWARD: Shader = shader!("layer_norm_backward", 64);
-/// One column a thread: d_model = 128 columns here.
-pub const LAYER_NORM_PARAMS_BACKWARD: Shader = shader!("layer_norm_params_backward", 64);
-/// 64 threads, one query or key row each: B · heads · T rows is 1,024 at 4 × 64.
-pub const ATTENTION: Shader = shader!("attention", 64);
-pub const ATTENTION_BACKWARD_QUERY: Shader = shader!("attention_backward_query", 64);
-pub const ATTENTION_BACKWARD_KEY: Shader = shader!("attention_backward_key", 64);
-pub const CROSS_ENTROPY: Shader = shader!("cross_entropy", 256);
-pub const CROSS_ENTROPY_BACKWARD: Shader = shader!("cross_entropy_backward", 256);
+macro_rules! shader {
+    ($name:literal) => {{
+        const TEXT: &str = include_str!(concat!("../../../shaders/", $name, ".wgsl"));
+        Shader { name: $name, text: TEXT, workgroup_size: workgroup_size(TEXT) }
+    }};
+}
+
+pub const ADAMW: Shader = shader!("adamw");
+pub const MATMUL: Shader = shader!("matmul");
+pub const GELU: Shader = shader!("gelu");
+pub const LAYER_NORM: Shader = shader!("layer_norm");
+pub const LAYER_NORM_BACKWARD: Shader = shader!("layer_norm_backward");
+pub const LAYER_NORM_PARAMS_BACKWARD: Shader = shader!("layer_norm_params_backward");
+pub const ATTENTION: Shader = shader!("attention");
+pub const ATTENTION_BACKWARD_QUERY: Shader = shader!("attention_backward_query");
+pub const ATTENTION_BACKWARD_KEY: Shader = shader!("attention_backward_key");
+pub const CROSS_ENTROPY: Shader = shader!("cross_entropy");
+pub const CROSS_ENTROPY_BACKWARD: Shader = shader!("cross_entropy_backward");
 
 /// Every shader in `shaders/` (a test checks that the folder holds no other).
 pub const ALL: &[&Shader] = &[
