@@ -14,6 +14,7 @@ pub mod check;
 pub mod cross_entropy;
 pub mod gelu;
 pub mod gemm;
+mod host;
 pub mod layer_norm;
 pub mod linear;
 pub mod shader;

@@ -2,10 +2,9 @@
 
 use burn::backend::Flex;
 use burn::backend::tensor::FloatTensor;
-use burn::tensor::TensorData;
-use burn_flex::FlexTensor;
 
 use super::{AdamWOps, AdamWStep, update};
+use crate::ops::host::{f32s, tensor};
 
 impl AdamWOps for Flex {
     fn adamw_step(
@@ -30,11 +29,6 @@ impl AdamWOps for Flex {
             m_out.push(m);
             v_out.push(v);
         }
-        let tensor = |values: Vec<f32>| FlexTensor::from_data(TensorData::new(values, shape.clone()));
-        (tensor(p_out), tensor(m_out), tensor(v_out))
+        (tensor(p_out, shape.clone()), tensor(m_out, shape.clone()), tensor(v_out, shape))
     }
-}
-
-fn f32s(tensor: &FlexTensor) -> &[f32] {
-    tensor.as_slice().expect("a contiguous f32 tensor")
 }

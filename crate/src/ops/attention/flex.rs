@@ -4,12 +4,11 @@
 
 use burn::backend::Flex;
 use burn::backend::tensor::FloatTensor;
-use burn::tensor::TensorData;
-use burn_flex::FlexTensor;
 
 use super::{AttentionKernels, AttentionOps, dims};
 use crate::ops::gelu::math::exp;
 use crate::ops::gemm::{View, matmul};
+use crate::ops::host::{f32s, tensor};
 
 impl AttentionOps for Flex {
     fn causal_attention(
@@ -128,12 +127,4 @@ impl AttentionKernels for Flex {
         }
         (tensor(dq, shape.clone()), tensor(dk, shape.clone()), tensor(dv, shape))
     }
-}
-
-fn f32s(tensor: &FlexTensor) -> &[f32] {
-    tensor.as_slice().expect("a contiguous f32 tensor")
-}
-
-fn tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
 }

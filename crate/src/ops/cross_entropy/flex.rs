@@ -2,11 +2,12 @@
 
 use burn::backend::Flex;
 use burn::backend::tensor::{FloatTensor, IntTensor};
-use burn::tensor::{DType, TensorData};
+use burn::tensor::DType;
 use burn_flex::FlexTensor;
 
 use super::{CrossEntropyKernels, CrossEntropyOps};
 use crate::ops::gelu::math::exp;
+use crate::ops::host::{f32s, tensor};
 
 impl CrossEntropyOps for Flex {
     fn cross_entropy(logits: FloatTensor<Self>, targets: IntTensor<Self>) -> FloatTensor<Self> {
@@ -63,12 +64,4 @@ fn ids(targets: FlexTensor) -> Vec<usize> {
         DType::I32 => targets.as_slice::<i32>().expect("contiguous").iter().map(|&t| t as usize).collect(),
         other => panic!("target ids stored as {other:?}"),
     }
-}
-
-fn f32s(tensor: &FlexTensor) -> &[f32] {
-    tensor.as_slice().expect("a contiguous f32 tensor")
-}
-
-fn tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
 }

@@ -3,10 +3,10 @@
 use burn::backend::Flex;
 use burn::backend::ops::ActivationOps;
 use burn::backend::tensor::FloatTensor;
-use burn::tensor::{DType, TensorData};
-use burn_flex::FlexTensor;
+use burn::tensor::DType;
 
 use super::{GeluOps, math};
+use crate::ops::host::{f32s, tensor};
 
 impl GeluOps for Flex {
     fn exact_gelu(x: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -16,7 +16,7 @@ impl GeluOps for Flex {
         let x = x.to_contiguous();
         let input = f32s(&x);
         let out: Vec<f32> = input.iter().map(|&v| math::gelu(v)).collect();
-        FlexTensor::from_data(TensorData::new(out, x.layout().shape().clone()))
+        tensor(out, x.layout().shape().clone())
     }
 
     fn exact_gelu_backward(x: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -25,10 +25,6 @@ impl GeluOps for Flex {
         }
         let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
         let out: Vec<f32> = f32s(&x).iter().zip(f32s(&grad)).map(|(&v, &g)| g * math::gelu_derivative(v)).collect();
-        FlexTensor::from_data(TensorData::new(out, x.layout().shape().clone()))
+        tensor(out, x.layout().shape().clone())
     }
-}
-
-fn f32s(tensor: &FlexTensor) -> &[f32] {
-    tensor.as_slice().expect("a contiguous f32 tensor")
 }

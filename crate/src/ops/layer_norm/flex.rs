@@ -2,10 +2,9 @@
 
 use burn::backend::Flex;
 use burn::backend::tensor::FloatTensor;
-use burn::tensor::TensorData;
-use burn_flex::FlexTensor;
 
 use super::{LayerNormKernels, LayerNormOps};
+use crate::ops::host::{f32s, tensor};
 
 impl LayerNormOps for Flex {
     fn layer_norm(
@@ -90,12 +89,4 @@ impl LayerNormKernels for Flex {
         }
         (tensor(dgamma, vec![d]), tensor(dbeta, vec![d]))
     }
-}
-
-fn f32s(tensor: &FlexTensor) -> &[f32] {
-    tensor.as_slice().expect("a contiguous f32 tensor")
-}
-
-fn tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
 }

@@ -2,11 +2,11 @@
 
 use burn::backend::Flex;
 use burn::backend::tensor::FloatTensor;
-use burn::tensor::TensorData;
 use burn_flex::FlexTensor;
 
 use super::{LinearKernels, LinearOps};
 use crate::ops::gemm::{View, matmul};
+use crate::ops::host::{f32s, tensor};
 
 impl LinearOps for Flex {
     fn linear_biased(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -84,12 +84,4 @@ impl LinearKernels for Flex {
         }
         (tensor(dw, [d_in, d_out]), tensor(db, [d_out]))
     }
-}
-
-fn f32s(tensor: &FlexTensor) -> &[f32] {
-    tensor.as_slice().expect("a contiguous f32 tensor")
-}
-
-fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
 }

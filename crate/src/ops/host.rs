@@ -1,0 +1,15 @@
+//! Reading and making burn CPU-backend tensors as plain `f32` slices, for the Rust twins of our
+//! kernels (each op's `flex.rs`).
+
+use burn::tensor::{Shape, TensorData};
+use burn_flex::FlexTensor;
+
+/// The values of a contiguous f32 tensor (callers make it contiguous first).
+pub fn f32s(tensor: &FlexTensor) -> &[f32] {
+    tensor.as_slice().expect("a contiguous f32 tensor")
+}
+
+/// A tensor of `values` in `shape`.
+pub fn tensor(values: Vec<f32>, shape: impl Into<Shape>) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
