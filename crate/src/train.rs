@@ -23,8 +23,8 @@ pub struct TrainConfig {
     /// AdamW's decoupled weight decay (Loshchilov & Hutter 2019).
     pub weight_decay: f32,
     /// Clip each parameter tensor's gradient to this norm (per tensor, not the global norm, as
-    /// burn's `ModuleOptimizer` clips and our `AdamW` does too): keeps the first steps on a new task, whose losses start
-    /// high, from blowing up the pretrained weights.
+    /// burn's `ModuleOptimizer` clips and our `AdamW` does too): keeps the first steps on a new
+    /// task, whose losses start high, from blowing up the pretrained weights.
     pub grad_clip: f32,
     /// Seeds the batches and any fresh adapter, so two runs with one seed see the same data.
     pub seed: u64,
