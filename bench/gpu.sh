@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU: our step on burn's wgpu backend (Vulkan) vs PyTorch eager on
 # CUDA, same model, text, batches and base; ms/step and model-FLOPs utilisation (MFU).
-# Skips cleanly (exit 0) where nvidia-smi is absent. Not yet run: no GPU was lent to this work
-# (ours' `--device wgpu` path is type-checked, not run).
+# Skips cleanly (exit 0) where nvidia-smi is absent.
 #
 #   bench/gpu.sh [STEPS]       # default 200 timed steps after 20 warm-up
+#
+# Env: FINETUNE_LAB_BIN (a `--features wgpu` build of our CLI, for a GPU machine with no Rust
+# toolchain; else it is built here), PYTHON (one whose torch sees CUDA; else a venv is made),
+# CONTEXT (default 128, both sides), OUT (results folder).
 #
 # MFU = 6·N·tokens per step / time / peak (PaLM, Chowdhery et al. 2022, App. B; attention's
 # extra FLOPs left out). Peak: the GPU's dense FP32 (non-tensor-core) rate, because both sides
@@ -17,7 +20,9 @@ STEPS="${1:-200}"
 WARMUP=20
 BASE="${BASE:-$ROOT/www/base/tiny.ftlab}"
 TEXT="$ROOT/bench/data/records.txt"
+CONTEXT="${CONTEXT:-128}"
 VENV="${VENV:-$HOME/.cache/finetune-lab/bench-venv}"
+PYTHON="${PYTHON:-$VENV/bin/python}"
 OUT="${OUT:-$ROOT/bench/results/gpu}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/finetune-lab/target}"
 
@@ -42,8 +47,9 @@ esac
 PEAK="${PEAK_TFLOPS:-$PEAK_DEFAULT}"
 [ -n "$PEAK" ] || echo "unknown GPU '$GPU': set PEAK_TFLOPS for MFU" >&2
 
-if ! "$VENV/bin/python" -c "import torch; assert torch.cuda.is_available()" 2> /dev/null; then
+if ! "$PYTHON" -c "import torch; assert torch.cuda.is_available()" 2> /dev/null; then
   python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet torch numpy
+  PYTHON="$VENV/bin/python"
 fi
 
 echo "== PyTorch eager on CUDA ($GPU)"
@@ -51,8 +57,9 @@ for batch in 16 256; do
   for mode in full adapter; do
     for attn in "" --sdpa; do
       name="pytorch-$mode-b$batch${attn:+-sdpa}"
-      "$VENV/bin/python" "$ROOT/bench/pytorch/bench.py" --device cuda --mode $mode --base "$BASE" --text "$TEXT" \
-        --batch $batch --steps "$STEPS" --warmup $WARMUP $attn --json > "$OUT/$name.json"
+      "$PYTHON" "$ROOT/bench/pytorch/bench.py" --device cuda --mode $mode --base "$BASE" --text "$TEXT" \
+        --batch $batch --context "$CONTEXT" --steps "$STEPS" --warmup $WARMUP $attn --json > "$OUT/$name.json" \
+        || { echo "$name: failed"; continue; }
       python3 - "$OUT/$name.json" "$PEAK" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1])); peak = float(sys.argv[2] or "nan")
@@ -66,15 +73,15 @@ EOF
 done
 
 echo "== ours on burn's wgpu backend"
-if ! cargo build --release -p finetune-lab --features wgpu --manifest-path "$ROOT/Cargo.toml"; then
+BIN="${FINETUNE_LAB_BIN:-$TARGET_DIR/release/finetune-lab}"
+if [ -z "${FINETUNE_LAB_BIN:-}" ] && ! cargo build --release -p finetune-lab --features wgpu --manifest-path "$ROOT/Cargo.toml"; then
   echo "ours: not measured: the wgpu build failed (needs Vulkan headers/loader; ~50 min cold on 2 cores)"
   exit 0
 fi
-BIN="$TARGET_DIR/release/finetune-lab"
 for batch in 16 256; do
   for mode in full adapter; do
     "$BIN" finetune --device wgpu --mode $mode --text-file "$TEXT" --base "$BASE" --batch $batch \
-      --steps $((STEPS + WARMUP)) --json > "$OUT/ours-$mode-b$batch.json" 2> "$OUT/ours-$mode-b$batch.log" \
+      --context "$CONTEXT" --steps $((STEPS + WARMUP)) --json > "$OUT/ours-$mode-b$batch.json" 2> "$OUT/ours-$mode-b$batch.log" \
       || { echo "ours $mode batch $batch: failed, see $OUT/ours-$mode-b$batch.log"; continue; }
     python3 - "$OUT/ours-$mode-b$batch.json" "$PEAK" <<'EOF'
 import json, sys

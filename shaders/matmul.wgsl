@@ -5,8 +5,15 @@
 // sums (a bias's gradient is the column sums of dy, taken while dy is read anyway), so a linear
 // layer is one dispatch forward and at most two backward.
 //
-// Bindings: 0 a, 1 b, 2 bias (n; a one-value stand-in without), 3 c (m × n, row-major),
-// 4 sums (n; a stand-in without), 5 the uniform below.
+// Split along k: a weight's gradient sums over every token (k = batch × context) into a small
+// C (d_in × d_out), too few tiles to fill a real GPU: at batch 256 × 128 it was 1,024 threads
+// each walking 32,768 rows, and an H200 spent 1.8 s on a step. So the host may cut k into
+// `pieces` of `k_piece`: piece s writes its partial C to c[s · m · n ..] and its partial column
+// sums to sums[s · n ..], and the host adds the pieces up. One piece (k_piece = k) is the plain
+// product, and the only one that may add a bias or accumulate.
+//
+// Bindings: 0 a, 1 b, 2 bias (n; a one-value stand-in without), 3 c (pieces × m × n,
+// row-major), 4 sums (pieces × n; a stand-in without), 5 the uniform below.
 // Workgroup: WORKGROUP_SIZE threads, each computing an 8 × 8 tile of C in sixteen vec4
 // registers: per step along k it loads 8 values of A and 8 of B for 64 multiply-adds. No shared
 // memory and no barriers: software WebGPU (SwiftShader in Chromium, lavapipe) pays more for a
@@ -24,6 +31,7 @@ struct Info {
     b_row: u32, // B(p, j) = b[p · b_row + j · b_col]
     b_col: u32,
     flags: u32, // ADD_BIAS | COLUMN_SUMS | ACCUMULATE
+    k_piece: u32, // k's length per piece: the grid is `pieces` copies of the tiles (and sums)
 }
 
 @group(0) @binding(0) var<storage, read_write> a: array<f32>;
@@ -46,18 +54,24 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     let tiles_n = (info.n + TILE - 1u) / TILE;
     let tiles = ((info.m + TILE - 1u) / TILE) * tiles_n;
     let sum_threads = select(0u, tiles_n, (info.flags & COLUMN_SUMS) != 0u);
-    for (var t = id.x; t < tiles + sum_threads; t += groups.x * WORKGROUP_SIZE) {
-        if (t >= tiles) {
-            column_sums((t - tiles) * TILE);
+    let per_piece = tiles + sum_threads;
+    let pieces = max(1u, (info.k + info.k_piece - 1u) / info.k_piece);
+    for (var t = id.x; t < per_piece * pieces; t += groups.x * WORKGROUP_SIZE) {
+        let piece = t / per_piece;
+        let u = t % per_piece;
+        let k0 = piece * info.k_piece;
+        let k1 = min(k0 + info.k_piece, info.k);
+        if (u >= tiles) {
+            column_sums((u - tiles) * TILE, k0, k1, piece * info.n);
         } else {
-            tile((t / tiles_n) * TILE, (t % tiles_n) * TILE);
+            tile((u / tiles_n) * TILE, (u % tiles_n) * TILE, k0, k1, piece * info.m * info.n);
         }
     }
 }
 
-// The 8 × 8 tile of C from (row0, col0). Rows and columns past the edge read the last one
-// again (kept in bounds) and are never written.
-fn tile(row0: u32, col0: u32) {
+// The 8 × 8 tile of C from (row0, col0), summed over k0..k1, written from c[out]. Rows and
+// columns past the edge read the last one again (kept in bounds) and are never written.
+fn tile(row0: u32, col0: u32, k0: u32, k1: u32, out: u32) {
     let last_row = info.m - 1u;
     let last_col = info.n - 1u;
     let a0 = min(row0, last_row) * info.a_row;
@@ -85,9 +99,9 @@ fn tile(row0: u32, col0: u32) {
     var lo5 = vec4<f32>(0.0); var hi5 = vec4<f32>(0.0);
     var lo6 = vec4<f32>(0.0); var hi6 = vec4<f32>(0.0);
     var lo7 = vec4<f32>(0.0); var hi7 = vec4<f32>(0.0);
-    var ap = 0u;
-    var bp = 0u;
-    for (var p = 0u; p < info.k; p++) {
+    var ap = k0 * info.a_col;
+    var bp = k0 * info.b_row;
+    for (var p = k0; p < k1; p++) {
         let bl = vec4<f32>(b[bp + b0], b[bp + b1], b[bp + b2], b[bp + b3]);
         let bh = vec4<f32>(b[bp + b4], b[bp + b5], b[bp + b6], b[bp + b7]);
         let x0 = a[a0 + ap]; lo0 += x0 * bl; hi0 += x0 * bh;
@@ -101,22 +115,22 @@ fn tile(row0: u32, col0: u32) {
         ap += info.a_col;
         bp += info.b_row;
     }
-    store_row(row0, col0, lo0, hi0);
-    store_row(row0 + 1u, col0, lo1, hi1);
-    store_row(row0 + 2u, col0, lo2, hi2);
-    store_row(row0 + 3u, col0, lo3, hi3);
-    store_row(row0 + 4u, col0, lo4, hi4);
-    store_row(row0 + 5u, col0, lo5, hi5);
-    store_row(row0 + 6u, col0, lo6, hi6);
-    store_row(row0 + 7u, col0, lo7, hi7);
+    store_row(row0, col0, lo0, hi0, out);
+    store_row(row0 + 1u, col0, lo1, hi1, out);
+    store_row(row0 + 2u, col0, lo2, hi2, out);
+    store_row(row0 + 3u, col0, lo3, hi3, out);
+    store_row(row0 + 4u, col0, lo4, hi4, out);
+    store_row(row0 + 5u, col0, lo5, hi5, out);
+    store_row(row0 + 6u, col0, lo6, hi6, out);
+    store_row(row0 + 7u, col0, lo7, hi7, out);
 }
 
 // C[row, col0..col0+8] = (lo, hi) [+ bias] [+ what C held], the columns past n left alone.
-fn store_row(row: u32, col0: u32, lo: vec4<f32>, hi: vec4<f32>) {
+fn store_row(row: u32, col0: u32, lo: vec4<f32>, hi: vec4<f32>, out: u32) {
     if (row >= info.m) {
         return;
     }
-    let at = row * info.n + col0;
+    let at = out + row * info.n + col0;
     for (var j = 0u; j < TILE; j++) {
         if (col0 + j < info.n) {
             var value = select(hi[j % 4u], lo[j % 4u], j < 4u);
@@ -131,13 +145,13 @@ fn store_row(row: u32, col0: u32, lo: vec4<f32>, hi: vec4<f32>) {
     }
 }
 
-// sums[j] = Σ_p B(p, j) for the eight columns from col0.
-fn column_sums(col0: u32) {
+// sums[out + j] = Σ_{p in k0..k1} B(p, j) for the eight columns from col0.
+fn column_sums(col0: u32, k0: u32, k1: u32, out: u32) {
     for (var j = col0; j < min(col0 + TILE, info.n); j++) {
         var total = 0.0;
-        for (var p = 0u; p < info.k; p++) {
+        for (var p = k0; p < k1; p++) {
             total += b[p * info.b_row + j * info.b_col];
         }
-        sums[j] = total;
+        sums[out + j] = total;
     }
 }

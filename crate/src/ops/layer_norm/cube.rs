@@ -5,7 +5,7 @@ use burn::backend::wgpu::{CubeBackend, CubeTensor};
 
 use super::{LayerNormKernels, LayerNormOps};
 use crate::ops::shader::{LAYER_NORM, LAYER_NORM_BACKWARD, LAYER_NORM_PARAMS_BACKWARD};
-use crate::ops::wgsl::{Info, empty, inputs, launch, workgroups_for};
+use crate::ops::wgsl::{Info, empty, inputs, launch, pieces_for, sum_pieces, workgroups_for};
 
 impl LayerNormOps for CubeBackend {
     fn layer_norm(
@@ -66,14 +66,16 @@ impl LayerNormKernels for CubeBackend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
         let [x, stats, dy] = inputs([x, stats, dy]);
         let (rows, d) = rows_and_width(&x);
-        let (dgamma, dbeta) = (empty(&x, [d]), empty(&x, [d]));
-        let info = Info::new().usize(rows).usize(d);
+        // One thread per column in each piece of the rows (see `pieces_for`).
+        let pieces = pieces_for(d, rows);
+        let (dgamma, dbeta) = (empty(&x, [pieces, d]), empty(&x, [pieces, d]));
+        let info = Info::new().usize(rows).usize(d).usize(rows.div_ceil(pieces).max(1));
         launch(
             &LAYER_NORM_PARAMS_BACKWARD,
-            workgroups_for(&LAYER_NORM_PARAMS_BACKWARD, d),
+            workgroups_for(&LAYER_NORM_PARAMS_BACKWARD, d * pieces),
             &[&x, &stats, &dy, &dgamma, &dbeta],
             info,
         );
-        (dgamma, dbeta)
+        (sum_pieces(dgamma, [d]), sum_pieces(dbeta, [d]))
     }
 }

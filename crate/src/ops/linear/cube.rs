@@ -5,7 +5,7 @@ use burn::backend::wgpu::{CubeBackend, CubeTensor};
 
 use super::{LinearKernels, LinearOps};
 use crate::ops::shader::MATMUL;
-use crate::ops::wgsl::{Info, empty, inputs, launch, workgroups_for};
+use crate::ops::wgsl::{Info, empty, inputs, launch, pieces_for, sum_pieces, workgroups_for};
 
 impl LinearOps for CubeBackend {
     fn linear_biased(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -25,9 +25,8 @@ fn dims(t: &CubeTensor) -> (usize, usize) {
     (t.meta.shape()[0], t.meta.shape()[1])
 }
 
-/// A (m × k) read with strides (row, col), likewise B (k × n); `bias` and `sums` bound or
-/// stood in for. Returns C (m × n).
-#[allow(clippy::too_many_arguments)]
+/// A (m × k) read with strides (row, col), likewise B (k × n), plus `bias` when given. Returns
+/// C (m × n), and B's column sums (n) when `column_sums`.
 fn product(
     (m, n, k): (usize, usize, usize),
     a: &CubeTensor,
@@ -35,17 +34,22 @@ fn product(
     b: &CubeTensor,
     (b_row, b_col): (usize, usize),
     bias: Option<&CubeTensor>,
-    sums: Option<&CubeTensor>,
-) -> CubeTensor {
-    let c = empty(a, [m, n]);
-    let flags = if bias.is_some() { ADD_BIAS } else { 0 } | if sums.is_some() { COLUMN_SUMS } else { 0 };
+    column_sums: bool,
+) -> (CubeTensor, Option<CubeTensor>) {
+    // One thread per 8 × 8 tile of C, and per eight column sums (`TILE` in the shader), in each
+    // piece of k (a bias is added to a whole product only).
+    let threads = m.div_ceil(8) * n.div_ceil(8) + if column_sums { n.div_ceil(8) } else { 0 };
+    let pieces = if bias.is_some() { 1 } else { pieces_for(threads, k) };
+    let k_piece = k.div_ceil(pieces).max(1);
+    let c = empty(a, [pieces, m, n]);
+    let sums = column_sums.then(|| empty(a, [pieces, n]));
+    let flags = if bias.is_some() { ADD_BIAS } else { 0 } | if column_sums { COLUMN_SUMS } else { 0 };
     let (stand_in_bias, stand_in_sums) = (empty(a, [1]), empty(a, [1]));
     let info = Info::new().usize(m).usize(n).usize(k).usize(a_row).usize(a_col).usize(b_row).usize(b_col).u32(flags);
-    // One thread per 8 × 8 tile of C, and per eight column sums (`TILE` in the shader).
-    let threads = m.div_ceil(8) * n.div_ceil(8) + if sums.is_some() { n.div_ceil(8) } else { 0 };
-    let buffers = [a, b, bias.unwrap_or(&stand_in_bias), &c, sums.unwrap_or(&stand_in_sums)];
-    launch(&MATMUL, workgroups_for(&MATMUL, threads), &buffers, info);
-    c
+    let info = info.usize(k_piece);
+    let buffers = [a, b, bias.unwrap_or(&stand_in_bias), &c, sums.as_ref().unwrap_or(&stand_in_sums)];
+    launch(&MATMUL, workgroups_for(&MATMUL, threads * pieces), &buffers, info);
+    (sum_pieces(c, [m, n]), sums.map(|s| sum_pieces(s, [n])))
 }
 
 impl LinearKernels for CubeBackend {
@@ -65,22 +69,21 @@ impl LinearKernels for CubeBackend {
             }
         };
         let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&weight));
-        product((rows, d_out, d_in), &x, (d_in, 1), &weight, (d_out, 1), bias.as_ref(), None)
+        product((rows, d_out, d_in), &x, (d_in, 1), &weight, (d_out, 1), bias.as_ref(), false).0
     }
 
     fn linear_backward_input(dy: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self> {
         let [dy, weight] = inputs([dy, weight]);
         let ((rows, d_out), (d_in, _)) = (dims(&dy), dims(&weight));
         // Wᵀ (d_out × d_in): element (p, j) = W[j · d_out + p].
-        product((rows, d_in, d_out), &dy, (d_out, 1), &weight, (1, d_out), None, None)
+        product((rows, d_in, d_out), &dy, (d_out, 1), &weight, (1, d_out), None, false).0
     }
 
     fn linear_backward_weight(x: FloatTensor<Self>, dy: FloatTensor<Self>) -> (FloatTensor<Self>, FloatTensor<Self>) {
         let [x, dy] = inputs([x, dy]);
         let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&dy));
-        let db = empty(&x, [d_out]);
         // xᵀ (d_in × rows): element (i, p) = x[p · d_in + i].
-        let dw = product((d_in, d_out, rows), &x, (1, d_in), &dy, (d_out, 1), None, Some(&db));
-        (dw, db)
+        let (dw, db) = product((d_in, d_out, rows), &x, (1, d_in), &dy, (d_out, 1), None, true);
+        (dw, db.expect("asked for the column sums"))
     }
 }
