@@ -20,6 +20,6 @@ fn every_operation_matches_burns_on_every_device() {
         }
         let failed: Vec<_> = checks.iter().filter(|c| !c.passed()).collect();
         assert!(failed.is_empty(), "{name}: {failed:#?}");
-        assert_eq!(checks.len(), 10);
+        assert_eq!(checks.len(), 11);
     }
 }

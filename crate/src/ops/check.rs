@@ -17,6 +17,7 @@ use super::cross_entropy::cross_entropy;
 use super::gelu::gelu;
 use super::layer_norm::LayerNorm;
 use super::linear::linear;
+use super::lora_bgmv::{AdapterStack, lora_bgmv};
 use crate::optimizer::AdamW;
 use crate::readback::read_f32;
 
@@ -53,6 +54,7 @@ pub async fn all(device: &Device) -> Result<Vec<Check>, String> {
     for weight_decay in [0.0, 0.01] {
         checks.push(adamw_case(device, weight_decay).await?);
     }
+    checks.push(bgmv_case(device).await?);
     Ok(checks)
 }
 
@@ -256,3 +258,61 @@ async fn adamw_case(device: &Device, weight_decay: f32) -> Result<Check, String>
     Ok(Check { name, values: max_diff(&got, &want), gradients: 0.0, tolerance: 1e-6 })
 }
 
+/// Five sequences of three rows (odd counts, neither a multiple of a workgroup), each through
+/// its own tenant: slot 0 (no adapter), a rank-4 tenant, a rank-2 one padded to 4, and a
+/// rank-4 one with another α; against each sequence alone through its merged weight
+/// W + (α / r) A B, computed by burn on the CPU.
+async fn bgmv_case(device: &Device) -> Result<Check, String> {
+    let (seqs, seq, d_in, d_out, rank) = (5, 3, 29, 43, 4);
+    let tenants = [2, 0, 1, 3, 2];
+    // (own rank, α) of slots 1..=3; slot 0 is no adapter.
+    let adapters = [(4, 8.0), (2, 4.0), (4, 2.0)];
+    let rows = seqs * seq;
+    let (x, w, bias) = (pattern(rows * d_in, 11, 1.0), pattern(d_in * d_out, 12, 0.3), pattern(d_out, 13, 0.2));
+    // Each slot's A and B, zero past the slot's own rank.
+    let (mut a, mut b, mut scales) = (vec![0.0; d_in * rank], vec![0.0; rank * d_out], vec![0.0]);
+    for (i, &(own, alpha)) in adapters.iter().enumerate() {
+        let (pa, pb) = (pattern(d_in * rank, 20 + i as u32, 0.5), pattern(rank * d_out, 30 + i as u32, 0.5));
+        a.extend(pa.iter().enumerate().map(|(k, v)| if k % rank < own { *v } else { 0.0 }));
+        b.extend(pb.iter().enumerate().map(|(k, v)| if k / d_out < own { *v } else { 0.0 }));
+        scales.push(alpha / own as f32);
+    }
+    let slots = adapters.len() + 1;
+
+    let on = |device: &Device| {
+        (
+            Tensor::<3>::from_data(TensorData::new(x.clone(), [seqs, seq, d_in]), device),
+            Tensor::<2>::from_data(TensorData::new(w.clone(), [d_in, d_out]), device),
+            Tensor::<1>::from_data(TensorData::new(bias.clone(), [d_out]), device),
+        )
+    };
+    let (xs, ws, bs) = on(device);
+    let stack = AdapterStack {
+        a: Tensor::from_data(TensorData::new(a.clone(), [slots, d_in, rank]), device),
+        b: Tensor::from_data(TensorData::new(b.clone(), [slots, rank, d_out]), device),
+        scales: Tensor::from_data(TensorData::new(scales.clone(), [slots]), device),
+    };
+    let ids: Vec<f32> = tenants.iter().map(|&t| t as f32).collect();
+    let ids = Tensor::<1>::from_data(TensorData::new(ids, [seqs]), device);
+    let got = read_f32(lora_bgmv(linear(xs.clone(), ws, Some(bs)), xs, &stack, ids)).await?;
+
+    let cpu = Device::flex();
+    let (xs, ws, bs) = on(&cpu);
+    let mut want = Vec::with_capacity(rows * d_out);
+    let mut moved = 0.0f32;
+    for (s, &slot) in tenants.iter().enumerate() {
+        let x = xs.clone().slice([s..s + 1, 0..seq, 0..d_in]).reshape([seq, d_in]);
+        let slot_a = Tensor::<2>::from_data(TensorData::new(a[slot * d_in * rank..][..d_in * rank].to_vec(), [d_in, rank]), &cpu);
+        let slot_b = Tensor::<2>::from_data(TensorData::new(b[slot * rank * d_out..][..rank * d_out].to_vec(), [rank, d_out]), &cpu);
+        let merged = ws.clone() + slot_a.matmul(slot_b).mul_scalar(scales[slot]);
+        let base = read_f32(burn::tensor::module::linear(x.clone(), ws.clone(), Some(bs.clone()))).await?;
+        let alone = read_f32(burn::tensor::module::linear(x, merged, Some(bs.clone()))).await?;
+        moved = moved.max(max_diff(&alone, &base));
+        want.extend(alone);
+    }
+    if moved < 1e-2 {
+        return Err("the BGMV case's adapters change no output".into());
+    }
+    let name = format!("lora bgmv {seqs}x{seq}x{d_in} -> {d_out}, tenants {tenants:?}, ranks 4/2/4 padded to {rank}");
+    Ok(Check { name, values: max_diff(&got, &want), gradients: 0.0, tolerance: 1e-5 })
+}

@@ -17,6 +17,7 @@ pub mod gemm;
 mod host;
 pub mod layer_norm;
 pub mod linear;
+pub mod lora_bgmv;
 pub mod shader;
 
 #[cfg(feature = "wgpu")]

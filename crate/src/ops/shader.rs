@@ -65,6 +65,8 @@ pub const ATTENTION_BACKWARD_QUERY: Shader = shader!("attention_backward_query")
 pub const ATTENTION_BACKWARD_KEY: Shader = shader!("attention_backward_key");
 pub const CROSS_ENTROPY: Shader = shader!("cross_entropy");
 pub const CROSS_ENTROPY_BACKWARD: Shader = shader!("cross_entropy_backward");
+pub const LORA_SHRINK: Shader = shader!("lora_shrink");
+pub const LORA_EXPAND: Shader = shader!("lora_expand");
 
 /// Every shader in `shaders/` (a test checks that the folder holds no other).
 pub const ALL: &[&Shader] = &[
@@ -79,4 +81,6 @@ pub const ALL: &[&Shader] = &[
     &ATTENTION_BACKWARD_KEY,
     &CROSS_ENTROPY,
     &CROSS_ENTROPY_BACKWARD,
+    &LORA_SHRINK,
+    &LORA_EXPAND,
 ];
