@@ -15,10 +15,7 @@ pub async fn generate(model: &Gpt, prompt: &str, n: usize, temperature: f32, see
     let device = model.devices()[0].clone();
     let context = model.context();
     let mut rng = Rng::new(seed);
-    let mut ids = tokenizer::encode(prompt);
-    if ids.is_empty() {
-        ids.push(tokenizer::encode_char('\n'));
-    }
+    let mut ids = prompt_ids(prompt);
     let start = ids.len();
     for _ in 0..n {
         let window = &ids[ids.len().saturating_sub(context)..];
@@ -32,9 +29,15 @@ pub async fn generate(model: &Gpt, prompt: &str, n: usize, temperature: f32, see
     Ok(tokenizer::decode(&ids[start..]))
 }
 
+/// A prompt's token ids; an empty prompt starts from a line break (the model needs one token).
+pub fn prompt_ids(prompt: &str) -> Vec<u32> {
+    let ids = tokenizer::encode(prompt);
+    if ids.is_empty() { vec![tokenizer::encode_char('\n')] } else { ids }
+}
+
 /// Choose a token from logits; never the unknown token, which only stands for what the
 /// vocabulary cannot spell.
-fn pick(logits: &[f32], temperature: f32, rng: &mut Rng) -> u32 {
+pub fn pick(logits: &[f32], temperature: f32, rng: &mut Rng) -> u32 {
     let allowed = 1..logits.len();
     if temperature <= 0.0 {
         return allowed.max_by(|&a, &b| logits[a].total_cmp(&logits[b])).unwrap_or(1) as u32;

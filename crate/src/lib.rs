@@ -13,6 +13,7 @@ pub mod model;
 pub mod ops;
 pub mod optimizer;
 pub mod readback;
+pub mod serve;
 pub mod tokenizer;
 pub mod train;
 

@@ -9,7 +9,25 @@ use burn::nn::Linear;
 use burn::tensor::Tensor;
 
 use crate::init::Init;
+use crate::memory::Target;
 use crate::ops::linear::linear;
+use crate::ops::lora_bgmv::{AdapterStack, lora_bgmv};
+
+/// Serving many tenants in one batch: every tenant's adapter for each target projection of one
+/// block, stacked (slot 0 = none), and the slot of each sequence in the batch.
+#[derive(Clone, Copy)]
+pub struct Tenants<'a> {
+    pub stacks: &'a [(Target, AdapterStack)],
+    /// `[batch]`: each sequence's slot, whole numbers in f32 (see `ops::lora_bgmv`).
+    pub slots: &'a Tensor<1>,
+}
+
+impl<'a> Tenants<'a> {
+    /// The stack for `target` with the slots, if any tenant adapts it.
+    pub fn of(self, target: Target) -> Option<(&'a AdapterStack, &'a Tensor<1>)> {
+        self.stacks.iter().find(|(t, _)| *t == target).map(|(_, stack)| (stack, self.slots))
+    }
+}
 
 #[derive(Module, Debug)]
 pub struct Adapter {
@@ -43,6 +61,14 @@ impl Projection {
                 let low = linear(x, adapter.a.val(), None);
                 y + linear(low, adapter.b.val(), None).mul_scalar(adapter.scale)
             }
+        }
+    }
+
+    /// `forward`, plus each sequence's own tenant's adapter from `tenants` (stack, slots).
+    pub fn forward_for<const D: usize>(&self, x: Tensor<D>, tenants: Option<(&AdapterStack, &Tensor<1>)>) -> Tensor<D> {
+        match tenants {
+            None => self.forward(x),
+            Some((stack, slots)) => lora_bgmv(self.forward(x.clone()), x, stack, slots.clone()),
         }
     }
 

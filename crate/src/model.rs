@@ -9,7 +9,7 @@ use burn::nn::{Embedding, Linear};
 use burn::tensor::{Int, Tensor};
 
 use crate::init::Init;
-use crate::lora::Projection;
+use crate::lora::{Projection, Tenants};
 use crate::memory::{ModelShape, Target};
 use crate::ops::attention::causal_attention;
 use crate::ops::cross_entropy::cross_entropy;
@@ -31,9 +31,11 @@ pub struct Attention {
 
 impl Attention {
     /// `x`: (B, T, C) → (B, T, C); each position attends to itself and the positions before it.
-    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let y = causal_attention(self.q.forward(x.clone()), self.k.forward(x.clone()), self.v.forward(x), self.heads);
-        self.o.forward(y)
+    pub fn forward(&self, x: Tensor<3>, tenants: Option<Tenants>) -> Tensor<3> {
+        let project = |p: &Projection, target, x| p.forward_for(x, tenants.and_then(|t| t.of(target)));
+        let (q, k) = (project(&self.q, Target::Q, x.clone()), project(&self.k, Target::K, x.clone()));
+        let y = causal_attention(q, k, project(&self.v, Target::V, x), self.heads);
+        project(&self.o, Target::O, y)
     }
 }
 
@@ -44,8 +46,9 @@ pub struct Mlp {
 }
 
 impl Mlp {
-    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        self.proj.forward(gelu(self.fc.forward(x)))
+    pub fn forward(&self, x: Tensor<3>, tenants: Option<Tenants>) -> Tensor<3> {
+        let h = gelu(self.fc.forward_for(x, tenants.and_then(|t| t.of(Target::Fc))));
+        self.proj.forward_for(h, tenants.and_then(|t| t.of(Target::Proj)))
     }
 }
 
@@ -58,9 +61,10 @@ pub struct Block {
 }
 
 impl Block {
-    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let x = x.clone() + self.attn.forward(self.ln1.forward(x));
-        x.clone() + self.mlp.forward(self.ln2.forward(x))
+    /// With `tenants`, each sequence also goes through its own tenant's adapters (serving).
+    pub fn forward(&self, x: Tensor<3>, tenants: Option<Tenants>) -> Tensor<3> {
+        let x = x.clone() + self.attn.forward(self.ln1.forward(x), tenants);
+        x.clone() + self.mlp.forward(self.ln2.forward(x), tenants)
     }
 
     /// The projection a LoRA target names.
@@ -124,12 +128,22 @@ impl Gpt {
 
     /// Token ids (B, T) → logits (B, T, vocab). T must not exceed the context window.
     pub fn forward(&self, ids: Tensor<2, Int>) -> Tensor<3> {
+        self.forward_tenants(ids, |_| None)
+    }
+
+    /// `forward`, with each sequence also through its own tenant's adapters in the blocks that
+    /// `tenants` gives them for (block index → that block's stacks): one batch, many tenants.
+    pub fn forward_tenants<'a>(
+        &self,
+        ids: Tensor<2, Int>,
+        tenants: impl Fn(usize) -> Option<Tenants<'a>>,
+    ) -> Tensor<3> {
         let [b, t] = ids.dims();
         let device = ids.device();
         let positions = Tensor::<1, Int>::arange(0..t as i64, &device).unsqueeze::<2>().expand([b, t]);
         let mut x = self.tok_emb.forward(ids) + self.pos_emb.forward(positions); // (B, T, C)
-        for block in &self.blocks {
-            x = block.forward(x);
+        for (i, block) in self.blocks.iter().enumerate() {
+            x = block.forward(x, tenants(i));
         }
         linear(self.ln_f.forward(x), self.head.weight.val(), None)
     }

@@ -302,8 +302,14 @@ async fn bgmv_case(device: &Device) -> Result<Check, String> {
     let mut moved = 0.0f32;
     for (s, &slot) in tenants.iter().enumerate() {
         let x = xs.clone().slice([s..s + 1, 0..seq, 0..d_in]).reshape([seq, d_in]);
-        let slot_a = Tensor::<2>::from_data(TensorData::new(a[slot * d_in * rank..][..d_in * rank].to_vec(), [d_in, rank]), &cpu);
-        let slot_b = Tensor::<2>::from_data(TensorData::new(b[slot * rank * d_out..][..rank * d_out].to_vec(), [rank, d_out]), &cpu);
+        let slot_a = Tensor::<2>::from_data(
+            TensorData::new(a[slot * d_in * rank..][..d_in * rank].to_vec(), [d_in, rank]),
+            &cpu,
+        );
+        let slot_b = Tensor::<2>::from_data(
+            TensorData::new(b[slot * rank * d_out..][..rank * d_out].to_vec(), [rank, d_out]),
+            &cpu,
+        );
         let merged = ws.clone() + slot_a.matmul(slot_b).mul_scalar(scales[slot]);
         let base = read_f32(burn::tensor::module::linear(x.clone(), ws.clone(), Some(bs.clone()))).await?;
         let alone = read_f32(burn::tensor::module::linear(x, merged, Some(bs.clone()))).await?;

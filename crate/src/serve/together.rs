@@ -1,0 +1,104 @@
+//! Text for many tenants' requests at once: one batched forward pass per generated character,
+//! each row through the shared base and its own tenant's adapter (`ops::lora_bgmv`).
+
+use burn::tensor::{Int, Tensor, TensorData};
+
+use super::TenantStacks;
+use crate::data::Rng;
+use crate::generate::{pick, prompt_ids};
+use crate::model::Gpt;
+use crate::readback::read_f32;
+use crate::tokenizer;
+
+/// One request: a tenant's slot (0 = the base alone, tenant i = slot i) and its prompt.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub slot: usize,
+    pub prompt: String,
+}
+
+struct Row {
+    ids: Vec<u32>,
+    start: usize,
+    rng: Rng,
+}
+
+/// Requests being served together. Each row samples from its own RNG seeded as `generate`
+/// seeds one, so a row's text is the one its tenant's merged model would write alone (up to
+/// float rounding, which can tip a near tie).
+pub struct Together<'a> {
+    model: &'a Gpt,
+    stacks: &'a TenantStacks,
+    rows: Vec<Row>,
+    slots: Tensor<1>,
+    temperature: f32,
+}
+
+impl<'a> Together<'a> {
+    /// `model` is the base without adapters, on a device without autodiff.
+    pub fn new(
+        model: &'a Gpt,
+        stacks: &'a TenantStacks,
+        requests: &[Request],
+        temperature: f32,
+        seed: u64,
+    ) -> Result<Self, String> {
+        if requests.is_empty() {
+            return Err("nothing to serve: give at least one request".into());
+        }
+        if let Some(r) = requests.iter().find(|r| r.slot >= stacks.slots()) {
+            return Err(format!("tenant {} does not exist: there are {} besides the base", r.slot, stacks.slots() - 1));
+        }
+        let rows = requests
+            .iter()
+            .map(|r| {
+                let ids = prompt_ids(&r.prompt);
+                Row { start: ids.len(), ids, rng: Rng::new(seed) }
+            })
+            .collect();
+        let slots: Vec<f32> = requests.iter().map(|r| r.slot as f32).collect();
+        let device = model.tok_emb.weight.device();
+        let slots = Tensor::from_data(TensorData::new(slots, [requests.len()]), &device);
+        Ok(Self { model, stacks, rows, slots, temperature })
+    }
+
+    /// Logits (rows, vocab) for the next character of every row, in one forward pass. Rows of
+    /// different lengths are padded at the end: attention is causal, so the padding never
+    /// reaches the positions read.
+    pub fn next_logits(&self) -> Tensor<2> {
+        let context = self.model.context();
+        let windows: Vec<&[u32]> = self.rows.iter().map(|r| &r.ids[r.ids.len().saturating_sub(context)..]).collect();
+        let t = windows.iter().map(|w| w.len()).max().unwrap_or(1);
+        let mut flat = vec![0i32; windows.len() * t];
+        for (row, window) in windows.iter().enumerate() {
+            for (i, &id) in window.iter().enumerate() {
+                flat[row * t + i] = id as i32;
+            }
+        }
+        let device = self.slots.device();
+        let ids = Tensor::<2, Int>::from_data(TensorData::new(flat, [windows.len(), t]), &device);
+        let logits = self.model.forward_tenants(ids, |block| self.stacks.tenants(block, &self.slots));
+        let vocab = logits.dims()[2];
+        let last: Vec<i32> = windows.iter().enumerate().map(|(row, w)| (row * t + w.len() - 1) as i32).collect();
+        let last = Tensor::<1, Int>::from_data(TensorData::new(last, [windows.len()]), &device);
+        logits.reshape([windows.len() * t, vocab]).select(0, last)
+    }
+
+    /// One more character for every row; returns them in request order.
+    pub async fn step(&mut self) -> Result<Vec<char>, String> {
+        let logits = read_f32(self.next_logits()).await?;
+        let vocab = logits.len() / self.rows.len();
+        let mut chars = Vec::with_capacity(self.rows.len());
+        for (row, logits) in self.rows.iter_mut().zip(logits.chunks(vocab)) {
+            let next = pick(logits, self.temperature, &mut row.rng);
+            row.ids.push(next);
+            chars.push(tokenizer::decode_id(next));
+        }
+        Ok(chars)
+    }
+
+    /// What each row has generated so far, prompts left out.
+    pub fn texts(&self) -> Vec<String> {
+        self.rows.iter().map(|r| tokenizer::decode(&r.ids[r.start..])).collect()
+    }
+}
