@@ -67,17 +67,37 @@ pub struct Header {
     pub kind: String,
     pub shape: ModelShape,
     pub adapter: Option<AdapterSpec>,
+    /// An adapter file's base: the SHA-256 of the base file it was trained on. An adapter only
+    /// means something on top of the exact weights it learned against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_sha256: Option<String>,
+    /// An adapter file's data: the built-in task it was trained on (absent for a reader's own
+    /// text), so a server can offer that task's prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
     pub tensors: Vec<TensorEntry>,
     /// Written only for f16, so f32 files stay as they always were (absent means f32).
     #[serde(default, skip_serializing_if = "Dtype::is_f32")]
     pub dtype: Dtype,
 }
 
-/// A parsed checkpoint: header plus each tensor's values, in header order.
+/// A parsed checkpoint: header plus each tensor's values, in header order, and the SHA-256 of
+/// the file it was parsed from (what an adapter trained on it records).
 #[derive(Debug)]
 pub struct Checkpoint {
     pub header: Header,
     pub values: Vec<Vec<f32>>,
+    pub sha256: String,
+}
+
+/// What an adapter file records besides its tensors.
+#[derive(Debug, Clone)]
+pub struct AdapterMeta {
+    pub spec: AdapterSpec,
+    /// The SHA-256 of the base file it was trained on (`Checkpoint::sha256`).
+    pub base_sha256: String,
+    /// The built-in task it was trained on, if any.
+    pub task: Option<String>,
 }
 
 /// Which tensors a checkpoint keeps.
@@ -118,50 +138,64 @@ impl ModuleVisitor for Collect {
     }
 }
 
-/// Serialise a model's tensors. Async because reading tensors back from WebGPU is.
+/// Serialise a model's tensors: every one, or with `adapter` an adapter file of the LoRA A/B
+/// tensors alone. Async because reading tensors back from WebGPU is.
 pub async fn to_bytes<M: Module>(
     module: &M,
     shape: &ModelShape,
-    adapter: Option<AdapterSpec>,
-    keep: Keep,
+    adapter: Option<&AdapterMeta>,
 ) -> Result<Vec<u8>, String> {
+    let keep = if adapter.is_some() { Keep::Adapters } else { Keep::All };
     let mut collect = Collect { path: vec![], keep, found: vec![] };
     module.visit(&mut collect);
     let tensors =
         collect.found.iter().map(|(name, _, shape)| TensorEntry { name: name.clone(), shape: shape.clone() }).collect();
     let kind = if keep == Keep::All { "full" } else { "adapter" }.to_string();
-    let header = Header { kind, shape: shape.clone(), adapter, tensors, dtype: Dtype::F32 };
+    let header = Header {
+        kind,
+        shape: shape.clone(),
+        adapter: adapter.map(|a| a.spec.clone()),
+        base_sha256: adapter.map(|a| a.base_sha256.clone()),
+        task: adapter.and_then(|a| a.task.clone()),
+        tensors,
+        dtype: Dtype::F32,
+    };
     let mut values = Vec::with_capacity(collect.found.len());
     for (_, tensor, _) in collect.found {
         values.push(read_f32(tensor).await?);
     }
-    Ok(Checkpoint { header, values }.to_bytes(Dtype::F32).expect("f32 holds every f32"))
+    Ok(encode(&header, &values, Dtype::F32).expect("f32 holds every f32"))
 }
 
-impl Checkpoint {
-    /// The file for these values stored as `dtype`. f16 rounds to nearest; a value beyond f16's
-    /// range (±65504) is an error rather than a silent infinity.
-    pub fn to_bytes(&self, dtype: Dtype) -> Result<Vec<u8>, String> {
-        let header = Header { dtype, ..self.header.clone() };
-        let json = serde_json::to_vec(&header).expect("header serialises");
-        let mut bytes = Vec::from(MAGIC.as_slice());
-        bytes.extend((json.len() as u32).to_le_bytes());
-        bytes.extend(json);
-        for (entry, values) in self.header.tensors.iter().zip(&self.values) {
-            for &value in values {
-                match dtype {
-                    Dtype::F32 => bytes.extend(value.to_le_bytes()),
-                    Dtype::F16 => {
-                        let half = f16::from_f32(value);
-                        if half.is_infinite() && value.is_finite() {
-                            return Err(format!("{}: {value} does not fit in f16", entry.name));
-                        }
-                        bytes.extend(half.to_le_bytes());
+/// The file for `values` under `header`, stored as `dtype`. f16 rounds to nearest; a value
+/// beyond f16's range (±65504) is an error rather than a silent infinity.
+fn encode(header: &Header, values: &[Vec<f32>], dtype: Dtype) -> Result<Vec<u8>, String> {
+    let header = Header { dtype, ..header.clone() };
+    let json = serde_json::to_vec(&header).expect("header serialises");
+    let mut bytes = Vec::from(MAGIC.as_slice());
+    bytes.extend((json.len() as u32).to_le_bytes());
+    bytes.extend(json);
+    for (entry, values) in header.tensors.iter().zip(values) {
+        for &value in values {
+            match dtype {
+                Dtype::F32 => bytes.extend(value.to_le_bytes()),
+                Dtype::F16 => {
+                    let half = f16::from_f32(value);
+                    if half.is_infinite() && value.is_finite() {
+                        return Err(format!("{}: {value} does not fit in f16", entry.name));
                     }
+                    bytes.extend(half.to_le_bytes());
                 }
             }
         }
-        Ok(bytes)
+    }
+    Ok(bytes)
+}
+
+impl Checkpoint {
+    /// The file for these values stored as `dtype` (see `encode`).
+    pub fn to_bytes(&self, dtype: Dtype) -> Result<Vec<u8>, String> {
+        encode(&self.header, &self.values, dtype)
     }
 
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
@@ -190,7 +224,47 @@ impl Checkpoint {
         if !data.is_empty() {
             return Err(bad("trailing bytes after the last tensor"));
         }
-        Ok(Self { header, values })
+        Ok(Self { header, values, sha256: sha256_hex(bytes) })
+    }
+
+    /// This file as an adapter for `base`, or why it cannot be one: not an adapter, trained on
+    /// another base, made for another shape, or a rank or α out of range.
+    pub fn adapter_for(&self, base: &Checkpoint) -> Result<&AdapterSpec, String> {
+        let Some(spec) = &self.header.adapter else {
+            return Err("this is a full model, not an adapter file".into());
+        };
+        match &self.header.base_sha256 {
+            None => return Err("the adapter does not say which base it was trained on (no base_sha256)".into()),
+            Some(sha) if *sha != base.sha256 => {
+                return Err(format!(
+                    "the adapter was trained on another base (SHA-256 {}…, this base is {}…)",
+                    &sha[..sha.len().min(12)],
+                    &base.sha256[..12]
+                ));
+            }
+            Some(_) => {}
+        }
+        if self.header.shape != base.header.shape {
+            return Err(format!("the adapter was made for another model shape: {:?}", self.header.shape));
+        }
+        let max_rank = Target::ALL
+            .iter()
+            .map(|t| {
+                let (i, o) = t.dims(&base.header.shape);
+                i.min(o)
+            })
+            .min()
+            .unwrap_or(0);
+        if spec.rank == 0 || spec.rank > max_rank {
+            return Err(format!("the adapter's rank {} is out of range (1 to {max_rank})", spec.rank));
+        }
+        if !spec.alpha.is_finite() || spec.alpha <= 0.0 {
+            return Err(format!("the adapter's alpha {} must be a positive number", spec.alpha));
+        }
+        if spec.targets.is_empty() {
+            return Err("the adapter adapts no projection".into());
+        }
+        Ok(spec)
     }
 
     /// Replace the module's tensors with this checkpoint's, matched by path. Every tensor in the

@@ -4,7 +4,7 @@
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 
-use crate::checkpoint::{self, AdapterSpec, Checkpoint, Keep};
+use crate::checkpoint::{self, AdapterMeta, AdapterSpec, Checkpoint, Keep};
 use crate::init::Init;
 use crate::memory::{self, Mode, ModelShape, Precision, ScaleInput};
 use crate::model::Gpt;
@@ -35,6 +35,8 @@ pub struct Run {
     adapter: Option<AdapterSpec>,
     heldout: Vec<u32>,
     config: TrainConfig,
+    /// The SHA-256 of the base file, which an adapter file records.
+    base_sha256: String,
 }
 
 /// Build the base model on `device` (an autodiff device is made from it) from its checkpoint.
@@ -104,7 +106,7 @@ impl Run {
             }
         }
         let trainer = Trainer::new(model, &config, train, device);
-        Ok(Self { trainer, shape, mode, adapter, heldout, config })
+        Ok(Self { trainer, shape, mode, adapter, heldout, config, base_sha256: base.sha256.clone() })
     }
 
     /// One training step; the loss is returned unread.
@@ -158,18 +160,21 @@ impl Run {
         count_params(self.model())
     }
 
-    /// What a tenant would store: the whole model (full) or the adapter file alone.
-    pub async fn checkpoint(&self) -> Result<Vec<u8>, String> {
-        match &self.adapter {
-            None => checkpoint::to_bytes(self.model(), &self.shape, None, Keep::All).await,
-            Some(spec) => checkpoint::to_bytes(self.model(), &self.shape, Some(spec.clone()), Keep::Adapters).await,
-        }
+    /// What a tenant would store: the whole model (full) or the adapter file alone, which
+    /// records its base and, when it learned a built-in task, that `task`.
+    pub async fn checkpoint(&self, task: Option<&str>) -> Result<Vec<u8>, String> {
+        let meta = self.adapter.as_ref().map(|spec| AdapterMeta {
+            spec: spec.clone(),
+            base_sha256: self.base_sha256.clone(),
+            task: task.map(str::to_string),
+        });
+        checkpoint::to_bytes(self.model(), &self.shape, meta.as_ref()).await
     }
 
     /// The adapter folded into a copy of the base: a plain model file for export.
     pub async fn merged_checkpoint(&self) -> Result<Vec<u8>, String> {
         let merged = self.model().clone().merged();
-        checkpoint::to_bytes(&merged, &self.shape, None, Keep::All).await
+        checkpoint::to_bytes(&merged, &self.shape, None).await
     }
 }
 

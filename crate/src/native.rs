@@ -7,6 +7,7 @@ use burn::tensor::Device;
 use serde::Serialize;
 
 use crate::checkpoint::Checkpoint;
+use crate::data::Dataset;
 use crate::finetune::{Run, mode_name};
 use crate::generate::generate;
 use crate::measure::MeasuredMemory;
@@ -60,15 +61,13 @@ pub fn finetune(
     base: &Checkpoint,
     mode: Mode,
     config: TrainConfig,
-    data_name: &str,
-    train: &str,
-    heldout: &str,
-    prompt: &str,
+    data: &Dataset,
     steps: usize,
     device: &Device,
     mut progress: impl FnMut(usize, f32),
 ) -> Result<(FinetuneReport, Run), String> {
-    let mut run = Run::start(base, mode, config.clone(), train, heldout, device)?;
+    let prompt = data.prompt.as_str();
+    let mut run = Run::start(base, mode, config.clone(), &data.train, &data.heldout, device)?;
     let heldout_loss_before = block_on(read_scalar(run.heldout_loss()))?;
     let sample_before = block_on(generate(run.model(), prompt, SAMPLE_CHARS, 0.0, config.seed))?;
 
@@ -88,7 +87,7 @@ pub fn finetune(
     let (params_total, params_trainable) = run.params();
     let report = FinetuneReport {
         mode: mode_name(run.mode()).to_string(),
-        data: data_name.to_string(),
+        data: data.name.clone(),
         steps,
         batch: config.batch,
         context: config.context,
@@ -102,7 +101,7 @@ pub fn finetune(
         heldout_loss_before,
         heldout_loss_after,
         ms_per_step_median: median(&mut times),
-        checkpoint_bytes: block_on(run.checkpoint())?.len(),
+        checkpoint_bytes: block_on(run.checkpoint(data.task()))?.len(),
         sample_prompt: prompt.to_string(),
         sample_before,
         sample_after,

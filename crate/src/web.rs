@@ -125,7 +125,7 @@ impl Lab {
             lr: config.lr,
             seed: config.seed,
         };
-        Ok(Session { run, info })
+        Ok(Session { run, info, task: dataset.task().map(str::to_string) })
     }
 }
 
@@ -166,6 +166,8 @@ struct SessionInfo {
 pub struct Session {
     run: Run,
     info: SessionInfo,
+    /// The built-in task trained on, if any: an adapter file records it.
+    task: Option<String>,
 }
 
 #[wasm_bindgen]
@@ -195,7 +197,7 @@ impl Session {
 
     /// The file a tenant would store: the whole model (full) or the adapter alone.
     pub async fn checkpoint(&self) -> Result<Vec<u8>, JsError> {
-        self.run.checkpoint().await.map_err(js_error)
+        self.run.checkpoint(self.task.as_deref()).await.map_err(js_error)
     }
 
     /// The adapter merged into a copy of the base (for adapter runs): a plain model file.

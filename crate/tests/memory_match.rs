@@ -7,7 +7,7 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 use common::*;
-use finetune_lab::checkpoint::{self, Checkpoint, Keep};
+use finetune_lab::checkpoint::{self, Checkpoint};
 use finetune_lab::finetune::Run;
 use finetune_lab::init::Init;
 use finetune_lab::memory::{Mode, ModelShape, Precision, ScaleInput, Target, estimate};
@@ -34,7 +34,7 @@ fn param_and_grad_bytes<M: Module>(module: &M, grads: &GradientsParams) -> (u64,
 fn check(shape: ModelShape, mode: Mode) {
     let device = cpu();
     let model = Gpt::new(&shape, &mut Init::new(1, &device));
-    let base = Checkpoint::parse(&block_on(checkpoint::to_bytes(&model, &shape, None, Keep::All)).unwrap()).unwrap();
+    let base = Checkpoint::parse(&block_on(checkpoint::to_bytes(&model, &shape, None)).unwrap()).unwrap();
     let config = TrainConfig { batch: 2, ..TrainConfig::full(shape.context) };
     let text = text(shape.context * 8);
     let mut run = Run::start(&base, mode.clone(), config, &text, &text, &device).unwrap();

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use finetune_lab::checkpoint::{self, AdapterSpec, Checkpoint, Keep};
+use finetune_lab::checkpoint::{self, AdapterMeta, AdapterSpec, Checkpoint, Dtype};
 use finetune_lab::finetune::apply_checkpoint;
 use finetune_lab::generate::{generate, prompt_ids};
 use finetune_lab::init::Init;
@@ -14,12 +14,13 @@ use finetune_lab::model::Gpt;
 use finetune_lab::readback::block_on;
 use finetune_lab::serve::{Request, TenantStacks, Together};
 
-/// An adapter file for the micro model with B drawn from a pattern: a fresh adapter's B is 0
-/// and would change nothing.
+/// An adapter file for the micro base (`micro_base(1)`) with B drawn from a pattern: a fresh
+/// adapter's B is 0 and would change nothing.
 fn adapter(rank: usize, targets: &[Target], seed: u32) -> Checkpoint {
     let spec = AdapterSpec { rank, alpha: 2.0 * rank as f32, targets: targets.to_vec() };
+    let meta = AdapterMeta { spec: spec.clone(), base_sha256: micro_base(1).sha256, task: None };
     let model = micro(1, &cpu()).with_adapters(targets, rank, spec.alpha, &mut Init::new(seed as u64, &cpu()));
-    let bytes = block_on(checkpoint::to_bytes(&model, &ModelShape::micro(), Some(spec), Keep::Adapters)).unwrap();
+    let bytes = block_on(checkpoint::to_bytes(&model, &ModelShape::micro(), Some(&meta))).unwrap();
     let mut file = Checkpoint::parse(&bytes).unwrap();
     for (entry, values) in file.header.tensors.iter().zip(&mut file.values) {
         if entry.name.ends_with(".adapter.b") {
@@ -60,7 +61,7 @@ fn a_mixed_batch_equals_each_row_alone_through_its_merged_model() {
     let files = tenants();
     for (name, device) in devices() {
         let base = micro(1, &device);
-        let stacks = TenantStacks::new(&files.iter().collect::<Vec<_>>(), &ModelShape::micro(), &device).unwrap();
+        let stacks = TenantStacks::new(&files.iter().collect::<Vec<_>>(), &micro_base(1), &device).unwrap();
         let together = Together::new(&base, &stacks, &requests(), 0.0, 1).unwrap();
         let got = values(together.next_logits());
         let models = merged_models(&base, &files, &device);
@@ -87,7 +88,7 @@ fn served_together_each_tenant_writes_what_its_merged_model_writes_alone() {
     let files = tenants();
     for (name, device) in devices() {
         let base = micro(1, &device);
-        let stacks = TenantStacks::new(&files.iter().collect::<Vec<_>>(), &ModelShape::micro(), &device).unwrap();
+        let stacks = TenantStacks::new(&files.iter().collect::<Vec<_>>(), &micro_base(1), &device).unwrap();
         let mut together = Together::new(&base, &stacks, &requests(), 0.8, 7).unwrap();
         for _ in 0..12 {
             block_on(together.step()).unwrap();
@@ -104,15 +105,40 @@ fn a_request_for_a_missing_tenant_or_a_foreign_adapter_is_refused() {
     let device = cpu();
     let base = micro(1, &device);
     let files = tenants();
-    let stacks = TenantStacks::new(&files.iter().collect::<Vec<_>>(), &ModelShape::micro(), &device).unwrap();
+    let stacks = TenantStacks::new(&files.iter().collect::<Vec<_>>(), &micro_base(1), &device).unwrap();
     let missing = [Request { slot: 4, prompt: "x".into() }];
     let err = Together::new(&base, &stacks, &missing, 0.0, 1).err().unwrap();
     assert!(err.contains("tenant 4 does not exist: there are 3"), "{err}");
     assert!(Together::new(&base, &stacks, &[], 0.0, 1).err().unwrap().contains("at least one request"));
+}
 
-    // An adapter made for a wider model: its A matrices have the wrong shape.
-    let mut wide = ModelShape::micro();
-    wide.d_model *= 2;
-    let err = TenantStacks::new(&[&files[0]], &wide, &device).err().unwrap();
-    assert!(err.contains("tenant 1: blocks.0.attn.q.adapter.a has shape"), "{err}");
+#[test]
+fn an_adapter_file_is_refused_with_the_reason_on_another_base_shape_rank_or_corrupt_bytes() {
+    let base = micro_base(1);
+    let file = &tenants()[0];
+    assert!(file.adapter_for(&base).is_ok());
+    let reason = |edit: &dyn Fn(&mut Checkpoint)| {
+        let mut bad = Checkpoint::parse(&file.to_bytes(Dtype::F32).unwrap()).unwrap();
+        edit(&mut bad);
+        bad.adapter_for(&base).unwrap_err()
+    };
+    assert!(reason(&|f| f.header.base_sha256 = Some("0123456789abcdef".into())).contains("trained on another base"));
+    assert!(reason(&|f| f.header.base_sha256 = None).contains("does not say which base"));
+    assert!(reason(&|f| f.header.shape.d_model *= 2).contains("another model shape"));
+    let rank = reason(&|f| f.header.adapter.as_mut().unwrap().rank = 1 << 40);
+    assert!(rank.contains("rank 1099511627776 is out of range (1 to 32)"), "{rank}");
+    assert!(reason(&|f| f.header.adapter.as_mut().unwrap().rank = 0).contains("out of range"));
+    assert!(reason(&|f| f.header.adapter.as_mut().unwrap().alpha = f32::NAN).contains("alpha"));
+    assert!(reason(&|f| f.header.adapter = None).contains("not an adapter file"));
+    // Stacking refuses it too, naming the tenant.
+    let mut foreign = Checkpoint::parse(&file.to_bytes(Dtype::F32).unwrap()).unwrap();
+    foreign.header.base_sha256 = Some("f".repeat(64));
+    let err = TenantStacks::new(&[file, &foreign], &base, &cpu()).err().unwrap();
+    assert!(err.starts_with("tenant 2: the adapter was trained on another base"), "{err}");
+    // Corrupt bytes: cut short, or flipped in the header.
+    let bytes = file.to_bytes(Dtype::F32).unwrap();
+    assert!(Checkpoint::parse(&bytes[..bytes.len() - 3]).unwrap_err().contains("cut short"));
+    let mut flipped = bytes.clone();
+    flipped[14] ^= 0xff;
+    assert!(Checkpoint::parse(&flipped).unwrap_err().starts_with("not a finetune-lab checkpoint"));
 }

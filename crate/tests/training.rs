@@ -105,8 +105,14 @@ fn checkpoints_round_trip_in_both_modes() {
     for mode in [Mode::Full, adapter()] {
         let mut run = start(mode.clone(), 4);
         losses(&mut run, 3);
-        let bytes = block_on(run.checkpoint()).unwrap();
+        let bytes = block_on(run.checkpoint(Some("records"))).unwrap();
         let file = Checkpoint::parse(&bytes).unwrap();
+        if file.header.adapter.is_some() {
+            // An adapter file names its base and its task, and is accepted on that base.
+            assert_eq!(file.header.base_sha256.as_deref(), Some(base.sha256.as_str()));
+            assert_eq!(file.header.task.as_deref(), Some("records"));
+            assert!(file.adapter_for(&base).is_ok());
+        }
         let input = ids(&[&[4, 8, 15, 16, 23, 42]], &device);
         let expected = values(run.model().valid().forward(input.clone()));
         let loaded = apply_checkpoint(load_base(&base, &device).unwrap(), &file, &device).unwrap();
@@ -140,8 +146,8 @@ fn f16_storage_halves_the_file_and_rounds_each_value_to_nearest() {
 
 #[test]
 fn the_adapter_file_is_a_small_fraction_of_the_full_one() {
-    let full = block_on(start(Mode::Full, 1).checkpoint()).unwrap().len();
-    let lora = block_on(start(adapter(), 1).checkpoint()).unwrap().len();
+    let full = block_on(start(Mode::Full, 1).checkpoint(None)).unwrap().len();
+    let lora = block_on(start(adapter(), 1).checkpoint(None)).unwrap().len();
     assert!(lora * 5 < full, "adapter {lora} B vs full {full} B");
 }
 
@@ -165,7 +171,7 @@ fn bad_settings_get_clear_errors() {
 #[test]
 fn corrupt_checkpoints_are_rejected_with_a_reason() {
     assert!(Checkpoint::parse(b"hello").unwrap_err().contains("magic"));
-    let mut bytes = block_on(start(Mode::Full, 1).checkpoint()).unwrap();
+    let mut bytes = block_on(start(Mode::Full, 1).checkpoint(None)).unwrap();
     bytes.truncate(bytes.len() - 3);
     assert!(Checkpoint::parse(&bytes).unwrap_err().contains("cut short"));
 }

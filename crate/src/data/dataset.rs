@@ -25,6 +25,11 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// The built-in task this is, if it is one (what an adapter file records).
+    pub fn task(&self) -> Option<&str> {
+        task(&self.name).map(|t| t.name)
+    }
+
     /// A built-in task (`None` for an unknown name). Both parts grow with a large context window
     /// so that each holds several windows.
     pub fn for_task(name: &str, seed: u64, context: usize) -> Option<Dataset> {

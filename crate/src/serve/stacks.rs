@@ -4,7 +4,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::checkpoint::Checkpoint;
 use crate::lora::Tenants;
-use crate::memory::{ModelShape, Target};
+use crate::memory::Target;
 use crate::ops::lora_bgmv::AdapterStack;
 
 /// Every tenant's adapters on one device: for each block, a stack per target projection that
@@ -25,15 +25,14 @@ fn projection_path(block: usize, target: Target) -> String {
 }
 
 impl TenantStacks {
-    /// Stack `adapters` (adapter files for a base of `shape`) on `device`. Ranks may differ:
-    /// each stack is padded with zeros to the largest rank that adapts its projection.
-    pub fn new(adapters: &[&Checkpoint], shape: &ModelShape, device: &Device) -> Result<Self, String> {
+    /// Stack `adapters`, each checked to be an adapter for `base`, on `device`. Ranks may
+    /// differ: each stack is padded with zeros to the largest rank that adapts its projection.
+    pub fn new(adapters: &[&Checkpoint], base: &Checkpoint, device: &Device) -> Result<Self, String> {
+        let shape = &base.header.shape;
         let specs = adapters
             .iter()
             .enumerate()
-            .map(|(i, file)| {
-                file.header.adapter.as_ref().ok_or_else(|| format!("tenant {}: not an adapter file", i + 1))
-            })
+            .map(|(i, file)| file.adapter_for(base).map_err(|e| format!("tenant {}: {e}", i + 1)))
             .collect::<Result<Vec<_>, _>>()?;
         let slots = adapters.len() + 1;
         let mut blocks = Vec::with_capacity(shape.layers);

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use finetune_lab::checkpoint::{self, Checkpoint, Keep};
+use finetune_lab::checkpoint::{self, Checkpoint};
 use finetune_lab::init::Init;
 use finetune_lab::memory::ModelShape;
 use finetune_lab::model::Gpt;
@@ -51,7 +51,7 @@ pub fn micro(seed: u64, device: &Device) -> Gpt {
 /// A freshly initialised micro model as a base checkpoint.
 pub fn micro_base(seed: u64) -> Checkpoint {
     let model = micro(seed, &cpu());
-    let bytes = block_on(checkpoint::to_bytes(&model, &ModelShape::micro(), None, Keep::All)).unwrap();
+    let bytes = block_on(checkpoint::to_bytes(&model, &ModelShape::micro(), None)).unwrap();
     Checkpoint::parse(&bytes).unwrap()
 }
 
@@ -67,7 +67,7 @@ pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 /// Every float parameter of a module, by path, read back.
 pub fn weights<M: burn::module::Module>(module: &M) -> Vec<(String, Vec<f32>)> {
     let shape = ModelShape::micro();
-    let bytes = block_on(checkpoint::to_bytes(module, &shape, None, Keep::All)).unwrap();
+    let bytes = block_on(checkpoint::to_bytes(module, &shape, None)).unwrap();
     let file = Checkpoint::parse(&bytes).unwrap();
     file.header.tensors.into_iter().map(|e| e.name).zip(file.values).collect()
 }

@@ -113,24 +113,13 @@ fn run_one(args: &Args, mode: &str, base: &Checkpoint) -> Result<(FinetuneReport
         "fine-tuning ({mode}) on {} for {steps} steps, batch {} x {} chars",
         data.name, config.batch, config.context
     );
-    let (report, run) = native::finetune(
-        base,
-        method,
-        config,
-        &data.name,
-        &data.train,
-        &data.heldout,
-        &data.prompt,
-        steps,
-        &device,
-        |step, loss| {
-            if step == 1 || step % 25 == 0 || step == steps {
-                eprintln!("  step {step:>5}/{steps}  loss {loss:.4}");
-            }
-        },
-    )
+    let (report, run) = native::finetune(base, method, config, &data, steps, &device, |step, loss| {
+        if step == 1 || step % 25 == 0 || step == steps {
+            eprintln!("  step {step:>5}/{steps}  loss {loss:.4}");
+        }
+    })
     .map_err(CliError::Failed)?;
-    let bytes = finetune_lab::readback::block_on(run.checkpoint()).map_err(CliError::Failed)?;
+    let bytes = finetune_lab::readback::block_on(run.checkpoint(data.task())).map_err(CliError::Failed)?;
     Ok((report, bytes))
 }
 

@@ -21,6 +21,9 @@ pub fn generate(raw: &[String]) -> Result<(), CliError> {
     if let Some(path) = args.text("adapter") {
         let bytes = std::fs::read(path).map_err(|e| CliError::Failed(format!("cannot read {path}: {e}")))?;
         let file = Checkpoint::parse(&bytes).map_err(CliError::Failed)?;
+        if file.header.adapter.is_some() {
+            file.adapter_for(&base).map_err(|e| CliError::Failed(format!("{path}: {e}")))?;
+        }
         model = apply_checkpoint(model, &file, &device).map_err(CliError::Failed)?;
     }
     let text = block_on(finetune_lab::generate::generate(&model, prompt, chars, temperature, seed))

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::tensor::Device;
-use finetune_lab::checkpoint::{self, Keep, sha256_hex};
+use finetune_lab::checkpoint::{self, sha256_hex};
 use finetune_lab::data::Dataset;
 use finetune_lab::init::Init;
 use finetune_lab::memory::ModelShape;
@@ -70,7 +70,7 @@ pub fn pretrain(raw: &[String]) -> Result<(), CliError> {
     }
 
     let model = trainer.model().valid();
-    let bytes = block_on(checkpoint::to_bytes(&model, &shape, None, Keep::All)).map_err(CliError::Failed)?;
+    let bytes = block_on(checkpoint::to_bytes(&model, &shape, None)).map_err(CliError::Failed)?;
     std::fs::write(&out, &bytes).map_err(|e| CliError::Failed(format!("cannot write {}: {e}", out.display())))?;
     let sidecar = serde_json::json!({
         "file": out.file_name().map(|n| n.to_string_lossy().to_string()),
