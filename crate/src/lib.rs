@@ -5,6 +5,7 @@ pub mod checkpoint;
 pub mod data;
 pub mod finetune;
 pub mod generate;
+pub mod heap;
 pub mod init;
 pub mod lora;
 pub mod measure;
@@ -22,3 +23,8 @@ pub mod native;
 
 #[cfg(target_family = "wasm")]
 pub mod web;
+
+/// The page's CPU path keeps its tensors on the wasm heap: count it (`heap`).
+#[cfg(target_family = "wasm")]
+#[global_allocator]
+static HEAP: heap::Counting<std::alloc::System> = heap::Counting(std::alloc::System);

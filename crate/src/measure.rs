@@ -18,6 +18,15 @@ pub struct PoolSnapshot {
     pub allocations: u64,
 }
 
+/// Bytes the device holds in live allocations: burn's pool on a GPU; on the CPU backend the
+/// program's heap, where a counting allocator is installed (`heap`), tensors and all else.
+pub fn bytes_in_use(device: &Device) -> Option<u64> {
+    match snapshot(device) {
+        Some(pool) => Some(pool.bytes_in_use),
+        None => crate::heap::live_bytes(),
+    }
+}
+
 pub fn snapshot(device: &Device) -> Option<PoolSnapshot> {
     device.memory_pool_usage().map(|u| PoolSnapshot {
         bytes_in_use: u.bytes_in_use,

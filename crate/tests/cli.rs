@@ -100,3 +100,35 @@ fn convert_stores_a_checkpoint_as_f16_and_says_what_it_cost() {
     assert_eq!(Checkpoint::parse(&after).unwrap().header.dtype, Dtype::F16);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn serve_runs_the_shipped_demo_adapters_three_ways_and_prints_the_documented_keys() {
+    let out = cli(&["serve", "--chars", "6", "--json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tenants = report["tenants"].as_array().unwrap();
+    let names: Vec<&str> = tenants.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["base", "qa", "records", "verse"]);
+    for t in tenants {
+        assert_eq!(t["text"].as_str().unwrap().chars().count(), 6, "{t}");
+    }
+    // The qa tenant answers after its prompt's "A:"; the others are served their own task's prompt.
+    assert!(tenants[1]["prompt"].as_str().unwrap().ends_with("A:"));
+    for way in ["mixed", "single_adapter", "one_at_a_time", "merged"] {
+        assert!(report[way]["chars_per_s"].as_f64().unwrap() > 0.0, "{way}");
+        assert!(report[way]["bytes_predicted"].as_u64().unwrap() > 0, "{way}");
+    }
+    // Measured from the counting heap: four merged copies hold several times one base + adapters.
+    let held = |way: &str| report[way]["bytes_measured"].as_u64().unwrap() as f64;
+    assert!(held("merged") > 3.0 * held("mixed"), "{} vs {}", held("merged"), held("mixed"));
+    assert!(report["swap"]["adapter_file_bytes"].as_u64().unwrap() < 40_000);
+    assert!(report["swap"]["merged_file_bytes"].as_u64().unwrap() > 3_000_000);
+
+    usage_error(&["serve", "--chars", "0"], "--chars must be between 1 and 1000");
+    let foreign = std::env::temp_dir().join(format!("finetune-lab-foreign-{}.ftlab", std::process::id()));
+    std::fs::write(&foreign, common::micro_base(1).to_bytes(Dtype::F32).unwrap()).unwrap();
+    let out = cli(&["serve", "--adapter", foreign.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("this is a full model, not an adapter file"));
+    std::fs::remove_file(&foreign).unwrap();
+}

@@ -3,10 +3,13 @@
 //! (Punica, S-LoRA and LoRAX do this on CUDA servers; here it is the same idea at tiny scale).
 //!
 //! `stacks.rs` turns adapter files into the per-projection stacks our BGMV operation reads
-//! (`ops::lora_bgmv`); `together.rs` generates text for many requests at once from them.
+//! (`ops::lora_bgmv`); `together.rs` generates text for many requests at once from them;
+//! `ways.rs` measures serving together against one at a time and against merged copies.
 
 mod stacks;
 mod together;
+mod ways;
 
 pub use stacks::TenantStacks;
 pub use together::{Request, Together};
+pub use ways::{ServeReport, Swap, Way, serve_three_ways};

@@ -84,7 +84,7 @@ fn config(args: &Args, mode: &Mode, max_context: usize) -> Result<TrainConfig, C
 
 /// `--device cpu` (the default: burn's CPU backend) or `wgpu` (Vulkan, Metal or DX12 through
 /// burn's GPU backend, in a build with `--features wgpu`; bench/gpu.sh uses it).
-fn device(args: &Args) -> Result<Device, CliError> {
+pub fn device(args: &Args) -> Result<Device, CliError> {
     match args.text("device").unwrap_or("cpu") {
         "cpu" => Ok(Device::flex()),
         "wgpu" => gpu_device(),

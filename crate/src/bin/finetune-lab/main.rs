@@ -9,6 +9,7 @@ mod generate_cmd;
 mod heap;
 mod pretrain_cmd;
 mod scale_cmd;
+mod serve_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +25,8 @@ const USAGE: &str = "usage:
                         [--base PATH] [--adapter PATH]
   finetune-lab pretrain [--steps N] [--batch B] [--seed S] [--out PATH]
   finetune-lab convert  --in PATH --out PATH --dtype f16|f32
+  finetune-lab serve    [--adapter PATH ...] [--prompt TEXT ...] [--chars N] [--batch-rows R]
+                        [--base PATH] [--device cpu|wgpu] [--json]
   finetune-lab scale    --model micro|tiny|bert-large|gpt3-175b [--mode full|adapter]
                         [--rank R] [--targets q,v] [--precision fp32|mixed16] [--batch B]
                         [--tenants N] [--hot K] [--bandwidth nvme|pcie|network|BYTES_PER_S] [--json]
@@ -52,6 +55,10 @@ pub fn default_base_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../www/base/tiny.ftlab")
 }
 
+/// Count the heap: on the CPU backend it is where the tensors live (`finetune_lab::heap`).
+#[global_allocator]
+static HEAP: finetune_lab::heap::Counting<std::alloc::System> = finetune_lab::heap::Counting(std::alloc::System);
+
 fn main() -> ExitCode {
     heap::keep_freed_memory();
     let raw: Vec<String> = std::env::args().skip(1).collect();
@@ -66,6 +73,7 @@ fn main() -> ExitCode {
         "pretrain" => pretrain_cmd::pretrain(rest),
         "convert" => convert_cmd::convert(rest),
         "scale" => scale_cmd::scale(rest),
+        "serve" => serve_cmd::serve(rest),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

@@ -1,0 +1,153 @@
+//! `serve`: many tenants on one base, served together (one mixed batch through BGMV), one at a
+//! time (adapter swapped per request) and as merged copies (a full model each), measured.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use finetune_lab::checkpoint::Checkpoint;
+use finetune_lab::data;
+use finetune_lab::memory::{self, format_bytes};
+use finetune_lab::readback::block_on;
+use finetune_lab::serve::{Request, ServeReport, serve_three_ways};
+use serde::Serialize;
+
+use crate::CliError;
+use crate::args::Args;
+use crate::finetune_cmd;
+
+/// The demo adapters shipped beside the base, one per built-in task (`www/base/adapters/`).
+fn demo_adapters() -> Result<Vec<PathBuf>, CliError> {
+    let folder = crate::default_base_path().with_file_name("adapters");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .map_err(|e| CliError::Failed(format!("cannot read the demo adapters in {}: {e}", folder.display())))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "ftlab"))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+#[derive(Serialize)]
+struct TenantText {
+    name: String,
+    adapter: Option<String>,
+    prompt: String,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct Report {
+    tenants: Vec<TenantText>,
+    #[serde(flatten)]
+    ways: ServeReport,
+    /// The memory model's cold load of one GPT-3 175B tenant from NVMe: adapter vs full model.
+    gpt3_cold_load_adapter_seconds: f64,
+    gpt3_cold_load_full_seconds: f64,
+}
+
+fn name_of(path: &Path) -> String {
+    path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned())
+}
+
+pub fn serve(raw: &[String]) -> Result<(), CliError> {
+    let args = Args::parse_repeating(
+        raw,
+        &["adapter", "prompt", "chars", "batch-rows", "device", "base"],
+        &["adapter", "prompt"],
+        &["json"],
+    )?;
+    let chars = args.number("chars", 40, 1..=1_000)?;
+    let base = finetune_cmd::load_base(&args)?;
+    let paths: Vec<PathBuf> = match args.texts("adapter") {
+        given if given.is_empty() => demo_adapters()?,
+        given => given.into_iter().map(PathBuf::from).collect(),
+    };
+    let mut files = Vec::with_capacity(paths.len());
+    for path in &paths {
+        let bytes =
+            std::fs::read(path).map_err(|e| CliError::Failed(format!("cannot read {}: {e}", path.display())))?;
+        let file = Checkpoint::parse(&bytes).map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?;
+        file.adapter_for(&base).map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?;
+        files.push(file);
+    }
+    // Slot 0 is the base alone, then each adapter; rows cycle through the slots.
+    let slots = files.len() + 1;
+    let rows = args.number("batch-rows", slots, 1..=64)?;
+    let prompts = args.texts("prompt");
+    let own_prompt = |slot: usize| {
+        let task = if slot == 0 { None } else { files[slot - 1].header.task.as_deref() };
+        task.and_then(data::task).map_or("The ", |t| t.prompt).to_string()
+    };
+    let requests: Vec<Request> = (0..rows)
+        .map(|row| {
+            let slot = row % slots;
+            let prompt = if prompts.is_empty() { own_prompt(slot) } else { prompts[row % prompts.len()].to_string() };
+            Request { slot, prompt }
+        })
+        .collect();
+
+    let device = finetune_cmd::device(&args)?;
+    let started = Instant::now();
+    let clock = || started.elapsed().as_secs_f64();
+    eprintln!("serving {rows} rows ({} tenants and the base), {chars} characters each", files.len());
+    let file_refs: Vec<&Checkpoint> = files.iter().collect();
+    let ways =
+        block_on(serve_three_ways(&base, &file_refs, &requests, chars, &device, &clock)).map_err(CliError::Failed)?;
+
+    let gpt3 = memory::estimate(&memory::ScaleInput::new(
+        memory::ModelShape::gpt3_175b(),
+        memory::Mode::adapter(memory::DEFAULT_RANK, &memory::DEFAULT_TARGETS),
+        memory::Precision::Mixed16,
+    ));
+    let tenants = requests
+        .iter()
+        .zip(&ways.texts)
+        .map(|(r, text)| TenantText {
+            name: if r.slot == 0 { "base".into() } else { name_of(&paths[r.slot - 1]) },
+            adapter: (r.slot > 0).then(|| paths[r.slot - 1].display().to_string()),
+            prompt: r.prompt.clone(),
+            text: text.clone(),
+        })
+        .collect();
+    let report = Report {
+        tenants,
+        ways,
+        gpt3_cold_load_adapter_seconds: gpt3.cold_load_adapter_seconds,
+        gpt3_cold_load_full_seconds: gpt3.cold_load_full_seconds,
+    };
+    print(&report);
+    if args.switch("json") {
+        crate::emit(&serde_json::to_string(&report).expect("the report serialises"));
+    }
+    Ok(())
+}
+
+fn print(r: &Report) {
+    for t in &r.tenants {
+        eprintln!("  {:>10}: {:?} → {:?}", t.name, t.prompt, t.text);
+    }
+    let bytes = |b: Option<u64>| b.map_or("not measurable".into(), format_bytes);
+    for (name, way) in [
+        ("together (BGMV)", &r.ways.mixed),
+        ("same rows, one adapter", &r.ways.single_adapter),
+        ("one at a time (swap)", &r.ways.one_at_a_time),
+        ("merged copies", &r.ways.merged),
+    ] {
+        eprintln!(
+            "{name:>24}: {:8.1} chars/s, holds {} (predicted {})",
+            way.chars_per_s,
+            bytes(way.bytes_measured),
+            format_bytes(way.bytes_predicted)
+        );
+    }
+    let s = &r.ways.swap;
+    eprintln!(
+        "bring one tenant in: adapter {:.1} ms ({} B file), merged model {:.1} ms ({} B); GPT-3 175B from NVMe: {:.4} s vs {:.0} s",
+        s.adapter_ms,
+        s.adapter_file_bytes,
+        s.merged_ms,
+        s.merged_file_bytes,
+        r.gpt3_cold_load_adapter_seconds,
+        r.gpt3_cold_load_full_seconds
+    );
+}
