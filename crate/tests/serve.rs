@@ -63,7 +63,7 @@ fn a_mixed_batch_equals_each_row_alone_through_its_merged_model() {
         let base = micro(1, &device);
         let stacks = TenantStacks::new(&files.iter().collect::<Vec<_>>(), &micro_base(1), &device).unwrap();
         let together = Together::new(&base, &stacks, &requests(), 0.0, 1).unwrap();
-        let got = values(together.next_logits());
+        let got = values(together.window_logits());
         let models = merged_models(&base, &files, &device);
         let vocab = got.len() / requests().len();
         let mut worst = 0.0f32;
@@ -80,6 +80,30 @@ fn a_mixed_batch_equals_each_row_alone_through_its_merged_model() {
         eprintln!("{name}: max |together − alone| {worst:.1e}; the adapters move logits by up to {moved:.2}");
         assert!(moved > 0.05, "{name}: the tenants' adapters change nothing, so the test proves nothing");
         assert!(worst <= 1e-4, "{name}: a mixed batch differs from each row alone by {worst}");
+    }
+}
+
+#[test]
+fn the_kv_cache_gives_the_logits_of_recomputing_every_window() {
+    let files = tenants();
+    // Micro's context is 32: the 20-character prompt runs out of it on the 13th step, and the
+    // 45-character one starts past it, so both paths (and the switch between them) run.
+    let requests: Vec<Request> = [(1, "the cat sat on a mat"), (0, "a"), (3, "dog"), (2, "")]
+        .iter()
+        .map(|&(slot, prompt)| Request { slot, prompt: prompt.to_string() })
+        .collect();
+    for (name, device) in devices() {
+        let base = micro(1, &device);
+        let stacks = TenantStacks::new(&files.iter().collect::<Vec<_>>(), &micro_base(1), &device).unwrap();
+        let mut together = Together::new(&base, &stacks, &requests, 0.8, 3).unwrap();
+        let mut worst = 0.0f32;
+        for _ in 0..16 {
+            let recomputed = values(together.window_logits());
+            block_on(together.step()).unwrap();
+            worst = worst.max(max_diff(together.last_logits(), &recomputed));
+        }
+        eprintln!("{name}: max |cached − recomputed| over 16 steps {worst:.1e}");
+        assert!(worst <= 1e-4, "{name}: {worst}");
     }
 }
 

@@ -3,9 +3,11 @@
 //! (Punica, S-LoRA and LoRAX do this on CUDA servers; here it is the same idea at tiny scale).
 //!
 //! `stacks.rs` turns adapter files into the per-projection stacks our BGMV operation reads
-//! (`ops::lora_bgmv`); `together.rs` generates text for many requests at once from them;
+//! (`ops::lora_bgmv`); `together.rs` generates text for many requests at once from them,
+//! keeping each row's keys and values between characters (`kv_cache.rs`);
 //! `ways.rs` measures serving together against one at a time and against merged copies.
 
+mod kv_cache;
 mod stacks;
 mod together;
 mod ways;

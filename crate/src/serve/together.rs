@@ -4,6 +4,7 @@
 use burn::tensor::{Int, Tensor, TensorData};
 
 use super::TenantStacks;
+use super::kv_cache::KvCache;
 use crate::data::Rng;
 use crate::generate::{pick, prompt_ids};
 use crate::model::Gpt;
@@ -32,6 +33,10 @@ pub struct Together<'a> {
     rows: Vec<Row>,
     slots: Tensor<1>,
     temperature: f32,
+    /// Keys and values so far, while every row fits the context window.
+    cache: Option<KvCache>,
+    /// The logits the last step chose from, (rows × vocab).
+    last_logits: Vec<f32>,
 }
 
 impl<'a> Together<'a> {
@@ -59,13 +64,14 @@ impl<'a> Together<'a> {
         let slots: Vec<f32> = requests.iter().map(|r| r.slot as f32).collect();
         let device = model.tok_emb.weight.device();
         let slots = Tensor::from_data(TensorData::new(slots, [requests.len()]), &device);
-        Ok(Self { model, stacks, rows, slots, temperature })
+        Ok(Self { model, stacks, rows, slots, temperature, cache: None, last_logits: vec![] })
     }
 
-    /// Logits (rows, vocab) for the next character of every row, in one forward pass. Rows of
-    /// different lengths are padded at the end: attention is causal, so the padding never
-    /// reaches the positions read.
-    pub fn next_logits(&self) -> Tensor<2> {
+    /// Logits (rows, vocab) for the next character of every row, recomputed from each row's
+    /// whole window (its last `context` characters) in one forward pass. Rows of different
+    /// lengths are padded at the end: attention is causal, so the padding never reaches the
+    /// positions read.
+    pub fn window_logits(&self) -> Tensor<2> {
         let context = self.model.context();
         let windows: Vec<&[u32]> = self.rows.iter().map(|r| &r.ids[r.ids.len().saturating_sub(context)..]).collect();
         let t = windows.iter().map(|w| w.len()).max().unwrap_or(1);
@@ -84,9 +90,37 @@ impl<'a> Together<'a> {
         logits.reshape([windows.len() * t, vocab]).select(0, last)
     }
 
+    /// Logits (rows, vocab) for the next character of every row: from the KV cache, one new
+    /// position per row, while every row fits the context window; from whole windows after.
+    fn next_logits(&mut self) -> Tensor<2> {
+        let fits = self.rows.iter().all(|r| r.ids.len() <= self.model.context());
+        if !fits {
+            self.cache = None;
+            return self.window_logits();
+        }
+        match &mut self.cache {
+            Some(cache) => {
+                let next: Vec<u32> = self.rows.iter().map(|r| *r.ids.last().expect("a row is never empty")).collect();
+                cache.decode(self.model, self.stacks, &self.slots, &next)
+            }
+            None => {
+                let prompts: Vec<&[u32]> = self.rows.iter().map(|r| r.ids.as_slice()).collect();
+                let (cache, logits) = KvCache::prefill(self.model, self.stacks, &self.slots, &prompts);
+                self.cache = Some(cache);
+                logits
+            }
+        }
+    }
+
+    /// The logits the last `step` chose from, (rows × vocab).
+    pub fn last_logits(&self) -> &[f32] {
+        &self.last_logits
+    }
+
     /// One more character for every row; returns them in request order.
     pub async fn step(&mut self) -> Result<Vec<char>, String> {
-        let logits = read_f32(self.next_logits()).await?;
+        let logits = self.next_logits();
+        let logits = read_f32(logits).await?;
         let vocab = logits.len() / self.rows.len();
         let mut chars = Vec::with_capacity(self.rows.len());
         for (row, logits) in self.rows.iter_mut().zip(logits.chunks(vocab)) {
@@ -94,6 +128,7 @@ impl<'a> Together<'a> {
             row.ids.push(next);
             chars.push(tokenizer::decode_id(next));
         }
+        self.last_logits = logits;
         Ok(chars)
     }
 

@@ -13,9 +13,9 @@ use serde::Serialize;
 use super::{Request, TenantStacks, Together};
 use crate::checkpoint::{self, Checkpoint};
 use crate::finetune::{apply_checkpoint, load_base};
-use crate::generate::generate;
 use crate::measure::bytes_in_use;
 use crate::memory::{ModelShape, adapter_params, tenants};
+use crate::model::Gpt;
 
 /// One way's throughput and memory.
 #[derive(Serialize, Debug, Clone)]
@@ -59,9 +59,37 @@ fn adapter_bytes(shape: &ModelShape, file: &Checkpoint) -> u64 {
     tenants::checkpoint_bytes(adapter_params(shape, spec.rank, &spec.targets), BYTES_PER_PARAM)
 }
 
+/// Sampling settings every way shares, so their texts agree.
+const TEMPERATURE: f32 = 0.8;
+const SEED: u64 = 1;
+/// Timed runs of the two batched ways, alternated; the median is reported.
+const REPEATS: usize = 3;
+
+/// `chars` characters for each of `requests` in one batch; (seconds, texts).
+async fn run_batch(
+    model: &Gpt,
+    stacks: &TenantStacks,
+    requests: &[Request],
+    chars: usize,
+    clock: &dyn Fn() -> f64,
+) -> Result<(f64, Vec<String>), String> {
+    let mut batch = Together::new(model, stacks, requests, TEMPERATURE, SEED)?;
+    let t = clock();
+    for _ in 0..chars {
+        batch.step().await?;
+    }
+    Ok((clock() - t, batch.texts()))
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 /// Serve `requests` (slot 0 = the base alone, slot i = `adapters[i - 1]`) for `chars` characters
 /// each, the three ways. `clock()` is seconds from any fixed start (the CLI's `Instant`, the
-/// page's `performance.now`).
+/// page's `performance.now`). Bytes measured are what loading each way's weights added to the
+/// device (burn's pool, or the heap on the CPU path), read before and after.
 pub async fn serve_three_ways(
     base: &Checkpoint,
     adapters: &[&Checkpoint],
@@ -70,64 +98,64 @@ pub async fn serve_three_ways(
     device: &Device,
     clock: &dyn Fn() -> f64,
 ) -> Result<ServeReport, String> {
-    const TEMPERATURE: f32 = 0.8;
-    const SEED: u64 = 1;
     let shape = &base.header.shape;
     let model_bytes = tenants::checkpoint_bytes(shape.param_count(), BYTES_PER_PARAM);
-    let used = |since: Option<u64>| Some(bytes_in_use(device)?.saturating_sub(since?));
-    let start = bytes_in_use(device);
-    let model = load_base(base, device)?;
-    let with_base = bytes_in_use(device);
-
-    // Together: every adapter stacked, one forward pass per character for all rows.
-    let stacks = TenantStacks::new(adapters, base, device)?;
-    let together_bytes = used(start);
+    let adapter_bytes = |i: usize| adapter_bytes(shape, adapters[i]);
     let rows = requests.len();
-    let timed = |seconds: f64, generated: usize, bytes_measured, bytes_predicted| Way {
-        chars_per_s: generated as f64 / seconds.max(1e-9),
+    let way = |seconds: f64, bytes_measured, bytes_predicted| Way {
+        chars_per_s: (rows * chars) as f64 / seconds.max(1e-9),
         seconds,
         bytes_measured,
         bytes_predicted,
     };
-    let mut together = Together::new(&model, &stacks, requests, TEMPERATURE, SEED)?;
-    let t = clock();
-    for _ in 0..chars {
-        together.step().await?;
-    }
-    let all_adapters: u64 = adapters.iter().map(|f| adapter_bytes(shape, f)).sum();
-    let mixed = timed(clock() - t, rows * chars, together_bytes, model_bytes + all_adapters);
-    let texts = together.texts();
+    // What building `f`'s result added to the device.
+    let added = |before: Option<u64>| Some(bytes_in_use(device)?.saturating_sub(before?));
 
-    // The same batch, every row through the first adapter (the base where there is none).
-    let one_slot = if adapters.is_empty() { 0 } else { 1 };
-    let same: Vec<Request> = requests.iter().map(|r| Request { slot: one_slot, ..r.clone() }).collect();
-    let mut single = Together::new(&model, &stacks, &same, TEMPERATURE, SEED)?;
-    let t = clock();
-    for _ in 0..chars {
-        single.step().await?;
+    let before = bytes_in_use(device);
+    let model = load_base(base, device)?;
+    let base_held = added(before);
+    let before = bytes_in_use(device);
+    let stacks = TenantStacks::new(adapters, base, device)?;
+    let together_held = base_held.zip(added(before)).map(|(b, s)| b + s);
+
+    // Untimed: a few characters batched and alone, so that no way pays for compiling the GPU's
+    // kernels (or warming the allocator) on behalf of the others.
+    for batch in [requests, &requests[..1]] {
+        run_batch(&model, &stacks, batch, 3, clock).await?;
     }
-    let first = adapters.first().map_or(0, |f| adapter_bytes(shape, f));
-    let single_adapter = timed(clock() - t, rows * chars, together_bytes, model_bytes + first);
-    drop(together);
-    drop(single);
+
+    // Together, and the same rows all through the first adapter (the base where there is
+    // none): how much mixing tenants costs. Alternated, so neither is always first.
+    let one_slot = usize::from(!adapters.is_empty());
+    let same: Vec<Request> = requests.iter().map(|r| Request { slot: one_slot, ..r.clone() }).collect();
+    let (mut mixed_s, mut single_s, mut texts) = (vec![], vec![], vec![]);
+    for _ in 0..REPEATS {
+        let (seconds, written) = run_batch(&model, &stacks, requests, chars, clock).await?;
+        mixed_s.push(seconds);
+        texts = written;
+        single_s.push(run_batch(&model, &stacks, &same, chars, clock).await?.0);
+    }
+    let all_adapters: u64 = (0..adapters.len()).map(adapter_bytes).sum();
+    let mixed = way(median(mixed_s), together_held, model_bytes + all_adapters);
+    let first = if adapters.is_empty() { 0 } else { adapter_bytes(0) };
+    let single_adapter = way(median(single_s), together_held, model_bytes + first);
     drop(stacks);
 
     // One at a time: each request's adapter brought onto the device, then served alone.
-    let (mut seconds, mut held, mut largest) = (0.0, None::<u64>, 0);
+    let (mut seconds, mut largest_held, mut largest) = (0.0, Some(0), 0);
     for request in requests {
         let t = clock();
         let own: Vec<&Checkpoint> = if request.slot == 0 { vec![] } else { vec![adapters[request.slot - 1]] };
+        let before = bytes_in_use(device);
         let stack = TenantStacks::new(&own, base, device)?;
-        held = held.max(used(start));
+        largest_held = largest_held.zip(added(before)).map(|(a, b)| a.max(b));
         let alone = [Request { slot: own.len(), ..request.clone() }];
-        let mut row = Together::new(&model, &stack, &alone, TEMPERATURE, SEED)?;
-        for _ in 0..chars {
-            row.step().await?;
-        }
+        run_batch(&model, &stack, &alone, chars, clock).await?;
         seconds += clock() - t;
-        largest = largest.max(own.first().map_or(0, |f| adapter_bytes(shape, f)));
+        largest = largest.max(if request.slot == 0 { 0 } else { adapter_bytes(request.slot - 1) });
     }
-    let one_at_a_time = timed(seconds, rows * chars, held, model_bytes + largest);
+    let one_held = base_held.zip(largest_held).map(|(b, s)| b + s);
+    let one_at_a_time = way(seconds, one_held, model_bytes + largest);
 
     // Merged copies: each tenant's full model loaded from its own file, all resident at once
     // (the base itself serves slot 0), as a server of fully fine-tuned models holds them.
@@ -136,26 +164,21 @@ pub async fn serve_three_ways(
         let merged = apply_checkpoint(model.clone(), file, device)?.merged();
         merged_files.push(checkpoint::to_bytes(&merged, shape, None).await?);
     }
-    // The base's bytes plus the copies' (the files themselves, on the heap, are left out).
-    let before_copies = bytes_in_use(device);
+    let before = bytes_in_use(device);
     let mut copies = vec![];
     for bytes in &merged_files {
         copies.push(load_base(&Checkpoint::parse(bytes)?, device)?);
     }
-    let copies_bytes = used(start)
-        .and(with_base.zip(used(before_copies)))
-        .map(|(base_held, copies)| base_held.saturating_sub(start.unwrap_or(0)) + copies);
+    let copies_held = base_held.zip(added(before)).map(|(b, c)| b + c);
+    // Each copy serves its requests alone, with the same KV cache, through no adapter.
+    let no_adapters = TenantStacks::new(&[], base, device)?;
     let t = clock();
     for request in requests {
         let copy = if request.slot == 0 { &model } else { &copies[request.slot - 1] };
-        generate(copy, &request.prompt, chars, TEMPERATURE, SEED).await?;
+        run_batch(copy, &no_adapters, &[Request { slot: 0, ..request.clone() }], chars, clock).await?;
     }
-    let merged = timed(
-        clock() - t,
-        rows * chars,
-        copies_bytes,
-        tenants::serving_full_bytes(model_bytes, 1 + adapters.len() as u64),
-    );
+    let predicted = tenants::serving_full_bytes(model_bytes, 1 + adapters.len() as u64);
+    let merged = way(clock() - t, copies_held, predicted);
 
     // Bringing one tenant in: parse its file and put it on the device.
     let swap = match (adapters.first(), merged_files.first()) {
