@@ -8,9 +8,11 @@ use wasm_bindgen::prelude::*;
 
 use crate::checkpoint::Checkpoint;
 use crate::data::{self, Dataset};
+use crate::finetune::load_base;
 use crate::finetune::{Run, mode_name};
 use crate::memory::{self, Mode, ScaleInput};
 use crate::readback::read_scalar;
+use crate::serve::{Request, TenantStacks, Together, serve_three_ways};
 use crate::train::TrainConfig;
 
 #[wasm_bindgen(start)]
@@ -215,6 +217,106 @@ impl Session {
             "measured": samples.derive(),
             "samples": samples,
         }))
+    }
+}
+
+/// One row to serve, from JavaScript: `{tenant, prompt}` (tenant 0 is the base alone, tenant i
+/// the i-th adapter given).
+#[derive(Deserialize)]
+struct ServeRow {
+    tenant: usize,
+    prompt: String,
+}
+
+/// The most rows one batch serves: the Serve panel's 16 tenants, four rows each.
+const MAX_SERVE_ROWS: usize = 64;
+
+/// Adapter files (an array of `Uint8Array`), each parsed and checked against the base; an
+/// error names the file's place and the reason.
+fn adapter_files(base: &Checkpoint, files: &js_sys::Array) -> Result<Vec<Checkpoint>, JsError> {
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            let bytes = js_sys::Uint8Array::new(&bytes).to_vec();
+            let file = Checkpoint::parse(&bytes).map_err(|e| JsError::new(&format!("adapter {}: {e}", i + 1)))?;
+            file.adapter_for(base).map_err(|e| JsError::new(&format!("adapter {}: {e}", i + 1)))?;
+            Ok(file)
+        })
+        .collect()
+}
+
+fn serve_requests(rows: JsValue) -> Result<Vec<Request>, JsError> {
+    let rows: Vec<ServeRow> = from_js(rows, "requests")?;
+    if rows.is_empty() || rows.len() > MAX_SERVE_ROWS {
+        return Err(JsError::new(&format!("serve 1 to {MAX_SERVE_ROWS} requests at once, got {}", rows.len())));
+    }
+    Ok(rows.into_iter().map(|r| Request { slot: r.tenant, prompt: r.prompt }).collect())
+}
+
+#[wasm_bindgen]
+impl Lab {
+    /// What an adapter file holds, if it is one for this base: `{rank, alpha, targets, task,
+    /// bytes}`; otherwise an error that says why (another base, shape, rank, corrupt bytes).
+    #[wasm_bindgen(js_name = adapterInfo)]
+    pub fn adapter_info(&self, file: Vec<u8>) -> Result<JsValue, JsError> {
+        let parsed = Checkpoint::parse(&file).map_err(js_error)?;
+        let spec = parsed.adapter_for(&self.base).map_err(js_error)?;
+        to_js(&serde_json::json!({
+            "rank": spec.rank, "alpha": spec.alpha, "targets": spec.targets,
+            "task": parsed.header.task, "bytes": file.len(),
+        }))
+    }
+
+    /// Serve `requests` (`[{tenant, prompt}]`) together through `adapters` (an array of adapter
+    /// files) on the one base: step the returned `Serving` for one character per row.
+    pub fn serve(&self, adapters: js_sys::Array, requests: JsValue) -> Result<Serving, JsError> {
+        let files = adapter_files(&self.base, &adapters)?;
+        let requests = serve_requests(requests)?;
+        let model = load_base(&self.base, &self.device).map_err(js_error)?;
+        let stacks =
+            TenantStacks::new(&files.iter().collect::<Vec<_>>(), &self.base, &self.device).map_err(js_error)?;
+        let together = Together::new(&model, &stacks, &requests, 0.8, 1).map_err(js_error)?;
+        Ok(Serving { together })
+    }
+
+    /// The same requests served together, one at a time and as merged copies, `chars`
+    /// characters each, measured on this device: the report `finetune-lab serve --json` prints.
+    #[wasm_bindgen(js_name = serveThreeWays)]
+    pub async fn serve_three_ways(
+        &self,
+        adapters: js_sys::Array,
+        requests: JsValue,
+        chars: usize,
+    ) -> Result<JsValue, JsError> {
+        let files = adapter_files(&self.base, &adapters)?;
+        let requests = serve_requests(requests)?;
+        let refs: Vec<&Checkpoint> = files.iter().collect();
+        let clock = || js_sys::Date::now() / 1e3;
+        let report = serve_three_ways(&self.base, &refs, &requests, chars.clamp(1, 1000), &self.device, &clock)
+            .await
+            .map_err(js_error)?;
+        to_js(&report)
+    }
+}
+
+/// Requests being served together (`Lab.serve`).
+#[wasm_bindgen]
+pub struct Serving {
+    together: Together,
+}
+
+#[wasm_bindgen]
+impl Serving {
+    /// One more character for every row, in one batched pass: a string of one character per
+    /// row, in request order.
+    pub async fn step(&mut self) -> Result<String, JsError> {
+        Ok(self.together.step().await.map_err(js_error)?.into_iter().collect())
+    }
+
+    /// Each row's text so far.
+    pub fn texts(&self) -> Result<JsValue, JsError> {
+        to_js(&self.together.texts())
     }
 }
 

@@ -10,6 +10,7 @@ use crate::ops::lora_bgmv::AdapterStack;
 /// Every tenant's adapters on one device: for each block, a stack per target projection that
 /// any tenant adapts. Slot 0 is the base alone; tenant i (0-based, in the order given) is slot
 /// i + 1. A tenant that does not adapt a projection has zeros and scale 0 in its stack.
+#[derive(Clone)]
 pub struct TenantStacks {
     blocks: Vec<Vec<(Target, AdapterStack)>>,
     slots: usize,

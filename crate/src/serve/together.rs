@@ -26,10 +26,11 @@ struct Row {
 
 /// Requests being served together. Each row samples from its own RNG seeded as `generate`
 /// seeds one, so a row's text is the one its tenant's merged model would write alone (up to
-/// float rounding, which can tip a near tie).
-pub struct Together<'a> {
-    model: &'a Gpt,
-    stacks: &'a TenantStacks,
+/// float rounding, which can tip a near tie). It holds its own handles to the model and the
+/// stacks (tensors are shared, not copied), so the page can keep one between calls.
+pub struct Together {
+    model: Gpt,
+    stacks: TenantStacks,
     rows: Vec<Row>,
     slots: Tensor<1>,
     temperature: f32,
@@ -39,11 +40,11 @@ pub struct Together<'a> {
     last_logits: Vec<f32>,
 }
 
-impl<'a> Together<'a> {
+impl Together {
     /// `model` is the base without adapters, on a device without autodiff.
     pub fn new(
-        model: &'a Gpt,
-        stacks: &'a TenantStacks,
+        model: &Gpt,
+        stacks: &TenantStacks,
         requests: &[Request],
         temperature: f32,
         seed: u64,
@@ -64,6 +65,7 @@ impl<'a> Together<'a> {
         let slots: Vec<f32> = requests.iter().map(|r| r.slot as f32).collect();
         let device = model.tok_emb.weight.device();
         let slots = Tensor::from_data(TensorData::new(slots, [requests.len()]), &device);
+        let (model, stacks) = (model.clone(), stacks.clone());
         Ok(Self { model, stacks, rows, slots, temperature, cache: None, last_logits: vec![] })
     }
 
@@ -101,11 +103,11 @@ impl<'a> Together<'a> {
         match &mut self.cache {
             Some(cache) => {
                 let next: Vec<u32> = self.rows.iter().map(|r| *r.ids.last().expect("a row is never empty")).collect();
-                cache.decode(self.model, self.stacks, &self.slots, &next)
+                cache.decode(&self.model, &self.stacks, &self.slots, &next)
             }
             None => {
                 let prompts: Vec<&[u32]> = self.rows.iter().map(|r| r.ids.as_slice()).collect();
-                let (cache, logits) = KvCache::prefill(self.model, self.stacks, &self.slots, &prompts);
+                let (cache, logits) = KvCache::prefill(&self.model, &self.stacks, &self.slots, &prompts);
                 self.cache = Some(cache);
                 logits
             }
