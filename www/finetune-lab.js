@@ -6,17 +6,22 @@
 
 import { h } from './lib/dom.js';
 import { STYLES } from './lib/styles.js';
-import { loadModule, openLab, onProgress, restartModule, whenLost } from './lib/wasm.js';
+import { loadDemoAdapter, loadModule, openLab, onProgress, restartModule, whenLost } from './lib/wasm.js';
 import { detectBackend, gpuFailed, isDeviceFailure } from './lib/backend.js';
 import { fineTune } from './lib/run.js';
 import { TrainPanel, NAMES } from './lib/train-panel.js';
 import { MemoryView } from './lib/memory-view.js';
 import { DataPicker } from './lib/data-picker.js';
 import { ScaleView } from './lib/scale-view.js';
+import { ServeView } from './lib/serve-view.js';
 import { Status } from './lib/status.js';
 import { bytes, loss, ms } from './lib/format.js';
 
-const PANELS = ['data', 'train', 'memory', 'scale'];
+const PANELS = ['data', 'train', 'memory', 'scale', 'serve'];
+// Characters per row when serving, and when measuring the three ways (which serve the rows
+// nine times over: keep it short on a software GPU).
+const SERVE_CHARS = 40;
+const COMPARE_CHARS = 16;
 // Numeric attributes: [default, min, max]. Small by default: a software GPU takes seconds a step.
 const NUMBERS = { steps: [20, 1, 10000], batch: [4, 1, 256], context: [64, 2, 4096], sample: [60, 0, 1000], seed: [1, 0, 2 ** 32 - 1] };
 // Both modes share data and seed; the adapter is LoRA r=4 on Wq, Wv (the LoRA paper's GPT-3 setup).
@@ -30,6 +35,7 @@ class FinetuneLab extends HTMLElement {
     this.status = new Status();
     this.train = new TrainPanel((what) => this.click(what));
     this.memory = new MemoryView();
+    this.serveView = new ServeView((what) => this.serveAction(what), (files) => this.importAdapters(files));
     this.label = h('p', { class: 'backend' }, 'Checking for WebGPU…');
     this.note = h('p', { class: 'backend-note', hidden: true });
     this.dataSlot = h('div', {}, h('p', { class: 'muted' }, 'Loading the tasks…'));
@@ -48,8 +54,17 @@ class FinetuneLab extends HTMLElement {
         panel('train', 'Train', this.train.el),
         panel('memory', 'Memory during training', this.memory.el),
         panel('scale', 'At scale: GPT-3 and many tenants', this.scaleSlot),
+        panel('serve', 'Serve many tenants on one base', this.serveView.el),
       ),
     );
+    // The demo adapters (~100 kB) load once the Serve panel first comes into view.
+    this.serveSeen = new IntersectionObserver((entries) => {
+      if (!entries.some((e) => e.isIntersecting)) return;
+      this.serveSeen.disconnect();
+      this.wantDemos = true;
+      this.loadDemosWhenReady();
+    });
+    this.serveSeen.observe(this.shadowRoot.querySelector('section[data-panel="serve"]'));
     this.busy = false;
     this.stopping = false;
   }
@@ -69,6 +84,8 @@ class FinetuneLab extends HTMLElement {
     this.stopping = true;
     this.unsubscribe?.();
     this.train.dispose();
+    this.serveView.dispose();
+    this.serveSeen.disconnect();
   }
 
   attributeChangedCallback(name, old, value) {
@@ -96,6 +113,7 @@ class FinetuneLab extends HTMLElement {
       return this.fail(e, ['reload']);
     }
     this.picker = new DataPicker(this.mod.tasks(), this.getAttribute('task') ?? 'records');
+    this.serveView.setPrompts(this.mod.tasks());
     this.dataSlot.replaceChildren(this.picker.el);
     // Through this.mod: a restart swaps the instance under the panel.
     this.scale = new ScaleView((input) => this.mod.scale(input));
@@ -132,6 +150,151 @@ class FinetuneLab extends HTMLElement {
     this.note.hidden = !backend.note;
     this.updateButtons();
     this.say(`Ready on ${this.lab.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: pick the data, then press Fine-tune full or Fine-tune adapter.`, 0);
+    this.loadDemosWhenReady();
+  }
+
+  loadDemosWhenReady() {
+    if (this.wantDemos && this.lab) this.demosLoaded ??= this.loadDemoAdapters();
+  }
+
+  /** The shipped demo adapters, one per built-in task, into the tenant library. */
+  async loadDemoAdapters() {
+    for (const task of this.mod.tasks()) {
+      try {
+        this.addTenant(await loadDemoAdapter(task.name), `${task.name} demo`, 'demo');
+      } catch (e) {
+        this.serveView.notice(`The ${task.name} demo adapter could not be loaded: ${e.message}`);
+      }
+    }
+  }
+
+  /** An adapter file into the library, checked against the base first (throws the reason). */
+  addTenant(bytes, name, source) {
+    const info = this.lab.adapterInfo(bytes);
+    this.serveView.add({ name, task: info.task, rank: info.rank, targets: info.targets, bytes, source });
+  }
+
+  /** Adapter files the reader picked: each checked; a refused one says why and changes nothing. */
+  async importAdapters(files) {
+    const refused = [];
+    for (const file of files) {
+      try {
+        if (!this.lab) throw new Error('still loading: try again in a moment');
+        this.addTenant(new Uint8Array(await file.arrayBuffer()), file.name.replace(/\.ftlab$/i, ''), 'imported');
+      } catch (e) {
+        refused.push(`${file.name}: ${e.message}`);
+      }
+    }
+    this.serveView.notice(refused.length ? `Not imported — ${refused.join('; ')}` : `Imported ${files.length} adapter file${files.length > 1 ? 's' : ''}.`);
+  }
+
+  /** The Serve panel's buttons: its rows served together, or the three ways measured. */
+  serveAction(what) {
+    const rows = this.serveView.requests();
+    const selected = this.serveView.selected();
+    const requests = rows.map((r) => ({ tenant: r.tenant === 0 ? 0 : this.serveView.tenants.indexOf(selected[r.tenant - 1]) + 1, prompt: r.prompt }));
+    const job = what === 'compare' ? this.compareServing(requests) : this.serve(requests, { chars: SERVE_CHARS }, (texts) => this.serveView.showTexts(texts));
+    job.catch(() => {}); // shown in the widget
+  }
+
+  /** Tenants named in `requests` → (adapter files in slot order, each request's slot). */
+  slots(requests) {
+    const library = this.serveView.tenants;
+    const files = [];
+    const slot = (tenant) => {
+      if (tenant === 0 || tenant === 'base') return 0;
+      const entry = typeof tenant === 'number' ? library[tenant - 1] : library.find((t) => t.name === tenant);
+      if (!entry) throw new Error(`No tenant ${JSON.stringify(tenant)}: use 0 or "base", a tenant's name, or its place in the library (1 to ${library.length}).`);
+      if (!files.includes(entry)) files.push(entry);
+      return files.indexOf(entry) + 1;
+    };
+    const rows = requests.map((r) => ({ tenant: slot(r.tenant), prompt: String(r.prompt ?? '') }));
+    if (files.length > 15) throw new Error(`At most 15 adapters in one batch (16 tenants with the base), got ${files.length}.`);
+    return { files: files.map((t) => t.bytes), rows };
+  }
+
+  /** Hold the Lab for serving; the refusal says why not. */
+  claim(refuse) {
+    if (this.busy) refuse('A run is going: wait for it to finish, or press Stop.');
+    if (!this.lab) refuse('Still loading: try again in a moment.');
+    this.busy = true;
+    this.updateButtons();
+    this.serveView.setBusy(true);
+    this.status.hideError();
+  }
+
+  release() {
+    this.busy = false;
+    this.updateButtons();
+    this.serveView.setBusy(false);
+  }
+
+  /**
+   * Serve `requests` ([{tenant, prompt}]: tenant 0 or "base" for the base alone, a tenant's
+   * name, or its place in the library from 1) together, `chars` characters each, in one batched
+   * pass per character. Resolves to [{tenant, prompt, text}] and fires finetune-serve-done.
+   */
+  async serve(requests, { chars = SERVE_CHARS } = {}, onStep) {
+    const refuse = (text) => {
+      this.serveView.notice(text);
+      throw new Error(text);
+    };
+    if (!Array.isArray(requests) || !requests.length || requests.length > 64) refuse('Give 1 to 64 requests, each {tenant, prompt}.');
+    if (!Number.isInteger(chars) || chars < 1 || chars > 1000) refuse(`chars must be a whole number from 1 to 1000, got ${chars}.`);
+    let plan;
+    try {
+      plan = this.slots(requests);
+    } catch (e) {
+      refuse(e.message);
+    }
+    this.claim(refuse);
+    let texts;
+    try {
+      const serving = this.lab.serve(plan.files, plan.rows);
+      try {
+        for (let i = 1; i <= chars; i++) {
+          await serving.step();
+          onStep?.(serving.texts());
+          this.say(`Serving ${plan.rows.length} rows together: character ${i} of ${chars}`, i / chars);
+        }
+        texts = serving.texts();
+      } finally {
+        serving.free();
+      }
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError || isDeviceFailure(e)) this.failRun(e);
+      else this.showError(e);
+      throw e;
+    } finally {
+      this.release();
+    }
+    this.say(`Served ${plan.rows.length} rows (${plan.files.length} adapters and the base) together, ${chars} characters each.`, 1);
+    const outputs = requests.map((r, i) => ({ tenant: r.tenant, prompt: plan.rows[i].prompt, text: texts[i] }));
+    this.emit('finetune-serve-done', { outputs, chars });
+    return outputs;
+  }
+
+  /** The Serve panel's rows served the three ways and measured: resolves to the crate's report. */
+  async compareServing(requests, chars = COMPARE_CHARS) {
+    const refuse = (text) => {
+      this.serveView.notice(text);
+      throw new Error(text);
+    };
+    const plan = this.slots(requests);
+    this.claim(refuse);
+    this.say(`Measuring: the rows together, one at a time and as merged copies, ${chars} characters each…`, null);
+    try {
+      const report = await this.lab.serveThreeWays(plan.files, plan.rows, chars);
+      this.serveView.showComparison(report);
+      this.say(`Measured: together ${report.mixed.chars_per_s.toFixed(0)} characters/s holding ${bytes(report.mixed.bytes_measured)}; merged copies hold ${bytes(report.merged.bytes_measured)}.`, 1);
+      return report;
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError || isDeviceFailure(e)) this.failRun(e);
+      else this.showError(e);
+      throw e;
+    } finally {
+      this.release();
+    }
   }
 
   /** Button presses; a press on a disabled button says why it does nothing. */
@@ -211,6 +374,13 @@ class FinetuneLab extends HTMLElement {
 
   finish(mode, steps, r) {
     this.train.finish(mode, r);
+    if (mode === 'adapter' && r.checkpoint) {
+      try {
+        this.addTenant(r.checkpoint, `my ${r.info?.data ?? 'text'} adapter`, 'trained');
+      } catch (e) {
+        this.serveView.notice(`This run's adapter could not join the library: ${e.message}`);
+      }
+    }
     if (r.memory) this.memory.set(mode, r.memory, r.shared);
     const n = r.losses.length;
     this.say(

@@ -320,12 +320,12 @@ impl Serving {
     }
 }
 
-/// Built-in tasks: `[{name, title, description}]`.
+/// Built-in tasks: `[{name, title, description, prompt}]`.
 #[wasm_bindgen]
 pub fn tasks() -> Result<JsValue, JsError> {
     let list: Vec<_> = data::TASKS
         .iter()
-        .map(|t| serde_json::json!({ "name": t.name, "title": t.title, "description": t.description }))
+        .map(|t| serde_json::json!({ "name": t.name, "title": t.title, "description": t.description, "prompt": t.prompt }))
         .collect();
     to_js(&list)
 }

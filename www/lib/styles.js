@@ -136,11 +136,20 @@ caption { text-align: left; font-weight: 600; padding-bottom: .3rem; }
 details summary { cursor: pointer; margin: .4rem 0; }
 .error-text[role=alert] { margin: .4rem 0; }
 
+.tenant-list input[type=text] { width: 100%; min-width: 8rem; }
+.import { display: block; margin: .6rem 0; font-size: .9rem; }
+.serve-rows { display: grid; gap: .5rem; margin: .6rem 0; }
+.serve-row { display: grid; grid-template-columns: 8rem minmax(0, 1fr) minmax(0, 1.4fr); gap: .5rem; align-items: start; font-size: .88rem; }
+.serve-row .who { font-weight: 600; overflow-wrap: anywhere; }
+.serve-row textarea { width: 100%; min-width: 0; font-family: ui-monospace, monospace; font-size: .82rem; }
+.serve-row output { font-family: ui-monospace, monospace; font-size: .82rem; white-space: pre-wrap; overflow-wrap: anywhere; background: var(--panel); border-radius: 6px; padding: .3rem .45rem; min-height: 2.4rem; }
+
 @container (max-width: 30rem) {
   .lab { padding: .7rem; }
   .bar-row { grid-template-columns: 4.2rem 1fr 6.5rem; }
   /* The SVGs scale down with the width: scale their text back up to stay readable. */
   .chart .tick, .chart .label, .log-bars .tick, .log-bars .value { font-size: 20px; }
   .log-bars .label { font-size: 20px; }
+  .serve-row { grid-template-columns: 1fr; }
 }
 `;

@@ -75,6 +75,18 @@ export function loadBase() {
   return basePromise;
 }
 
+const demoAdapters = new Map(); // task → Promise<Uint8Array>
+
+/** The demo adapter shipped for a built-in task (base/adapters/TASK.ftlab), fetched once a page. */
+export function loadDemoAdapter(task) {
+  if (!demoAdapters.has(task)) {
+    const bytes = fetchOk(new URL(`adapters/${task}.ftlab`, BASE), `${task} demo adapter`).then(async (r) => new Uint8Array(await r.arrayBuffer()));
+    bytes.catch(() => demoAdapters.delete(task));
+    demoAdapters.set(task, bytes);
+  }
+  return demoAdapters.get(task);
+}
+
 /** The shared Lab for "webgpu" or "cpu". A WebGPU failure rejects with the browser's reason. */
 export function openLab(kind) {
   if (!labs.has(kind)) {

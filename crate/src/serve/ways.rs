@@ -14,7 +14,7 @@ use super::{Request, TenantStacks, Together};
 use crate::checkpoint::{self, Checkpoint};
 use crate::finetune::{apply_checkpoint, load_base};
 use crate::measure::bytes_in_use;
-use crate::memory::{ModelShape, adapter_params, tenants};
+use crate::memory::{self, ModelShape, adapter_params, tenants};
 use crate::model::Gpt;
 
 /// One way's throughput and memory.
@@ -49,6 +49,10 @@ pub struct ServeReport {
     pub one_at_a_time: Way,
     pub merged: Way,
     pub swap: Swap,
+    /// The memory model's cold load of one GPT-3 175B tenant from NVMe (fp16): its adapter (r = 4
+    /// on q,v) vs its whole fine-tuned model, the lesson's "loading 350 GB on demand is slow".
+    pub gpt3_cold_load_adapter_seconds: f64,
+    pub gpt3_cold_load_full_seconds: f64,
 }
 
 /// fp32 weights: what every way here keeps on the device.
@@ -195,5 +199,20 @@ pub async fn serve_three_ways(
         }
         _ => Swap { adapter_ms: 0.0, adapter_file_bytes: 0, merged_ms: 0.0, merged_file_bytes: 0 },
     };
-    Ok(ServeReport { texts, chars, mixed, single_adapter, one_at_a_time, merged, swap })
+    let gpt3 = memory::estimate(&memory::ScaleInput::new(
+        ModelShape::gpt3_175b(),
+        memory::Mode::adapter(memory::DEFAULT_RANK, &memory::DEFAULT_TARGETS),
+        memory::Precision::Mixed16,
+    ));
+    Ok(ServeReport {
+        texts,
+        chars,
+        mixed,
+        single_adapter,
+        one_at_a_time,
+        merged,
+        swap,
+        gpt3_cold_load_adapter_seconds: gpt3.cold_load_adapter_seconds,
+        gpt3_cold_load_full_seconds: gpt3.cold_load_full_seconds,
+    })
 }

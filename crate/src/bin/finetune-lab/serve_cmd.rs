@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use finetune_lab::checkpoint::Checkpoint;
 use finetune_lab::data;
-use finetune_lab::memory::{self, format_bytes};
+use finetune_lab::memory::format_bytes;
 use finetune_lab::readback::block_on;
 use finetune_lab::serve::{Request, ServeReport, serve_three_ways};
 use serde::Serialize;
@@ -40,9 +40,6 @@ struct Report {
     tenants: Vec<TenantText>,
     #[serde(flatten)]
     ways: ServeReport,
-    /// The memory model's cold load of one GPT-3 175B tenant from NVMe: adapter vs full model.
-    gpt3_cold_load_adapter_seconds: f64,
-    gpt3_cold_load_full_seconds: f64,
 }
 
 fn name_of(path: &Path) -> String {
@@ -94,11 +91,6 @@ pub fn serve(raw: &[String]) -> Result<(), CliError> {
     let ways =
         block_on(serve_three_ways(&base, &file_refs, &requests, chars, &device, &clock)).map_err(CliError::Failed)?;
 
-    let gpt3 = memory::estimate(&memory::ScaleInput::new(
-        memory::ModelShape::gpt3_175b(),
-        memory::Mode::adapter(memory::DEFAULT_RANK, &memory::DEFAULT_TARGETS),
-        memory::Precision::Mixed16,
-    ));
     let tenants = requests
         .iter()
         .zip(&ways.texts)
@@ -109,12 +101,7 @@ pub fn serve(raw: &[String]) -> Result<(), CliError> {
             text: text.clone(),
         })
         .collect();
-    let report = Report {
-        tenants,
-        ways,
-        gpt3_cold_load_adapter_seconds: gpt3.cold_load_adapter_seconds,
-        gpt3_cold_load_full_seconds: gpt3.cold_load_full_seconds,
-    };
+    let report = Report { tenants, ways };
     print(&report);
     if args.switch("json") {
         crate::emit(&serde_json::to_string(&report).expect("the report serialises"));
@@ -147,7 +134,7 @@ fn print(r: &Report) {
         s.adapter_file_bytes,
         s.merged_ms,
         s.merged_file_bytes,
-        r.gpt3_cold_load_adapter_seconds,
-        r.gpt3_cold_load_full_seconds
+        r.ways.gpt3_cold_load_adapter_seconds,
+        r.ways.gpt3_cold_load_full_seconds
     );
 }
