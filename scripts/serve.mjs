@@ -48,9 +48,11 @@ export function startServer({ root = WWW, port = 8080, host = '127.0.0.1', log =
 
 async function respond(base, req, res) {
   if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'method not allowed');
+  let raw;
   let path;
   try {
-    path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    raw = new URL(req.url, 'http://x').pathname;
+    path = decodeURIComponent(raw);
   } catch {
     return fail(res, 400, 'bad path');
   }
@@ -60,7 +62,9 @@ async function respond(base, req, res) {
   let info = await stat(file).catch(() => null);
   if (info?.isDirectory()) {
     if (!path.endsWith('/')) {
-      res.writeHead(301, { Location: path + '/' });
+      // From the path as sent, still percent-encoded, with one leading slash: a decoded
+      // "/%2Fevil.example" would make "//evil.example/", another origin.
+      res.writeHead(301, { Location: `/${raw.replace(/^\/+/, '')}/` });
       res.end();
       return 301;
     }
@@ -75,7 +79,11 @@ async function respond(base, req, res) {
     'X-Content-Type-Options': 'nosniff',
   });
   if (req.method === 'HEAD') return res.end(), 200;
-  createReadStream(file).pipe(res);
+  // A file that vanished since stat, or that cannot be read, must not take the server down
+  // (an unhandled stream error would): the response is cut short and the server goes on.
+  const stream = createReadStream(file);
+  stream.on('error', () => res.destroy());
+  stream.pipe(res);
   return 200;
 }
 
