@@ -47,13 +47,13 @@ test('too short text: the crate explains how much is needed', async () => {
 
 test('binary file: rejected with a message', async () => {
   const buffer = Buffer.from(Array.from({ length: 4000 }, (_, i) => (i * 7919) % 256));
-  await widget.locator('input[type=file]').setInputFiles({ name: 'photo.jpg', mimeType: 'image/jpeg', buffer });
+  await widget.locator('section[data-panel="data"] input[type=file]').setInputFiles({ name: 'photo.jpg', mimeType: 'image/jpeg', buffer });
   await widget.getByText(/looks like a binary file/).waitFor();
   assert.equal(await textBox().inputValue(), 'too short'); // the earlier text is untouched
 });
 
 test('a text file loads into the box', async () => {
-  await widget.locator('input[type=file]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from(PROSE) });
+  await widget.locator('section[data-panel="data"] input[type=file]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from(PROSE) });
   await widget.getByText(/Loaded "notes.txt"/).waitFor();
   assert.equal(await textBox().inputValue(), PROSE);
 });
@@ -81,7 +81,7 @@ test('a second click while training does nothing harmful and says why; Stop ends
     el.__stepped = new Promise((ok) => el.addEventListener('finetune-progress', ok, { once: true }));
   });
   await widget.evaluate((el) => el.__stepped);
-  const note = widget.locator('.press-note');
+  const note = widget.locator('section[data-panel="train"] .press-note');
   // aria-disabled keeps the buttons focusable and clickable: force past Playwright's check.
   await press('Fine-tune adapter', { force: true });
   assert.match(await note.textContent(), /already going/);
@@ -100,7 +100,7 @@ test('a second click while training does nothing harmful and says why; Stop ends
 test('Reset clears both runs', async () => {
   await press('Reset');
   assert.equal(await widget.locator('.runs td', { hasText: 'not run yet' }).count(), 2);
-  assert.equal(await widget.locator('a[download]').count(), 0);
+  assert.equal(await widget.locator('section[data-panel="train"] a[download]').count(), 0);
   assert.equal(await widget.locator('[data-sample]').count(), 0);
 });
 
