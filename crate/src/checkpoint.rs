@@ -25,6 +25,24 @@ pub struct AdapterSpec {
     pub targets: Vec<Target>,
 }
 
+impl AdapterSpec {
+    /// Buildable on `shape`: a rank from 1 to the narrowest projection's width, a positive
+    /// finite α, and at least one target.
+    pub fn validate(&self, shape: &ModelShape) -> Result<(), String> {
+        let max_rank = Target::ALL.iter().map(|t| t.dims(shape).0.min(t.dims(shape).1)).min().unwrap_or(0);
+        if self.rank == 0 || self.rank > max_rank {
+            return Err(format!("the adapter's rank {} is out of range (1 to {max_rank})", self.rank));
+        }
+        if !self.alpha.is_finite() || self.alpha <= 0.0 {
+            return Err(format!("the adapter's alpha {} must be a positive number", self.alpha));
+        }
+        if self.targets.is_empty() {
+            return Err("the adapter adapts no projection".into());
+        }
+        Ok(())
+    }
+}
+
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct TensorEntry {
     pub name: String,
@@ -167,6 +185,18 @@ pub async fn to_bytes<M: Module>(
     Ok(encode(&header, &values, Dtype::F32).expect("f32 holds every f32"))
 }
 
+/// Every float parameter of a module by path (`blocks.0.attn.q.base.weight`), flattened and read
+/// back: what a full file of it would hold, adapters included.
+pub async fn named_values<M: Module>(module: &M) -> Result<Vec<(String, Vec<f32>)>, String> {
+    let mut collect = Collect { path: vec![], keep: Keep::All, found: vec![] };
+    module.visit(&mut collect);
+    let mut out = Vec::with_capacity(collect.found.len());
+    for (name, tensor, _) in collect.found {
+        out.push((name, read_f32(tensor).await?));
+    }
+    Ok(out)
+}
+
 /// The file for `values` under `header`, stored as `dtype`. f16 rounds to nearest; a value
 /// beyond f16's range (±65504) is an error rather than a silent infinity.
 fn encode(header: &Header, values: &[Vec<f32>], dtype: Dtype) -> Result<Vec<u8>, String> {
@@ -198,19 +228,47 @@ impl Checkpoint {
         encode(&self.header, &self.values, dtype)
     }
 
+    /// Parse a file. Everything the header claims is checked before anything is allocated for
+    /// it: the model shape and adapter spec are buildable, every tensor's size is computed with
+    /// checked arithmetic and present in the file, and the tensors hold exactly the parameters
+    /// the shape has (all of them, or the adapter's), so no later step allocates more than the
+    /// file's own size implies.
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
         let bad = |why: &str| format!("not a finetune-lab checkpoint: {why}");
         if bytes.len() < 12 || &bytes[..8] != MAGIC {
             return Err(bad("wrong magic bytes"));
         }
         let header_len = u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
-        let json = bytes.get(12..12 + header_len).ok_or_else(|| bad("header cut short"))?;
+        let end = 12usize.checked_add(header_len);
+        let json = end.and_then(|end| bytes.get(12..end)).ok_or_else(|| bad("header cut short"))?;
         let header: Header = serde_json::from_slice(json).map_err(|e| bad(&e.to_string()))?;
+        header.shape.validate().map_err(|e| bad(&e))?;
+        let expected = match (header.kind.as_str(), &header.adapter) {
+            ("full", None) => header.shape.param_count(),
+            ("adapter", Some(spec)) => {
+                spec.validate(&header.shape).map_err(|e| bad(&e))?;
+                crate::memory::adapter_params(&header.shape, spec.rank, &spec.targets)
+            }
+            (kind, spec) => {
+                let with = if spec.is_some() { "with" } else { "without" };
+                return Err(bad(&format!("a `{kind}` file {with} an adapter spec")));
+            }
+        };
+        let width = header.dtype.bytes();
+        let mut sizes = Vec::with_capacity(header.tensors.len());
+        for entry in &header.tensors {
+            let n = entry.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+            let n = n.filter(|n| n.checked_mul(width).is_some());
+            sizes.push(n.ok_or_else(|| bad(&format!("{} is impossibly large", entry.name)))?);
+        }
+        let total = sizes.iter().try_fold(0u64, |t, &n| t.checked_add(n as u64));
+        if total != Some(expected) {
+            let held = total.map_or("more".to_string(), |t| t.to_string());
+            return Err(bad(&format!("its tensors hold {held} values where its shape needs {expected}")));
+        }
         let mut data = &bytes[12 + header_len..];
         let mut values = Vec::with_capacity(header.tensors.len());
-        let width = header.dtype.bytes();
-        for entry in &header.tensors {
-            let n: usize = entry.shape.iter().product();
+        for (entry, &n) in header.tensors.iter().zip(&sizes) {
             if data.len() < width * n {
                 return Err(bad(&format!("data for {} cut short", entry.name)));
             }
@@ -247,23 +305,7 @@ impl Checkpoint {
         if self.header.shape != base.header.shape {
             return Err(format!("the adapter was made for another model shape: {:?}", self.header.shape));
         }
-        let max_rank = Target::ALL
-            .iter()
-            .map(|t| {
-                let (i, o) = t.dims(&base.header.shape);
-                i.min(o)
-            })
-            .min()
-            .unwrap_or(0);
-        if spec.rank == 0 || spec.rank > max_rank {
-            return Err(format!("the adapter's rank {} is out of range (1 to {max_rank})", spec.rank));
-        }
-        if !spec.alpha.is_finite() || spec.alpha <= 0.0 {
-            return Err(format!("the adapter's alpha {} must be a positive number", spec.alpha));
-        }
-        if spec.targets.is_empty() {
-            return Err("the adapter adapts no projection".into());
-        }
+        spec.validate(&base.header.shape)?;
         Ok(spec)
     }
 

@@ -26,6 +26,12 @@ fn custom_name() -> String {
 
 pub const PRESET_NAMES: [&str; 4] = ["micro", "tiny", "bert-large", "gpt3-175b"];
 
+/// Largest width, vocabulary or context a shape may have: 2^20, twenty times GPT-3's widest
+/// (d_ff 49,152), small enough that layers · d_model · d_ff cannot overflow a u64.
+pub const MAX_WIDTH: usize = 1 << 20;
+/// Most layers a shape may have (GPT-3 has 96).
+pub const MAX_LAYERS: usize = 1 << 16;
+
 impl ModelShape {
     /// For fast tests: 32,704 params.
     pub fn micro() -> Self {
@@ -74,18 +80,22 @@ impl ModelShape {
         }
     }
 
-    /// A custom shape must be buildable: every size positive, heads splitting d_model evenly.
+    /// A custom shape must be buildable: every size positive and at most `MAX_WIDTH` (layers at
+    /// most `MAX_LAYERS`), so that no count here overflows, and heads splitting d_model evenly.
     pub fn validate(&self) -> Result<(), String> {
         let sizes = [
-            ("layers", self.layers),
-            ("d_model", self.d_model),
-            ("heads", self.heads),
-            ("d_ff", self.d_ff),
-            ("vocab", self.vocab),
-            ("context", self.context),
+            ("layers", self.layers, MAX_LAYERS),
+            ("d_model", self.d_model, MAX_WIDTH),
+            ("heads", self.heads, MAX_WIDTH),
+            ("d_ff", self.d_ff, MAX_WIDTH),
+            ("vocab", self.vocab, MAX_WIDTH),
+            ("context", self.context, MAX_WIDTH),
         ];
-        if let Some((field, _)) = sizes.iter().find(|(_, v)| *v == 0) {
+        if let Some((field, _, _)) = sizes.iter().find(|(_, v, _)| *v == 0) {
             return Err(format!("model shape `{}`: {field} must be > 0", self.name));
+        }
+        if let Some((field, v, max)) = sizes.iter().find(|(_, v, max)| v > max) {
+            return Err(format!("model shape `{}`: {field} must be at most {max}, got {v}", self.name));
         }
         if !self.d_model.is_multiple_of(self.heads) {
             return Err(format!(

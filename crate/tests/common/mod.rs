@@ -66,10 +66,7 @@ pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 
 /// Every float parameter of a module, by path, read back.
 pub fn weights<M: burn::module::Module>(module: &M) -> Vec<(String, Vec<f32>)> {
-    let shape = ModelShape::micro();
-    let bytes = block_on(checkpoint::to_bytes(module, &shape, None)).unwrap();
-    let file = Checkpoint::parse(&bytes).unwrap();
-    file.header.tensors.into_iter().map(|e| e.name).zip(file.values).collect()
+    block_on(checkpoint::named_values(module)).unwrap()
 }
 
 /// Some text in the character vocabulary, long enough for micro's 32-character context.
