@@ -64,13 +64,13 @@ class FinetuneLab extends HTMLElement {
       this.wantDemos = true;
       this.loadDemosWhenReady();
     });
-    this.serveSeen.observe(this.shadowRoot.querySelector('section[data-panel="serve"]'));
     this.busy = false;
     this.stopping = false;
   }
 
   connectedCallback() {
     this.unsubscribe = onProgress((p) => this.lab || this.status.download(p));
+    if (!this.wantDemos) this.serveSeen.observe(this.shadowRoot.querySelector('section[data-panel="serve"]'));
     this.applyPanels();
     this.updateButtons();
     if (!this.booted) {

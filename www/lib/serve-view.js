@@ -19,7 +19,8 @@ const WAYS = [
 export class ServeView {
   /** onAction(what): "serve" | "compare"; onImport(files): a FileList picked by the reader. */
   constructor(onAction, onImport) {
-    this.tenants = []; // {name, task, rank, targets, bytes, source, selected}
+    this.tenants = []; // {name, task, rank, targets, bytes, source, selected, key}
+    this.nextKey = 0; // keys a row's prompt to its tenant across re-renders
     this.prompts = {}; // task → prompt
     this.list = h('tbody');
     this.rows = h('div', { class: 'serve-rows' });
@@ -52,7 +53,7 @@ export class ServeView {
   /** Add a checked adapter ({name, task, rank, targets, bytes, source}); selected while room remains. */
   add(tenant) {
     const selected = this.selected().length < MAX_TENANTS;
-    this.tenants.push({ ...tenant, selected });
+    this.tenants.push({ ...tenant, selected, key: `t${this.nextKey++}` });
     this.render();
   }
 
@@ -118,7 +119,7 @@ export class ServeView {
     const kept = Object.fromEntries([...this.rows.querySelectorAll('textarea')].map((t) => [t.dataset.key, t.value]));
     const row = (key, label, prompt) =>
       h('div', { class: 'serve-row' }, h('span', { class: 'who' }, label), h('textarea', { rows: 2, dataset: { key }, 'aria-label': `prompt for ${label}` }, kept[key] ?? prompt), h('output', {}));
-    fill(this.rows, row('base', 'base alone', 'The '), this.selected().map((t) => row(t.key ??= crypto.randomUUID(), t.name, this.prompts[t.task] ?? 'The ')));
+    fill(this.rows, row('base', 'base alone', 'The '), this.selected().map((t) => row(t.key, t.name, this.prompts[t.task] ?? 'The ')));
   }
 
   /** The measured comparison (`Lab.serveThreeWays`'s report). */
