@@ -30,10 +30,15 @@ const TYPES = {
 
 export const WWW = fileURLToPath(new URL('../www/', import.meta.url));
 
-/** Start serving `root`; resolves to {server, url} once listening. */
-export function startServer({ root = WWW, port = 8080, host = '127.0.0.1', log = false } = {}) {
+/** A course platform's strict policy: no inline script or style, WebAssembly allowed. The site
+ * works under it, and the browser suite runs under it. */
+export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'";
+
+/** Start serving `root` (with `csp`, every response carries `CSP`); resolves to {server, url}. */
+export function startServer({ root = WWW, port = 8080, host = '127.0.0.1', log = false, csp = false } = {}) {
   const base = resolve(root);
   const server = createServer(async (req, res) => {
+    if (csp) res.setHeader('Content-Security-Policy', CSP);
     const status = await respond(base, req, res).catch(() => fail(res, 500, 'server error'));
     if (log) console.log(`${status} ${req.method} ${req.url}`);
   });
@@ -97,6 +102,6 @@ function fail(res, status, text) {
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const port = Number(process.argv[2] ?? process.env.PORT ?? 8080);
   const host = process.env.HOST ?? '127.0.0.1';
-  const { url } = await startServer({ port, host, log: !!process.env.LOG });
+  const { url } = await startServer({ port, host, log: !!process.env.LOG, csp: process.env.CSP !== '0' });
   console.log(`finetune-lab: serving ${WWW} at ${url}  (Ctrl-C to stop)`);
 }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { startServer } from '../../scripts/serve.mjs';
+import { startServer, CSP } from '../../scripts/serve.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SCREENSHOTS = `${ROOT}tests/screenshots`;
@@ -17,7 +17,8 @@ export async function setup({ webgpu = false } = {}) {
   if (!existsSync(`${ROOT}www/pkg/finetune_lab_bg.wasm`)) {
     throw new Error('www/pkg/finetune_lab_bg.wasm is missing: run scripts/build-wasm.sh first');
   }
-  const { server, url } = await startServer({ port: 0 });
+  // Under a course platform's strict policy, as the site must work (scripts/serve.mjs: CSP).
+  const { server, url } = await startServer({ port: 0, csp: true });
   const args = ['--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
   if (webgpu) args.push('--enable-unsafe-webgpu');
   if (process.getuid?.() === 0) args.push('--no-sandbox');
@@ -52,7 +53,7 @@ export async function openPage(env, path, { pages = {}, colorScheme = 'light', w
     if (!['data:', 'blob:'].includes(u.protocol) && u.hostname !== '127.0.0.1') problems.push(`request off 127.0.0.1: ${r.url()}`);
   });
   for (const [p, html] of Object.entries(pages)) {
-    await page.route((u) => u.pathname === `/${p}`, (route) => route.fulfill({ contentType: 'text/html', body: html }));
+    await page.route((u) => u.pathname === `/${p}`, (route) => route.fulfill({ contentType: 'text/html', headers: { 'Content-Security-Policy': CSP }, body: html }));
   }
   if (process.env.FINETUNE_LAB_BASE) await routeBase(page, process.env.FINETUNE_LAB_BASE);
   for (const [match, handler] of routes) await page.route(match, handler); // last added wins
@@ -71,7 +72,7 @@ async function routeBase(page, file) {
 
 /** A test page: the widget(s) given as HTML, plus optional lesson text around them. */
 export function testPage(body) {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="/favicon.svg">
 <script type="module" src="/finetune-lab.js"></script></head><body>${body}</body></html>`;
 }
 
