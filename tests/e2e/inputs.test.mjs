@@ -11,6 +11,8 @@ const LESSON = `<article><h1>Why adapters</h1>
 thousand copies. Adapters keep one shared base and train a small low-rank correction instead.</p>
 <p>The correction is two thin matrices per adapted projection; their product has the shape of the
 weight it adjusts, but far fewer numbers. Storing and loading it is cheap.</p></article>`;
+// Beside the widget, where the page's text is gathered element by element: not shown, so not read.
+const HIDDEN = '<p hidden>HIDDEN-ANSWER-KEY</p><details><summary>More</summary><p>COLLAPSED-NOTE</p></details>';
 const PROSE = 'The lamp was lit at dusk and the road ran on past the mill, the bridge and the old café. '.repeat(40);
 
 let env;
@@ -19,7 +21,7 @@ let widget;
 
 before(async () => {
   env = await setup({ webgpu: false });
-  const body = `${LESSON}<finetune-lab task="text" steps="3" batch="2" context="32" sample="8" panels="data,train"></finetune-lab>`;
+  const body = `${LESSON}${HIDDEN}<finetune-lab task="text" steps="3" batch="2" context="32" sample="8" panels="data,train"></finetune-lab>`;
   page = await openPage(env, 't/inputs.html', { pages: { 't/inputs.html': testPage(body) } });
   widget = await ready(page);
 });
@@ -111,6 +113,14 @@ test("this page's text trains, without the widget's own text", { timeout: 300_00
   const before = await widget.locator('[data-sample="before"] .prompt').textContent();
   assert.match(before, /^Why adapters/);
   await shot(page, 'input-page-text');
+});
+
+test("this page's text leaves out hidden elements", async () => {
+  const text = await page.evaluate(async () => (await import('/lib/data-picker.js')).pageText(document.body));
+  assert.match(text, /^Why adapters/);
+  assert.match(text, /Storing and loading it is cheap\./);
+  assert.doesNotMatch(text, /HIDDEN-ANSWER-KEY/);
+  assert.doesNotMatch(text, /COLLAPSED-NOTE/);
 });
 
 test('no console errors, no request off 127.0.0.1', () => {

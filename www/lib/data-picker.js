@@ -128,12 +128,14 @@ export function binaryReason(bytes) {
   return odd > 0.1 * Math.max(1, sample.length) ? 'mostly not readable characters' : '';
 }
 
-/** The readable text of the page, skipping every <finetune-lab> and scripts, trimmed. */
+/** The readable text of the page, skipping every <finetune-lab>, scripts and hidden elements, trimmed. */
 export function pageText(root) {
   const skip = new Set(['finetune-lab', 'script', 'style', 'template', 'noscript', 'svg']);
+  // innerText of an element that is not rendered is its whole text content: skip those first.
+  const hidden = (el) => (el.checkVisibility ? !el.checkVisibility({ visibilityProperty: true }) : getComputedStyle(el).display === 'none');
   const walk = (node) => {
     if (node.nodeType === Node.TEXT_NODE) return node.nodeValue;
-    if (node.nodeType !== Node.ELEMENT_NODE || skip.has(node.localName)) return '';
+    if (node.nodeType !== Node.ELEMENT_NODE || skip.has(node.localName) || hidden(node)) return '';
     // innerText keeps the layout's line breaks and skips hidden text; use it where no widget is inside.
     if (!node.querySelector('finetune-lab')) return node.innerText ?? node.textContent;
     return [...node.childNodes].map(walk).join('\n');
