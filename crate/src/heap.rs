@@ -1,7 +1,8 @@
 //! A counting global allocator: live and peak bytes of this program's heap, where burn's CPU
 //! backend keeps its tensors (it has no memory pool to ask, unlike the GPU backends). The wasm
-//! module installs it (its heap is the page's CPU-path memory) and so does the CLI; elsewhere,
-//! the test binaries included, nothing counts and `live_bytes` is `None`.
+//! module installs it (its heap is the page's CPU-path memory), and so do the CLI and the
+//! hostile-files test (`peak_bytes` bounds what a file makes the crate allocate); elsewhere
+//! nothing counts and `live_bytes` is `None`.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};

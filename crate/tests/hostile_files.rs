@@ -5,44 +5,25 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use common::*;
 use finetune_lab::checkpoint::{self, AdapterMeta, AdapterSpec, Checkpoint, Dtype};
 use finetune_lab::data::Rng;
 use finetune_lab::finetune::{apply_checkpoint, load_base};
+use finetune_lab::heap::{self, Counting};
 use finetune_lab::init::Init;
 use finetune_lab::memory::{ModelShape, Target};
 use finetune_lab::readback::block_on;
 
-struct Watch;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call goes to the system allocator unchanged; the counters are only counters.
-unsafe impl GlobalAlloc for Watch {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        let live = LIVE.fetch_add(layout.size(), Relaxed) + layout.size();
-        PEAK.fetch_max(live, Relaxed);
-        p
-    }
-    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(p, layout) };
-        LIVE.fetch_sub(layout.size(), Relaxed);
-    }
-}
-
 #[global_allocator]
-static WATCH: Watch = Watch;
+static HEAP: Counting<std::alloc::System> = Counting(std::alloc::System);
 
 /// Parse `bytes` and, if that succeeds, build what they describe: a model, or the base with the
 /// adapter on it. Returns the outcome and the most the heap grew meanwhile.
 fn try_file(bytes: &[u8], base: &Checkpoint) -> (Result<(), String>, usize) {
-    let start = LIVE.load(Relaxed);
-    PEAK.store(start, Relaxed);
+    let start = heap::live_bytes().expect("the counting allocator is installed");
+    heap::reset_peak();
     let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<(), String> {
         let file = Checkpoint::parse(bytes)?;
         let device = cpu();
@@ -54,7 +35,7 @@ fn try_file(bytes: &[u8], base: &Checkpoint) -> (Result<(), String>, usize) {
             }
         }
     }));
-    let grew = PEAK.load(Relaxed).saturating_sub(start);
+    let grew = heap::peak_bytes().unwrap_or(0).saturating_sub(start) as usize;
     match outcome {
         Ok(result) => (result, grew),
         Err(panic) => {
