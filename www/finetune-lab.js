@@ -13,7 +13,7 @@ import { TrainPanel, NAMES } from './lib/train-panel.js';
 import { MemoryView } from './lib/memory-view.js';
 import { DataPicker } from './lib/data-picker.js';
 import { ScaleView } from './lib/scale-view.js';
-import { ServeView } from './lib/serve-view.js';
+import { MAX_TENANTS, ServeView } from './lib/serve-view.js';
 import { Status } from './lib/status.js';
 import { bytes, loss, ms } from './lib/format.js';
 
@@ -213,24 +213,38 @@ class FinetuneLab extends HTMLElement {
       return files.indexOf(entry) + 1;
     };
     const rows = requests.map((r) => ({ tenant: slot(r.tenant), prompt: String(r.prompt ?? '') }));
-    if (files.length > 15) throw new Error(`At most 15 adapters in one batch (16 tenants with the base), got ${files.length}.`);
+    if (files.length > MAX_TENANTS) throw new Error(`At most ${MAX_TENANTS} adapters in one batch (${MAX_TENANTS + 1} tenants with the base), got ${files.length}.`);
     return { files: files.map((t) => t.bytes), rows };
   }
 
-  /** Hold the Lab for serving; the refusal says why not. */
-  claim(refuse) {
-    if (this.busy) refuse('A run is going: wait for it to finish, or press Stop.');
-    if (!this.lab) refuse('Still loading: try again in a moment.');
+  /** Refuse a serving request: the reason shown in the Serve panel, and thrown. */
+  refuseServing(text) {
+    this.serveView.notice(text);
+    throw new Error(text);
+  }
+
+  /**
+   * Run `work()` holding the Lab for serving (refused while a run is going or the Lab loads). A
+   * trap or a device failure ends like a failed run; any other error is shown as bad input.
+   */
+  async whileServing(work) {
+    if (this.busy) this.refuseServing('A run is going: wait for it to finish, or press Stop.');
+    if (!this.lab) this.refuseServing('Still loading: try again in a moment.');
     this.busy = true;
     this.updateButtons();
     this.serveView.setBusy(true);
     this.status.hideError();
-  }
-
-  release() {
-    this.busy = false;
-    this.updateButtons();
-    this.serveView.setBusy(false);
+    try {
+      return await work();
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError || isDeviceFailure(e)) this.failRun(e);
+      else this.showError(e);
+      throw e;
+    } finally {
+      this.busy = false;
+      this.updateButtons();
+      this.serveView.setBusy(false);
+    }
   }
 
   /**
@@ -239,21 +253,15 @@ class FinetuneLab extends HTMLElement {
    * pass per character. Resolves to [{tenant, prompt, text}] and fires finetune-serve-done.
    */
   async serve(requests, { chars = SERVE_CHARS } = {}, onStep) {
-    const refuse = (text) => {
-      this.serveView.notice(text);
-      throw new Error(text);
-    };
-    if (!Array.isArray(requests) || !requests.length || requests.length > 64) refuse('Give 1 to 64 requests, each {tenant, prompt}.');
-    if (!Number.isInteger(chars) || chars < 1 || chars > 1000) refuse(`chars must be a whole number from 1 to 1000, got ${chars}.`);
+    if (!Array.isArray(requests) || !requests.length || requests.length > 64) this.refuseServing('Give 1 to 64 requests, each {tenant, prompt}.');
+    if (!Number.isInteger(chars) || chars < 1 || chars > 1000) this.refuseServing(`chars must be a whole number from 1 to 1000, got ${chars}.`);
     let plan;
     try {
       plan = this.slots(requests);
     } catch (e) {
-      refuse(e.message);
+      this.refuseServing(e.message);
     }
-    this.claim(refuse);
-    let texts;
-    try {
+    const texts = await this.whileServing(async () => {
       const serving = this.lab.serve(plan.files, plan.rows);
       try {
         for (let i = 1; i <= chars; i++) {
@@ -261,17 +269,11 @@ class FinetuneLab extends HTMLElement {
           onStep?.(serving.texts());
           this.say(`Serving ${plan.rows.length} rows together: character ${i} of ${chars}`, i / chars);
         }
-        texts = serving.texts();
+        return serving.texts();
       } finally {
         serving.free();
       }
-    } catch (e) {
-      if (e instanceof WebAssembly.RuntimeError || isDeviceFailure(e)) this.failRun(e);
-      else this.showError(e);
-      throw e;
-    } finally {
-      this.release();
-    }
+    });
     this.say(`Served ${plan.rows.length} rows (${plan.files.length} adapters and the base) together, ${chars} characters each.`, 1);
     const outputs = requests.map((r, i) => ({ tenant: r.tenant, prompt: plan.rows[i].prompt, text: texts[i] }));
     this.emit('finetune-serve-done', { outputs, chars });
@@ -280,25 +282,14 @@ class FinetuneLab extends HTMLElement {
 
   /** The Serve panel's rows served the three ways and measured: resolves to the crate's report. */
   async compareServing(requests, chars = COMPARE_CHARS) {
-    const refuse = (text) => {
-      this.serveView.notice(text);
-      throw new Error(text);
-    };
     const plan = this.slots(requests);
-    this.claim(refuse);
-    this.say(`Measuring: the rows together, one at a time and as merged copies, ${chars} characters each…`, null);
-    try {
+    return this.whileServing(async () => {
+      this.say(`Measuring: the rows together, one at a time and as merged copies, ${chars} characters each…`, null);
       const report = await this.lab.serveThreeWays(plan.files, plan.rows, chars);
       this.serveView.showComparison(report);
       this.say(`Measured: together ${report.mixed.chars_per_s.toFixed(0)} characters/s holding ${bytes(report.mixed.bytes_measured)}; merged copies hold ${bytes(report.merged.bytes_measured)}.`, 1);
       return report;
-    } catch (e) {
-      if (e instanceof WebAssembly.RuntimeError || isDeviceFailure(e)) this.failRun(e);
-      else this.showError(e);
-      throw e;
-    } finally {
-      this.release();
-    }
+    });
   }
 
   /** Button presses; a press on a disabled button says why it does nothing. */
