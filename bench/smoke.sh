@@ -2,18 +2,22 @@
 # A smoke run of every benchmark with a few steps of the micro model (~1-3 minutes), for CI.
 # Checks that each reference computes OUR loss curve (same base, text and batches: the losses
 # must agree to 1e-3 over the steps), then that the browser comparison and the bundle report run.
-# Parts whose prerequisites are missing are skipped with a message: PyTorch (the ~5 GB venv from
-# bench/native.sh), our binary (cargo build), www/pkg (scripts/build-wasm.sh), Chromium.
+# Ours is the point, so a missing binary fails the run; parts whose other prerequisites are
+# missing are skipped with a message: PyTorch (the ~5 GB venv from bench/native.sh), the GPU
+# backend (a build without `--features wgpu`), www/pkg (scripts/build-wasm.sh), Chromium.
+# Environment: FINETUNE_LAB_BIN (our CLI, as scripts/test.sh names it; default the shared
+# debug build), VENV.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
-BIN="${BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/finetune-lab/target}/debug/finetune-lab}"
+BIN="${FINETUNE_LAB_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/finetune-lab/target}/debug/finetune-lab}"
 VENV="${VENV:-$HOME/.cache/finetune-lab/bench-venv}"
 OUT="$ROOT/bench/results/smoke"
 TEXT="$ROOT/bench/data/records.txt"
 STEPS=4
 mkdir -p "$OUT"
 skipped=()
+[ -x "$BIN" ] || { echo "bench smoke: no $BIN: build ours first (cargo build -p finetune-lab), or set FINETUNE_LAB_BIN" >&2; exit 1; }
 
 if [ ! -d bench/tfjs/node_modules/@tensorflow/tfjs ]; then
   (cd bench/tfjs && npm ci --no-audit --no-fund --loglevel=error)
@@ -28,22 +32,20 @@ COMMON=(--batch 4 --context 32)
 
 for mode in full adapter; do
   node bench/tfjs/node.mjs --base "$OUT/micro.ftlab" --mode $mode "${COMMON[@]}" --steps $((STEPS - 1)) --warmup 1 --json > "$OUT/tfjs-$mode.json"
-  if [ -x "$BIN" ]; then
-    "$BIN" finetune --mode $mode --text-file "$TEXT" --base "$OUT/micro.ftlab" --steps $STEPS "${COMMON[@]}" --json > "$OUT/ours-$mode.json" 2> /dev/null
-    # Ours on burn's wgpu backend with our WGSL kernels (lavapipe where there is no GPU), in a
-    # `--features wgpu` build.
-    if "$BIN" finetune --device wgpu --mode $mode --text-file "$TEXT" --base "$OUT/micro.ftlab" --steps $STEPS \
-      "${COMMON[@]}" --json > "$OUT/ours-wgpu-$mode.json" 2> "$OUT/ours-wgpu-$mode.err"; then
-      :
-    elif grep -q 'features wgpu' "$OUT/ours-wgpu-$mode.err"; then
-      rm -f "$OUT/ours-wgpu-$mode.json"
-      skipped+=("ours on wgpu $mode: a CPU-only build (cargo build --features wgpu)")
-    else
-      cat "$OUT/ours-wgpu-$mode.err" >&2
-      exit 1
-    fi
+  # Progress goes to a file, shown if the run fails.
+  "$BIN" finetune --mode $mode --text-file "$TEXT" --base "$OUT/micro.ftlab" --steps $STEPS "${COMMON[@]}" --json \
+    > "$OUT/ours-$mode.json" 2> "$OUT/ours-$mode.err" || { cat "$OUT/ours-$mode.err" >&2; exit 1; }
+  # Ours on burn's wgpu backend with our WGSL kernels (lavapipe where there is no GPU), in a
+  # `--features wgpu` build.
+  if "$BIN" finetune --device wgpu --mode $mode --text-file "$TEXT" --base "$OUT/micro.ftlab" --steps $STEPS \
+    "${COMMON[@]}" --json > "$OUT/ours-wgpu-$mode.json" 2> "$OUT/ours-wgpu-$mode.err"; then
+    :
+  elif grep -q 'features wgpu' "$OUT/ours-wgpu-$mode.err"; then
+    rm -f "$OUT/ours-wgpu-$mode.json"
+    skipped+=("ours on wgpu $mode: a CPU-only build (cargo build --features wgpu)")
   else
-    skipped+=("ours native $mode: no $BIN (cargo build -p finetune-lab)")
+    cat "$OUT/ours-wgpu-$mode.err" >&2
+    exit 1
   fi
   if "$VENV/bin/python" -c "import torch" 2> /dev/null; then
     "$VENV/bin/python" bench/pytorch/bench.py --base "$OUT/micro.ftlab" --mode $mode "${COMMON[@]}" \
@@ -61,7 +63,11 @@ node --input-type=module -e "
     const ref = JSON.parse(readFileSync('$OUT/tfjs-' + mode + '.json')).losses;
     for (const other of ['ours', 'ours-wgpu', 'pytorch']) {
       const file = '$OUT/' + other + '-' + mode + '.json';
-      if (!existsSync(file)) continue;
+      if (!existsSync(file)) {
+        if (other === 'ours') console.log('FAIL ' + mode + ' ours: no ' + file);
+        failed += other === 'ours';
+        continue;
+      }
       const losses = JSON.parse(readFileSync(file)).losses;
       const diff = Math.max(...ref.map((v, i) => Math.abs(v - losses[i])));
       const ok = losses.length === ref.length && diff < 1e-3 && losses.at(-1) < losses[0];

@@ -6,7 +6,7 @@
 
 import { h } from './lib/dom.js';
 import { STYLES } from './lib/styles.js';
-import { loadDemoAdapter, loadModule, openLab, onProgress, restartModule, whenLost } from './lib/wasm.js';
+import { loadDemoAdapter, loadModule, onDeviceLost, onProgress, openLab, restartModule } from './lib/wasm.js';
 import { detectBackend, gpuFailed, isDeviceFailure } from './lib/backend.js';
 import { fineTune } from './lib/run.js';
 import { TrainPanel, NAMES } from './lib/train-panel.js';
@@ -26,10 +26,9 @@ SHEET.replaceSync(STYLES);
 // nine times over: keep it short on a software GPU).
 const SERVE_CHARS = 40;
 const COMPARE_CHARS = 16;
-// Numeric attributes: [default, min, max]. Small by default: a software GPU takes seconds a step.
-const NUMBERS = { steps: [20, 1, 10000], batch: [4, 1, 256], context: [64, 2, 4096], sample: [60, 0, 1000], seed: [1, 0, 2 ** 32 - 1] };
-// Both modes share data and seed; the adapter is LoRA r=4 on Wq, Wv (the LoRA paper's GPT-3 setup).
-const MODES = { full: { mode: 'full' }, adapter: { mode: 'adapter', rank: 4, targets: ['q', 'v'] } };
+// The run settings an author sets as attributes, passed to the crate as written: it fills the
+// defaults and refuses a value out of range with the setting's name and range (request.rs).
+const RUN_ATTRIBUTES = ['steps', 'batch', 'context', 'sample', 'seed'];
 
 class FinetuneLab extends HTMLElement {
   static observedAttributes = ['task', 'steps', 'batch', 'context', 'panels', 'backend', 'sample', 'seed'];
@@ -37,7 +36,7 @@ class FinetuneLab extends HTMLElement {
   constructor() {
     super();
     this.status = new Status();
-    this.train = new TrainPanel((what) => this.click(what));
+    this.train = new TrainPanel((what) => this.press(what));
     this.memory = new MemoryView();
     this.serveView = new ServeView((what) => this.serveAction(what), (files) => this.importAdapters(files));
     this.label = h('p', { class: 'backend' }, 'Checking for WebGPU…');
@@ -73,7 +72,8 @@ class FinetuneLab extends HTMLElement {
   }
 
   connectedCallback() {
-    this.unsubscribe = onProgress((p) => this.lab || this.status.download(p));
+    this.unsubscribe ??= onProgress((p) => this.lab || this.status.download(p));
+    if (this.lab && !this.stopWatchingDevice) this.watchDevice(this.lab);
     if (!this.wantDemos) this.serveSeen.observe(this.shadowRoot.querySelector('section[data-panel="serve"]'));
     this.applyPanels();
     this.updateButtons();
@@ -84,9 +84,18 @@ class FinetuneLab extends HTMLElement {
   }
 
   disconnectedCallback() {
-    // Stop training (the step in flight finishes), release listeners, frames and object URLs.
+    // Moving the element in the page disconnects and reconnects it in one go: that keeps its
+    // run and chart. Only a removal still in place once this task's microtasks run lets go.
+    queueMicrotask(() => this.isConnected || this.letGo());
+  }
+
+  /** Removed from the page: stop training (the step in flight finishes), release listeners, frames and object URLs. */
+  letGo() {
     this.stopping = true;
     this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.stopWatchingDevice?.();
+    this.stopWatchingDevice = null;
     this.train.dispose();
     this.serveView.dispose();
     this.serveSeen.disconnect();
@@ -98,10 +107,9 @@ class FinetuneLab extends HTMLElement {
     if (name === 'backend' && this.lab && !this.busy && old !== value) this.open(value ?? 'auto');
   }
 
-  num(name) {
-    const [fallback, lo, hi] = NUMBERS[name];
-    const v = Number.parseInt(this.getAttribute(name) ?? '', 10);
-    return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : fallback;
+  /** The run settings given as attributes, as written (absent ones left out). */
+  runAttributes() {
+    return Object.fromEntries(RUN_ATTRIBUTES.filter((name) => this.hasAttribute(name)).map((name) => [name, this.getAttribute(name)]));
   }
 
   applyPanels() {
@@ -144,8 +152,7 @@ class FinetuneLab extends HTMLElement {
     }
     this.mod = await loadModule();
     this.backend = backend;
-    const lab = this.lab; // a loss while idle is reported too (a run reports its own)
-    whenLost(lab).then((info) => this.lab === lab && !this.busy && this.failRun(new Error(`the GPU device was lost (${info.reason})`)));
+    this.watchDevice(this.lab);
     this.label.textContent = backend.label;
     this.label.dataset.backend = this.lab.backend;
     // A software adapter can be far slower than the CPU path: offer the switch.
@@ -155,6 +162,12 @@ class FinetuneLab extends HTMLElement {
     this.updateButtons();
     this.say(`Ready on ${this.lab.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: pick the data, then press Fine-tune full or Fine-tune adapter.`, 0);
     this.loadDemosWhenReady();
+  }
+
+  /** Report a loss of the Lab's GPU device while idle (a run reports its own). */
+  watchDevice(lab) {
+    this.stopWatchingDevice?.();
+    this.stopWatchingDevice = onDeviceLost(lab, (info) => this.lab === lab && !this.busy && this.failRun(new Error(`the GPU device was lost (${info.reason})`)));
   }
 
   loadDemosWhenReady() {
@@ -264,7 +277,7 @@ class FinetuneLab extends HTMLElement {
     const texts = await this.whileServing(async () => {
       const serving = this.lab.serve(plan.files, plan.rows);
       try {
-        for (let i = 1; i <= chars; i++) {
+        for (let i = 1; i <= chars && this.isConnected; i++) {
           await serving.step();
           onStep?.(serving.texts());
           this.say(`Serving ${plan.rows.length} rows together: character ${i} of ${chars}`, i / chars);
@@ -292,31 +305,38 @@ class FinetuneLab extends HTMLElement {
     });
   }
 
-  /** Button presses; a press on a disabled button says why it does nothing. */
-  click(what) {
+  /** The train panel's buttons; a press on a disabled button says why it does nothing. */
+  press(what) {
     if (what === 'stop') return this.busy ? this.stop() : this.train.notice('Nothing is running.');
     if (what === 'reset') return this.busy ? this.train.notice('A run is going: press Stop first, then Reset.') : this.reset();
     this.run(what).catch(() => {}); // run() shows its own errors in the widget
   }
 
-  /** Fine-tune in `mode` ("full" | "adapter"); resolves to the finetune-done detail. */
-  async run(mode, { steps = this.num('steps') } = {}) {
+  /**
+   * Fine-tune in `mode` ("full" | "adapter"); resolves to the finetune-done detail. `settings`
+   * (e.g. `{steps: 50}`) override the attributes; a value out of range is refused with a message.
+   */
+  async run(mode, settings = {}) {
     const refuse = (text) => {
       this.train.notice(text);
       throw new Error(text);
     };
-    if (!MODES[mode]) refuse(`Unknown mode "${mode}": use "full" or "adapter".`);
     if (this.busy) refuse('A run is already going: wait for it to finish, or press Stop.');
     if (!this.lab) refuse('Still loading: try again in a moment.');
     let data;
+    let session;
     try {
       data = this.picker.choice();
+      // The crate checks every setting before anything is allocated, and throws why.
+      session = this.lab.start({ ...this.runAttributes(), ...settings, ...data.options, mode });
     } catch (e) {
-      this.showError(e);
+      if (e instanceof WebAssembly.RuntimeError) this.failRun(e);
+      else this.showError(e);
       throw e;
     }
+    const info = session.info;
+    const steps = info.steps;
     if (this.dataKey && this.dataKey !== data.key) this.reset('The data changed, so the earlier results were cleared: both runs compare on the same data.');
-    const options = { ...MODES[mode], ...data.options, batch: this.num('batch'), context: this.num('context'), seed: this.num('seed') };
     const before = this.before?.key === data.key ? this.before : null;
     this.busy = true;
     this.stopping = false;
@@ -324,14 +344,12 @@ class FinetuneLab extends HTMLElement {
     this.updateButtons();
     this.train.begin(mode, steps);
     this.memory.reset(mode);
-    let started = false;
     const gpu = this.lab.backend === 'webgpu';
     const hooks = {
       shouldStop: () => this.stopping,
       abandoned: () => !this.isConnected,
-      onPhase: (phase, info) => {
+      onPhase: (phase) => {
         if (phase === 'start') {
-          started = true;
           this.dataKey = data.key;
           this.train.started(mode, steps, info);
           this.picker.showNotes(info.notes);
@@ -341,7 +359,7 @@ class FinetuneLab extends HTMLElement {
         if (phase === 'after') this.say('Scoring held-out text and sampling the fine-tuned model…', null);
       },
       onBefore: (b) => {
-        this.before = { ...b, key: data.key };
+        if (!b.partial) this.before = { ...b, key: data.key };
         this.train.before(mode, b);
       },
       onStep: (d) => {
@@ -353,12 +371,9 @@ class FinetuneLab extends HTMLElement {
     };
     let r;
     try {
-      r = await fineTune(this.lab, options, { steps, sampleChars: this.num('sample'), before }, hooks);
+      r = await fineTune(this.lab, session, { before }, hooks);
     } catch (e) {
-      // Before the session exists, an Error is lab.start refusing the input (its message says
-      // why); a trap there, or anything later, is a failure of the device or the instance.
-      if (!started && !(e instanceof WebAssembly.RuntimeError)) this.showError(e);
-      else this.failRun(e);
+      this.failRun(e);
       throw e;
     } finally {
       this.busy = false;
@@ -371,7 +386,7 @@ class FinetuneLab extends HTMLElement {
     this.train.finish(mode, r);
     if (mode === 'adapter' && r.checkpoint) {
       try {
-        this.addTenant(r.checkpoint, `my ${r.info?.data ?? 'text'} adapter`, 'trained');
+        this.addTenant(r.checkpoint, `my ${(r.info?.data ?? 'text').replace(/^your /, '')} adapter`, 'trained');
       } catch (e) {
         this.serveView.notice(`This run's adapter could not join the library: ${e.message}`);
       }

@@ -13,7 +13,7 @@ use half::f16;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::memory::{ModelShape, Target};
+use crate::memory::{ModelShape, Target, max_rank};
 use crate::readback::read_f32;
 
 const MAGIC: &[u8; 8] = b"FTLAB001";
@@ -29,7 +29,7 @@ impl AdapterSpec {
     /// Buildable on `shape`: a rank from 1 to the narrowest projection's width, a positive
     /// finite α, and at least one target.
     pub fn validate(&self, shape: &ModelShape) -> Result<(), String> {
-        let max_rank = Target::ALL.iter().map(|t| t.dims(shape).0.min(t.dims(shape).1)).min().unwrap_or(0);
+        let max_rank = max_rank(shape);
         if self.rank == 0 || self.rank > max_rank {
             return Err(format!("the adapter's rank {} is out of range (1 to {max_rank})", self.rank));
         }

@@ -14,6 +14,7 @@ pub mod model;
 pub mod ops;
 pub mod optimizer;
 pub mod readback;
+pub mod request;
 pub mod serve;
 pub mod tokenizer;
 pub mod train;

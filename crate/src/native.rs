@@ -11,12 +11,9 @@ use crate::data::Dataset;
 use crate::finetune::{Run, mode_name};
 use crate::generate::generate;
 use crate::measure::MeasuredMemory;
-use crate::memory::{self, Mode};
+use crate::memory;
 use crate::readback::{block_on, read_scalar};
-use crate::train::TrainConfig;
-
-/// Characters generated for the before/after samples.
-pub const SAMPLE_CHARS: usize = 160;
+use crate::request::RunRequest;
 
 #[derive(Serialize, Debug, Clone)]
 pub struct FinetuneReport {
@@ -55,21 +52,20 @@ pub fn median(values: &mut [f64]) -> f64 {
     }
 }
 
-/// Fine-tune from `base` for `steps` steps; `progress(step, loss)` after each.
-#[allow(clippy::too_many_arguments)]
+/// Fine-tune from `base` as `request` says, on `data` (`request.dataset()`); `progress(step,
+/// loss)` after each step.
 pub fn finetune(
     base: &Checkpoint,
-    mode: Mode,
-    config: TrainConfig,
+    request: &RunRequest,
     data: &Dataset,
-    steps: usize,
     device: &Device,
     mut progress: impl FnMut(usize, f32),
 ) -> Result<(FinetuneReport, Run), String> {
+    let (config, steps, sample_chars) = (&request.config, request.steps, request.sample);
     let prompt = data.prompt.as_str();
-    let mut run = Run::start(base, mode, config.clone(), &data.train, &data.heldout, device)?;
+    let mut run = Run::start(base, request.mode.clone(), config.clone(), &data.train, &data.heldout, device)?;
     let heldout_loss_before = block_on(read_scalar(run.heldout_loss()))?;
-    let sample_before = block_on(generate(run.model(), prompt, SAMPLE_CHARS, 0.0, config.seed))?;
+    let sample_before = block_on(generate(run.model(), prompt, sample_chars, 0.0, config.seed))?;
 
     let mut losses = Vec::with_capacity(steps);
     let mut times = Vec::with_capacity(steps);
@@ -83,7 +79,7 @@ pub fn finetune(
     }
 
     let heldout_loss_after = block_on(read_scalar(run.heldout_loss()))?;
-    let sample_after = block_on(generate(run.model(), prompt, SAMPLE_CHARS, 0.0, config.seed))?;
+    let sample_after = block_on(generate(run.model(), prompt, sample_chars, 0.0, config.seed))?;
     let (params_total, params_trainable) = run.params();
     let report = FinetuneReport {
         mode: mode_name(run.mode()).to_string(),

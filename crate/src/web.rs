@@ -2,24 +2,46 @@
 //! by every widget on a page) that starts `Session`s (one fine-tuning run each), plus the pure
 //! memory model for the scale panel. Every readback is async: sync reads panic on WebGPU.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use crate::checkpoint::Checkpoint;
-use crate::data::{self, Dataset};
+use crate::data;
 use crate::finetune::load_base;
 use crate::finetune::{Run, mode_name};
-use crate::memory::{self, Mode, ScaleInput};
+use crate::memory::{self, ScaleInput};
 use crate::readback::read_scalar;
+use crate::request::{self, Caller, RunSettings};
 use crate::serve::{Request, TenantStacks, Together, serve_three_ways};
-use crate::train::TrainConfig;
 
 #[wasm_bindgen(start)]
 pub fn start() {
     // SAFETY: the linker's constructor function, run once here, when the module starts.
     unsafe { __wasm_call_ctors() };
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(|info| {
+        PANICKED.store(true, Ordering::Relaxed);
+        console_error_panic_hook::hook(info);
+    }));
+}
+
+/// Set by our panic hook: the trap that follows a panic (panic = "abort") is then ours, not
+/// another module's on the host page.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+/// Whether this instance has panicked (it then traps, and is restarted by the page).
+#[wasm_bindgen]
+pub fn panicked() -> bool {
+    PANICKED.load(Ordering::Relaxed)
+}
+
+/// `{live, peak}` bytes of this instance's heap (`heap::Counting`), where the CPU path keeps
+/// its tensors: what the browser suite watches for leaks across runs.
+#[wasm_bindgen(js_name = heapBytes)]
+pub fn heap_bytes() -> Result<JsValue, JsError> {
+    to_js(&serde_json::json!({ "live": crate::heap::live_bytes(), "peak": crate::heap::peak_bytes() }))
 }
 
 // Static constructors (cubecl registers its kernels' parts through `inventory`) live in the
@@ -84,28 +106,30 @@ impl Lab {
         to_js(&self.base.header.shape)
     }
 
-    /// Start a run from the base. `options`: `{mode, rank?, alpha?, targets?, task? | text?,
-    /// batch?, context?, lr?, seed?}`.
+    /// Every numeric setting of a run on this base, for the page (`request::settings`):
+    /// `[{name, min, max, integer, page, cli, help}]`; the element reads its defaults here.
+    #[wasm_bindgen(getter)]
+    pub fn settings(&self) -> Result<JsValue, JsError> {
+        to_js(&request::settings(&self.base.header.shape))
+    }
+
+    /// Start a run from the base. `options` (`request::RunSettings`): `{mode, rank?, alpha?,
+    /// targets?, task? | text?, steps?, batch?, context?, sample?, lr?, seed?}`, numbers as
+    /// numbers or as an attribute's text; what is missing takes the page's default. A setting
+    /// out of range is refused with its name and range.
     pub fn start(&self, options: JsValue) -> Result<Session, JsError> {
-        let options: StartOptions = from_js(options, "run options")?;
-        let shape = &self.base.header.shape;
-        let context = options.context.unwrap_or(shape.context);
-        let defaults = TrainConfig::for_mode(&options.mode, context);
-        let config = TrainConfig {
-            batch: options.batch.unwrap_or(defaults.batch),
-            lr: options.lr.unwrap_or(defaults.lr),
-            seed: options.seed.unwrap_or(defaults.seed),
-            ..defaults
-        };
-        let dataset = match (&options.task, &options.text) {
-            (_, Some(text)) => Dataset::from_user_text(text, context).map_err(|e| JsError::new(&e.to_string()))?,
-            (Some(task), None) => Dataset::for_task(task, config.seed, context)
-                .ok_or_else(|| JsError::new(&format!("unknown task `{task}`")))?,
-            (None, None) => return Err(JsError::new("choose a task or give a text")),
-        };
+        let names = js_sys::Object::keys(&js_sys::Object::from(options.clone()));
+        RunSettings::refuse_unknown(
+            names.iter().filter_map(|n| n.as_string()).collect::<Vec<_>>().iter().map(String::as_str),
+        )
+        .map_err(js_error)?;
+        let settings: RunSettings = from_js(options, "run options")?;
+        let request = settings.resolve(&self.base.header.shape, Caller::Page).map_err(js_error)?;
+        let dataset = request.dataset().map_err(js_error)?;
+        let config = request.config.clone();
         let run = Run::start(
             &self.base,
-            options.mode.clone(),
+            request.mode.clone(),
             config.clone(),
             &dataset.train,
             &dataset.heldout,
@@ -114,7 +138,7 @@ impl Lab {
         .map_err(js_error)?;
         let (params_total, params_trainable) = run.params();
         let info = SessionInfo {
-            mode: mode_name(&options.mode).to_string(),
+            mode: mode_name(&request.mode).to_string(),
             data: dataset.name.clone(),
             train_chars: dataset.train.chars().count(),
             heldout_chars: dataset.heldout.chars().count(),
@@ -122,6 +146,8 @@ impl Lab {
             prompt: dataset.prompt.clone(),
             params_total,
             params_trainable,
+            steps: request.steps,
+            sample: request.sample,
             batch: config.batch,
             context: config.context,
             lr: config.lr,
@@ -135,18 +161,6 @@ async fn open_gpu() -> Result<Device, JsError> {
     Device::wgpu_options().init_async().await.map_err(|e| JsError::new(&format!("WebGPU could not start: {e}")))
 }
 
-#[derive(Deserialize)]
-struct StartOptions {
-    #[serde(flatten)]
-    mode: Mode,
-    task: Option<String>,
-    text: Option<String>,
-    batch: Option<usize>,
-    context: Option<usize>,
-    lr: Option<f64>,
-    seed: Option<u64>,
-}
-
 #[derive(Serialize, Clone)]
 struct SessionInfo {
     mode: String,
@@ -158,6 +172,9 @@ struct SessionInfo {
     prompt: String,
     params_total: usize,
     params_trainable: usize,
+    /// Steps to take and characters per sample, as resolved from the options.
+    steps: usize,
+    sample: usize,
     batch: usize,
     context: usize,
     lr: f64,
@@ -192,7 +209,7 @@ impl Session {
 
     /// Greedy continuation of `prompt` by `chars` characters.
     pub async fn sample(&self, prompt: String, chars: usize) -> Result<String, JsError> {
-        crate::generate::generate(self.run.model(), &prompt, chars.min(1000), 0.0, self.info.seed)
+        crate::generate::generate(self.run.model(), &prompt, chars.min(request::MAX_SAMPLE), 0.0, self.info.seed)
             .await
             .map_err(js_error)
     }

@@ -23,10 +23,19 @@ fn bad_arguments_exit_with_code_2_and_say_why() {
     usage_error(&[], "usage");
     usage_error(&["dance"], "unknown command `dance`");
     usage_error(&["finetune"], "--mode full|adapter is required");
-    usage_error(&["finetune", "--mode", "half"], "--mode must be full or adapter");
-    usage_error(&["finetune", "--mode", "adapter", "--rank", "0"], "--rank must be between 1 and 128");
+    usage_error(&["finetune", "--mode", "half"], "mode must be full or adapter, got `half`");
+    usage_error(
+        &["finetune", "--mode", "adapter", "--rank", "0"],
+        "rank must be a whole number from 1 to 128, got `0`",
+    );
     usage_error(&["finetune", "--mode", "adapter", "--targets", "q,z"], "z");
-    usage_error(&["finetune", "--mode", "full", "--steps", "many"], "--steps must be a number");
+    usage_error(
+        &["finetune", "--mode", "full", "--steps", "many"],
+        "steps must be a whole number from 1 to 100000, got `many`",
+    );
+    usage_error(&["finetune", "--mode", "full", "--steps", "1e9"], "steps must be a whole number from 1 to 100000");
+    usage_error(&["finetune", "--mode", "full", "--context", "999"], "context must be a whole number from 1 to 128");
+    usage_error(&["finetune", "--mode", "full", "--rank", "8"], "for adapter runs");
     usage_error(&["finetune", "--mode", "full", "--task", "poetry"], "unknown task `poetry`");
     usage_error(&["finetune", "--mode", "full", "--task", "qa", "--text-file", "x"], "not both");
     usage_error(&["finetune", "--mode", "full", "--colour", "red"], "unknown flag --colour");

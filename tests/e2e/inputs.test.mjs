@@ -29,7 +29,7 @@ before(async () => {
 after(() => env?.close());
 
 const alert = () => widget.locator('.error[role=alert]');
-const textBox = () => widget.getByLabel('Your text');
+const textBox = () => widget.getByLabel('Your text', { exact: true });
 const press = (name, options) => widget.getByRole('button', { name, exact: true }).click(options);
 
 test('empty text: a message, no run', async () => {
@@ -97,6 +97,38 @@ test('a second click while training does nothing harmful and says why; Stop ends
   assert.ok(done.stopped && done.step >= 1 && done.step < 500, `stopped at ${done.step}`);
   assert.ok(Number.isFinite(done.loss));
   assert.ok(await alert().isHidden());
+});
+
+test('settings out of range: refused with the setting and its range, nothing runs', async () => {
+  await textBox().fill(PROSE);
+  const results = () => widget.locator('.runs').textContent();
+  const earlier = await results();
+  const refused = async (attributes, settings) =>
+    widget.evaluate(
+      async (el, [attributes, settings]) => {
+        const saved = Object.keys(attributes).map((name) => [name, el.getAttribute(name)]);
+        for (const [name, value] of Object.entries(attributes)) el.setAttribute(name, value);
+        try {
+          await el.run('full', settings);
+          return 'ran';
+        } catch (e) {
+          return e.message;
+        } finally {
+          for (const [name, value] of saved) value == null ? el.removeAttribute(name) : el.setAttribute(name, value);
+        }
+      },
+      [attributes, settings],
+    );
+  assert.equal(await refused({ steps: '1e9' }), 'steps must be a whole number from 1 to 100000, got `1e9`');
+  assert.equal(await refused({ context: '999' }), 'context must be a whole number from 1 to 128, got `999`');
+  assert.equal(await refused({ batch: 'four' }), 'batch must be a whole number from 1 to 256, got `four`');
+  assert.equal(await refused({}, { steps: Infinity }), 'steps must be a whole number from 1 to 100000, got inf');
+  assert.match(await refused({}, { steps: 3, rank: 8 }), /rank, alpha and targets are for adapter runs/);
+  assert.match(await refused({}, { stepz: 3 }), /unknown setting `stepz`/);
+  assert.match(await alert().textContent(), /unknown setting `stepz`/);
+  // Nothing started: the earlier results stand, and the widget is free for the next run.
+  assert.equal(await results(), earlier);
+  assert.equal(await widget.evaluate((el) => el.busy), false);
 });
 
 test('Reset clears both runs', async () => {

@@ -42,6 +42,7 @@ export class LineChart {
 
   dispose() {
     cancelAnimationFrame(this.frame);
+    this.frame = 0; // else schedule() would wait forever for the cancelled frame
   }
 
   schedule() {

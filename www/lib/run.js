@@ -3,16 +3,16 @@
 // between steps so clicks, painting and Playwright keep working during training.
 
 import { median } from './format.js';
-import { trackRun, activeRuns, whenLost, whenTrapped } from './wasm.js';
+import { trackRun, activeRuns, lostWithin, onDeviceLost, onTrap } from './wasm.js';
 
 const yieldToPage = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
  * @param lab      the shared Lab
- * @param options  lab.start options ({mode, rank?, targets?, task|text, batch, context, seed})
- * @param plan     {steps, sampleChars, before}: steps to take (fewer if `shouldStop()` turns
- *                 true), characters per sample, and the cached {heldout, sample} of the base on
- *                 this data or null to compute it (both modes start from the same base)
+ * @param session  the run, from lab.start (its info holds the steps to take, fewer if
+ *                 `shouldStop()` turns true, and the characters per sample)
+ * @param plan     {before}: the cached {heldout, sample} of the base on this data, or null to
+ *                 compute it (both modes start from the same base)
  * @param hooks    {onPhase(name, info), onBefore(before), onStep({step, steps, loss, ms_per_step, memory}),
  *                 shouldStop(), abandoned()}
  * @returns {info, losses, times, ms_per_step, before, after, memory, checkpoint, stopped, shared}
@@ -20,31 +20,32 @@ const yieldToPage = () => new Promise((resolve) => setTimeout(resolve, 0));
  * The session is freed at the end: its weights and optimizer state would otherwise sit on the
  * device and inflate the next run's measured memory. Everything the panels need is copied out.
  */
-export async function fineTune(lab, options, { steps, sampleChars, before }, { onPhase, onBefore, onStep, shouldStop, abandoned }) {
-  const session = lab.start(options); // throws a readable Error on bad input, before any await
+export async function fineTune(lab, session, { before }, { onPhase, onBefore, onStep, shouldStop, abandoned }) {
+  const { steps, sample: sampleChars } = session.info;
   const release = trackRun();
   let shared = false; // another run on the page while this one measured
   // A lost GPU device, or a trap in the module, leaves the pending call unsettled forever:
-  // race every await against both.
+  // race every await against both. The subscriptions end with the run.
   const lostError = (info) => new Error(`the GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''})`);
-  const broken = Promise.race([
-    whenLost(lab).then((info) => {
-      throw lostError(info);
-    }),
-    whenTrapped().then(async (error) => {
-      // A lost device often makes the crate panic first: name the cause if it follows at once.
-      const info = await Promise.race([whenLost(lab), new Promise((ok) => setTimeout(ok, 1000))]);
-      throw info ? lostError(info) : new Error(`the module crashed (${error.message}); the browser console has its message`);
-    }),
-  ]);
+  let fail;
+  const broken = new Promise((_, reject) => (fail = reject));
   broken.catch(() => {}); // handled by whichever race sees it
+  const stopLost = onDeviceLost(lab, (info) => fail(lostError(info)));
+  const stopTrap = onTrap(async (error) => {
+    // A lost device often makes the crate panic first: name the cause if it follows at once.
+    const info = await lostWithin(lab, 1000);
+    fail(info ? lostError(info) : new Error(`the module crashed (${error.message}); the browser console has its message`));
+  });
   const guard = (promise) => Promise.race([promise, broken]);
   try {
     const info = session.info;
     onPhase('start', info);
     if (!before) {
       onPhase('before', info);
-      before = { prompt: info.prompt, heldout: await guard(session.heldoutLoss()), sample: await guard(sample(session, info, sampleChars)) };
+      const heldout = await guard(session.heldoutLoss());
+      const text = await sample(session, info.prompt, sampleChars, guard, shouldStop);
+      // Cut short by Stop: shown, but not kept for the next run to reuse.
+      before = { prompt: info.prompt, heldout, sample: text, partial: shouldStop() };
     }
     onBefore(before);
     const losses = [];
@@ -62,11 +63,13 @@ export async function fineTune(lab, options, { steps, sampleChars, before }, { o
     // Nothing trained, or nobody left to show it to (the element left the page): skip the rest.
     if (!losses.length || abandoned?.()) return { info, losses, times, ms_per_step: median(times), before, stopped: true };
     onPhase('after', info);
-    const after = { heldout: await guard(session.heldoutLoss()), sample: await guard(sample(session, info, sampleChars)) };
+    const after = { heldout: await guard(session.heldoutLoss()), sample: await sample(session, info.prompt, sampleChars, guard, shouldStop) };
     const memory = session.memory();
     const checkpoint = await guard(session.checkpoint());
     return { info, losses, times, ms_per_step: median(times), before, after, memory, checkpoint, stopped: losses.length < steps, shared };
   } finally {
+    stopLost();
+    stopTrap();
     release();
     try {
       session.free();
@@ -76,7 +79,20 @@ export async function fineTune(lab, options, { steps, sampleChars, before }, { o
   }
 }
 
-/** Greedy continuation of the data's prompt; skipped (empty) when `chars` is 0. */
-function sample(session, info, chars) {
-  return chars > 0 ? session.sample(info.prompt, chars) : Promise.resolve('');
+// Characters per sampling call: short enough that Stop, painting and clicks get a turn between
+// calls (on the CPU path a call is one main-thread task), long enough to amortise the call.
+const SAMPLE_PIECE = 8;
+
+/**
+ * Greedy continuation of `prompt` by `chars` characters (none when 0), in pieces, stopping
+ * early when `shouldStop()` turns true. Greedy decoding depends only on the text so far, so the
+ * pieces join into the text one call would give.
+ */
+async function sample(session, prompt, chars, guard, shouldStop) {
+  let text = '';
+  for (let done = 0; done < chars && !shouldStop(); done += SAMPLE_PIECE) {
+    text += await guard(session.sample(prompt + text, Math.min(SAMPLE_PIECE, chars - done)));
+    await yieldToPage();
+  }
+  return text;
 }

@@ -17,6 +17,7 @@ const labs = new Map(); // "webgpu" | "cpu" → Promise<Lab>; failures stay cach
 const listeners = new Set();
 let lastProgress = null;
 let runsActive = 0;
+let current = null; // the instance's exports, once loaded
 
 /** Subscribe to shared download progress: {what: "module"|"base", got, total}. Returns unsubscribe. */
 export function onProgress(fn) {
@@ -53,6 +54,7 @@ async function importModule(gen) {
     throw new Error(`could not load the module: this browser could not compile it (${e.message})`);
   }
   useByteFormatter(mod.formatBytes);
+  if (gen === generation) current = mod;
   return mod;
 }
 
@@ -98,20 +100,84 @@ export function openLab(kind) {
   return labs.get(kind);
 }
 
-const NEVER = new Promise(() => {});
-const lost = new WeakMap(); // Lab → its GPUDevice's `lost` promise
+// Failures are told through subscriptions that their subscriber ends (a run when it finishes,
+// a widget when it leaves the page), not through promise reactions: a reaction on a promise that
+// never settles (the CPU never loses its device) would keep the run and its widget alive for as
+// long as the page lives.
+const devices = new WeakMap(); // Lab → the GPUDevice it runs on
+const lostInfo = new WeakMap(); // Lab → GPUDeviceLostInfo, once lost
+const lostListeners = new WeakMap(); // Lab → Set of fn(info)
+const trapListeners = new Set();
 
 /**
- * Resolves with GPUDeviceLostInfo when the Lab's GPU device is lost; never for the CPU. A lost
- * device leaves the backend's pending readbacks unresolved, so callers race against this.
+ * Call `fn(info)` (GPUDeviceLostInfo) if the Lab's GPU device is lost; never for the CPU. A lost
+ * device leaves the backend's pending readbacks unresolved, so a run races against this.
+ * Returns the unsubscribe function.
  */
-export function whenLost(lab) {
-  return lost.get(lab) ?? NEVER;
+export function onDeviceLost(lab, fn) {
+  const device = devices.get(lab);
+  if (!device) return () => {};
+  if (lostInfo.has(lab)) {
+    const timer = setTimeout(() => fn(lostInfo.get(lab)));
+    return () => clearTimeout(timer);
+  }
+  let listeners = lostListeners.get(lab);
+  if (!listeners) {
+    lostListeners.set(lab, (listeners = new Set()));
+    device.lost.then((info) => {
+      lostInfo.set(lab, info);
+      for (const f of [...listeners]) f(info);
+      listeners.clear();
+    });
+  }
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/** Resolves with the Lab's GPUDeviceLostInfo if it is lost within `ms`, else with null. */
+export function lostWithin(lab, ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      stop();
+      resolve(null);
+    }, ms);
+    const stop = onDeviceLost(lab, (info) => {
+      clearTimeout(timer);
+      resolve(info);
+    });
+  });
 }
 
 /**
+ * Call `fn(error)` when our module traps. A panic (panic = "abort") traps; inside one of
+ * wasm-bindgen's futures the trap escapes as an uncaught error and that future's promise never
+ * settles, so the page-wide error events are all we get. Returns the unsubscribe function.
+ */
+export function onTrap(fn) {
+  trapListeners.add(fn);
+  return () => trapListeners.delete(fn);
+}
+
+/**
+ * A RuntimeError is ours if our crate's panic hook ran (`panicked()`), or if our glue is on its
+ * stack (a trap without a panic: out of bounds, an allocation failure). Another module's trap on
+ * the host page is neither, and is left to the page.
+ */
+function isOurTrap(error) {
+  if (!(error instanceof WebAssembly.RuntimeError)) return false;
+  return Boolean(current?.panicked()) || String(error.stack).includes(new URL('finetune_lab.js', PKG).href);
+}
+
+function noticeTrap(error) {
+  if (isOurTrap(error)) for (const fn of [...trapListeners]) fn(error);
+}
+globalThis.addEventListener?.('error', (e) => noticeTrap(e.error));
+globalThis.addEventListener?.('unhandledrejection', (e) => noticeTrap(e.reason));
+
+/**
  * Lab.open on WebGPU, keeping hold of the GPUDevice the backend requests (burn does not expose
- * it) so that its loss can be noticed. requestDevice is wrapped only while the Lab opens.
+ * it) so that its loss can be noticed and a restart can destroy it. requestDevice is wrapped
+ * only while the Lab opens.
  */
 async function openGpuLab(mod, base) {
   const proto = globalThis.GPUAdapter?.prototype;
@@ -126,37 +192,37 @@ async function openGpuLab(mod, base) {
   }
   try {
     const lab = await mod.Lab.open(base, true);
-    if (device) lost.set(lab, device.lost);
+    if (device) devices.set(lab, device);
     return lab;
   } finally {
     if (real) proto.requestDevice = real;
   }
 }
 
-/** Drop the instance and its Labs; the next openLab starts a fresh one. */
+/**
+ * Drop the instance and its Labs; the next openLab starts a fresh one. The old Labs are freed
+ * and their GPU device destroyed: after a trap the instance is unusable by every widget, and
+ * its device would otherwise hold its memory until the page closes.
+ */
 export function restartModule() {
   generation += 1;
+  for (const opening of labs.values()) {
+    opening.then(
+      (lab) => {
+        devices.get(lab)?.destroy();
+        try {
+          lab.free();
+        } catch {
+          // A trapped instance may refuse even this; its memory goes with the instance.
+        }
+      },
+      () => {},
+    );
+  }
   modulePromise = null;
+  current = null;
   labs.clear();
   lastProgress = null;
-  trap = signal();
-}
-
-// A panic (panic = "abort") traps. Inside one of wasm-bindgen's futures the trap escapes as an
-// uncaught error and that future's promise never settles: this global signal is all we get.
-function signal() {
-  let fire;
-  const promise = new Promise((resolve) => (fire = resolve));
-  return { promise, fire };
-}
-let trap = signal();
-const onTrap = (error) => error instanceof WebAssembly.RuntimeError && trap.fire(error);
-globalThis.addEventListener?.('error', (e) => onTrap(e.error));
-globalThis.addEventListener?.('unhandledrejection', (e) => onTrap(e.reason));
-
-/** Resolves with the RuntimeError when the current instance traps. */
-export function whenTrapped() {
-  return trap.promise;
 }
 
 /** Count runs in flight on this page: the allocator's figures are device-wide. */

@@ -53,20 +53,9 @@ impl Dataset {
         Ok(Dataset { name: "your text".to_string(), train: user.train, heldout: user.heldout, notes, prompt })
     }
 
-    /// A file's bytes: UTF-8 (with or without a byte-order mark) or UTF-16 with a byte-order
-    /// mark, as editors on Windows save it. Anything else is decoded as UTF-8 with invalid
-    /// sequences replaced, which `prepare_user_text` counts toward `DataError::Binary`.
+    /// A file's bytes as text (`decode_user_bytes`), then as `from_user_text`.
     pub fn from_user_bytes(bytes: &[u8], context: usize) -> Result<Dataset, DataError> {
-        let utf16 = |rest: &[u8], unit: fn([u8; 2]) -> u16| {
-            let units = rest.chunks_exact(2).map(|p| unit([p[0], p[1]]));
-            char::decode_utf16(units).map(|c| c.unwrap_or('\u{FFFD}')).collect::<String>()
-        };
-        let text = match bytes {
-            [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes),
-            [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes),
-            _ => String::from_utf8_lossy(bytes).into_owned(),
-        };
-        Self::from_user_text(&text, context)
+        Self::from_user_text(&decode_user_bytes(bytes), context)
     }
 
     /// The pretraining corpus: `n_chars` of training text, and a held-out text of 5% of that
@@ -92,6 +81,21 @@ fn opening(text: &str) -> String {
     match head.rfind([' ', '\n']) {
         Some(end) if end > 0 => head[..=end].to_string(),
         _ => head,
+    }
+}
+
+/// A file's bytes: UTF-8 (with or without a byte-order mark) or UTF-16 with a byte-order mark,
+/// as editors on Windows save it. Anything else is decoded as UTF-8 with invalid sequences
+/// replaced, which `prepare_user_text` counts toward `DataError::Binary`.
+pub fn decode_user_bytes(bytes: &[u8]) -> String {
+    let utf16 = |rest: &[u8], unit: fn([u8; 2]) -> u16| {
+        let units = rest.chunks_exact(2).map(|p| unit([p[0], p[1]]));
+        char::decode_utf16(units).map(|c| c.unwrap_or('\u{FFFD}')).collect::<String>()
+    };
+    match bytes {
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes),
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes),
+        _ => String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 

@@ -105,9 +105,15 @@ mod tests {
     }
 
     #[test]
-    fn pick_returns_an_element() {
-        let mut rng = Rng::new(1);
+    fn pick_reaches_every_element_and_repeats_with_the_seed() {
         let items = ["a", "b", "c"];
-        assert!(items.contains(rng.pick(&items)));
+        let picks = |seed| {
+            let mut rng = Rng::new(seed);
+            (0..60).map(|_| *rng.pick(&items)).collect::<String>()
+        };
+        // A pick stuck on one end of the list (an off-by-one in `below`) misses an element.
+        assert!(items.iter().all(|i| picks(1).contains(i)), "{}", picks(1));
+        assert_eq!(picks(1), picks(1));
+        assert_ne!(picks(1), picks(2));
     }
 }

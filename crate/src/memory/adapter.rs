@@ -49,6 +49,12 @@ impl Target {
 pub const DEFAULT_RANK: usize = 4;
 pub const DEFAULT_TARGETS: [Target; 2] = [Target::Q, Target::V];
 
+/// The largest useful rank on `shape`: the narrowest projection's width (past it, B·A has no
+/// more rank to give, only more parameters).
+pub fn max_rank(shape: &ModelShape) -> usize {
+    Target::ALL.iter().map(|t| t.dims(shape).0.min(t.dims(shape).1)).min().unwrap_or(0)
+}
+
 /// "q,v" (default), "attn" = q,k,v,o, "all" = every projection, or a comma list ("q,k,fc").
 /// Returns the targets once each, in block order.
 pub fn parse_targets(text: &str) -> Result<Vec<Target>, String> {

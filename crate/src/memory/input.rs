@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::adapter::Mode;
+use super::adapter::{Mode, max_rank};
 use super::shape::ModelShape;
 use super::tenants::Bandwidth;
 use super::training::Precision;
@@ -31,6 +31,11 @@ pub struct ScaleInput {
     pub bandwidth: Bandwidth,
 }
 
+/// The most tenants and rows a question may name: 10^7 full GPT-3 copies in fp32 (7e18 B)
+/// still fit the u64 byte counts, with room to spare.
+pub const MAX_TENANTS: u64 = 10_000_000;
+pub const MAX_BATCH: usize = 1_000_000;
+
 impl ScaleInput {
     /// One tenant, hot, batch 1 at the shape's full context, loaded from NVMe.
     pub fn new(shape: ModelShape, mode: Mode, precision: Precision) -> Self {
@@ -40,18 +45,28 @@ impl ScaleInput {
     pub fn validate(&self) -> Result<(), String> {
         self.shape.validate()?;
         self.mode.validate()?;
-        if self.batch == 0 {
-            return Err("batch must be > 0".into());
+        if let Mode::Adapter { rank, .. } = self.mode
+            && rank > max_rank(&self.shape)
+        {
+            return Err(format!(
+                "rank must be from 1 to {} (the narrowest projection's width), got {rank}",
+                max_rank(&self.shape)
+            ));
+        }
+        if self.batch == 0 || self.batch > MAX_BATCH {
+            return Err(format!("batch must be from 1 to {MAX_BATCH}, got {}", self.batch));
         }
         if let Some(c) = self.context
             && (c == 0 || c > self.shape.context)
         {
             return Err(format!("context must be in 1..={} (the position table's size), got {c}", self.shape.context));
         }
-        if self.tenants == 0 || self.hot > self.tenants {
+        if self.tenants == 0 || self.tenants > MAX_TENANTS || self.hot > self.tenants {
             return Err(format!(
-                "need tenants ≥ 1 and hot ≤ tenants, got tenants {} and hot {}",
-                self.tenants, self.hot
+                "need tenants from 1 to {} and hot ≤ tenants, got tenants {} and hot {}",
+                super::format_int(MAX_TENANTS),
+                self.tenants,
+                self.hot
             ));
         }
         Bandwidth::bytes_per_second(self.bandwidth.bytes_per_s()).map(|_| ())
@@ -88,6 +103,12 @@ mod tests {
         i.hot = 2;
         assert!(i.validate().unwrap_err().contains("hot ≤ tenants"));
         i.hot = 1;
+        i.tenants = MAX_TENANTS + 1;
+        assert!(i.validate().unwrap_err().contains("tenants from 1 to 10,000,000"));
+        i.tenants = 1;
+        i.mode = Mode::adapter(4096, &DEFAULT_TARGETS);
+        assert!(i.validate().unwrap_err().contains("rank must be from 1 to 128"));
+        i.mode = Mode::Full;
         i.bandwidth = Bandwidth::BytesPerSecond(0.0);
         assert!(i.validate().is_err());
     }

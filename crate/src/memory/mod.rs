@@ -24,7 +24,7 @@ pub mod table;
 pub mod tenants;
 pub mod training;
 
-pub use adapter::{DEFAULT_RANK, DEFAULT_TARGETS, Mode, Target, adapter_params, parse_targets};
+pub use adapter::{DEFAULT_RANK, DEFAULT_TARGETS, Mode, Target, adapter_params, max_rank, parse_targets};
 pub use estimate::{Report, Term, estimate};
 pub use input::ScaleInput;
 pub use shape::{ModelShape, PRESET_NAMES};

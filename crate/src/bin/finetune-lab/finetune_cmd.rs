@@ -2,11 +2,9 @@
 
 use burn::tensor::Device;
 use finetune_lab::checkpoint::Checkpoint;
-use finetune_lab::data::{self, Dataset};
-use finetune_lab::finetune::default_alpha;
-use finetune_lab::memory::{Mode, parse_targets};
+use finetune_lab::data;
 use finetune_lab::native::{self, FinetuneReport};
-use finetune_lab::train::TrainConfig;
+use finetune_lab::request::{Caller, Data, Given, RunRequest, RunSettings, Targets};
 
 use crate::args::Args;
 use crate::{CliError, default_base_path};
@@ -24,6 +22,7 @@ const FLAGS: &[&str] = &[
     "batch",
     "context",
     "seed",
+    "sample",
     "base",
     "out",
 ];
@@ -39,47 +38,31 @@ pub fn load_base(args: &Args) -> Result<Checkpoint, CliError> {
     Checkpoint::parse(&bytes).map_err(CliError::Failed)
 }
 
-/// The task or text file the flags name, split into train and held-out parts.
-fn dataset(args: &Args, context: usize, seed: u64) -> Result<Dataset, CliError> {
-    match (args.text("task"), args.text("text-file")) {
-        (Some(_), Some(_)) => Err(CliError::Usage("give --task or --text-file, not both".into())),
-        (None, Some(path)) => {
-            let bytes = std::fs::read(path).map_err(|e| CliError::Failed(format!("cannot read {path}: {e}")))?;
-            Dataset::from_user_bytes(&bytes, context).map_err(|e| CliError::Failed(e.to_string()))
-        }
-        (task, None) => {
-            let name = task.unwrap_or(data::TASKS[0].name);
-            let names: Vec<&str> = data::TASKS.iter().map(|t| t.name).collect();
-            if data::task(name).is_none() {
-                return Err(CliError::Usage(format!("unknown task `{name}`; built-in tasks: {}", names.join(", "))));
-            }
-            Ok(Dataset::for_task(name, seed, context).expect("built-in tasks are long enough"))
-        }
+/// The run the flags ask for, in `mode`: checked by the crate's `RunSettings::resolve`, as the
+/// page's options are, with the CLI's defaults.
+fn request(args: &Args, mode: &str, base: &Checkpoint) -> Result<RunRequest, CliError> {
+    let given = |name: &str| args.text(name).map(Given::from);
+    let settings = RunSettings {
+        mode: Some(mode.to_string()),
+        task: args.text("task").map(str::to_string),
+        // Read below, once every flag has passed: a bad flag should not wait on a big file.
+        text: args.text("text-file").map(|_| String::new()),
+        targets: args.text("targets").map(|t| Targets::Text(t.to_string())),
+        steps: given("steps"),
+        batch: given("batch"),
+        context: given("context"),
+        sample: given("sample"),
+        seed: given("seed"),
+        rank: given("rank"),
+        alpha: given("alpha"),
+        lr: given("lr"),
+    };
+    let mut request = settings.resolve(&base.header.shape, Caller::Cli)?;
+    if let Some(path) = args.text("text-file") {
+        let bytes = std::fs::read(path).map_err(|e| CliError::Failed(format!("cannot read {path}: {e}")))?;
+        request.data = Data::Text(data::decode_user_bytes(&bytes));
     }
-}
-
-fn mode(args: &Args, mode: &str, shape_d_model: usize) -> Result<Mode, CliError> {
-    match mode {
-        "full" => Ok(Mode::Full),
-        "adapter" => {
-            let rank = args.number("rank", 4, 1..=shape_d_model)?;
-            let alpha = args.number("alpha", default_alpha(rank), 0.0..=1e4)?;
-            let targets = parse_targets(args.text("targets").unwrap_or("q,v"))?;
-            Ok(Mode::Adapter { rank, alpha: Some(alpha), targets })
-        }
-        other => Err(CliError::Usage(format!("--mode must be full or adapter, got `{other}`"))),
-    }
-}
-
-fn config(args: &Args, mode: &Mode, max_context: usize) -> Result<TrainConfig, CliError> {
-    let context = args.number("context", max_context, 1..=max_context)?;
-    let base = TrainConfig::for_mode(mode, context);
-    Ok(TrainConfig {
-        lr: args.number("lr", base.lr, 1e-6..=1.0)?,
-        batch: args.number("batch", base.batch, 1..=512)?,
-        seed: args.number("seed", base.seed, 0..=u64::MAX)?,
-        ..base
-    })
+    Ok(request)
 }
 
 /// `--device cpu` (the default: burn's CPU backend) or `wgpu` (Vulkan, Metal or DX12 through
@@ -103,17 +86,15 @@ fn gpu_device() -> Result<Device, CliError> {
 }
 
 fn run_one(args: &Args, mode: &str, base: &Checkpoint) -> Result<(FinetuneReport, Vec<u8>), CliError> {
-    let shape = &base.header.shape;
-    let method = self::mode(args, mode, shape.d_model)?;
-    let config = config(args, &method, shape.context)?;
-    let steps = args.number("steps", 300, 1..=100_000)?;
-    let data = dataset(args, config.context, config.seed)?;
+    let request = request(args, mode, base)?;
+    let data = request.dataset().map_err(CliError::Failed)?;
     let device = device(args)?;
+    let (steps, config) = (request.steps, &request.config);
     eprintln!(
         "fine-tuning ({mode}) on {} for {steps} steps, batch {} x {} chars",
         data.name, config.batch, config.context
     );
-    let (report, run) = native::finetune(base, method, config, &data, steps, &device, |step, loss| {
+    let (report, run) = native::finetune(base, &request, &data, &device, |step, loss| {
         if step == 1 || step % 25 == 0 || step == steps {
             eprintln!("  step {step:>5}/{steps}  loss {loss:.4}");
         }
@@ -159,7 +140,11 @@ pub fn finetune(raw: &[String]) -> Result<(), CliError> {
 
 /// Both modes on the same data and seed, and the comparison the lesson is about.
 pub fn compare(raw: &[String]) -> Result<(), CliError> {
-    let args = Args::parse(raw, &["task", "text-file", "steps", "seed", "base", "device"], &["json"])?;
+    let args = Args::parse(
+        raw,
+        &["task", "text-file", "steps", "batch", "context", "seed", "sample", "base", "device"],
+        &["json"],
+    )?;
     let base = load_base(&args)?;
     let (full, _) = run_one(&args, "full", &base)?;
     print_report(&full);

@@ -42,7 +42,8 @@ pub fn pretrain(raw: &[String]) -> Result<(), CliError> {
     let device = Device::flex().autodiff();
     let corpus = Dataset::pretraining(seed, chars);
     let heldout = tokenizer::encode(&corpus.heldout);
-    let config = TrainConfig { batch, context: shape.context, lr: PEAK_LR, weight_decay: 0.01, grad_clip: 1.0, seed };
+    // Full training's decay and clipping, at the schedule's peak rate.
+    let config = TrainConfig { batch, lr: PEAK_LR, seed, ..TrainConfig::full(shape.context) };
     let model = Gpt::new(&shape, &mut Init::new(seed, &device));
     let mut trainer = Trainer::new(model, &config, tokenizer::encode(&corpus.train), device);
     eprintln!(

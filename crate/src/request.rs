@@ -1,0 +1,363 @@
+//! A fine-tuning run as a caller asks for it, checked in one place. `settings` lists every
+//! number a run takes with its range and defaults; `RunSettings` is what a caller gave (the
+//! CLI's flags, the element's attributes, `Lab.start`'s options), numbers as numbers or as the
+//! text of a flag or an attribute; `resolve` turns it into a `RunRequest` or a message that names
+//! the setting and its range. So the page and the CLI accept and refuse the same input.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{self, Dataset};
+use crate::finetune::default_alpha;
+use crate::memory::{DEFAULT_RANK, DEFAULT_TARGETS, Mode, ModelShape, max_rank, parse_targets};
+use crate::train::TrainConfig;
+
+/// Who asks: the page runs small by default (a software GPU takes seconds a step), the CLI
+/// runs what `finetune-lab compare` reports in the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    Page,
+    Cli,
+}
+
+/// One numeric setting: its range, whether it is a whole number, and each caller's default
+/// (`None` where the default follows from other settings, as `help` says).
+#[derive(Debug, Clone, Serialize)]
+pub struct Setting {
+    pub name: &'static str,
+    pub min: f64,
+    pub max: f64,
+    pub integer: bool,
+    pub page: Option<f64>,
+    pub cli: Option<f64>,
+    pub help: &'static str,
+}
+
+impl Setting {
+    pub fn default_for(&self, caller: Caller) -> Option<f64> {
+        match caller {
+            Caller::Page => self.page,
+            Caller::Cli => self.cli,
+        }
+    }
+
+    /// "a whole number from 1 to 100000": what the refusal message says.
+    pub fn range(&self) -> String {
+        let kind = if self.integer { "a whole number" } else { "a number" };
+        format!("{kind} from {} to {}", self.min, self.max)
+    }
+}
+
+/// The most steps one run takes, and rows one batch holds: far past what a page or a laptop
+/// finishes, well short of what overflows a counter.
+pub const MAX_STEPS: usize = 100_000;
+pub const MAX_BATCH: usize = 256;
+/// Characters in a before/after sample.
+pub const MAX_SAMPLE: usize = 1_000;
+/// Seeds fit in 32 bits: a JavaScript number holds them exactly.
+pub const MAX_SEED: u64 = u32::MAX as u64;
+
+/// Every numeric setting of a run on a model of `shape`: context and rank are bounded by it.
+pub fn settings(shape: &ModelShape) -> Vec<Setting> {
+    let full = TrainConfig::full(shape.context);
+    let whole = |name, min: usize, max: usize, page: usize, cli: usize, help| Setting {
+        name,
+        min: min as f64,
+        max: max as f64,
+        integer: true,
+        page: Some(page as f64),
+        cli: Some(cli as f64),
+        help,
+    };
+    vec![
+        whole("steps", 1, MAX_STEPS, 20, 300, "training steps (Stop ends a run early)"),
+        whole("batch", 1, MAX_BATCH, 4, full.batch, "sequences per step"),
+        whole("context", 1, shape.context, 64.min(shape.context), shape.context, "characters per sequence"),
+        whole("sample", 0, MAX_SAMPLE, 60, 160, "characters sampled before and after training (0: none)"),
+        whole(
+            "seed",
+            0,
+            MAX_SEED as usize,
+            full.seed as usize,
+            full.seed as usize,
+            "seeds the batches and a new adapter",
+        ),
+        whole("rank", 1, max_rank(shape), DEFAULT_RANK, DEFAULT_RANK, "LoRA rank r (adapter runs)"),
+        Setting {
+            name: "alpha",
+            min: 0.01,
+            max: 10_000.0,
+            integer: false,
+            page: None,
+            cli: None,
+            help: "LoRA scale α, ΔW·α/r (adapter runs; default 2·r)",
+        },
+        Setting {
+            name: "lr",
+            min: 1e-6,
+            max: 1.0,
+            integer: false,
+            page: None,
+            cli: None,
+            help: "learning rate (default 1e-3 full, 1e-2 adapter)",
+        },
+    ]
+}
+
+/// A number as given: a JSON number, or the text of a flag or an attribute ("20", "1e9").
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Given {
+    Number(f64),
+    Text(String),
+}
+
+impl From<&str> for Given {
+    fn from(text: &str) -> Self {
+        Given::Text(text.to_string())
+    }
+}
+
+/// LoRA targets as given: "q,v", "attn", "all", or a list `["q", "v"]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Targets {
+    Text(String),
+    List(Vec<String>),
+}
+
+/// What a caller gave; anything left out takes the caller's default. JSON field names are the
+/// element's attribute names and the CLI's flags (`text` is the CLI's file, read).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSettings {
+    pub mode: Option<String>,
+    pub task: Option<String>,
+    pub text: Option<String>,
+    pub targets: Option<Targets>,
+    pub steps: Option<Given>,
+    pub batch: Option<Given>,
+    pub context: Option<Given>,
+    pub sample: Option<Given>,
+    pub seed: Option<Given>,
+    pub rank: Option<Given>,
+    pub alpha: Option<Given>,
+    pub lr: Option<Given>,
+}
+
+/// What to train on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Data {
+    Task(&'static str),
+    Text(String),
+}
+
+/// A run, checked: everything `Run::start` and a driver need.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub mode: Mode,
+    pub data: Data,
+    pub steps: usize,
+    /// Characters per before/after sample.
+    pub sample: usize,
+    pub config: TrainConfig,
+}
+
+impl RunRequest {
+    /// The data, split into training and held-out text (an error says what is wrong with a
+    /// text: empty, binary, too short for the context).
+    pub fn dataset(&self) -> Result<Dataset, String> {
+        match &self.data {
+            Data::Task(name) => Dataset::for_task(name, self.config.seed, self.config.context)
+                .ok_or_else(|| format!("unknown task `{name}`")),
+            Data::Text(text) => Dataset::from_user_text(text, self.config.context).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+impl RunSettings {
+    /// The names a caller may give (the fields above): callers that cannot use serde's
+    /// `deny_unknown_fields` (serde-wasm-bindgen reads only the fields it knows) check these.
+    pub const NAMES: [&'static str; 12] =
+        ["mode", "task", "text", "targets", "steps", "batch", "context", "sample", "seed", "rank", "alpha", "lr"];
+
+    /// An error naming the first of `names` that is not a setting.
+    pub fn refuse_unknown<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<(), String> {
+        match names.into_iter().find(|n| !Self::NAMES.contains(n)) {
+            Some(name) => Err(format!("unknown setting `{name}`; a run takes {}", Self::NAMES.join(", "))),
+            None => Ok(()),
+        }
+    }
+
+    /// Check every setting against its range on a model of `shape` and fill the gaps with
+    /// `caller`'s defaults.
+    pub fn resolve(&self, shape: &ModelShape, caller: Caller) -> Result<RunRequest, String> {
+        let table = settings(shape);
+        let number = |name: &str, given: &Option<Given>| -> Result<Option<f64>, String> {
+            let setting = table.iter().find(|s| s.name == name).expect("every setting is in the table");
+            let Some(given) = given else { return Ok(setting.default_for(caller)) };
+            let value = match given {
+                Given::Number(v) => *v,
+                Given::Text(text) => text.trim().parse::<f64>().unwrap_or(f64::NAN),
+            };
+            let whole = !setting.integer || value.fract() == 0.0;
+            if !(value.is_finite() && whole && (setting.min..=setting.max).contains(&value)) {
+                let shown = match given {
+                    Given::Number(v) => v.to_string(),
+                    Given::Text(text) => format!("`{text}`"),
+                };
+                return Err(format!("{name} must be {}, got {shown}", setting.range()));
+            }
+            Ok(Some(value))
+        };
+        let whole = |name: &str, given: &Option<Given>| -> Result<usize, String> {
+            Ok(number(name, given)?.expect("whole-number settings have defaults") as usize)
+        };
+
+        let mode = match self.mode.as_deref().map(str::trim) {
+            Some("full") => {
+                if self.rank.is_some() || self.alpha.is_some() || self.targets.is_some() {
+                    return Err(
+                        "rank, alpha and targets are for adapter runs: drop them, or choose mode adapter".into()
+                    );
+                }
+                Mode::Full
+            }
+            Some("adapter") => {
+                let rank = whole("rank", &self.rank)?;
+                let alpha = number("alpha", &self.alpha)?.map_or(default_alpha(rank), |a| a as f32);
+                let targets = match &self.targets {
+                    None => DEFAULT_TARGETS.to_vec(),
+                    Some(Targets::Text(text)) => parse_targets(text)?,
+                    Some(Targets::List(list)) => parse_targets(&list.join(","))?,
+                };
+                Mode::Adapter { rank, alpha: Some(alpha), targets }
+            }
+            Some(other) => return Err(format!("mode must be full or adapter, got `{other}`")),
+            None => return Err("choose a mode: full or adapter".into()),
+        };
+        let data = match (&self.task, &self.text) {
+            (Some(_), Some(_)) => return Err("give a task or a text, not both".into()),
+            (None, Some(text)) => Data::Text(text.clone()),
+            (task, None) => {
+                let name = task.as_deref().unwrap_or(data::TASKS[0].name);
+                let task = data::task(name).ok_or_else(|| {
+                    let names: Vec<&str> = data::TASKS.iter().map(|t| t.name).collect();
+                    format!("unknown task `{name}`; the built-in tasks are {}", names.join(", "))
+                })?;
+                Data::Task(task.name)
+            }
+        };
+        let context = whole("context", &self.context)?;
+        let defaults = TrainConfig::for_mode(&mode, context);
+        let config = TrainConfig {
+            batch: whole("batch", &self.batch)?,
+            lr: number("lr", &self.lr)?.unwrap_or(defaults.lr),
+            seed: whole("seed", &self.seed)? as u64,
+            ..defaults
+        };
+        Ok(RunRequest {
+            mode,
+            data,
+            steps: whole("steps", &self.steps)?,
+            sample: whole("sample", &self.sample)?,
+            config,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::Target;
+
+    fn given(json: &str) -> RunSettings {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn refusal(json: &str) -> String {
+        given(json).resolve(&ModelShape::tiny(), Caller::Page).unwrap_err()
+    }
+
+    #[test]
+    fn fills_each_callers_defaults() {
+        let page = given(r#"{"mode":"adapter"}"#).resolve(&ModelShape::tiny(), Caller::Page).unwrap();
+        assert_eq!((page.steps, page.config.batch, page.config.context, page.sample), (20, 4, 64, 60));
+        assert_eq!(page.mode, Mode::Adapter { rank: 4, alpha: Some(8.0), targets: DEFAULT_TARGETS.to_vec() });
+        assert_eq!(page.config.lr, 1e-2);
+        assert_eq!(page.data, Data::Task("records"));
+        let cli = given(r#"{"mode":"full"}"#).resolve(&ModelShape::tiny(), Caller::Cli).unwrap();
+        assert_eq!((cli.steps, cli.config.batch, cli.config.context), (300, 16, 128));
+        assert_eq!(cli.config.lr, 1e-3);
+    }
+
+    #[test]
+    fn reads_numbers_given_as_text() {
+        let r = given(r#"{"mode":"adapter","steps":"35","batch":8,"rank":" 16 ","targets":"all","lr":"3e-3"}"#)
+            .resolve(&ModelShape::tiny(), Caller::Page)
+            .unwrap();
+        assert_eq!((r.steps, r.config.batch, r.config.lr), (35, 8, 3e-3));
+        assert_eq!(r.mode, Mode::Adapter { rank: 16, alpha: Some(32.0), targets: Target::ALL.to_vec() });
+    }
+
+    #[test]
+    fn refuses_what_the_issue_found_naming_the_setting_and_its_range() {
+        assert_eq!(
+            refusal(r#"{"mode":"full","steps":"1e9"}"#),
+            "steps must be a whole number from 1 to 100000, got `1e9`"
+        );
+        assert_eq!(
+            refusal(r#"{"mode":"full","context":"999"}"#),
+            "context must be a whole number from 1 to 128, got `999`"
+        );
+        assert_eq!(refusal(r#"{"mode":"full","steps":2.5}"#), "steps must be a whole number from 1 to 100000, got 2.5");
+        assert!(refusal(r#"{"mode":"full","batch":"four"}"#).starts_with("batch must be a whole number from 1 to 256"));
+        assert!(refusal(r#"{"mode":"adapter","rank":0}"#).starts_with("rank must be a whole number from 1 to 128"));
+        assert!(refusal(r#"{"mode":"adapter","alpha":-1}"#).starts_with("alpha must be a number from 0.01"));
+        assert!(refusal(r#"{"mode":"full","lr":"NaN"}"#).starts_with("lr must be a number"));
+        assert!(
+            refusal(r#"{"mode":"full","seed":-1}"#).starts_with("seed must be a whole number from 0 to 4294967295")
+        );
+        assert!(refusal(r#"{"mode":"adapter","targets":"q,z"}"#).contains("unknown LoRA target `z`"));
+        assert!(refusal(r#"{"mode":"sideways"}"#).contains("mode must be full or adapter"));
+        assert!(refusal(r#"{}"#).contains("choose a mode"));
+        assert!(refusal(r#"{"mode":"full","rank":8}"#).contains("for adapter runs"));
+        assert!(refusal(r#"{"mode":"full","task":"qa","text":"hello"}"#).contains("not both"));
+        assert!(refusal(r#"{"mode":"full","task":"poems"}"#).contains("built-in tasks are records"));
+        // An unknown setting is refused too, rather than quietly ignored.
+        assert!(serde_json::from_str::<RunSettings>(r#"{"mode":"full","stepz":3}"#).is_err());
+        assert!(RunSettings::refuse_unknown(["mode", "stepz"]).unwrap_err().starts_with("unknown setting `stepz`"));
+    }
+
+    #[test]
+    fn names_are_exactly_the_fields() {
+        // Each name is a field (deny_unknown_fields would refuse it otherwise)...
+        let all: serde_json::Map<_, _> =
+            RunSettings::NAMES.iter().map(|n| (n.to_string(), serde_json::Value::Null)).collect();
+        serde_json::from_value::<RunSettings>(all.into()).unwrap();
+        // ...and each field a name: serde lists the fields in its error for an unknown one.
+        let error = serde_json::from_str::<RunSettings>(r#"{"?":1}"#).unwrap_err().to_string();
+        let listed = error.split("expected one of ").nth(1).unwrap().matches('`').count() / 2;
+        assert_eq!(listed, RunSettings::NAMES.len(), "{error}");
+    }
+
+    #[test]
+    fn infinity_from_javascript_is_refused() {
+        let s =
+            RunSettings { mode: Some("full".into()), steps: Some(Given::Number(f64::INFINITY)), ..Default::default() };
+        assert_eq!(
+            s.resolve(&ModelShape::tiny(), Caller::Page).unwrap_err(),
+            "steps must be a whole number from 1 to 100000, got inf"
+        );
+    }
+
+    #[test]
+    fn context_and_rank_follow_the_model() {
+        let micro = ModelShape::micro();
+        let steps = settings(&micro);
+        let context = steps.iter().find(|s| s.name == "context").unwrap();
+        assert_eq!(context.max, micro.context as f64);
+        assert_eq!(context.page, Some(64.min(micro.context) as f64));
+        let rank = steps.iter().find(|s| s.name == "rank").unwrap();
+        assert_eq!(rank.max, max_rank(&micro) as f64);
+    }
+}
