@@ -19,10 +19,14 @@ fi
 say "cargo test (native: CPU backend, and wgpu on Vulkan)"
 cargo test -p finetune-lab --features wgpu --no-fail-fast
 
-# --- Browser: the <finetune-lab> element in headless Chromium ---
+# --- Browser: the <finetune-lab> element in headless Chromium, and Firefox ESR for a second engine ---
 if [ ! -x /usr/bin/chromium ]; then
   say "installing chromium"
   apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+fi
+if [ ! -x /usr/bin/firefox-esr ]; then
+  say "installing firefox-esr (tests/e2e/firefox.test.mjs)"
+  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y firefox-esr
 fi
 # npm ci only when node_modules does not match the lock (it deletes node_modules first).
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

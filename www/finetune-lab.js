@@ -178,7 +178,7 @@ class FinetuneLab extends HTMLElement {
   async loadDemoAdapters() {
     for (const task of this.mod.tasks()) {
       try {
-        this.addTenant(await loadDemoAdapter(task.name), `${task.name} demo`, 'demo');
+        await this.addTenant(await loadDemoAdapter(task.name), `${task.name} demo`, 'demo');
       } catch (e) {
         this.serveView.notice(`The ${task.name} demo adapter could not be loaded: ${e.message}`);
       }
@@ -186,8 +186,8 @@ class FinetuneLab extends HTMLElement {
   }
 
   /** An adapter file into the library, checked against the base first (throws the reason). */
-  addTenant(bytes, name, source) {
-    const info = this.lab.adapterInfo(bytes);
+  async addTenant(bytes, name, source) {
+    const info = await this.lab.adapterInfo(bytes);
     this.serveView.add({ name, task: info.task, rank: info.rank, targets: info.targets, bytes, source });
   }
 
@@ -197,7 +197,7 @@ class FinetuneLab extends HTMLElement {
     for (const file of files) {
       try {
         if (!this.lab) throw new Error('still loading: try again in a moment');
-        this.addTenant(new Uint8Array(await file.arrayBuffer()), file.name.replace(/\.ftlab$/i, ''), 'imported');
+        await this.addTenant(new Uint8Array(await file.arrayBuffer()), file.name.replace(/\.ftlab$/i, ''), 'imported');
       } catch (e) {
         refused.push(`${file.name}: ${e.message}`);
       }
@@ -275,14 +275,14 @@ class FinetuneLab extends HTMLElement {
       this.refuseServing(e.message);
     }
     const texts = await this.whileServing(async () => {
-      const serving = this.lab.serve(plan.files, plan.rows);
+      const serving = await this.lab.serve(plan.files, plan.rows);
       try {
         for (let i = 1; i <= chars && this.isConnected; i++) {
           await serving.step();
-          onStep?.(serving.texts());
+          onStep?.(await serving.texts());
           this.say(`Serving ${plan.rows.length} rows together: character ${i} of ${chars}`, i / chars);
         }
-        return serving.texts();
+        return await serving.texts();
       } finally {
         serving.free();
       }
@@ -325,20 +325,23 @@ class FinetuneLab extends HTMLElement {
     if (!this.lab) refuse('Still loading: try again in a moment.');
     let data;
     let session;
+    this.busy = true; // from here: lab.start answers asynchronously from the CPU worker
+    this.updateButtons();
     try {
       data = this.picker.choice();
       // The crate checks every setting before anything is allocated, and throws why.
-      session = this.lab.start({ ...this.runAttributes(), ...settings, ...data.options, mode });
+      session = await this.lab.start({ ...this.runAttributes(), ...settings, ...data.options, mode });
     } catch (e) {
+      this.busy = false;
       if (e instanceof WebAssembly.RuntimeError) this.failRun(e);
       else this.showError(e);
+      this.updateButtons();
       throw e;
     }
     const info = session.info;
     const steps = info.steps;
-    if (this.dataKey && this.dataKey !== data.key) this.reset('The data changed, so the earlier results were cleared: both runs compare on the same data.');
+    if (this.dataKey && this.dataKey !== data.key) this.clear('The data changed, so the earlier results were cleared: both runs compare on the same data.');
     const before = this.before?.key === data.key ? this.before : null;
-    this.busy = true;
     this.stopping = false;
     this.status.hideError();
     this.updateButtons();
@@ -385,11 +388,7 @@ class FinetuneLab extends HTMLElement {
   finish(mode, steps, r) {
     this.train.finish(mode, r);
     if (mode === 'adapter' && r.checkpoint) {
-      try {
-        this.addTenant(r.checkpoint, `my ${(r.info?.data ?? 'text').replace(/^your /, '')} adapter`, 'trained');
-      } catch (e) {
-        this.serveView.notice(`This run's adapter could not join the library: ${e.message}`);
-      }
+      this.addTenant(r.checkpoint, `my ${(r.info?.data ?? 'text').replace(/^your /, '')} adapter`, 'trained').catch((e) => this.serveView.notice(`This run's adapter could not join the library: ${e.message}`));
     }
     if (r.memory) this.memory.set(mode, r.memory, r.shared);
     const n = r.losses.length;
@@ -414,6 +413,11 @@ class FinetuneLab extends HTMLElement {
   /** Clear both runs' results. Refused (returns false) while a run is going. */
   reset(message = 'Reset: both runs cleared.') {
     if (this.busy) return false;
+    this.clear(message);
+    return true;
+  }
+
+  clear(message) {
     this.train.reset();
     this.train.notice('');
     this.memory.reset();
@@ -422,7 +426,6 @@ class FinetuneLab extends HTMLElement {
     this.picker?.showNotes([]);
     this.status.hideError();
     this.say(message, 0);
-    return true;
   }
 
   emit(type, detail) {

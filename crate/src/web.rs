@@ -2,8 +2,6 @@
 //! by every widget on a page) that starts `Session`s (one fine-tuning run each), plus the pure
 //! memory model for the scale panel. Every readback is async: sync reads panic on WebGPU.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -21,20 +19,7 @@ use crate::serve::{Request, TenantStacks, Together, serve_three_ways};
 pub fn start() {
     // SAFETY: the linker's constructor function, run once here, when the module starts.
     unsafe { __wasm_call_ctors() };
-    std::panic::set_hook(Box::new(|info| {
-        PANICKED.store(true, Ordering::Relaxed);
-        console_error_panic_hook::hook(info);
-    }));
-}
-
-/// Set by our panic hook: the trap that follows a panic (panic = "abort") is then ours, not
-/// another module's on the host page.
-static PANICKED: AtomicBool = AtomicBool::new(false);
-
-/// Whether this instance has panicked (it then traps, and is restarted by the page).
-#[wasm_bindgen]
-pub fn panicked() -> bool {
-    PANICKED.load(Ordering::Relaxed)
+    console_error_panic_hook::set_once();
 }
 
 /// `{live, peak}` bytes of this instance's heap (`heap::Counting`), where the CPU path keeps

@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, openPage, ready, runVia } from './helpers.mjs';
+import { setup, openPage, ready, runVia, inWorkers } from './helpers.mjs';
 
 const SMALL = 'embed.html?steps=2&batch=2&context=32&sample=0&panels=train';
 let env;
@@ -31,16 +31,11 @@ test('module missing: "could not load the module", then Try again recovers', { t
 });
 
 test('WebGPU granted but failing to start: the CPU path, and the label says why', { timeout: 240_000 }, async () => {
-  // Our probe gets the real adapter; the backend's own request (burn/wgpu) gets none.
-  const init = () => {
-    const real = GPU.prototype.requestAdapter;
-    let calls = 0;
-    GPU.prototype.requestAdapter = function (...args) {
-      calls += 1;
-      return calls === 1 ? real.apply(this, args) : Promise.resolve(null);
-    };
+  // The page's probe gets the real adapter; the backend, in the Lab's worker, gets none.
+  const noAdapter = () => {
+    GPU.prototype.requestAdapter = () => Promise.resolve(null);
   };
-  const page = await openPage(env, SMALL, { init });
+  const page = await openPage(env, SMALL, { routes: [inWorkers(noAdapter)] });
   const widget = await ready(page, 0, 180_000);
   assert.match(await widget.locator('.backend').textContent(), /^CPU fallback: WebGPU could not start/);
   assert.match(await widget.locator('.backend-note').textContent(), /WebGPU failed to start/);
@@ -51,27 +46,26 @@ test('WebGPU granted but failing to start: the CPU path, and the label says why'
 });
 
 test('GPU device lost mid-run: reported, then Restart on CPU trains', { timeout: 420_000 }, async () => {
-  // Keep every device the page opens, so the test can destroy them mid-run.
-  const init = () => {
+  // In the Lab's worker, keep every device it opens, and destroy them when the page says so.
+  const destroyOnCall = () => {
     const real = GPUAdapter.prototype.requestDevice;
-    window.__devices = [];
+    const devices = [];
     GPUAdapter.prototype.requestDevice = async function (...args) {
       const device = await real.apply(this, args);
-      window.__devices.push(device);
+      devices.push(device);
       return device;
     };
+    new BroadcastChannel('finetune-lab-test').onmessage = () => devices.forEach((d) => d.destroy());
   };
-  // The panic hook reports the crate's panic on the console: expected here.
-  // The crate panics when a readback fails: the panic hook logs it, and the trap escapes as an
-  // uncaught "unreachable". Both are expected here.
-  const page = await openPage(env, SMALL, { init, allowErrors: [/^panicked at .*readback/, /^unreachable$/] });
+  // The crate panics when a readback fails: the panic hook logs it. Expected here.
+  const page = await openPage(env, SMALL, { routes: [inWorkers(destroyOnCall)], allowErrors: [/^panicked at .*readback/, /^unreachable$/] });
   const widget = await ready(page, 0, 180_000);
   assert.equal(await widget.locator('.backend').getAttribute('data-backend'), 'webgpu');
   const outcome = await widget.evaluate(async (el) => {
     const run = el.run('full', { steps: 50 });
     // Two seconds in, SwiftShader is still scoring the base model (tens of seconds).
     await new Promise((ok) => setTimeout(ok, 2000));
-    for (const d of window.__devices) d.destroy();
+    new BroadcastChannel('finetune-lab-test').postMessage('destroy');
     return run.then((d) => `finished: ${d.step}`, (e) => `failed: ${e.message}`);
   });
   assert.match(outcome, /^failed: /);

@@ -70,6 +70,21 @@ async function routeBase(page, file) {
   await page.route((u) => u.pathname === '/base/tiny.ftlab', (r) => r.fulfill({ contentType: 'application/octet-stream', body: bytes }));
 }
 
+/**
+ * A route for openPage's `routes` that runs `fn` first thing in each of the widget's Lab workers
+ * (lib/lab-worker.js), where the WebGPU device is requested, out of an init script's reach. The
+ * page and the workers can talk over a BroadcastChannel.
+ */
+export function inWorkers(fn) {
+  return [
+    (u) => u.pathname === '/lib/lab-worker.js',
+    async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, body: `(${fn})();\n${await response.text()}` });
+    },
+  ];
+}
+
 /** A test page: the widget(s) given as HTML, plus optional lesson text around them. */
 export function testPage(body) {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="/favicon.svg">

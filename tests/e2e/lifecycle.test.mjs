@@ -40,15 +40,15 @@ test('moved in the page mid-run: the run goes on and its chart keeps drawing', {
 
 test('removed mid-run: the run stops and its session is freed', { timeout: 120_000 }, async () => {
   const outcome = await page.evaluate(async () => {
-    const { heapBytes } = await import('/pkg/finetune_lab.js');
     const el = document.querySelector('finetune-lab');
-    const idle = heapBytes().live;
+    const heap = async () => (await el.lab.heapBytes()).live; // the CPU worker's heap
+    const idle = await heap();
     const run = el.run('adapter', { steps: 5000 });
     await new Promise((ok) => el.addEventListener('finetune-progress', ok, { once: true }));
     el.remove();
     const done = await run;
     document.getElementById('left').append(el);
-    return { done, idle, after: heapBytes().live };
+    return { done, idle, after: await heap() };
   });
   assert.equal(outcome.done.stopped, true);
   assert.ok(outcome.done.step < 5000, `stopped at ${outcome.done.step}`);
@@ -75,7 +75,7 @@ test('30 runs and 20 connect/disconnect cycles: the JS heap and the wasm heap st
     await cdp.send('HeapProfiler.collectGarbage');
     return (await cdp.send('Runtime.getHeapUsage')).usedSize;
   };
-  const wasmHeap = () => page.evaluate(async () => (await import('/pkg/finetune_lab.js')).heapBytes().live);
+  const wasmHeap = () => widget.evaluate(async (el) => (await el.lab.heapBytes()).live);
   const runs = (n) =>
     widget.evaluate(async (el, n) => {
       for (let i = 0; i < n; i++) await el.run(i % 2 ? 'adapter' : 'full', { steps: 2 });

@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, openPage, ready, runVia, testPage, shot } from './helpers.mjs';
+import { setup, openPage, ready, runVia, testPage, shot, inWorkers } from './helpers.mjs';
 
 const widgetHtml = (task, steps) => `<finetune-lab task="${task}" steps="${steps}" batch="2" context="32" sample="8" panels="train"></finetune-lab>`;
 const TWO = testPage(`<h1>Two widgets</h1>${widgetHtml('records', 3)}<p>Between them.</p>${widgetHtml('qa', 3)}`);
@@ -45,15 +45,19 @@ test('the lesson page: lesson and widget, light and dark, no errors, nothing off
 });
 
 test('widgets on one page share one module, one base and one GPU device', { timeout: 180_000 }, async () => {
-  const init = () => {
+  // Devices are requested in the Lab's worker: count them there, tell the page.
+  const countDevices = () => {
     const real = GPUAdapter.prototype.requestDevice;
-    window.__devices = 0;
     GPUAdapter.prototype.requestDevice = function (...args) {
-      window.__devices += 1;
+      new BroadcastChannel('finetune-lab-test').postMessage('device');
       return real.apply(this, args);
     };
   };
-  const page = await openPage(gpu, 't/two.html', { pages: { 't/two.html': TWO }, init });
+  const init = () => {
+    window.__devices = 0;
+    new BroadcastChannel('finetune-lab-test').onmessage = () => (window.__devices += 1);
+  };
+  const page = await openPage(gpu, 't/two.html', { pages: { 't/two.html': TWO }, init, routes: [inWorkers(countDevices)] });
   const [a, b] = [await ready(page, 0, 180_000), await ready(page, 1, 180_000)];
   assert.match(await a.locator('.backend').textContent(), /^WebGPU: /);
   assert.equal(await a.locator('.backend').textContent(), await b.locator('.backend').textContent());

@@ -3,7 +3,7 @@
 // between steps so clicks, painting and Playwright keep working during training.
 
 import { median } from './format.js';
-import { trackRun, activeRuns, lostWithin, onDeviceLost, onTrap } from './wasm.js';
+import { trackRun, activeRuns, lostWithin, onDeviceLost } from './wasm.js';
 
 const yieldToPage = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -24,19 +24,20 @@ export async function fineTune(lab, session, { before }, { onPhase, onBefore, on
   const { steps, sample: sampleChars } = session.info;
   const release = trackRun();
   let shared = false; // another run on the page while this one measured
-  // A lost GPU device, or a trap in the module, leaves the pending call unsettled forever:
-  // race every await against both. The subscriptions end with the run.
+  // A lost GPU device leaves the pending call unsettled forever: race every await against it.
+  // The subscription ends with the run. A trap in the worker fails the call in flight.
   const lostError = (info) => new Error(`the GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''})`);
   let fail;
-  const broken = new Promise((_, reject) => (fail = reject));
-  broken.catch(() => {}); // handled by whichever race sees it
+  const lost = new Promise((_, reject) => (fail = reject));
+  lost.catch(() => {}); // handled by whichever race sees it
   const stopLost = onDeviceLost(lab, (info) => fail(lostError(info)));
-  const stopTrap = onTrap(async (error) => {
-    // A lost device often makes the crate panic first: name the cause if it follows at once.
-    const info = await lostWithin(lab, 1000);
-    fail(info ? lostError(info) : new Error(`the module crashed (${error.message}); the browser console has its message`));
-  });
-  const guard = (promise) => Promise.race([promise, broken]);
+  const guard = (promise) =>
+    Promise.race([promise, lost]).catch(async (error) => {
+      if (!(error instanceof WebAssembly.RuntimeError)) throw error;
+      // A lost device often makes the crate panic first: name the cause if it follows at once.
+      const info = await lostWithin(lab, 1000);
+      throw info ? lostError(info) : new Error(`the module crashed (${error.message}); the browser console has its message`);
+    });
   try {
     const info = session.info;
     onPhase('start', info);
@@ -57,19 +58,18 @@ export async function fineTune(lab, session, { before }, { onPhase, onBefore, on
       times.push(performance.now() - t0);
       losses.push(loss);
       shared ||= activeRuns() > 1;
-      onStep({ step, steps, loss, ms_per_step: median(times), memory: session.memory() });
+      onStep({ step, steps, loss, ms_per_step: median(times), memory: await guard(session.memory()) });
       await yieldToPage();
     }
     // Nothing trained, or nobody left to show it to (the element left the page): skip the rest.
     if (!losses.length || abandoned?.()) return { info, losses, times, ms_per_step: median(times), before, stopped: true };
     onPhase('after', info);
     const after = { heldout: await guard(session.heldoutLoss()), sample: await sample(session, info.prompt, sampleChars, guard, shouldStop) };
-    const memory = session.memory();
+    const memory = await guard(session.memory());
     const checkpoint = await guard(session.checkpoint());
     return { info, losses, times, ms_per_step: median(times), before, after, memory, checkpoint, stopped: losses.length < steps, shared };
   } finally {
     stopLost();
-    stopTrap();
     release();
     try {
       session.free();

@@ -1,8 +1,11 @@
 // Loads the WebAssembly module and the base weights once per page, and opens at most one Lab
-// per backend: every <finetune-lab> on a page shares one wasm instance and one GPU device (a
-// second device would double the memory and the shader compilation).
+// per backend, each in its own worker on the same compiled module (remote-lab.js): every
+// <finetune-lab> on a page shares them, so one GPU device (a second would double the memory and
+// the shader compilation). Training and sampling never run on the page's thread; the page's
+// own instance runs only the pure functions (tasks, scale, formats).
 
 import { useByteFormatter } from './format.js';
+import { openRemoteLab } from './remote-lab.js';
 
 const PKG = new URL('../pkg/', import.meta.url);
 const BASE = new URL('../base/', import.meta.url);
@@ -17,7 +20,7 @@ const labs = new Map(); // "webgpu" | "cpu" → Promise<Lab>; failures stay cach
 const listeners = new Set();
 let lastProgress = null;
 let runsActive = 0;
-let current = null; // the instance's exports, once loaded
+const parts = new WeakMap(); // exports → {compiled: WebAssembly.Module, glue: URL}, for the worker
 
 /** Subscribe to shared download progress: {what: "module"|"base", got, total}. Returns unsubscribe. */
 export function onProgress(fn) {
@@ -47,14 +50,17 @@ async function importModule(gen) {
     throw new Error(`could not load the module (${glue.pathname}): ${e.message}. Has the wasm been built (scripts/build-wasm.sh)?`);
   }
   const bytes = await download(new URL('finetune_lab_bg.wasm', PKG), 'module');
+  let compiled;
   try {
-    // An object, not bare bytes: bare arguments are deprecated and warn.
-    await mod.default({ module_or_path: bytes });
+    // Compiled once here; the CPU worker instantiates the same module. An object, not the bare
+    // module: bare arguments are deprecated and warn.
+    compiled = await WebAssembly.compile(bytes);
+    await mod.default({ module_or_path: compiled });
   } catch (e) {
     throw new Error(`could not load the module: this browser could not compile it (${e.message})`);
   }
   useByteFormatter(mod.formatBytes);
-  if (gen === generation) current = mod;
+  parts.set(mod, { compiled, glue });
   return mod;
 }
 
@@ -94,7 +100,8 @@ export function openLab(kind) {
   if (!labs.has(kind)) {
     labs.set(kind, (async () => {
       const [mod, base] = await Promise.all([loadModule(), loadBase()]);
-      return kind === 'webgpu' ? openGpuLab(mod, base) : mod.Lab.open(base, false);
+      const { compiled, glue } = parts.get(mod);
+      return openRemoteLab(compiled, glue, base, kind === 'webgpu');
     })());
   }
   return labs.get(kind);
@@ -104,10 +111,8 @@ export function openLab(kind) {
 // a widget when it leaves the page), not through promise reactions: a reaction on a promise that
 // never settles (the CPU never loses its device) would keep the run and its widget alive for as
 // long as the page lives.
-const devices = new WeakMap(); // Lab → the GPUDevice it runs on
 const lostInfo = new WeakMap(); // Lab → GPUDeviceLostInfo, once lost
 const lostListeners = new WeakMap(); // Lab → Set of fn(info)
-const trapListeners = new Set();
 
 /**
  * Call `fn(info)` (GPUDeviceLostInfo) if the Lab's GPU device is lost; never for the CPU. A lost
@@ -115,7 +120,7 @@ const trapListeners = new Set();
  * Returns the unsubscribe function.
  */
 export function onDeviceLost(lab, fn) {
-  const device = devices.get(lab);
+  const device = lab.device;
   if (!device) return () => {};
   if (lostInfo.has(lab)) {
     const timer = setTimeout(() => fn(lostInfo.get(lab)));
@@ -149,78 +154,14 @@ export function lostWithin(lab, ms) {
 }
 
 /**
- * Call `fn(error)` when our module traps. A panic (panic = "abort") traps; inside one of
- * wasm-bindgen's futures the trap escapes as an uncaught error and that future's promise never
- * settles, so the page-wide error events are all we get. Returns the unsubscribe function.
- */
-export function onTrap(fn) {
-  trapListeners.add(fn);
-  return () => trapListeners.delete(fn);
-}
-
-/**
- * A RuntimeError is ours if our crate's panic hook ran (`panicked()`), or if our glue is on its
- * stack (a trap without a panic: out of bounds, an allocation failure). Another module's trap on
- * the host page is neither, and is left to the page.
- */
-function isOurTrap(error) {
-  if (!(error instanceof WebAssembly.RuntimeError)) return false;
-  return Boolean(current?.panicked()) || String(error.stack).includes(new URL('finetune_lab.js', PKG).href);
-}
-
-function noticeTrap(error) {
-  if (isOurTrap(error)) for (const fn of [...trapListeners]) fn(error);
-}
-globalThis.addEventListener?.('error', (e) => noticeTrap(e.error));
-globalThis.addEventListener?.('unhandledrejection', (e) => noticeTrap(e.reason));
-
-/**
- * Lab.open on WebGPU, keeping hold of the GPUDevice the backend requests (burn does not expose
- * it) so that its loss can be noticed and a restart can destroy it. requestDevice is wrapped
- * only while the Lab opens.
- */
-async function openGpuLab(mod, base) {
-  const proto = globalThis.GPUAdapter?.prototype;
-  const real = proto?.requestDevice;
-  let device = null;
-  if (real) {
-    proto.requestDevice = async function (...args) {
-      const d = await real.apply(this, args);
-      device ??= d;
-      return d;
-    };
-  }
-  try {
-    const lab = await mod.Lab.open(base, true);
-    if (device) devices.set(lab, device);
-    return lab;
-  } finally {
-    if (real) proto.requestDevice = real;
-  }
-}
-
-/**
- * Drop the instance and its Labs; the next openLab starts a fresh one. The old Labs are freed
- * and their GPU device destroyed: after a trap the instance is unusable by every widget, and
- * its device would otherwise hold its memory until the page closes.
+ * Drop the instance and its Labs; the next openLab starts a fresh one. The old Labs' workers end
+ * and their GPU device is destroyed: after a trap an instance is unusable by every widget, and
+ * would otherwise hold its memory until the page closes.
  */
 export function restartModule() {
   generation += 1;
-  for (const opening of labs.values()) {
-    opening.then(
-      (lab) => {
-        devices.get(lab)?.destroy();
-        try {
-          lab.free();
-        } catch {
-          // A trapped instance may refuse even this; its memory goes with the instance.
-        }
-      },
-      () => {},
-    );
-  }
+  for (const opening of labs.values()) opening.then((lab) => lab.free(), () => {});
   modulePromise = null;
-  current = null;
   labs.clear();
   lastProgress = null;
 }

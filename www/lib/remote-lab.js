@@ -1,0 +1,148 @@
+// The page's end of lab-worker.js: a Lab, Session and Serving with the methods the widget
+// uses, each call a message to the worker and a promise of its answer. The wasm objects stay in
+// the worker; these hold their handles. A trap there fails every call in flight with a
+// WebAssembly.RuntimeError, as a trap on the page's thread would; a lost GPU device resolves
+// `device.lost`, as a GPUDevice's own promise does.
+
+class Channel {
+  constructor(worker) {
+    this.worker = worker;
+    this.pending = new Map(); // id → {resolve, reject}
+    this.nextId = 1;
+    this.broken = null;
+    this.lost = new Promise((resolve) => (this.onLost = resolve));
+    worker.onmessage = ({ data }) => {
+      if (data.trap !== undefined) this.fail(data.trap);
+      else if (data.lost) this.onLost(data.lost);
+      else this.answer(data);
+    };
+    worker.onerror = (e) => this.fail(e.message ?? 'the worker failed to start');
+  }
+
+  send(message) {
+    if (this.broken) return Promise.reject(this.broken);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...message, id });
+    });
+  }
+
+  answer({ id, error, ...result }) {
+    const call = this.pending.get(id);
+    this.pending.delete(id);
+    if (!error) return call?.resolve(result);
+    const Kind = error.name === 'RuntimeError' ? WebAssembly.RuntimeError : Error;
+    call?.reject(new Kind(error.message));
+  }
+
+  fail(message) {
+    this.broken = new WebAssembly.RuntimeError(message);
+    for (const call of this.pending.values()) call.reject(this.broken);
+    this.pending.clear();
+  }
+
+  close() {
+    this.worker.terminate();
+    this.fail('the worker was closed');
+  }
+}
+
+/** A wasm object in the worker, named by its handle; `props` are its getters, read once. */
+class Remote {
+  constructor(channel, handle, props = {}) {
+    this.channel = channel;
+    this.handle = handle;
+    Object.assign(this, props);
+  }
+
+  async call(method, ...args) {
+    const result = await this.channel.send({ op: 'call', handle: this.handle, method, args });
+    return 'value' in result ? result.value : result;
+  }
+
+  /** A call that returns another wasm object: a Remote of `Kind` for it. */
+  async make(Kind, method, ...args) {
+    const { handle, props } = await this.channel.send({ op: 'call', handle: this.handle, method, args });
+    return new Kind(this.channel, handle, props);
+  }
+
+  free() {
+    this.channel.send({ op: 'free', handle: this.handle }).catch(() => {});
+  }
+}
+
+class RemoteSession extends Remote {
+  step() {
+    return this.call('step');
+  }
+  heldoutLoss() {
+    return this.call('heldoutLoss');
+  }
+  sample(prompt, chars) {
+    return this.call('sample', prompt, chars);
+  }
+  memory() {
+    return this.call('memory');
+  }
+  checkpoint() {
+    return this.call('checkpoint');
+  }
+}
+
+class RemoteServing extends Remote {
+  step() {
+    return this.call('step');
+  }
+  texts() {
+    return this.call('texts');
+  }
+}
+
+class RemoteLab extends Remote {
+  start(options) {
+    return this.make(RemoteSession, 'start', options);
+  }
+  adapterInfo(bytes) {
+    return this.call('adapterInfo', bytes);
+  }
+  serve(adapters, requests) {
+    return this.make(RemoteServing, 'serve', adapters, requests);
+  }
+  serveThreeWays(adapters, requests, chars) {
+    return this.call('serveThreeWays', adapters, requests, chars);
+  }
+  /** The worker's heap: {live, peak} bytes (the crate's counting allocator), and `memory`, the
+   * size of its wasm linear memory. */
+  async heapBytes() {
+    return (await this.channel.send({ op: 'heapBytes' })).value;
+  }
+  /** Ends the worker: its wasm instance, its GPU device and every object in it go with it. */
+  free() {
+    this.channel
+      .send({ op: 'destroyDevice' })
+      .catch(() => {}) // a trapped worker answers nothing: it is closed all the same
+      .then(() => this.channel.close());
+  }
+
+  /** For the WebGPU Lab: `lost` resolves with {reason, message} if the device is lost. */
+  get device() {
+    return this.backend === 'webgpu' ? { lost: this.channel.lost } : null;
+  }
+}
+
+/**
+ * A Lab in a new worker, on WebGPU if `gpu` else the CPU, on `module` (the compiled
+ * WebAssembly.Module) through the glue at `glue` (a URL), with the base model's bytes.
+ */
+export async function openRemoteLab(module, glue, base, gpu) {
+  const channel = new Channel(new Worker(new URL('./lab-worker.js', import.meta.url), { type: 'module' }));
+  try {
+    await channel.send({ op: 'init', glue: String(glue), module });
+    const { handle, props } = await channel.send({ op: 'open', base, gpu });
+    return new RemoteLab(channel, handle, props);
+  } catch (e) {
+    channel.close();
+    throw e;
+  }
+}
