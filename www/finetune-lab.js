@@ -9,7 +9,8 @@ import { STYLES } from './lib/styles.js';
 import { loadDemoAdapter, loadModule, onDeviceLost, onProgress, openLab, restartModule } from './lib/wasm.js';
 import { detectBackend, gpuFailed, isDeviceFailure } from './lib/backend.js';
 import { fineTune } from './lib/run.js';
-import { TrainPanel, NAMES } from './lib/train-panel.js';
+import { TrainPanel } from './lib/train-panel.js';
+import { modeOf } from './lib/modes.js';
 import { MemoryView } from './lib/memory-view.js';
 import { DataPicker } from './lib/data-picker.js';
 import { ScaleView } from './lib/scale-view.js';
@@ -26,12 +27,17 @@ SHEET.replaceSync(STYLES);
 // nine times over: keep it short on a software GPU).
 const SERVE_CHARS = 40;
 const COMPARE_CHARS = 16;
-// The run settings an author sets as attributes, passed to the crate as written: it fills the
-// defaults and refuses a value out of range with the setting's name and range (request.rs).
+// The run settings an author sets as attributes, passed to the crate as written when a run
+// starts: it fills the defaults and refuses a value out of range with the setting's name and
+// range (request.rs).
 const RUN_ATTRIBUTES = ['steps', 'batch', 'context', 'sample', 'seed'];
+// Attributes that act as soon as they change.
+const LIVE_ATTRIBUTES = ['task', 'panels', 'backend'];
+/** Every attribute the element reads (embed.html passes these on from its query string). */
+export const ATTRIBUTES = [...LIVE_ATTRIBUTES, ...RUN_ATTRIBUTES];
 
 class FinetuneLab extends HTMLElement {
-  static observedAttributes = ['task', 'steps', 'batch', 'context', 'panels', 'backend', 'sample', 'seed'];
+  static observedAttributes = LIVE_ATTRIBUTES;
 
   constructor() {
     super();
@@ -124,11 +130,11 @@ class FinetuneLab extends HTMLElement {
     } catch (e) {
       return this.fail(e, ['reload']);
     }
-    this.picker = new DataPicker(this.mod.tasks(), this.getAttribute('task') ?? 'records');
+    this.picker = new DataPicker(this.mod.tasks(), this.getAttribute('task') ?? 'records', this.mod.userTextMaxChars());
     this.serveView.setPrompts(this.mod.tasks());
     this.dataSlot.replaceChildren(this.picker.el);
     // Through this.mod: a restart swaps the instance under the panel.
-    this.scale = new ScaleView((input) => this.mod.scale(input));
+    this.scale = new ScaleView({ scale: (input) => this.mod.scale(input), defaultPrecision: (model) => this.mod.defaultPrecision(model) });
     this.scaleSlot.replaceChildren(this.scale.el);
     await this.open(this.getAttribute('backend') ?? 'auto');
   }
@@ -151,7 +157,7 @@ class FinetuneLab extends HTMLElement {
       }
     }
     this.mod = await loadModule();
-    this.backend = backend;
+    this.backendInfo = backend;
     this.watchDevice(this.lab);
     this.label.textContent = backend.label;
     this.label.dataset.backend = this.lab.backend;
@@ -394,7 +400,7 @@ class FinetuneLab extends HTMLElement {
     const n = r.losses.length;
     this.say(
       r.after
-        ? `Done: ${NAMES[mode]}, ${n} step${n > 1 ? 's' : ''}${r.stopped ? ' (stopped)' : ''}, loss ${loss(r.losses[0])} → ${loss(r.losses.at(-1))}, held-out ${loss(r.before.heldout)} → ${loss(r.after.heldout)}; checkpoint ${bytes(r.checkpoint.length)}.`
+        ? `Done: ${modeOf(mode).name}, ${n} step${n > 1 ? 's' : ''}${r.stopped ? ' (stopped)' : ''}, loss ${loss(r.losses[0])} → ${loss(r.losses.at(-1))}, held-out ${loss(r.before.heldout)} → ${loss(r.after.heldout)}; checkpoint ${bytes(r.checkpoint.length)}.`
         : `Stopped ${n ? `after ${n} step${n > 1 ? 's' : ''}` : 'before the first step'}.`,
       n / steps,
     );
@@ -460,7 +466,7 @@ class FinetuneLab extends HTMLElement {
     const what = /device was lost/.test(text) ? 'Stopped' : gpu && isDeviceFailure(e) ? 'The GPU device failed' : 'The run failed';
     this.lab = null; // possibly broken: no new run until a restart
     this.updateButtons();
-    this.fail(new Error(`${what}: ${text}`), this.backend?.kind === 'webgpu' || gpu ? ['cpu', 'gpu'] : ['cpu']);
+    this.fail(new Error(`${what}: ${text}`), this.backendInfo?.kind === 'webgpu' || gpu ? ['cpu', 'gpu'] : ['cpu']);
   }
 
   /** Start over on a fresh wasm instance (after a trap the old one may be unusable). */
@@ -470,6 +476,20 @@ class FinetuneLab extends HTMLElement {
     if (action === 'reload') return this.boot();
     await this.open(action, action === 'cpu' ? { kind: 'cpu', label: 'CPU (restarted after a failure)' } : undefined);
   }
+}
+
+// Each attribute is also a property (`el.steps = 50` sets steps="50"; null removes it), as built-in
+// elements reflect theirs.
+for (const name of ATTRIBUTES) {
+  Object.defineProperty(FinetuneLab.prototype, name, {
+    get() {
+      return this.getAttribute(name);
+    },
+    set(value) {
+      if (value == null) this.removeAttribute(name);
+      else this.setAttribute(name, String(value));
+    },
+  });
 }
 
 if (!customElements.get('finetune-lab')) customElements.define('finetune-lab', FinetuneLab);

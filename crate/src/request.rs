@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{self, Dataset};
 use crate::finetune::default_alpha;
-use crate::memory::{DEFAULT_RANK, DEFAULT_TARGETS, Mode, ModelShape, max_rank, parse_targets};
+use crate::memory::{DEFAULT_RANK, Mode, ModelShape, max_rank};
 use crate::train::TrainConfig;
 
 /// Who asks: the page runs small by default (a software GPU takes seconds a step), the CLI
@@ -213,27 +213,20 @@ impl RunSettings {
             Ok(number(name, given)?.expect("whole-number settings have defaults") as usize)
         };
 
-        let mode = match self.mode.as_deref().map(str::trim) {
-            Some("full") => {
-                if self.rank.is_some() || self.alpha.is_some() || self.targets.is_some() {
-                    return Err(
-                        "rank, alpha and targets are for adapter runs: drop them, or choose mode adapter".into()
-                    );
-                }
-                Mode::Full
+        let name = self.mode.as_deref().ok_or("choose a mode: full or adapter")?;
+        // Ranges first (a rank of 0 is out of range, whatever the mode), then the mode.
+        let rank = self.rank.as_ref().map(|_| whole("rank", &self.rank)).transpose()?;
+        let alpha = number("alpha", &self.alpha)?.map(|a| a as f32);
+        let targets = self.targets.as_ref().map(|t| match t {
+            Targets::Text(text) => text.clone(),
+            Targets::List(list) => list.join(","),
+        });
+        let mode = match Mode::from_parts(name, rank, alpha, targets.as_deref())? {
+            // The α the trainer would pick, said out loud: the page shows it.
+            Mode::Adapter { rank, alpha, targets } => {
+                Mode::Adapter { rank, alpha: Some(alpha.unwrap_or(default_alpha(rank))), targets }
             }
-            Some("adapter") => {
-                let rank = whole("rank", &self.rank)?;
-                let alpha = number("alpha", &self.alpha)?.map_or(default_alpha(rank), |a| a as f32);
-                let targets = match &self.targets {
-                    None => DEFAULT_TARGETS.to_vec(),
-                    Some(Targets::Text(text)) => parse_targets(text)?,
-                    Some(Targets::List(list)) => parse_targets(&list.join(","))?,
-                };
-                Mode::Adapter { rank, alpha: Some(alpha), targets }
-            }
-            Some(other) => return Err(format!("mode must be full or adapter, got `{other}`")),
-            None => return Err("choose a mode: full or adapter".into()),
+            full => full,
         };
         let data = match (&self.task, &self.text) {
             (Some(_), Some(_)) => return Err("give a task or a text, not both".into()),
@@ -268,7 +261,7 @@ impl RunSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::Target;
+    use crate::memory::{DEFAULT_TARGETS, Target};
 
     fn given(json: &str) -> RunSettings {
         serde_json::from_str(json).unwrap()

@@ -348,8 +348,29 @@ pub fn scale(input: JsValue) -> Result<JsValue, JsError> {
     to_js(&memory::estimate(&input))
 }
 
+/// The precision a preset model trains in unless told otherwise (`Precision::default_for`):
+/// "mixed16" or "fp32".
+#[wasm_bindgen(js_name = defaultPrecision)]
+pub fn default_precision(model: &str) -> Result<String, JsError> {
+    let shape = memory::ModelShape::preset(model).ok_or_else(|| JsError::new(&format!("unknown model `{model}`")))?;
+    Ok(memory::Precision::default_for(&shape).name().to_string())
+}
+
+/// The most characters of the reader's own text a run uses (`data::USER_TEXT_MAX_CHARS`): the
+/// page's text box and file reader cut there too, and say so.
+#[wasm_bindgen(js_name = userTextMaxChars)]
+pub fn user_text_max_chars() -> usize {
+    data::USER_TEXT_MAX_CHARS
+}
+
 /// Decimal units as the lesson writes them ("350 GB").
 #[wasm_bindgen(js_name = formatBytes)]
 pub fn format_bytes(bytes: f64) -> String {
     memory::format_bytes(bytes as u64)
+}
+
+/// "5.4 ms", "50.0 s", "4.2 min", as `finetune-lab scale` prints cold loads.
+#[wasm_bindgen(js_name = formatSeconds)]
+pub fn format_seconds(seconds: f64) -> String {
+    memory::format_seconds(seconds)
 }

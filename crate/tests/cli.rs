@@ -49,6 +49,29 @@ fn bad_arguments_exit_with_code_2_and_say_why() {
 }
 
 #[test]
+fn every_command_answers_help_from_its_own_flags_and_the_program_its_version() {
+    for name in ["finetune", "compare", "generate", "serve", "scale", "pretrain", "convert"] {
+        let out = cli(&[name, "--help"]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{name} --help: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.starts_with(&format!("usage: finetune-lab {name} [flags]")), "{stdout}");
+        // A flag the help lists is one the parser takes, and the other way round: the first
+        // flag listed is accepted (it may then fail for want of others, but not as unknown).
+        let first = stdout.lines().find_map(|l| l.trim_start().strip_prefix("--")).unwrap();
+        let flag = format!("--{}", first.split_whitespace().next().unwrap());
+        let took = cli(&[name, &flag, "x"]);
+        assert!(!String::from_utf8_lossy(&took.stderr).contains("unknown flag"), "{name} {flag}");
+    }
+    // The run settings' ranges and defaults come from the crate's table (request.rs).
+    let help = String::from_utf8_lossy(&cli(&["finetune", "--help"]).stdout).into_owned();
+    assert!(help.contains("--steps N") && help.contains("a whole number from 1 to 100000, default 300"), "{help}");
+    let version = cli(&["--version"]);
+    assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), format!("finetune-lab {}", env!("CARGO_PKG_VERSION")));
+    let all = String::from_utf8_lossy(&cli(&["--help"]).stdout).into_owned();
+    assert!(all.contains("serve") && all.contains("--version"), "{all}");
+}
+
+#[test]
 fn scale_json_has_the_documented_keys_and_the_lessons_figure() {
     let out = cli(&["scale", "--model", "gpt3-175b", "--tenants", "1000", "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

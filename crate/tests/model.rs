@@ -111,4 +111,13 @@ fn our_gelu_and_its_gradient_equal_burns() {
         assert!(worst < 2e-6, "{name} differs from burn's by {worst}");
     }
     assert!(burn_grad.iter().any(|&g| g.abs() > 1.0), "the test must exercise real gradients");
+    // And it was ours that ran, not burn's behind a fallback: our CPU kernel is `math::gelu`
+    // element by element, bit for bit, where burn's goes through libm and differs in the last bits.
+    // `ours` is the transpose, 20 × 12: row j holds column j of the 12 × 20 input.
+    let ys: Vec<f32> = (0..20)
+        .flat_map(|j| (0..12).map(move |i| (i, j)))
+        .map(|(i, j)| finetune_lab::ops::gelu::math::gelu(xs[i * 20 + j]))
+        .collect();
+    assert_eq!(ours, ys, "our GELU is not what ran");
+    assert_ne!(burns, ys, "burn's GELU should differ from ours in the last bits, or this check proves nothing");
 }

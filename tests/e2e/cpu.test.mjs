@@ -3,12 +3,13 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { setup, openPage, ready, runVia, figure, shot } from './helpers.mjs';
 
 let env;
 let page;
 let widget;
+const predicted = {}; // mode → the memory model's checkpoint bytes, from each run's finetune-done
 
 before(async () => {
   env = await setup({ webgpu: false });
@@ -26,6 +27,7 @@ test('without WebGPU the label says CPU fallback', async () => {
 
 test('a full run completes and its loss falls', { timeout: 300_000 }, async () => {
   const done = await runVia(widget, 'full');
+  predicted.full = done.memory.predicted.checkpoint_bytes;
   assert.equal(done.mode, 'full');
   assert.equal(done.step, 12);
   assert.ok(Number.isFinite(done.loss), `loss ${done.loss}`);
@@ -40,6 +42,7 @@ test('a full run completes and its loss falls', { timeout: 300_000 }, async () =
 
 test('an adapter run completes and trains far fewer parameters', { timeout: 300_000 }, async () => {
   const done = await runVia(widget, 'adapter');
+  predicted.adapter = done.memory.predicted.checkpoint_bytes;
   assert.equal(done.mode, 'adapter');
   assert.ok(Number.isFinite(done.loss));
   assert.ok(done.heldout_after < done.heldout_before, `held-out ${done.heldout_before} → ${done.heldout_after}`);
@@ -62,14 +65,19 @@ test('memory panel: predicted per category, measured not available on the CPU pa
   assert.ok((await grads('adapter')) * 20 < (await grads('full')));
 });
 
-test('checkpoint downloads have the sizes the panel shows', async () => {
+test('checkpoint downloads hold exactly the tensors the memory model counts', async () => {
   const sizes = {};
   for (const mode of ['full', 'adapter']) {
     const [download] = await Promise.all([page.waitForEvent('download'), widget.locator(`a[download][data-mode="${mode}"]`).click()]);
-    sizes[mode] = statSync(await download.path()).size;
-    assert.equal(sizes[mode], await figure(widget, `checkpoint_${mode}_bytes`), `${mode} file`);
+    const file = readFileSync(await download.path());
+    sizes[mode] = file.length;
+    assert.equal(file.length, await figure(widget, `checkpoint_${mode}_bytes`), `${mode}: the panel shows the file's size`);
+    // FTLAB001 | u32 header length | header JSON | tensors: what is left after the header must
+    // be the memory model's checkpoint bytes (fp32 here), from its formula, not from the file.
+    assert.equal(file.subarray(0, 8).toString(), 'FTLAB001');
+    const tensors = file.length - 12 - file.readUInt32LE(8);
+    assert.equal(tensors, predicted[mode], `${mode}: ${tensors} tensor bytes in the file, ${predicted[mode]} predicted`);
   }
-  assert.ok(sizes.full > 3e6, `full file ${sizes.full}`);
   assert.ok(sizes.adapter * 20 < sizes.full, `adapter file ${sizes.adapter} vs full ${sizes.full}`);
 });
 

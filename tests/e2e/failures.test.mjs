@@ -21,7 +21,6 @@ test('module missing: "could not load the module", then Try again recovers', { t
   const alert = widget.locator('.error[role=alert]');
   await alert.waitFor();
   assert.match(await alert.textContent(), /could not load the module/);
-  assert.equal(await page.evaluate(() => 1 + 1), 2); // the page is alive
   await page.unroute(wasm);
   await widget.getByRole('button', { name: 'Try again' }).click();
   await widget.locator('.backend[data-backend]').waitFor({ timeout: 180_000 });
@@ -57,7 +56,8 @@ test('GPU device lost mid-run: reported, then Restart on CPU trains', { timeout:
     };
     new BroadcastChannel('finetune-lab-test').onmessage = () => devices.forEach((d) => d.destroy());
   };
-  // The crate panics when a readback fails: the panic hook logs it. Expected here.
+  // A readback on the destroyed device can end in a panic inside burn (cubecl) before our
+  // Result sees an error; the panic hook logs it. Allowed here, not required.
   const page = await openPage(env, SMALL, { routes: [inWorkers(destroyOnCall)], allowErrors: [/^panicked at .*readback/, /^unreachable$/] });
   const widget = await ready(page, 0, 180_000);
   assert.equal(await widget.locator('.backend').getAttribute('data-backend'), 'webgpu');

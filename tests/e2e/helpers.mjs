@@ -1,5 +1,5 @@
 // Shared by the browser tests: the static server (in-process, free port), headless Chromium
-// (flags from shared/NOTES.md), page guards (no console errors, no request off 127.0.0.1),
+// (with the one flag that gives it WebGPU on SwiftShader), page guards (no console errors, no request off 127.0.0.1),
 // screenshots, and driving a <finetune-lab> through its real buttons.
 
 import { createHash } from 'node:crypto';

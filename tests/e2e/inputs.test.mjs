@@ -122,6 +122,17 @@ test('settings out of range: refused with the setting and its range, nothing run
   assert.equal(await refused({ steps: '1e9' }), 'steps must be a whole number from 1 to 100000, got `1e9`');
   assert.equal(await refused({ context: '999' }), 'context must be a whole number from 1 to 128, got `999`');
   assert.equal(await refused({ batch: 'four' }), 'batch must be a whole number from 1 to 256, got `four`');
+  // The attributes are properties too, and the crate reads what they hold.
+  const mirrored = await widget.evaluate(async (el) => {
+    el.seed = 7;
+    const attribute = el.getAttribute('seed');
+    el.seed = null;
+    el.sample = '2000';
+    const message = await el.run('full').then(() => 'ran', (e) => e.message);
+    el.sample = 8;
+    return { attribute, removed: el.hasAttribute('seed'), message };
+  });
+  assert.deepEqual(mirrored, { attribute: '7', removed: false, message: 'sample must be a whole number from 0 to 1000, got `2000`' });
   assert.equal(await refused({}, { steps: Infinity }), 'steps must be a whole number from 1 to 100000, got inf');
   assert.match(await refused({}, { steps: 3, rank: 8 }), /rank, alpha and targets are for adapter runs/);
   assert.match(await refused({}, { stepz: 3 }), /unknown setting `stepz`/);

@@ -66,6 +66,10 @@ test("the lesson's figures at the slider's marks", async () => {
     assert.equal(await nominal.textContent(), text, `at 10^${mark} tenants`);
   }
   assert.equal(await scale.locator('[data-figure="nominal_weights_bytes"]').textContent(), '350 GB');
+  // The LoRA paper's own figure sits beside ours, and the note says why our count is 175.2B.
+  assert.equal(await scale.locator('[data-figure="published_full_bytes"]').textContent(), '1.2 TB');
+  assert.equal(await scale.locator('[data-figure="published_adapter_bytes"]').textContent(), '350 GB');
+  assert.match(await scale.locator('.lesson').textContent(), /Our layout counts 175\.2B/);
   await shot(page, 'scale-gpt3-100k');
 });
 
@@ -73,6 +77,14 @@ test('bad scale input shows a message and recovers', async () => {
   await scale.getByLabel('Tenants, exact number').fill('1000');
   await scale.getByLabel('Adapter rank r').fill('0');
   await scale.getByRole('alert').filter({ hasText: /rank/ }).waitFor();
+  await scale.getByLabel('Adapter rank r').fill('4');
+  assert.ok(await scale.getByRole('alert').isHidden());
+  // Past what u64 byte counts hold for GPT-3: refused with the range, not wrapped.
+  await scale.getByLabel('Tenants, exact number').fill('100000000');
+  await scale.getByRole('alert').filter({ hasText: /tenants from 1 to 10,000,000/ }).waitFor();
+  await scale.getByLabel('Adapter rank r').fill('99999');
+  await scale.getByLabel('Tenants, exact number').fill('1000');
+  await scale.getByRole('alert').filter({ hasText: /rank must be from 1 to 12288/ }).waitFor();
   await scale.getByLabel('Adapter rank r').fill('4');
   assert.ok(await scale.getByRole('alert').isHidden());
 });

@@ -5,12 +5,14 @@
 import { h, fill } from './dom.js';
 import { int } from './format.js';
 
-export const MAX_CHARS = 200_000; // enough for a tiny model; more only slows the tokenizer down
-
 export class DataPicker {
-  /** tasks: [{name, title, description}] from the crate. `name` picks the initial choice. */
-  constructor(tasks, name) {
+  /**
+   * tasks: [{name, title, description}] from the crate. `name` picks the initial choice.
+   * maxChars: the most characters of a text a run uses (the crate's cap): longer ones are cut.
+   */
+  constructor(tasks, name, maxChars) {
     this.tasks = tasks;
+    this.maxChars = maxChars;
     this.group = `data-${Math.random().toString(36).slice(2)}`; // radio group name, unique per widget
     const radio = (value, title, description) =>
       h('label', { class: 'choice' }, h('input', { type: 'radio', name: this.group, value, onchange: () => this.sync() }), h('span', {}, h('b', {}, title), description && h('small', {}, description)));
@@ -71,7 +73,7 @@ export class DataPicker {
   choice() {
     const value = this.value;
     if (value === 'page') {
-      const text = cap(pageText(document.body)).text;
+      const text = this.cap(pageText(document.body)).text;
       if (!text.trim()) throw new Error("This page has no readable text outside the widget to train on.");
       return { key: `page:${text.length}:${hash(text)}`, options: { text }, label: "this page's text" };
     }
@@ -84,17 +86,21 @@ export class DataPicker {
     return { key: `task:${value}`, options: { task: value }, label: task?.title ?? value };
   }
 
+  cap(text) {
+    return text.length > this.maxChars ? { text: text.slice(0, this.maxChars), cut: text.length } : { text, cut: 0 };
+  }
+
   capTyped() {
-    const { text, cut } = cap(this.text.value);
+    const { text, cut } = this.cap(this.text.value);
     if (cut) this.text.value = text;
-    this.say(cut ? `That was ${int(cut)} characters: only the first ${int(MAX_CHARS)} are kept.` : '');
+    this.say(cut ? `That was ${int(cut)} characters: only the first ${int(this.maxChars)} are kept.` : '');
   }
 
   async readFile() {
     const file = this.file.files?.[0];
     if (!file) return;
     // Read a little more than the cap allows: UTF-8 needs up to 4 bytes per character.
-    const bytes = new Uint8Array(await file.slice(0, MAX_CHARS * 4).arrayBuffer());
+    const bytes = new Uint8Array(await file.slice(0, this.maxChars * 4).arrayBuffer());
     // UTF-16 with a byte-order mark (Windows editors save it) is text despite its NUL bytes.
     const encoding = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : 'utf-8';
     const why = encoding === 'utf-8' ? binaryReason(bytes) : '';
@@ -103,16 +109,13 @@ export class DataPicker {
       this.say(`"${file.name}" looks like a binary file (${why}), not text: choose a plain-text file such as .txt or .md.`);
       return;
     }
-    const { text, cut } = cap(new TextDecoder(encoding).decode(bytes));
+    const { text, cut } = this.cap(new TextDecoder(encoding).decode(bytes));
     this.text.value = text;
-    const size = file.size > bytes.length || cut ? ` It was cut to the first ${int(MAX_CHARS)} characters.` : '';
+    const size = file.size > bytes.length || cut ? ` It was cut to the first ${int(this.maxChars)} characters.` : '';
     this.say(`Loaded "${file.name}" (${int(text.length)} characters).${size}`);
   }
 }
 
-function cap(text) {
-  return text.length > MAX_CHARS ? { text: text.slice(0, MAX_CHARS), cut: text.length } : { text, cut: 0 };
-}
 
 /** Why these bytes are not text, or '' if they look like text. */
 export function binaryReason(bytes) {

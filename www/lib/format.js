@@ -1,16 +1,17 @@
-// Number formatting shared by the panels. Bytes use the crate's own `formatBytes` (decimal
-// units, as the lesson writes "350 GB"), so the page and `finetune-lab scale` print the same.
+// Number formatting shared by the panels. Bytes and seconds use the crate's own formatters
+// (decimal units, as the lesson writes "350 GB"), so the page and `finetune-lab scale` print the
+// same.
 
-let formatBytesImpl = null;
+let crate = null;
 
-/** Called once the wasm module is loaded. */
-export function useByteFormatter(fn) {
-  formatBytesImpl = fn;
+/** Called once the wasm module is loaded: its `formatBytes` and `formatSeconds`. */
+export function useCrateFormats(exports) {
+  crate = exports;
 }
 
 export function bytes(n) {
   if (n == null || !Number.isFinite(n)) return '—';
-  return formatBytesImpl ? formatBytesImpl(n) : `${int(n)} B`;
+  return crate ? crate.formatBytes(n) : `${int(n)} B`;
 }
 
 /** The same figure in whole GB with thousands separators, as the lesson gives it: "3,500 GB". */
@@ -36,14 +37,9 @@ export function ms(n) {
   return n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`;
 }
 
-/** Like the crate's format_seconds: "5.4 ms", "50.0 s", "4.2 min". */
+/** "5.4 ms", "50.0 s", "4.2 min": the crate's format_seconds. */
 export function seconds(s) {
-  if (!Number.isFinite(s)) return '∞';
-  if (s < 1e-3) return `${(s * 1e6).toFixed(1)} µs`;
-  if (s < 1) return `${(s * 1e3).toFixed(1)} ms`;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  if (s < 3600) return `${(s / 60).toFixed(1)} min`;
-  return `${(s / 3600).toFixed(1)} h`;
+  return crate.formatSeconds(s);
 }
 
 export function loss(x) {

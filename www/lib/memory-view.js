@@ -4,6 +4,7 @@
 
 import { h, fill } from './dom.js';
 import { bytes } from './format.js';
+import { MODES } from './modes.js';
 
 // [label, predicted key, measured key, why]
 const ROWS = [
@@ -15,10 +16,7 @@ const ROWS = [
   ['Total (training / peak)', 'training_bytes', 'peak_bytes', 'predicted sum vs highest in-use figure seen'],
 ];
 
-const MODES = [
-  ['full', 'Full fine-tuning'],
-  ['adapter', 'LoRA adapter'],
-];
+
 
 export class MemoryView {
   constructor() {
@@ -50,7 +48,7 @@ export class MemoryView {
       ROWS.flatMap(([, p, m]) => [p && d.predicted?.[p], d.measured?.[m]]),
     );
     const max = Math.max(1, ...values.filter(Number.isFinite));
-    fill(this.body, MODES.map(([mode, title]) => this.block(mode, title, this.data[mode], max)));
+    fill(this.body, MODES.map(({ mode, title }) => this.block(mode, title, this.data[mode], max)));
   }
 
   block(mode, title, data, max) {

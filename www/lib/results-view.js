@@ -4,11 +4,9 @@
 
 import { h, fill } from './dom.js';
 import { int, loss, ms, percent } from './format.js';
+import { MODES } from './modes.js';
 
-const MODES = [
-  ['full', 'Full fine-tuning'],
-  ['adapter', 'LoRA adapter'],
-];
+
 
 const AFTER = { full: 'After full fine-tuning', adapter: 'After training the LoRA adapter' };
 
@@ -59,8 +57,8 @@ export class ResultsView {
     fill(
       this.table,
       h('caption', { class: 'sr-only' }, 'Runs so far'),
-      h('thead', {}, h('tr', {}, h('td'), MODES.map(([mode, name]) => h('th', { scope: 'col', class: mode }, name)))),
-      h('tbody', {}, ROWS.map(([label, key, value, text]) => h('tr', {}, h('th', { scope: 'row' }, label), MODES.map(([mode]) => cell(mode, key, value, text))))),
+      h('thead', {}, h('tr', {}, h('td'), MODES.map(({ mode, title }) => h('th', { scope: 'col', class: mode }, title)))),
+      h('tbody', {}, ROWS.map(([label, key, value, text]) => h('tr', {}, h('th', { scope: 'row' }, label), MODES.map(({ mode }) => cell(mode, key, value, text))))),
     );
     const sample = (title, text, mode) =>
       h('figure', { class: `sample ${mode}` }, h('figcaption', {}, title), h('pre', { dataset: { sample: mode } }, h('span', { class: 'prompt' }, this.before.prompt), text));
@@ -68,7 +66,7 @@ export class ResultsView {
       this.samples,
       this.before && [
         sample(`Before: the base model continues “${short(this.before.prompt)}”`, this.before.sample, 'before'),
-        MODES.filter(([m]) => this.runs[m]?.sample != null).map(([m]) => sample(AFTER[m], this.runs[m].sample, m)),
+        MODES.filter(({ mode }) => this.runs[mode]?.sample != null).map(({ mode }) => sample(AFTER[mode], this.runs[mode].sample, mode)),
       ],
     );
   }

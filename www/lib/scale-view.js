@@ -6,6 +6,7 @@
 import { h, fill } from './dom.js';
 import { bytes, bytesWithGb, int, percent, seconds } from './format.js';
 import { LogBars } from './log-bars.js';
+import { MODES, modeOf } from './modes.js';
 
 const MODELS = [
   ['tiny', 'Our tiny GPT (0.84M)'],
@@ -16,8 +17,9 @@ const TARGETS = ['q', 'v']; // Wq and Wv, as in the LoRA paper's GPT-3 experimen
 const MAX_EXP = 5; // the tenants slider spans 10^0 .. 10^5
 
 export class ScaleView {
-  constructor(scale, model = 'gpt3-175b') {
-    this.scale = scale;
+  /** crate: {scale(input), defaultPrecision(model)}, the memory model's exports. */
+  constructor(crate, model = 'gpt3-175b') {
+    this.scale = (input) => crate.scale(input);
     // A separate <label for> (not a wrapping one): the control's accessible name is the label alone.
     const field = (label, control, hint) => {
       control.id = `scale-${control.name}`;
@@ -33,11 +35,11 @@ export class ScaleView {
       tenants: h('input', { name: 'tenants', type: 'number', min: 1, max: 10 ** MAX_EXP, value: 1000, inputmode: 'numeric' }),
       hot: h('input', { name: 'hot', type: 'number', min: 0, max: 1000, value: 10, inputmode: 'numeric' }),
       bandwidth: select('bandwidth', [['nvme', 'NVMe SSD (7 GB/s)'], ['pcie', 'host RAM over PCIe 4 (25 GB/s)'], ['network', '100 Gb/s network (12.5 GB/s)']]),
-      mode: select('mode', [['full', 'full fine-tuning'], ['adapter', 'LoRA adapter']]),
+      mode: select('mode', MODES.map(({ mode, name }) => [mode, name])),
     };
     const i = this.inputs;
     i.model.value = model;
-    i.precision.value = model === 'gpt3-175b' ? 'mixed16' : 'fp32';
+    i.precision.value = crate.defaultPrecision(model);
     const marks = h('datalist', { id: 'tenant-marks' }, [0, 1, 2, 3, 4, 5].map((k) => h('option', { value: k, label: int(10 ** k) })));
     this.message = h('p', { class: 'error-text', role: 'alert', hidden: true });
     this.lesson = h('div', { class: 'lesson' });
@@ -76,8 +78,8 @@ export class ScaleView {
     );
 
     i.model.addEventListener('change', () => {
-      // GPT-3-sized models train in mixed precision; ours trains in fp32 (as the CLI defaults).
-      i.precision.value = i.model.value === 'gpt3-175b' ? 'mixed16' : 'fp32';
+      // The crate's rule, as `finetune-lab scale` applies it: mixed precision past 1B parameters.
+      i.precision.value = crate.defaultPrecision(i.model.value);
       this.update();
     });
     i.tenantsLog.addEventListener('input', () => {
@@ -150,19 +152,30 @@ export class ScaleView {
       '.',
     ];
     if (full.params_nominal == null) return fill(this.lesson, h('p', {}, exact));
-    const copy = full.params_nominal * perParam;
+    const claim = full.published;
     fill(
       this.lesson,
       h(
         'p',
         { class: 'nominal' },
         `The lesson's arithmetic: ${int(full.params_nominal)} parameters × ${perParam} B = `,
-        figure(bytesWithGb(copy), 'nominal_weights_bytes', copy),
+        figure(bytesWithGb(full.nominal_weights_bytes), 'nominal_weights_bytes', full.nominal_weights_bytes),
         ` per fine-tuned copy; ${int(n)} users each fully fine-tuning = `,
-        figure(bytesWithGb(copy * n), 'nominal_storage_full_bytes', copy * n),
+        figure(bytesWithGb(full.nominal_storage_full_bytes), 'nominal_storage_full_bytes', full.nominal_storage_full_bytes),
         '.',
       ),
       h('p', { class: 'exact' }, exact),
+      h('p', { class: 'note' }, full.nominal_note),
+      claim &&
+        h(
+          'p',
+          { class: 'note' },
+          'Published beside ours, not reproduced (no breakdown given): training memory ',
+          figure(bytes(claim.full_bytes), 'published_full_bytes', claim.full_bytes),
+          ' with full fine-tuning → ',
+          figure(bytes(claim.adapter_bytes), 'published_adapter_bytes', claim.adapter_bytes, 'adapter'),
+          ` with LoRA (${claim.source}). Ours at batch 1, in the table below: ${bytes(full.training_bytes)} → ${bytes(adapter.training_bytes)}.`,
+        ),
     );
   }
 
@@ -174,7 +187,7 @@ export class ScaleView {
     fill(
       this.table,
       h('caption', {}, `${this.inputs.model.selectedOptions[0].text}, ${full.tenants === 1 ? '1 tenant' : `${int(full.tenants)} tenants`}, ${int(full.hot)} hot`),
-      h('thead', {}, h('tr', {}, h('td'), h('th', { scope: 'col', class: 'full' }, 'Full fine-tuning'), h('th', { scope: 'col', class: 'adapter' }, `LoRA adapter (r=${rank} on q, v)`))),
+      h('thead', {}, h('tr', {}, h('td'), h('th', { scope: 'col', class: 'full' }, modeOf('full').title), h('th', { scope: 'col', class: 'adapter' }, `${modeOf('adapter').title} (r=${rank} on q, v)`))),
       h(
         'tbody',
         {},

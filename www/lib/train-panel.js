@@ -6,8 +6,8 @@ import { h } from './dom.js';
 import { LineChart } from './chart.js';
 import { ResultsView } from './results-view.js';
 import { Downloads } from './download.js';
+import { MODES, modeOf } from './modes.js';
 
-export const NAMES = { full: 'full fine-tuning', adapter: 'LoRA adapter' };
 
 export class TrainPanel {
   /** onClick(what): "full" | "adapter" | "stop" | "reset". */
@@ -25,10 +25,7 @@ export class TrainPanel {
     this.bar = h('progress', { max: 1, value: 0, 'aria-label': 'Training progress' });
     this.chart = new LineChart({
       title: 'Training loss per step',
-      series: [
-        { key: 'full', name: 'Full fine-tuning', className: 'full' },
-        { key: 'adapter', name: 'LoRA adapter', className: 'adapter' },
-      ],
+      series: MODES.map(({ mode, title }) => ({ key: mode, name: title, className: mode })),
       xLabel: 'step',
       yLabel: 'loss',
     });
@@ -80,8 +77,7 @@ export class TrainPanel {
     this.first ??= d.loss;
     this.chart.addPoint(mode, d.step, d.loss);
     this.results.update(mode, { steps: d.step, first: this.first, last: d.loss, msPerStep: d.ms_per_step });
-    const name = NAMES[mode];
-    this.counter.textContent = `${name[0].toUpperCase()}${name.slice(1)}: step ${d.step} of ${d.steps}`;
+    this.counter.textContent = `${modeOf(mode).title}: step ${d.step} of ${d.steps}`;
     this.bar.value = d.step / d.steps;
   }
 

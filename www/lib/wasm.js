@@ -4,7 +4,7 @@
 // the shader compilation). Training and sampling never run on the page's thread; the page's
 // own instance runs only the pure functions (tasks, scale, formats).
 
-import { useByteFormatter } from './format.js';
+import { useCrateFormats } from './format.js';
 import { openRemoteLab } from './remote-lab.js';
 
 const PKG = new URL('../pkg/', import.meta.url);
@@ -59,7 +59,7 @@ async function importModule(gen) {
   } catch (e) {
     throw new Error(`could not load the module: this browser could not compile it (${e.message})`);
   }
-  useByteFormatter(mod.formatBytes);
+  useCrateFormats(mod);
   parts.set(mod, { compiled, glue });
   return mod;
 }

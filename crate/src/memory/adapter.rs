@@ -3,8 +3,6 @@
 //! LoRA (Hu et al. 2021, arXiv 2106.09685 §4.1): a frozen W (in→out) gets ΔW = B·A with
 //! A: in×r and B: r×out, so r·(in + out) trainable params per adapted projection.
 
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use super::shape::ModelShape;
@@ -130,14 +128,27 @@ impl Mode {
     }
 }
 
-/// "full", or "adapter" with the defaults (r=4 on q,v); the CLI sets rank/targets separately.
-impl FromStr for Mode {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, String> {
-        match text.trim() {
+impl Mode {
+    /// A mode from its name and, for `adapter`, the rank, α and targets given (None: not given,
+    /// so r = 4 on q,v and the trainer's α). The one place a mode is read, for the CLI's flags
+    /// (`finetune`, `scale`) and the page's options alike.
+    pub fn from_parts(
+        name: &str,
+        rank: Option<usize>,
+        alpha: Option<f32>,
+        targets: Option<&str>,
+    ) -> Result<Mode, String> {
+        match name.trim() {
+            "full" if rank.is_some() || alpha.is_some() || targets.is_some() => {
+                Err("rank, alpha and targets are for adapter runs: drop them, or choose mode adapter".into())
+            }
             "full" => Ok(Mode::Full),
-            "adapter" => Ok(Mode::adapter(DEFAULT_RANK, &DEFAULT_TARGETS)),
-            other => Err(format!("unknown mode `{other}`: expected `full` or `adapter`")),
+            "adapter" => Ok(Mode::Adapter {
+                rank: rank.unwrap_or(DEFAULT_RANK),
+                alpha,
+                targets: targets.map_or(Ok(DEFAULT_TARGETS.to_vec()), parse_targets)?,
+            }),
+            other => Err(format!("mode must be full or adapter, got `{other}`")),
         }
     }
 }
@@ -198,9 +209,14 @@ mod tests {
 
     #[test]
     fn parse_mode_and_validate() {
-        assert_eq!("full".parse::<Mode>().unwrap(), Mode::Full);
-        assert_eq!("adapter".parse::<Mode>().unwrap(), Mode::adapter(4, &DEFAULT_TARGETS));
-        assert!("lora".parse::<Mode>().unwrap_err().contains("expected `full` or `adapter`"));
+        assert_eq!(Mode::from_parts("full", None, None, None).unwrap(), Mode::Full);
+        assert_eq!(Mode::from_parts(" adapter", None, None, None).unwrap(), Mode::adapter(4, &DEFAULT_TARGETS));
+        assert_eq!(
+            Mode::from_parts("adapter", Some(8), Some(2.0), Some("attn")).unwrap(),
+            Mode::Adapter { rank: 8, alpha: Some(2.0), targets: vec![Target::Q, Target::K, Target::V, Target::O] }
+        );
+        assert!(Mode::from_parts("lora", None, None, None).unwrap_err().contains("must be full or adapter"));
+        assert!(Mode::from_parts("full", Some(8), None, None).unwrap_err().contains("for adapter runs"));
         assert!(Mode::adapter(0, &DEFAULT_TARGETS).validate().is_err());
         assert!(Mode::adapter(4, &[]).validate().is_err());
         assert!(Mode::adapter(4, &[Target::Q, Target::Q]).validate().is_err());

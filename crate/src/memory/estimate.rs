@@ -9,7 +9,7 @@ use super::adapter::{Mode, adapter_params};
 use super::input::ScaleInput;
 use super::table::format_int;
 use super::tenants;
-use super::training::{self, Precision};
+use super::training::{self, LORA_PAPER_VRAM_CLAIM, Precision, PublishedClaim};
 
 /// One line of the breakdown: a named figure and how it was computed, with its source.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,6 +43,14 @@ pub struct Report {
     pub cold_load_adapter_seconds: f64,
     pub bandwidth_bytes_per_s: f64,
     pub params_nominal: Option<u64>,
+    /// The lesson's arithmetic on the published count: nominal params × bytes per param, per
+    /// copy and for every tenant's copy (None where no count is published).
+    pub nominal_weights_bytes: Option<u64>,
+    pub nominal_storage_full_bytes: Option<u64>,
+    /// Why our exact count differs from the published one.
+    pub nominal_note: Option<String>,
+    /// A published training-memory figure for this model, shown beside ours, not in place of it.
+    pub published: Option<PublishedClaim>,
     pub terms: Vec<Term>,
 }
 
@@ -157,6 +165,10 @@ pub fn estimate(input: &ScaleInput) -> Report {
         cold_load_adapter_seconds: cold_adapter,
         bandwidth_bytes_per_s: bw,
         params_nominal: s.nominal_params(),
+        nominal_weights_bytes: s.nominal_params().map(|params| params * w),
+        nominal_storage_full_bytes: s.nominal_params().map(|params| params * w * n),
+        nominal_note: s.nominal_note().map(str::to_string),
+        published: (s.name == "gpt3-175b").then_some(LORA_PAPER_VRAM_CLAIM),
         terms,
     }
 }
@@ -196,6 +208,11 @@ mod tests {
         assert_eq!(r.cold_load_seconds, r.cold_load_adapter_seconds);
         // Base frozen in fp16; only the adapter carries grads and 12 B of Adam state.
         assert_eq!(r.grads_bytes + r.optimizer_bytes, 14 * 18_874_368);
+        // The lesson's own arithmetic, on the published count: 175B × 2 B, ×100 tenants.
+        assert_eq!(r.nominal_weights_bytes, Some(350_000_000_000));
+        assert_eq!(r.nominal_storage_full_bytes, Some(35_000_000_000_000));
+        assert!(r.nominal_note.as_deref().unwrap().contains("175.2B"));
+        assert_eq!(r.published.as_ref().map(|c| c.adapter_bytes), Some(350_000_000_000));
     }
 
     #[test]
@@ -209,6 +226,7 @@ mod tests {
         assert_eq!(r.activations_bytes, 4 * (17_571_840 + 65_536));
         assert_eq!(r.training_bytes, r.terms.iter().take(4).map(|t| t.bytes).sum::<u64>());
         assert_eq!(r.params_nominal, None);
+        assert_eq!((r.nominal_weights_bytes, r.nominal_note.as_ref(), r.published.as_ref()), (None, None, None));
     }
 
     #[test]

@@ -64,17 +64,30 @@ pub fn format_report(r: &Report) -> String {
     for t in &r.terms {
         let _ = writeln!(out, "{:<width$}  {:>8}  {}", t.name, format_bytes(t.bytes), t.formula);
     }
-    if let Some(nominal) = r.params_nominal {
+    if let (Some(nominal), Some(copy), Some(all)) =
+        (r.params_nominal, r.nominal_weights_bytes, r.nominal_storage_full_bytes)
+    {
         // The lesson counts in whole GB from the published size; show that arithmetic as is.
-        let per_param = r.weights_bytes / r.params_total.max(1);
-        let copy = nominal * per_param;
         let _ = writeln!(
             out,
-            "published  {} params × {per_param} B = {} GB a copy; {} full copies = {} GB",
+            "published  {} params × {} B = {} GB a copy; {} full copies = {} GB",
             format_int(nominal),
+            copy / nominal.max(1),
             format_int(copy / 1_000_000_000),
             format_int(r.tenants),
-            format_int(copy.saturating_mul(r.tenants) / 1_000_000_000),
+            format_int(all / 1_000_000_000),
+        );
+    }
+    if let Some(note) = &r.nominal_note {
+        let _ = writeln!(out, "note  {note}");
+    }
+    if let Some(claim) = &r.published {
+        let _ = writeln!(
+            out,
+            "published training memory  full {} → adapter {} ({})",
+            format_bytes(claim.full_bytes),
+            format_bytes(claim.adapter_bytes),
+            claim.source
         );
     }
     let _ = writeln!(

@@ -4,6 +4,7 @@
 //! activations are counted for our own fp32 implementation, with Korthikanti et al. 2022 beside
 //! it for comparison.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,13 @@ pub enum Precision {
 }
 
 impl Precision {
+    /// What a model of `shape` trains in unless told otherwise: mixed precision past a billion
+    /// parameters (how GPT-3-sized models are trained), fp32 below (how ours trains). The CLI's
+    /// `scale` and the page's scale panel both start from it.
+    pub fn default_for(shape: &ModelShape) -> Self {
+        if shape.param_count() > 1_000_000_000 { Precision::Mixed16 } else { Precision::Fp32 }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Precision::Fp32 => "fp32",
@@ -132,11 +140,11 @@ pub fn activations_korthikanti(s: u64, b: u64, h: u64, a: u64) -> u64 {
 }
 
 /// A published figure we show beside ours but cannot reproduce: it has no breakdown.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PublishedClaim {
     pub full_bytes: u64,
     pub adapter_bytes: u64,
-    pub source: &'static str,
+    pub source: Cow<'static, str>,
 }
 
 /// Hu et al. 2021 (arXiv 2106.09685) §4.2: "On GPT-3 175B, we reduce the VRAM consumption
@@ -145,7 +153,9 @@ pub struct PublishedClaim {
 pub const LORA_PAPER_VRAM_CLAIM: PublishedClaim = PublishedClaim {
     full_bytes: 1_200_000_000_000,
     adapter_bytes: 350_000_000_000,
-    source: "Hu et al. 2021, LoRA (arXiv 2106.09685) §4.2: GPT-3 175B training VRAM 1.2 TB → 350 GB; no breakdown published",
+    source: Cow::Borrowed(
+        "Hu et al. 2021, LoRA (arXiv 2106.09685) §4.2: GPT-3 175B training VRAM 1.2 TB → 350 GB; no breakdown published",
+    ),
 };
 
 #[cfg(test)]

@@ -10,10 +10,22 @@ use finetune_lab::readback::{block_on, read_scalar};
 use finetune_lab::train::corpus_loss;
 
 use crate::CliError;
-use crate::args::Args;
+use crate::args::{Command, Flag};
 
-pub fn convert(raw: &[String]) -> Result<(), CliError> {
-    let args = Args::parse(raw, &["in", "out", "dtype"], &[])?;
+pub fn command() -> Command {
+    Command {
+        name: "convert",
+        about: "Store a checkpoint's values as f16 or f32, and say what it cost in held-out loss.",
+        flags: vec![
+            Flag::value("in", "PATH", "the checkpoint to read (required)"),
+            Flag::value("out", "PATH", "where to write it (required)"),
+            Flag::value("dtype", "f16|f32", "the stored type (required)"),
+        ],
+    }
+}
+
+pub fn convert(command: &Command, raw: &[String]) -> Result<(), CliError> {
+    let args = command.parse(raw)?;
     let required =
         |name: &str, what: &str| args.text(name).ok_or_else(|| CliError::Usage(format!("--{name} {what} is required")));
     let input = required("in", "PATH")?;

@@ -3,29 +3,76 @@
 use burn::tensor::Device;
 use finetune_lab::checkpoint::Checkpoint;
 use finetune_lab::data;
+use finetune_lab::memory::ModelShape;
 use finetune_lab::native::{self, FinetuneReport};
-use finetune_lab::request::{Caller, Data, Given, RunRequest, RunSettings, Targets};
+use finetune_lab::request::{self, Caller, Data, Given, RunRequest, RunSettings, Targets};
 
-use crate::args::Args;
+use crate::args::{Args, Command, Flag};
 use crate::{CliError, default_base_path};
 
-const FLAGS: &[&str] = &[
-    "device",
-    "mode",
-    "task",
-    "text-file",
-    "steps",
-    "rank",
-    "alpha",
-    "targets",
-    "lr",
-    "batch",
-    "context",
-    "seed",
-    "sample",
-    "base",
-    "out",
-];
+/// A run setting as a flag: what it is, its range and the CLI's default, from the crate's table.
+fn setting_flag(shape: &ModelShape, name: &'static str, placeholder: &'static str) -> Flag {
+    let table = request::settings(shape);
+    let s = table.iter().find(|s| s.name == name).expect("a run setting");
+    let default = s.cli.map_or_else(String::new, |d| format!(", default {d}"));
+    Flag::value(name, placeholder, format!("{}; {}{default}", s.help, s.range()))
+}
+
+fn data_flags() -> Vec<Flag> {
+    let names: Vec<&str> = data::TASKS.iter().map(|t| t.name).collect();
+    vec![
+        Flag::value("task", "NAME", format!("a built-in task: {} (default {})", names.join(", "), names[0])),
+        Flag::value("text-file", "PATH", "your own text instead of a task (UTF-8 or UTF-16 with a BOM)"),
+    ]
+}
+
+fn common_flags(shape: &ModelShape) -> Vec<Flag> {
+    vec![
+        setting_flag(shape, "steps", "N"),
+        setting_flag(shape, "batch", "B"),
+        setting_flag(shape, "context", "T"),
+        setting_flag(shape, "seed", "S"),
+        setting_flag(shape, "sample", "CHARS"),
+        Flag::value("base", "PATH", "the base model (default the shipped www/base/tiny.ftlab)"),
+        Flag::value("device", "cpu|wgpu", "burn's CPU backend (default) or its GPU backend (a --features wgpu build)"),
+        Flag::switch("json", "print the report as JSON on stdout"),
+    ]
+}
+
+/// The flags' ranges follow the shipped base's shape; `--base` with another is checked again.
+fn shipped_shape() -> ModelShape {
+    ModelShape::tiny()
+}
+
+pub fn finetune_command() -> Command {
+    let shape = shipped_shape();
+    let mut flags =
+        vec![Flag::value("mode", "full|adapter", "train every weight, or LoRA adapters on a frozen base (required)")];
+    flags.extend(data_flags());
+    flags.extend([
+        setting_flag(&shape, "rank", "R"),
+        setting_flag(&shape, "alpha", "A"),
+        Flag::value(
+            "targets",
+            "q,v",
+            "the projections adapted: a list of q, k, v, o, fc, proj, or attn, or all (default q,v)",
+        ),
+        setting_flag(&shape, "lr", "LR"),
+    ]);
+    flags.extend(common_flags(&shape));
+    flags.push(Flag::value("out", "PATH", "write the checkpoint here (the whole model, or the adapter alone)"));
+    Command {
+        name: "finetune",
+        about: "Fine-tune the shipped base on a task or a text file, fully or through LoRA adapters.",
+        flags,
+    }
+}
+
+pub fn compare_command() -> Command {
+    let mut flags = data_flags();
+    flags.extend(common_flags(&shipped_shape()));
+    Command { name: "compare", about: "Both modes on the same data and seed, and what the adapter saves.", flags }
+}
 
 pub fn load_base(args: &Args) -> Result<Checkpoint, CliError> {
     let path = args.text("base").map(Into::into).unwrap_or_else(default_base_path);
@@ -122,8 +169,8 @@ fn print_report(r: &FinetuneReport) {
     eprintln!("  before: {:?}\n  after:  {:?}", r.sample_before, r.sample_after);
 }
 
-pub fn finetune(raw: &[String]) -> Result<(), CliError> {
-    let args = Args::parse(raw, FLAGS, &["json"])?;
+pub fn finetune(command: &Command, raw: &[String]) -> Result<(), CliError> {
+    let args = command.parse(raw)?;
     let mode = args.text("mode").ok_or_else(|| CliError::Usage("--mode full|adapter is required".into()))?;
     let base = load_base(&args)?;
     let (report, bytes) = run_one(&args, mode, &base)?;
@@ -139,12 +186,8 @@ pub fn finetune(raw: &[String]) -> Result<(), CliError> {
 }
 
 /// Both modes on the same data and seed, and the comparison the lesson is about.
-pub fn compare(raw: &[String]) -> Result<(), CliError> {
-    let args = Args::parse(
-        raw,
-        &["task", "text-file", "steps", "batch", "context", "seed", "sample", "base", "device"],
-        &["json"],
-    )?;
+pub fn compare(command: &Command, raw: &[String]) -> Result<(), CliError> {
+    let args = command.parse(raw)?;
     let base = load_base(&args)?;
     let (full, _) = run_one(&args, "full", &base)?;
     print_report(&full);

@@ -14,28 +14,42 @@ mod serve_cmd;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage:
-  finetune-lab finetune --mode full|adapter [--task NAME | --text-file PATH] [--steps N]
-                        [--rank R] [--alpha A] [--targets q,v] [--lr LR] [--batch B]
-                        [--context T] [--seed S] [--sample CHARS] [--base PATH]
-                        [--out PATH] [--json] [--device cpu|wgpu]
-  finetune-lab compare  [--task NAME | --text-file PATH] [--steps N] [--batch B] [--context T]
-                        [--seed S] [--sample CHARS] [--json] [--device cpu|wgpu]
-  finetune-lab generate [--prompt TEXT] [--chars N] [--temperature T] [--seed S]
-                        [--base PATH] [--adapter PATH]
-  finetune-lab pretrain [--steps N] [--batch B] [--seed S] [--out PATH]
-  finetune-lab convert  --in PATH --out PATH --dtype f16|f32
-  finetune-lab serve    [--adapter PATH ...] [--prompt TEXT ...] [--chars N] [--batch-rows R]
-                        [--base PATH] [--device cpu|wgpu] [--json]
-  finetune-lab scale    --model micro|tiny|bert-large|gpt3-175b [--mode full|adapter]
-                        [--rank R] [--targets q,v] [--precision fp32|mixed16] [--batch B]
-                        [--tenants N] [--hot K] [--bandwidth nvme|pcie|network|BYTES_PER_S] [--json]
-tasks: see `finetune-lab finetune --task help`";
+/// Every command: its flags and help (`args::Command`), and what runs it.
+type Run = fn(&args::Command, &[String]) -> Result<(), CliError>;
+const COMMANDS: [(fn() -> args::Command, Run); 7] = [
+    (finetune_cmd::finetune_command, finetune_cmd::finetune),
+    (finetune_cmd::compare_command, finetune_cmd::compare),
+    (generate_cmd::command, generate_cmd::generate),
+    (serve_cmd::command, serve_cmd::serve),
+    (scale_cmd::command, scale_cmd::scale),
+    (pretrain_cmd::command, pretrain_cmd::pretrain),
+    (convert_cmd::command, convert_cmd::convert),
+];
 
-/// A usage error (exit 2) or a failure while running (exit 1).
+/// `finetune-lab --help`: the commands, from their own declarations.
+fn usage() -> String {
+    let lines: Vec<String> = COMMANDS
+        .iter()
+        .map(|(command, _)| {
+            let c = command();
+            format!("  {:9} {}", c.name, c.about)
+        })
+        .collect();
+    format!(
+        "finetune-lab {}: fine-tune a tiny GPT fully or through LoRA adapters, serve many tenants on one\n\
+         base, and compute what fine-tuning costs at any scale.\n\n\
+         usage: finetune-lab COMMAND [flags]   (`finetune-lab COMMAND --help` lists its flags)\n\n\
+         commands:\n{}\n\n  --version  print the version",
+        env!("CARGO_PKG_VERSION"),
+        lines.join("\n")
+    )
+}
+
+/// A usage error (exit 2), a failure while running (exit 1), or the help asked for (exit 0).
 pub enum CliError {
     Usage(String),
     Failed(String),
+    Help(String),
 }
 
 impl From<String> for CliError {
@@ -62,28 +76,32 @@ static HEAP: finetune_lab::heap::Counting<std::alloc::System> = finetune_lab::he
 fn main() -> ExitCode {
     heap::keep_freed_memory();
     let raw: Vec<String> = std::env::args().skip(1).collect();
-    let Some((command, rest)) = raw.split_first() else {
-        eprintln!("{USAGE}");
+    let Some((name, rest)) = raw.split_first() else {
+        eprintln!("error: no command given\n\n{}", usage());
         return ExitCode::from(2);
     };
-    let result = match command.as_str() {
-        "finetune" => finetune_cmd::finetune(rest),
-        "compare" => finetune_cmd::compare(rest),
-        "generate" => generate_cmd::generate(rest),
-        "pretrain" => pretrain_cmd::pretrain(rest),
-        "convert" => convert_cmd::convert(rest),
-        "scale" => scale_cmd::scale(rest),
-        "serve" => serve_cmd::serve(rest),
-        "help" | "--help" | "-h" => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        other => Err(CliError::Usage(format!("unknown command `{other}`"))),
+    let result = match name.as_str() {
+        "help" | "--help" | "-h" => Err(CliError::Help(usage())),
+        "--version" | "-V" => Err(CliError::Help(format!("finetune-lab {}", env!("CARGO_PKG_VERSION")))),
+        name => match COMMANDS.iter().find(|(command, _)| command().name == name) {
+            Some((command, run)) => run(&command(), rest).map_err(|e| match e {
+                CliError::Usage(message) => CliError::Usage(format!(
+                    "{message}\n\n{}\n\n(`finetune-lab --help` lists every command)",
+                    command().usage()
+                )),
+                other => other,
+            }),
+            None => Err(CliError::Usage(format!("unknown command `{name}`\n\n{}", usage()))),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Help(text)) => {
+            emit(&text);
+            ExitCode::SUCCESS
+        }
         Err(CliError::Usage(message)) => {
-            eprintln!("error: {message}\n\n{USAGE}");
+            eprintln!("error: {message}");
             ExitCode::from(2)
         }
         Err(CliError::Failed(message)) => {

@@ -11,10 +11,11 @@ use finetune_lab::init::Init;
 use finetune_lab::memory::ModelShape;
 use finetune_lab::model::Gpt;
 use finetune_lab::readback::{block_on, read_scalar};
+use finetune_lab::request;
 use finetune_lab::tokenizer;
 use finetune_lab::train::{TrainConfig, Trainer, eval_loss};
 
-use crate::args::Args;
+use crate::args::{Command, Flag};
 use crate::{CliError, default_base_path};
 
 /// Peak learning rate; linear warm-up then cosine decay to a tenth (nanoGPT's schedule).
@@ -30,12 +31,32 @@ fn lr_at(step: usize, steps: usize) -> f64 {
     min + 0.5 * (PEAK_LR - min) * (1.0 + (std::f64::consts::PI * progress).cos())
 }
 
-pub fn pretrain(raw: &[String]) -> Result<(), CliError> {
-    let args = Args::parse(raw, &["steps", "batch", "seed", "chars", "out"], &[])?;
-    let steps = args.number("steps", 2000, 1..=1_000_000)?;
-    let batch = args.number("batch", 16, 1..=512)?;
-    let seed = args.number("seed", 1, 0..=u64::MAX)?;
-    let chars = args.number("chars", 2_000_000, 10_000..=50_000_000)?;
+pub fn command() -> Command {
+    Command {
+        name: "pretrain",
+        about: "Pretrain the tiny base on our generated corpus (what www/base/tiny.ftlab was made with).",
+        flags: vec![
+            Flag::number("steps", "N", 2000.0, 1.0..=1_000_000.0, "training steps"),
+            Flag::number("batch", "B", 16.0, 1.0..=512.0, "sequences of the model's context per step"),
+            Flag::number(
+                "seed",
+                "S",
+                1.0,
+                0.0..=request::MAX_SEED as f64,
+                "seeds the corpus, the weights and the batches",
+            ),
+            Flag::number("chars", "N", 2_000_000.0, 10_000.0..=50_000_000.0, "characters of corpus to generate"),
+            Flag::value("out", "PATH", "where to write the model (default www/base/tiny.ftlab)"),
+        ],
+    }
+}
+
+pub fn pretrain(command: &Command, raw: &[String]) -> Result<(), CliError> {
+    let args = command.parse(raw)?;
+    let steps = args.number::<u32>("steps")? as usize;
+    let batch = args.number::<u32>("batch")? as usize;
+    let seed = u64::from(args.number::<u32>("seed")?);
+    let chars = args.number::<u32>("chars")? as usize;
     let out = args.text("out").map(Into::into).unwrap_or_else(default_base_path);
 
     let shape = ModelShape::tiny();

@@ -12,7 +12,7 @@ use finetune_lab::serve::{Request, ServeReport, serve_three_ways};
 use serde::Serialize;
 
 use crate::CliError;
-use crate::args::Args;
+use crate::args::{Command, Flag};
 use crate::finetune_cmd;
 
 /// The demo adapters shipped beside the base, one per built-in task (`www/base/adapters/`).
@@ -46,14 +46,29 @@ fn name_of(path: &Path) -> String {
     path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned())
 }
 
-pub fn serve(raw: &[String]) -> Result<(), CliError> {
-    let args = Args::parse_repeating(
-        raw,
-        &["adapter", "prompt", "chars", "batch-rows", "device", "base"],
-        &["adapter", "prompt"],
-        &["json"],
-    )?;
-    let chars = args.number("chars", 40, 1..=1_000)?;
+pub fn command() -> Command {
+    Command {
+        name: "serve",
+        about: "Serve tenants on one base three ways: together (one mixed batch), one at a time, as merged copies.",
+        flags: vec![
+            Flag::repeating("adapter", "PATH", "an adapter file, one tenant (default the shipped demo adapters)"),
+            Flag::repeating("prompt", "TEXT", "a prompt per row (default each tenant's task prompt)"),
+            Flag::number("chars", "N", 40.0, 1.0..=1_000.0, "characters generated per row"),
+            Flag::value("batch-rows", "R", "rows in the batch, tenants in turn (default one per tenant and the base)"),
+            Flag::value("base", "PATH", "the base model (default the shipped www/base/tiny.ftlab)"),
+            Flag::value(
+                "device",
+                "cpu|wgpu",
+                "burn's CPU backend (default) or its GPU backend (a --features wgpu build)",
+            ),
+            Flag::switch("json", "print the report as JSON on stdout"),
+        ],
+    }
+}
+
+pub fn serve(command: &Command, raw: &[String]) -> Result<(), CliError> {
+    let args = command.parse(raw)?;
+    let chars = args.number::<u32>("chars")? as usize;
     let base = finetune_cmd::load_base(&args)?;
     let paths: Vec<PathBuf> = match args.texts("adapter") {
         given if given.is_empty() => demo_adapters()?,
@@ -69,7 +84,7 @@ pub fn serve(raw: &[String]) -> Result<(), CliError> {
     }
     // Slot 0 is the base alone, then each adapter; rows cycle through the slots.
     let slots = files.len() + 1;
-    let rows = args.number("batch-rows", slots, 1..=64)?;
+    let rows = args.number_in("batch-rows", slots, 1..=64)?;
     let prompts = args.texts("prompt");
     let own_prompt = |slot: usize| {
         let task = if slot == 0 { None } else { files[slot - 1].header.task.as_deref() };
