@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// A tiny static server for www/: no dependencies, loopback only, no directory listing.
+// A tiny static server for www/: no dependencies, loopback only, no directory listing; text
+// files gzipped for browsers that accept it (as any web host does), the binaries as they are.
 //
 //   node scripts/serve.mjs [port]         (or PORT=8080; HOST defaults to 127.0.0.1)
 //
@@ -7,6 +8,7 @@
 
 import { createServer } from 'node:http';
 import { createReadStream } from 'node:fs';
+import { createGzip } from 'node:zlib';
 import { stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -27,6 +29,10 @@ const TYPES = {
   '.ts': 'text/plain; charset=utf-8',
   '.ftlab': 'application/octet-stream',
 };
+
+// Text compresses about threefold. The module and the weights are sent as they are, so that their
+// download shows progress against a known length (Content-Length counts the encoded bytes).
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.md', '.txt', '.svg', '.ts']);
 
 export const WWW = fileURLToPath(new URL('../www/', import.meta.url));
 
@@ -77,9 +83,11 @@ async function respond(base, req, res) {
     info = await stat(file).catch(() => null);
   }
   if (!info?.isFile()) return fail(res, 404, 'not found');
+  const type = extname(file).toLowerCase();
+  const gzip = COMPRESSIBLE.has(type) && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
   res.writeHead(200, {
-    'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-    'Content-Length': info.size,
+    'Content-Type': TYPES[type] ?? 'application/octet-stream',
+    ...(gzip ? { 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' } : { 'Content-Length': info.size }),
     'Cache-Control': 'no-cache',
     'X-Content-Type-Options': 'nosniff',
   });
@@ -88,7 +96,13 @@ async function respond(base, req, res) {
   // (an unhandled stream error would): the response is cut short and the server goes on.
   const stream = createReadStream(file);
   stream.on('error', () => res.destroy());
-  stream.pipe(res);
+  if (gzip) {
+    const zip = createGzip();
+    zip.on('error', () => res.destroy());
+    stream.pipe(zip).pipe(res);
+  } else {
+    stream.pipe(res);
+  }
   return 200;
 }
 

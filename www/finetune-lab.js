@@ -10,6 +10,7 @@ import { loadDemoAdapter, loadModule, onDeviceLost, onProgress, openLab, restart
 import { detectBackend, gpuFailed, isDeviceFailure } from './lib/backend.js';
 import { fineTune } from './lib/run.js';
 import { TrainPanel } from './lib/train-panel.js';
+import { AdapterKnobs } from './lib/adapter-knobs.js';
 import { modeOf } from './lib/modes.js';
 import { MemoryView } from './lib/memory-view.js';
 import { DataPicker } from './lib/data-picker.js';
@@ -34,7 +35,9 @@ const RUN_ATTRIBUTES = ['steps', 'batch', 'context', 'sample', 'seed'];
 // Attributes that act as soon as they change.
 const LIVE_ATTRIBUTES = ['task', 'panels', 'backend'];
 /** Every attribute the element reads (embed.html passes these on from its query string). */
-export const ATTRIBUTES = [...LIVE_ATTRIBUTES, ...RUN_ATTRIBUTES];
+export const ATTRIBUTES = [...LIVE_ATTRIBUTES, ...RUN_ATTRIBUTES, 'load'];
+// When the module and the base (about 4 MB) download: `load` attribute, EMBED.md.
+const LOAD = ['visible', 'interaction', 'eager'];
 
 class FinetuneLab extends HTMLElement {
   static observedAttributes = LIVE_ATTRIBUTES;
@@ -43,9 +46,10 @@ class FinetuneLab extends HTMLElement {
     super();
     this.status = new Status();
     this.train = new TrainPanel((what) => this.press(what));
+    this.knobs = new AdapterKnobs((choice) => this.adapterChosen(choice));
     this.memory = new MemoryView();
     this.serveView = new ServeView((what) => this.serveAction(what), (files) => this.importAdapters(files));
-    this.label = h('p', { class: 'backend' }, 'Checking for WebGPU…');
+    this.label = h('p', { class: 'backend' }, 'Not loaded yet');
     this.note = h('p', { class: 'backend-note', hidden: true });
     this.dataSlot = h('div', {}, h('p', { class: 'muted' }, 'Loading the tasks…'));
     this.scaleSlot = h('div', {}, h('p', { class: 'muted' }, 'Loading the memory model…'));
@@ -60,7 +64,7 @@ class FinetuneLab extends HTMLElement {
         this.status.line,
         this.status.box,
         panel('data', 'Data', this.dataSlot),
-        panel('train', 'Train', this.train.el),
+        panel('train', 'Train', h('div', {}, this.knobs.el, this.train.el)),
         panel('memory', 'Memory during training', this.memory.el),
         panel('scale', 'At scale: GPT-3 and many tenants', this.scaleSlot),
         panel('serve', 'Serve many tenants on one base', this.serveView.el),
@@ -85,8 +89,41 @@ class FinetuneLab extends HTMLElement {
     this.updateButtons();
     if (!this.booted) {
       this.booted = true;
-      this.boot();
+      this.whenWanted().then(() => this.boot());
     }
+  }
+
+  /**
+   * Resolves when the lab should load: at once for load="eager"; on the first press, key or
+   * focus inside the widget for "interaction"; for "visible" (the default) once the widget comes
+   * within a screen's height of the viewport. Until then the page has fetched only our scripts;
+   * a "Load now" button is always there.
+   */
+  whenWanted() {
+    let how = this.getAttribute('load') ?? 'visible';
+    if (!LOAD.includes(how)) {
+      this.status.error(new Error(`load="${how}" is not one of ${LOAD.join(', ')}: loading when visible.`));
+      how = 'visible';
+    }
+    if (how === 'eager') return Promise.resolve();
+    return new Promise((resolve) => {
+      const events = ['pointerdown', 'keydown', 'focusin'];
+      let seen = null;
+      let removeOffer = () => {};
+      const go = () => {
+        seen?.disconnect();
+        for (const type of events) this.removeEventListener(type, go);
+        removeOffer();
+        resolve();
+      };
+      removeOffer = this.status.offer(how === 'visible' ? 'The lab (a few MB: the module and the model) loads when you scroll to it.' : 'The lab (a few MB: the module and the model) loads when you use it.', 'Load now', go);
+      if (how === 'interaction') {
+        for (const type of events) this.addEventListener(type, go);
+      } else {
+        seen = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && go(), { rootMargin: '100% 0px' });
+        seen.observe(this);
+      }
+    });
   }
 
   disconnectedCallback() {
@@ -124,6 +161,7 @@ class FinetuneLab extends HTMLElement {
   }
 
   async boot() {
+    this.label.textContent = 'Checking for WebGPU…';
     this.say('Loading the module…', null);
     try {
       this.mod = await loadModule();
@@ -168,6 +206,24 @@ class FinetuneLab extends HTMLElement {
     this.updateButtons();
     this.say(`Ready on ${this.lab.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: pick the data, then press Fine-tune full or Fine-tune adapter.`, 0);
     this.loadDemosWhenReady();
+    this.adapterChosen(this.knobs.value());
+  }
+
+  /**
+   * The adapter picked in the train panel: what it costs on this model (the memory model, at
+   * this widget's batch and context), and the scale panel follows it.
+   */
+  adapterChosen(choice) {
+    if (!choice || !this.lab) return;
+    const setting = (name) => this.lab.settings.find((s) => s.name === name);
+    const number = (name) => Number(this.getAttribute(name) ?? setting(name).page);
+    try {
+      const report = this.mod.scale({ shape: this.lab.shape, mode: 'adapter', ...choice, precision: 'fp32', batch: number('batch'), context: number('context'), tenants: 1, hot: 1 });
+      this.knobs.show(report);
+    } catch (e) {
+      this.knobs.cost.textContent = e.message; // e.g. a batch attribute out of range
+    }
+    this.scale?.follow(choice);
   }
 
   /** Report a loss of the Lab's GPU device while idle (a run reports its own). */
@@ -336,7 +392,12 @@ class FinetuneLab extends HTMLElement {
     try {
       data = this.picker.choice();
       // The crate checks every setting before anything is allocated, and throws why.
-      session = await this.lab.start({ ...this.runAttributes(), ...settings, ...data.options, mode });
+      let adapter = {};
+      if (mode === 'adapter') {
+        adapter = this.knobs.value();
+        if (!adapter) throw new Error(this.knobs.cost.textContent);
+      }
+      session = await this.lab.start({ ...this.runAttributes(), ...adapter, ...settings, ...data.options, mode });
     } catch (e) {
       this.busy = false;
       if (e instanceof WebAssembly.RuntimeError) this.failRun(e);

@@ -337,6 +337,11 @@ pub fn tasks() -> Result<JsValue, JsError> {
 #[wasm_bindgen]
 pub fn scale(input: JsValue) -> Result<JsValue, JsError> {
     let mut value: serde_json::Value = from_js(input, "scale input")?;
+    // Targets as the train panel names them ("q,v", "attn", "all") or as a list.
+    if let Some(text) = value.get("targets").and_then(|t| t.as_str()).map(str::to_string) {
+        value["targets"] =
+            serde_json::to_value(memory::parse_targets(&text).map_err(js_error)?).expect("targets serialise");
+    }
     if let Some(name) = value.get("model").and_then(|m| m.as_str()).map(str::to_string) {
         let shape =
             memory::ModelShape::preset(&name).ok_or_else(|| JsError::new(&format!("unknown model `{name}`")))?;

@@ -13,13 +13,13 @@ const MODELS = [
   ['bert-large', 'BERT-large (340M)'],
   ['gpt3-175b', 'GPT-3 175B'],
 ];
-const TARGETS = ['q', 'v']; // Wq and Wv, as in the LoRA paper's GPT-3 experiments
 const MAX_EXP = 5; // the tenants slider spans 10^0 .. 10^5
 
 export class ScaleView {
   /** crate: {scale(input), defaultPrecision(model)}, the memory model's exports. */
   constructor(crate, model = 'gpt3-175b') {
     this.scale = (input) => crate.scale(input);
+    this.targets = 'q,v'; // Wq and Wv, as in the LoRA paper's GPT-3 experiments, until the train panel says otherwise
     // A separate <label for> (not a wrapping one): the control's accessible name is the label alone.
     const field = (label, control, hint) => {
       control.id = `scale-${control.name}`;
@@ -54,7 +54,7 @@ export class ScaleView {
         { class: 'controls' },
         field('Model', i.model),
         field('Precision', i.precision, 'the lesson counts 2 B per parameter (fp16)'),
-        field('Adapter rank r', i.rank, 'LoRA on Wq and Wv'),
+        field('Adapter rank r', i.rank, 'as chosen in the Train panel'),
         h(
           'div',
           { class: 'field wide' },
@@ -101,7 +101,14 @@ export class ScaleView {
     const i = this.inputs;
     const tenants = Math.round(Number(i.tenants.value));
     const base = { model: i.model.value, mode, precision: i.precision.value, batch: 1, tenants, hot: Math.round(Number(i.hot.value)), bandwidth: i.bandwidth.value };
-    return mode === 'adapter' ? { ...base, rank: Math.round(Number(i.rank.value)), targets: TARGETS } : base;
+    return mode === 'adapter' ? { ...base, rank: Math.round(Number(i.rank.value)), targets: this.targets } : base;
+  }
+
+  /** The adapter chosen in the train panel ({rank, targets}): the panel scales that one. */
+  follow({ rank, targets }) {
+    this.inputs.rank.value = rank;
+    this.targets = targets;
+    this.update();
   }
 
   update() {
@@ -187,7 +194,7 @@ export class ScaleView {
     fill(
       this.table,
       h('caption', {}, `${this.inputs.model.selectedOptions[0].text}, ${full.tenants === 1 ? '1 tenant' : `${int(full.tenants)} tenants`}, ${int(full.hot)} hot`),
-      h('thead', {}, h('tr', {}, h('td'), h('th', { scope: 'col', class: 'full' }, modeOf('full').title), h('th', { scope: 'col', class: 'adapter' }, `${modeOf('adapter').title} (r=${rank} on q, v)`))),
+      h('thead', {}, h('tr', {}, h('td'), h('th', { scope: 'col', class: 'full' }, modeOf('full').title), h('th', { scope: 'col', class: 'adapter' }, `${modeOf('adapter').title} (r=${rank} on ${this.targets})`))),
       h(
         'tbody',
         {},

@@ -23,6 +23,14 @@ export class Status {
     else if (progress !== undefined) this.progress.value = progress;
   }
 
+  /** Before the lab loads: why it has not, and a button that loads it now. Returns a remover. */
+  offer(text, label, onPress) {
+    const button = h('button', { type: 'button', class: 'load-now', onclick: onPress }, label);
+    this.say(text, 0);
+    this.text.append(' ', button);
+    return () => button.remove();
+  }
+
   /** Shared download progress from wasm.js: {what: "module"|"base", got, total}. */
   download({ what, got, total }) {
     this.downloads[what] = { got, total };

@@ -58,6 +58,10 @@ textarea { width: 100%; resize: vertical; font-family: ui-monospace, monospace; 
 
 fieldset.data { border: 0; padding: 0; margin: 0; display: grid; gap: .35rem; }
 fieldset.data legend { font-weight: 600; padding: 0; margin-bottom: .3rem; }
+fieldset.knobs { border: 0; padding: 0; margin: 0 0 .6rem; }
+fieldset.knobs legend { font-weight: 600; padding: 0; margin-bottom: .3rem; }
+fieldset.knobs input { width: 4.5rem; }
+.knob-cost { margin: .3rem 0 0; font-size: .88rem; }
 .choice { display: flex; gap: .5rem; align-items: flex-start; }
 .choice input { margin-top: .3rem; }
 .choice small { display: inline; margin-left: .4rem; }

@@ -1,0 +1,81 @@
+// Free until used: a widget below the fold costs the page only our scripts until the reader
+// scrolls near it (load="visible", the default), uses it ("interaction"), or at once ("eager").
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setup, openPage, ready, testPage } from './helpers.mjs';
+
+// About four screens of lesson before the widget.
+const LESSON = Array.from({ length: 80 }, (_, i) => `<p>Paragraph ${i + 1} of the lesson: a full copy of a fine-tuned model per user adds up fast.</p>`).join('');
+const HEAVY = ['/pkg/finetune_lab_bg.wasm', '/base/tiny.ftlab'];
+
+let env;
+
+before(async () => {
+  env = await setup({ webgpu: false });
+});
+
+after(() => env?.close());
+
+/** A page with `widget` below the lesson; every response's bytes on the wire, by path. */
+async function open(widget) {
+  const path = `t/lazy-${Math.random().toString(36).slice(2)}.html`;
+  const transferred = new Map();
+  // Opened blank first, so that the counting starts before the lesson's first request.
+  const page = await openPage(env, 't/blank.html', { pages: { 't/blank.html': '<!doctype html><title>blank</title>', [path]: testPage(`${LESSON}${widget}`) } });
+  page.on('requestfinished', async (request) => {
+    const sizes = await request.sizes();
+    const key = new URL(request.url()).pathname;
+    transferred.set(key, (transferred.get(key) ?? 0) + sizes.responseBodySize + sizes.responseHeadersSize);
+  });
+  page.transferred = transferred;
+  await page.goto(env.url + path);
+  return page;
+}
+
+const settle = (page) => page.waitForLoadState('networkidle');
+const fetched = (page, path) => page.transferred.has(path);
+
+test('below the fold: only our scripts until the reader scrolls near, then it loads', { timeout: 180_000 }, async () => {
+  const page = await open('<finetune-lab task="qa" steps="2" batch="2" context="32" sample="0" panels="train"></finetune-lab>');
+  await settle(page);
+  const widget = page.locator('finetune-lab');
+  assert.match(await widget.locator('.status').textContent(), /loads when you scroll to it/);
+  for (const heavy of HEAVY) assert.ok(!fetched(page, heavy), `${heavy} fetched before scrolling`);
+  const ours = [...page.transferred].filter(([path]) => !path.startsWith('/t/'));
+  const total = ours.reduce((sum, [, bytes]) => sum + bytes, 0);
+  console.log(`# before scrolling: ${total} B of ours in ${ours.length} responses, gzipped (${ours.map(([p, b]) => `${p} ${b}`).join(', ')})`);
+  assert.ok(total <= 60_000, `${total} B before scrolling`);
+  await widget.scrollIntoViewIfNeeded();
+  await ready(page);
+  for (const heavy of HEAVY) assert.ok(fetched(page, heavy), `${heavy} not fetched after scrolling`);
+  const done = await widget.evaluate((el) => el.run('adapter'));
+  assert.equal(done.step, 2);
+  assert.deepEqual(page.problems(), []);
+  await page.context().close();
+});
+
+test('load="interaction": in view it still waits; a press on Load now loads it', { timeout: 180_000 }, async () => {
+  const page = await open('<finetune-lab load="interaction" panels="train"></finetune-lab>');
+  const widget = page.locator('finetune-lab');
+  await widget.scrollIntoViewIfNeeded();
+  await settle(page);
+  assert.match(await widget.locator('.status').textContent(), /loads when you use it/);
+  for (const heavy of HEAVY) assert.ok(!fetched(page, heavy), `${heavy} fetched before any use`);
+  await widget.getByRole('button', { name: 'Load now' }).click();
+  await ready(page);
+  assert.deepEqual(page.problems(), []);
+  await page.context().close();
+});
+
+test('load="eager" loads below the fold at once; a bad value says so and waits for view', { timeout: 180_000 }, async () => {
+  const eager = await open('<finetune-lab load="eager" panels="train"></finetune-lab>');
+  await ready(eager);
+  await eager.context().close();
+  const bad = await open('<finetune-lab load="later" panels="train"></finetune-lab>');
+  const widget = bad.locator('finetune-lab');
+  await widget.locator('.error[role=alert]', { hasText: 'load="later" is not one of visible, interaction, eager' }).waitFor();
+  await settle(bad);
+  assert.ok(!fetched(bad, HEAVY[0]));
+  await bad.context().close();
+});

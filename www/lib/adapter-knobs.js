@@ -1,0 +1,54 @@
+// The LoRA knobs: the adapter's rank and which projections it adapts, with what that choice
+// costs on this model, from the crate's memory model: trainable parameters, the checkpoint file
+// and training memory. The element passes the choice to each adapter run and to the scale panel.
+
+import { h } from './dom.js';
+import { bytes, int, percent } from './format.js';
+
+// The choices a LoRA lesson asks about first: the paper's q,v, all of attention, every layer.
+export const TARGET_CHOICES = [
+  ['q,v', 'Wq, Wv (the LoRA paper)'],
+  ['attn', 'Wq, Wk, Wv, Wo (attention)'],
+  ['all', 'every linear layer'],
+];
+const RANKS = { min: 1, max: 64, value: 4 };
+
+export class AdapterKnobs {
+  /** onChange({rank, targets}): the choice changed (and is valid). */
+  constructor(onChange) {
+    this.onChange = onChange;
+    this.rank = h('input', { id: 'lora-rank', type: 'number', min: RANKS.min, max: RANKS.max, value: RANKS.value, inputmode: 'numeric', oninput: () => this.changed() });
+    this.targets = h('select', { id: 'lora-targets', onchange: () => this.changed() }, TARGET_CHOICES.map(([value, text]) => h('option', { value }, text)));
+    this.cost = h('p', { class: 'knob-cost', 'aria-live': 'polite' });
+    this.el = h(
+      'fieldset',
+      { class: 'knobs' },
+      h('legend', {}, 'LoRA adapter'),
+      h('label', { for: 'lora-rank' }, 'Rank r '),
+      this.rank,
+      h('label', { for: 'lora-targets' }, ' on '),
+      this.targets,
+      this.cost,
+    );
+  }
+
+  /** {rank, targets} as a run takes them, or null with the reason shown when the rank is out of range. */
+  value() {
+    const rank = Number(this.rank.value);
+    if (!Number.isInteger(rank) || rank < RANKS.min || rank > RANKS.max) {
+      this.cost.textContent = `The rank must be a whole number from ${RANKS.min} to ${RANKS.max}.`;
+      return null;
+    }
+    return { rank, targets: this.targets.value };
+  }
+
+  changed() {
+    const choice = this.value();
+    if (choice) this.onChange(choice);
+  }
+
+  /** What the choice costs, from the memory model's report for one adapter run of this model. */
+  show(report) {
+    this.cost.textContent = `${int(report.params_trainable)} trainable parameters (${percent(report.params_trainable, report.params_total)} of the model), a ${bytes(report.checkpoint_bytes)} checkpoint, ${bytes(report.training_bytes)} to train (predicted).`;
+  }
+}
