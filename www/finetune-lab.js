@@ -11,6 +11,7 @@ import { detectBackend, gpuFailed, isDeviceFailure } from './lib/backend.js';
 import { fineTune } from './lib/run.js';
 import { TrainPanel } from './lib/train-panel.js';
 import { AdapterKnobs } from './lib/adapter-knobs.js';
+import { SWEEP_RANKS, SweepView } from './lib/sweep-view.js';
 import { modeOf } from './lib/modes.js';
 import { MemoryView } from './lib/memory-view.js';
 import { DataPicker } from './lib/data-picker.js';
@@ -47,6 +48,7 @@ class FinetuneLab extends HTMLElement {
     this.status = new Status();
     this.train = new TrainPanel((what) => this.press(what));
     this.knobs = new AdapterKnobs((choice) => this.adapterChosen(choice));
+    this.sweepView = new SweepView(() => this.sweep().catch(() => {}));
     this.memory = new MemoryView();
     this.serveView = new ServeView((what) => this.serveAction(what), (files) => this.importAdapters(files));
     this.label = h('p', { class: 'backend' }, 'Not loaded yet');
@@ -64,7 +66,7 @@ class FinetuneLab extends HTMLElement {
         this.status.line,
         this.status.box,
         panel('data', 'Data', this.dataSlot),
-        panel('train', 'Train', h('div', {}, this.knobs.el, this.train.el)),
+        panel('train', 'Train', h('div', {}, this.knobs.el, this.train.el, this.sweepView.el)),
         panel('memory', 'Memory during training', this.memory.el),
         panel('scale', 'At scale: GPT-3 and many tenants', this.scaleSlot),
         panel('serve', 'Serve many tenants on one base', this.serveView.el),
@@ -140,6 +142,7 @@ class FinetuneLab extends HTMLElement {
     this.stopWatchingDevice?.();
     this.stopWatchingDevice = null;
     this.train.dispose();
+    this.sweepView.dispose();
     this.serveView.dispose();
     this.serveSeen.disconnect();
   }
@@ -375,19 +378,47 @@ class FinetuneLab extends HTMLElement {
   }
 
   /**
+   * The same short adapter run at each of SWEEP_RANKS on the chosen targets, one after the
+   * other, plotting each one's held-out loss against its trainable parameters. Stop ends it.
+   * Resolves to [{rank, params, heldout}].
+   */
+  async sweep() {
+    if (this.busy || this.sweeping) return this.train.notice('A run is already going: wait for it to finish, or press Stop.');
+    const choice = this.knobs.value();
+    if (!choice) return this.train.notice(this.knobs.cost.textContent);
+    this.sweeping = true;
+    this.sweepView.begin();
+    const points = [];
+    try {
+      for (const rank of SWEEP_RANKS) {
+        const done = await this.run('adapter', { rank, targets: choice.targets }, { sweep: true });
+        if (done.stopped) break;
+        const point = { rank, params: done.params_trainable, heldout: done.heldout_after };
+        this.sweepView.add(point);
+        points.push(point);
+      }
+    } finally {
+      this.sweeping = false;
+    }
+    this.emit('finetune-sweep-done', { points });
+    return points;
+  }
+
+  /**
    * Fine-tune in `mode` ("full" | "adapter"); resolves to the finetune-done detail. `settings`
    * (e.g. `{steps: 50}`) override the attributes; a value out of range is refused with a message.
+   * A sweep's runs (`sweep`) do not join the tenant library.
    */
-  async run(mode, settings = {}) {
+  async run(mode, settings = {}, { sweep = false } = {}) {
     const refuse = (text) => {
       this.train.notice(text);
       throw new Error(text);
     };
-    if (this.busy) refuse('A run is already going: wait for it to finish, or press Stop.');
+    if (this.busy || (this.sweeping && !sweep)) refuse('A run is already going: wait for it to finish, or press Stop.');
     if (!this.lab) refuse('Still loading: try again in a moment.');
     let data;
     let session;
-    this.busy = true; // from here: lab.start answers asynchronously from the CPU worker
+    this.busy = true; // from here: lab.start answers asynchronously, from the Lab's worker
     this.updateButtons();
     try {
       data = this.picker.choice();
@@ -449,12 +480,12 @@ class FinetuneLab extends HTMLElement {
       this.busy = false;
       this.updateButtons();
     }
-    return this.finish(mode, steps, r);
+    return this.finish(mode, steps, r, !sweep);
   }
 
-  finish(mode, steps, r) {
+  finish(mode, steps, r, library) {
     this.train.finish(mode, r);
-    if (mode === 'adapter' && r.checkpoint) {
+    if (library && mode === 'adapter' && r.checkpoint) {
       this.addTenant(r.checkpoint, `my ${(r.info?.data ?? 'text').replace(/^your /, '')} adapter`, 'trained').catch((e) => this.serveView.notice(`This run's adapter could not join the library: ${e.message}`));
     }
     if (r.memory) this.memory.set(mode, r.memory, r.shared);
@@ -465,7 +496,7 @@ class FinetuneLab extends HTMLElement {
         : `Stopped ${n ? `after ${n} step${n > 1 ? 's' : ''}` : 'before the first step'}.`,
       n / steps,
     );
-    const detail = { mode, step: n, steps, loss: r.losses.at(-1) ?? NaN, ms_per_step: r.ms_per_step ?? NaN, memory: r.memory ?? null, heldout_before: r.before?.heldout, heldout_after: r.after?.heldout, stopped: r.stopped };
+    const detail = { mode, step: n, steps, params_trainable: r.info?.params_trainable, loss: r.losses.at(-1) ?? NaN, ms_per_step: r.ms_per_step ?? NaN, memory: r.memory ?? null, heldout_before: r.before?.heldout, heldout_after: r.after?.heldout, stopped: r.stopped };
     this.emit('finetune-done', detail);
     return detail;
   }

@@ -48,6 +48,19 @@ test('a rank out of range: the panel says so and an adapter run is refused', asy
   await train().getByLabel('Rank r', { exact: true }).fill('4');
 });
 
+test('the rank sweep: r = 1 to 16 on the chosen targets, a point each, none in the library', { timeout: 300_000 }, async () => {
+  const library = await widget.evaluate((el) => el.serveView.tenants.length);
+  await train().getByRole('button', { name: /^Rank sweep/ }).click();
+  const points = await widget.evaluate((el) => new Promise((ok) => el.addEventListener('finetune-sweep-done', (e) => ok(e.detail.points), { once: true })));
+  // Still on every linear layer from the test above: 9,216 parameters per unit of rank.
+  assert.deepEqual(points.map((p) => [p.rank, p.params]), [1, 2, 4, 8, 16].map((r) => [r, 9_216 * r]));
+  for (const p of points) assert.ok(Number.isFinite(p.heldout) && p.heldout > 0, JSON.stringify(p));
+  assert.equal(await widget.locator('.sweep-list li').count(), 5);
+  assert.match(await widget.locator('.sweep-view svg').getAttribute('aria-label'), /over 5 ranks/);
+  assert.equal(await widget.evaluate((el) => el.serveView.tenants.length), library);
+  await shot(page, 'knobs-sweep');
+});
+
 test('no console errors, no request off 127.0.0.1', () => {
   assert.deepEqual(page.problems(), []);
 });

@@ -8,9 +8,14 @@ const H = 240;
 const PAD = { left: 56, right: 12, top: 12, bottom: 34 };
 
 export class LineChart {
-  /** series: [{key, name, className}]; className picks the stroke colour in the stylesheet. */
-  constructor({ title, series, xLabel, yLabel }) {
+  /**
+   * series: [{key, name, className}]; className picks the stroke colour in the stylesheet.
+   * `empty` is shown before the first point; `per` names what each point is ("step").
+   */
+  constructor({ title, series, xLabel, yLabel, empty = 'No runs yet: the loss of each step appears here.', per = 'step' }) {
     this.title = title;
+    this.empty = empty;
+    this.per = per;
     this.xLabel = xLabel;
     this.yLabel = yLabel;
     this.series = series.map((d) => ({ ...d, points: [] }));
@@ -85,7 +90,7 @@ export class LineChart {
       s('text', { x: (W + PAD.left) / 2, y: H - 4, 'text-anchor': 'middle', class: 'label' }, this.xLabel),
       s('text', { x: 12, y: H / 2, transform: `rotate(-90 12 ${H / 2})`, 'text-anchor': 'middle', class: 'label' }, this.yLabel),
       lines,
-      !all.length && s('text', { x: (W + PAD.left) / 2, y: H / 2, 'text-anchor': 'middle', class: 'label' }, 'No runs yet: the loss of each step appears here.'),
+      !all.length && s('text', { x: (W + PAD.left) / 2, y: H / 2, 'text-anchor': 'middle', class: 'label' }, this.empty),
     );
     this.svg.setAttribute('aria-label', this.summary());
   }
@@ -95,7 +100,7 @@ export class LineChart {
     const parts = this.series.map((d) => {
       const p = d.points;
       if (!p.length) return `${d.name}: no data yet.`;
-      return `${d.name}: ${p[0][1].toFixed(3)} → ${p.at(-1)[1].toFixed(3)} over ${p.length} step${p.length > 1 ? 's' : ''}.`;
+      return `${d.name}: ${p[0][1].toFixed(3)} → ${p.at(-1)[1].toFixed(3)} over ${p.length} ${this.per}${p.length > 1 ? 's' : ''}.`;
     });
     return `${this.title}. ${parts.join(' ')}`;
   }

@@ -62,6 +62,8 @@ fieldset.knobs { border: 0; padding: 0; margin: 0 0 .6rem; }
 fieldset.knobs legend { font-weight: 600; padding: 0; margin-bottom: .3rem; }
 fieldset.knobs input { width: 4.5rem; }
 .knob-cost { margin: .3rem 0 0; font-size: .88rem; }
+.sweep-view { margin-top: 1rem; }
+.sweep-list { font-size: .88rem; margin: .3rem 0 0; padding-left: 1.4rem; }
 .choice { display: flex; gap: .5rem; align-items: flex-start; }
 .choice input { margin-top: .3rem; }
 .choice small { display: inline; margin-left: .4rem; }
