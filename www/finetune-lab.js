@@ -6,7 +6,7 @@
 
 import { h } from './lib/dom.js';
 import { STYLES } from './lib/styles.js';
-import { loadDemoAdapter, loadModule, onDeviceLost, onProgress, openLab, restartModule } from './lib/wasm.js';
+import { loadDemoAdapter, loadModule, onProgress, openLab, restartModule } from './lib/wasm.js';
 import { detectBackend, gpuFailed, isDeviceFailure } from './lib/backend.js';
 import { fineTune } from './lib/run.js';
 import { TrainPanel } from './lib/train-panel.js';
@@ -37,7 +37,7 @@ const RUN_ATTRIBUTES = ['steps', 'batch', 'context', 'sample', 'seed'];
 const LIVE_ATTRIBUTES = ['task', 'panels', 'backend'];
 /** Every attribute the element reads (embed.html passes these on from its query string). */
 export const ATTRIBUTES = [...LIVE_ATTRIBUTES, ...RUN_ATTRIBUTES, 'load'];
-// When the module and the base (about 4 MB) download: `load` attribute, EMBED.md.
+// When the module and the base (a few MB) download: the `load` attribute, EMBED.md.
 const LOAD = ['visible', 'interaction', 'eager'];
 
 class FinetuneLab extends HTMLElement {
@@ -232,7 +232,7 @@ class FinetuneLab extends HTMLElement {
   /** Report a loss of the Lab's GPU device while idle (a run reports its own). */
   watchDevice(lab) {
     this.stopWatchingDevice?.();
-    this.stopWatchingDevice = onDeviceLost(lab, (info) => this.lab === lab && !this.busy && this.failRun(new Error(`the GPU device was lost (${info.reason})`)));
+    this.stopWatchingDevice = lab.onDeviceLost((info) => this.lab === lab && !this.busy && this.failRun(new Error(`the GPU device was lost (${info.reason})`)));
   }
 
   loadDemosWhenReady() {

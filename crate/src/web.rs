@@ -103,11 +103,10 @@ impl Lab {
     /// numbers or as an attribute's text; what is missing takes the page's default. A setting
     /// out of range is refused with its name and range.
     pub fn start(&self, options: JsValue) -> Result<Session, JsError> {
-        let names = js_sys::Object::keys(&js_sys::Object::from(options.clone()));
-        RunSettings::refuse_unknown(
-            names.iter().filter_map(|n| n.as_string()).collect::<Vec<_>>().iter().map(String::as_str),
-        )
-        .map_err(js_error)?;
+        // serde-wasm-bindgen reads only the fields it knows: check the names given first.
+        let names: Vec<String> =
+            js_sys::Object::keys(&js_sys::Object::from(options.clone())).iter().filter_map(|n| n.as_string()).collect();
+        RunSettings::refuse_unknown(names.iter().map(String::as_str)).map_err(js_error)?;
         let settings: RunSettings = from_js(options, "run options")?;
         let request = settings.resolve(&self.base.header.shape, Caller::Page).map_err(js_error)?;
         let dataset = request.dataset().map_err(js_error)?;

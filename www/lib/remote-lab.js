@@ -1,8 +1,8 @@
 // The page's end of lab-worker.js: a Lab, Session and Serving with the methods the widget
 // uses, each call a message to the worker and a promise of its answer. The wasm objects stay in
 // the worker; these hold their handles. A trap there fails every call in flight with a
-// WebAssembly.RuntimeError, as a trap on the page's thread would; a lost GPU device resolves
-// `device.lost`, as a GPUDevice's own promise does.
+// WebAssembly.RuntimeError, as a trap on the page's thread would; a lost GPU device is told to
+// the Lab's `onDeviceLost` subscribers.
 
 class Channel {
   constructor(worker) {
@@ -10,10 +10,11 @@ class Channel {
     this.pending = new Map(); // id → {resolve, reject}
     this.nextId = 1;
     this.broken = null;
-    this.lost = new Promise((resolve) => (this.onLost = resolve));
+    this.lostInfo = null; // {reason, message}, once the worker's GPU device is lost
+    this.lostListeners = new Set();
     worker.onmessage = ({ data }) => {
       if (data.trap !== undefined) this.fail(data.trap);
-      else if (data.lost) this.onLost(data.lost);
+      else if (data.lost) this.deviceLost(data.lost);
       else this.answer(data);
     };
     worker.onerror = (e) => this.fail(e.message ?? 'the worker failed to start');
@@ -34,6 +35,12 @@ class Channel {
     if (!error) return call?.resolve(result);
     const Kind = error.name === 'RuntimeError' ? WebAssembly.RuntimeError : Error;
     call?.reject(new Kind(error.message));
+  }
+
+  deviceLost(info) {
+    this.lostInfo = info;
+    for (const fn of [...this.lostListeners]) fn(info);
+    this.lostListeners.clear();
   }
 
   fail(message) {
@@ -125,9 +132,20 @@ class RemoteLab extends Remote {
       .then(() => this.channel.close());
   }
 
-  /** For the WebGPU Lab: `lost` resolves with {reason, message} if the device is lost. */
-  get device() {
-    return this.backend === 'webgpu' ? { lost: this.channel.lost } : null;
+  /**
+   * Call `fn(info)` ({reason, message}) if the Lab's GPU device is lost (never on the CPU): a
+   * lost device leaves pending calls unanswered, so a run races against this. Returns the
+   * unsubscribe function; the subscriber ends it (a run when it finishes, a widget when it
+   * leaves the page), so nothing outlives them.
+   */
+  onDeviceLost(fn) {
+    const channel = this.channel;
+    if (channel.lostInfo) {
+      const timer = setTimeout(() => fn(channel.lostInfo));
+      return () => clearTimeout(timer);
+    }
+    channel.lostListeners.add(fn);
+    return () => channel.lostListeners.delete(fn);
   }
 }
 

@@ -3,7 +3,7 @@
 // between steps so clicks, painting and Playwright keep working during training.
 
 import { median } from './format.js';
-import { trackRun, activeRuns, lostWithin, onDeviceLost } from './wasm.js';
+import { trackRun, activeRuns } from './wasm.js';
 
 const yieldToPage = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -21,7 +21,8 @@ const yieldToPage = () => new Promise((resolve) => setTimeout(resolve, 0));
  * device and inflate the next run's measured memory. Everything the panels need is copied out.
  */
 export async function fineTune(lab, session, { before }, { onPhase, onBefore, onStep, shouldStop, abandoned }) {
-  const { steps, sample: sampleChars } = session.info;
+  const info = session.info;
+  const { steps, sample: sampleChars } = info;
   const release = trackRun();
   let shared = false; // another run on the page while this one measured
   // A lost GPU device leaves the pending call unsettled forever: race every await against it.
@@ -30,16 +31,15 @@ export async function fineTune(lab, session, { before }, { onPhase, onBefore, on
   let fail;
   const lost = new Promise((_, reject) => (fail = reject));
   lost.catch(() => {}); // handled by whichever race sees it
-  const stopLost = onDeviceLost(lab, (info) => fail(lostError(info)));
+  const stopLost = lab.onDeviceLost((lostInfo) => fail(lostError(lostInfo)));
   const guard = (promise) =>
     Promise.race([promise, lost]).catch(async (error) => {
       if (!(error instanceof WebAssembly.RuntimeError)) throw error;
       // A lost device often makes the crate panic first: name the cause if it follows at once.
-      const info = await lostWithin(lab, 1000);
-      throw info ? lostError(info) : new Error(`the module crashed (${error.message}); the browser console has its message`);
+      const lostInfo = await lostWithin(lab, 1000);
+      throw lostInfo ? lostError(lostInfo) : new Error(`the module crashed (${error.message}); the browser console has its message`);
     });
   try {
-    const info = session.info;
     onPhase('start', info);
     if (!before) {
       onPhase('before', info);
@@ -77,6 +77,20 @@ export async function fineTune(lab, session, { before }, { onPhase, onBefore, on
       // After a trap the instance may refuse even this; it is being replaced anyway.
     }
   }
+}
+
+/** Resolves with the Lab's lost-device info if the device is lost within `ms`, else with null. */
+function lostWithin(lab, ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      stop();
+      resolve(null);
+    }, ms);
+    const stop = lab.onDeviceLost((info) => {
+      clearTimeout(timer);
+      resolve(info);
+    });
+  });
 }
 
 // Characters per sampling call: short enough that Stop, painting and clicks get a turn between

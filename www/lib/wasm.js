@@ -107,52 +107,6 @@ export function openLab(kind) {
   return labs.get(kind);
 }
 
-// Failures are told through subscriptions that their subscriber ends (a run when it finishes,
-// a widget when it leaves the page), not through promise reactions: a reaction on a promise that
-// never settles (the CPU never loses its device) would keep the run and its widget alive for as
-// long as the page lives.
-const lostInfo = new WeakMap(); // Lab → GPUDeviceLostInfo, once lost
-const lostListeners = new WeakMap(); // Lab → Set of fn(info)
-
-/**
- * Call `fn(info)` (GPUDeviceLostInfo) if the Lab's GPU device is lost; never for the CPU. A lost
- * device leaves the backend's pending readbacks unresolved, so a run races against this.
- * Returns the unsubscribe function.
- */
-export function onDeviceLost(lab, fn) {
-  const device = lab.device;
-  if (!device) return () => {};
-  if (lostInfo.has(lab)) {
-    const timer = setTimeout(() => fn(lostInfo.get(lab)));
-    return () => clearTimeout(timer);
-  }
-  let listeners = lostListeners.get(lab);
-  if (!listeners) {
-    lostListeners.set(lab, (listeners = new Set()));
-    device.lost.then((info) => {
-      lostInfo.set(lab, info);
-      for (const f of [...listeners]) f(info);
-      listeners.clear();
-    });
-  }
-  listeners.add(fn);
-  return () => listeners.delete(fn);
-}
-
-/** Resolves with the Lab's GPUDeviceLostInfo if it is lost within `ms`, else with null. */
-export function lostWithin(lab, ms) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      stop();
-      resolve(null);
-    }, ms);
-    const stop = onDeviceLost(lab, (info) => {
-      clearTimeout(timer);
-      resolve(info);
-    });
-  });
-}
-
 /**
  * Drop the instance and its Labs; the next openLab starts a fresh one. The old Labs' workers end
  * and their GPU device is destroyed: after a trap an instance is unusable by every widget, and
