@@ -11,9 +11,13 @@
 // with decay = 1 − lr·weight_decay and bc = 1 − β^t, computed on the host as burn does.
 //
 // Bindings: 0 param, 1 grad, 2 m, 3 v (not read on the first step, which binds one-value
-// stand-ins), 4 param_out, 5 m_out, 6 v_out, 7 the uniform below. Every storage buffer is
-// declared read_write: natively burn's memory pool places several tensors in one device buffer,
-// and WebGPU forbids a read-only and a writable binding of one buffer in one dispatch.
+// stand-ins), 4 the step's scalars, 5 param_out, 6 m_out, 7 v_out, 8 the uniform below.
+// The scalars that change every step (lr, decay, bc1, bc2) come in a storage buffer, not as
+// uniform fields: burn's wgpu backend caches each launch's uniform by its content (512 entries),
+// so a uniform new every step would hold a new buffer every step until that cache filled.
+// Every storage buffer is declared read_write: natively burn's memory pool places several
+// tensors in one device buffer, and WebGPU forbids a read-only and a writable binding of one
+// buffer in one dispatch.
 //
 // Workgroup: a single workgroup of WORKGROUP_SIZE threads does the whole tensor. The norm
 // needs every element before any element can be updated; one workgroup reduces it in shared
@@ -26,14 +30,10 @@ struct Info {
     first_step: u32, // 1 on the first step: m and v hold no values yet
     clip: u32,       // 1 to clip the gradient's norm to clip_norm
     clip_norm: f32,
-    lr: f32,
-    decay: f32,
     beta1: f32,
     beta2: f32,
     one_minus_beta1: f32,
     one_minus_beta2: f32,
-    bc1: f32,
-    bc2: f32,
     epsilon: f32,
 }
 
@@ -41,10 +41,11 @@ struct Info {
 @group(0) @binding(1) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(2) var<storage, read_write> m: array<f32>;
 @group(0) @binding(3) var<storage, read_write> v: array<f32>;
-@group(0) @binding(4) var<storage, read_write> param_out: array<f32>;
-@group(0) @binding(5) var<storage, read_write> m_out: array<f32>;
-@group(0) @binding(6) var<storage, read_write> v_out: array<f32>;
-@group(0) @binding(7) var<uniform> info: Info;
+@group(0) @binding(4) var<storage, read_write> step: array<f32, 4>; // lr, decay, bc1, bc2
+@group(0) @binding(5) var<storage, read_write> param_out: array<f32>;
+@group(0) @binding(6) var<storage, read_write> m_out: array<f32>;
+@group(0) @binding(7) var<storage, read_write> v_out: array<f32>;
+@group(0) @binding(8) var<uniform> info: Info;
 
 const WORKGROUP_SIZE: u32 = 256u;
 var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
@@ -69,6 +70,10 @@ fn main(@builtin(local_invocation_index) lid: u32) {
         scale = min(info.clip_norm / (sqrt(partial[0]) + 1.17549435e-38), 1.0);
     }
 
+    let lr = step[0];
+    let decay = step[1];
+    let bc1 = step[2];
+    let bc2 = step[3];
     for (var i = lid; i < info.n; i += WORKGROUP_SIZE) {
         let g = grad[i] * scale;
         var m_i = info.one_minus_beta1 * g;
@@ -77,8 +82,8 @@ fn main(@builtin(local_invocation_index) lid: u32) {
             m_i = m[i] * info.beta1 + m_i;
             v_i = v[i] * info.beta2 + v_i;
         }
-        let delta = (m_i / info.bc1) / (sqrt(v_i / info.bc2) + info.epsilon);
-        param_out[i] = param[i] * info.decay - delta * info.lr;
+        let delta = (m_i / bc1) / (sqrt(v_i / bc2) + info.epsilon);
+        param_out[i] = param[i] * decay - delta * lr;
         m_out[i] = m_i;
         v_out[i] = v_i;
     }

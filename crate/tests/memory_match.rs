@@ -66,3 +66,30 @@ fn tiny_full_and_adapter() {
     check(ModelShape::tiny(), Mode::Full);
     check(ModelShape::tiny(), Mode::adapter(4, &[Target::Q, Target::V]));
 }
+
+/// Once warm, a training step on the GPU leaves the device's pool holding exactly what it held
+/// before: nothing a step allocates outlives it. (AdamW's per-step scalars once travelled in each
+/// launch's info, which the wgpu backend caches by content, so every step kept new 64-byte
+/// buffers until its cache of 512 filled.)
+#[cfg(feature = "wgpu")]
+#[test]
+fn gpu_steps_keep_the_pool_flat() {
+    use finetune_lab::measure::bytes_in_use;
+    for mode in [Mode::Full, Mode::adapter(4, &[Target::Q, Target::V])] {
+        let device = gpu();
+        let base = micro_base(3);
+        let shape = ModelShape::micro();
+        let config = TrainConfig { batch: 2, ..TrainConfig::full(shape.context) };
+        let text = text(shape.context * 8);
+        let mut run = Run::start(&base, mode.clone(), config, &text, &text, &device).unwrap();
+        let mut in_use_after = |run: &mut Run, steps: usize| {
+            for _ in 0..steps {
+                block_on(finetune_lab::readback::read_f32(run.step())).unwrap();
+            }
+            bytes_in_use(&device).unwrap()
+        };
+        let warm = in_use_after(&mut run, 3);
+        let later = in_use_after(&mut run, 20);
+        assert_eq!(later, warm, "{mode:?}: bytes in use after 3 steps and after 23");
+    }
+}
