@@ -49,6 +49,15 @@ pub struct TensorEntry {
     pub shape: Vec<usize>,
 }
 
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Full => "full",
+            Kind::Adapter => "adapter",
+        }
+    }
+}
+
 /// How the values are stored in the file.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Default)]
 #[serde(rename_all = "lowercase")]
@@ -79,10 +88,17 @@ impl Dtype {
     }
 }
 
+/// What a file holds: a whole model, or an adapter's tensors alone.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Full,
+    Adapter,
+}
+
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct Header {
-    /// "full" or "adapter".
-    pub kind: String,
+    pub kind: Kind,
     pub shape: ModelShape,
     pub adapter: Option<AdapterSpec>,
     /// An adapter file's base: the SHA-256 of the base file it was trained on. An adapter only
@@ -168,7 +184,7 @@ pub async fn to_bytes<M: Module>(
     module.visit(&mut collect);
     let tensors =
         collect.found.iter().map(|(name, _, shape)| TensorEntry { name: name.clone(), shape: shape.clone() }).collect();
-    let kind = if keep == Keep::All { "full" } else { "adapter" }.to_string();
+    let kind = if keep == Keep::All { Kind::Full } else { Kind::Adapter };
     let header = Header {
         kind,
         shape: shape.clone(),
@@ -243,15 +259,15 @@ impl Checkpoint {
         let json = end.and_then(|end| bytes.get(12..end)).ok_or_else(|| bad("header cut short"))?;
         let header: Header = serde_json::from_slice(json).map_err(|e| bad(&e.to_string()))?;
         header.shape.validate().map_err(|e| bad(&e))?;
-        let expected = match (header.kind.as_str(), &header.adapter) {
-            ("full", None) => header.shape.param_count(),
-            ("adapter", Some(spec)) => {
+        let expected = match (header.kind, &header.adapter) {
+            (Kind::Full, None) => header.shape.param_count(),
+            (Kind::Adapter, Some(spec)) => {
                 spec.validate(&header.shape).map_err(|e| bad(&e))?;
                 crate::memory::adapter_params(&header.shape, spec.rank, &spec.targets)
             }
             (kind, spec) => {
                 let with = if spec.is_some() { "with" } else { "without" };
-                return Err(bad(&format!("a `{kind}` file {with} an adapter spec")));
+                return Err(bad(&format!("a `{}` file {with} an adapter spec", kind.name())));
             }
         };
         let width = header.dtype.bytes();

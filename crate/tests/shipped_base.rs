@@ -24,7 +24,7 @@ fn the_shipped_base_loads_and_its_checksum_matches() {
 
     let base = Checkpoint::parse(&bytes).unwrap();
     assert_eq!(base.header.shape, ModelShape::tiny());
-    assert_eq!(base.header.kind, "full");
+    assert_eq!(base.header.kind, finetune_lab::checkpoint::Kind::Full);
     assert_eq!(serde_json::to_value(base.header.dtype).unwrap(), sidecar["dtype"], "stored as the sidecar says");
     let model = load_base(&base, &cpu()).unwrap();
 

@@ -4,7 +4,7 @@
 //! dtype and command up to date.
 
 use burn::tensor::Device;
-use finetune_lab::checkpoint::{Checkpoint, Dtype, sha256_hex};
+use finetune_lab::checkpoint::{Checkpoint, Dtype, Kind, sha256_hex};
 use finetune_lab::finetune::load_base;
 use finetune_lab::readback::{block_on, read_scalar};
 use finetune_lab::train::corpus_loss;
@@ -36,7 +36,7 @@ pub fn convert(command: &Command, raw: &[String]) -> Result<(), CliError> {
     let bytes = std::fs::read(input).map_err(|e| CliError::Failed(format!("cannot read {input}: {e}")))?;
     let before = Checkpoint::parse(&bytes).map_err(CliError::Failed)?;
     let converted = before.to_bytes(dtype).map_err(CliError::Failed)?;
-    if before.header.kind == "full" {
+    if before.header.kind == Kind::Full {
         let after = Checkpoint::parse(&converted).map_err(CliError::Failed)?;
         let loss = |file: &Checkpoint| -> Result<f32, CliError> {
             let model = load_base(file, &Device::flex()).map_err(CliError::Failed)?;
