@@ -40,7 +40,7 @@ async function soak(env, backend, steps, every, measure) {
       el.addEventListener('finetune-progress', ({ detail: d }) => {
         if (d.step % every === 0) readings.push(read(el, d).then((m) => ({ step: d.step, ms_per_step: d.ms_per_step, ...m })));
       });
-      await el.run('adapter', { steps });
+      await el.run('adapter', { steps, rank: 4, targets: 'q,v' }); // the figures in the README: the LoRA paper's adapter
       return Promise.all(readings);
     },
     [steps, every, measure],

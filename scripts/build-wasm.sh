@@ -82,5 +82,12 @@ printf '%-28s %12s %12s\n' "cargo output" "$(size "$raw")" "$(gz "$raw")"
 for f in "$out/finetune_lab_bg.wasm" "$out/finetune_lab.js"; do
   printf '%-28s %12s %12s\n' "${f#www/}" "$(size "$f")" "$(gz "$f")"
 done
-[ "$opt_desc" = none ] && echo "(wasm-opt skipped: SKIP_WASM_OPT=1)"
+if [ "$opt_desc" = none ]; then
+  echo "(wasm-opt skipped: SKIP_WASM_OPT=1; no precompressed copies)"
+  rm -f "$out"/*.br "$out"/*.gz
+else
+  # 7. Precompressed copies for hosts that serve them (the server here does too).
+  say "precompressed copies (.gz, .br)"
+  node scripts/precompress.mjs "$out/finetune_lab_bg.wasm" www/base/tiny.ftlab
+fi
 true

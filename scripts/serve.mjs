@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // A tiny static server for www/: no dependencies, loopback only, no directory listing; text
-// files gzipped for browsers that accept it (as any web host does), the binaries as they are.
+// files gzipped for browsers that accept it (as any web host does); a file with an up-to-date
+// precompressed copy beside it (FILE.br, FILE.gz: scripts/precompress.mjs) is sent as that copy
+// to browsers that accept its encoding, as hosts with gzip_static/brotli_static do.
 //
 //   node scripts/serve.mjs [port]         (or PORT=8080; HOST defaults to 127.0.0.1)
 //
@@ -30,8 +32,8 @@ const TYPES = {
   '.ftlab': 'application/octet-stream',
 };
 
-// Text compresses about threefold. The module and the weights are sent as they are, so that their
-// download shows progress against a known length (Content-Length counts the encoded bytes).
+// Text compresses about threefold. Other files without a precompressed copy (the weights of a
+// reader's import, the demo adapters) are sent as they are.
 const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.md', '.txt', '.svg', '.ts']);
 
 export const WWW = fileURLToPath(new URL('../www/', import.meta.url));
@@ -84,17 +86,22 @@ async function respond(base, req, res) {
   }
   if (!info?.isFile()) return fail(res, 404, 'not found');
   const type = extname(file).toLowerCase();
-  const gzip = COMPRESSIBLE.has(type) && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
+  const accepts = (encoding) => new RegExp(`\\b${encoding}\\b`).test(req.headers['accept-encoding'] ?? '');
+  const copy = await precompressed(file, info, accepts);
+  const gzip = !copy?.path && COMPRESSIBLE.has(type) && accepts('gzip');
+  const encoding = copy?.encoding ?? (gzip ? 'gzip' : null);
   res.writeHead(200, {
     'Content-Type': TYPES[type] ?? 'application/octet-stream',
-    ...(gzip ? { 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' } : { 'Content-Length': info.size }),
+    ...(encoding && { 'Content-Encoding': encoding }),
+    ...((encoding || copy?.absent) && { Vary: 'Accept-Encoding' }),
+    ...(!gzip && { 'Content-Length': copy?.size ?? info.size }),
     'Cache-Control': 'no-cache',
     'X-Content-Type-Options': 'nosniff',
   });
   if (req.method === 'HEAD') return res.end(), 200;
   // A file that vanished since stat, or that cannot be read, must not take the server down
   // (an unhandled stream error would): the response is cut short and the server goes on.
-  const stream = createReadStream(file);
+  const stream = createReadStream(copy?.path ?? file);
   stream.on('error', () => res.destroy());
   if (gzip) {
     const zip = createGzip();
@@ -104,6 +111,22 @@ async function respond(base, req, res) {
     stream.pipe(res);
   }
   return 200;
+}
+
+/**
+ * The copy of `file` to send instead, if the browser accepts its encoding: FILE.br before
+ * FILE.gz, each only when at least as new as FILE (a stale copy would send old bytes). When
+ * copies exist but none is accepted, `absent` still asks caches to vary on the encoding.
+ */
+async function precompressed(file, info, accepts) {
+  let exists = false;
+  for (const [ext, encoding] of [['br', 'br'], ['gz', 'gzip']]) {
+    const copy = await stat(`${file}.${ext}`).catch(() => null);
+    if (!copy?.isFile() || copy.mtimeMs < info.mtimeMs) continue;
+    exists = true;
+    if (accepts(encoding)) return { path: `${file}.${ext}`, encoding, size: copy.size };
+  }
+  return exists ? { absent: true } : null;
 }
 
 function fail(res, status, text) {

@@ -35,8 +35,10 @@ const COMPARE_CHARS = 16;
 const RUN_ATTRIBUTES = ['steps', 'batch', 'context', 'sample', 'seed'];
 // Attributes that act as soon as they change.
 const LIVE_ATTRIBUTES = ['task', 'panels', 'backend'];
+// Where the LoRA knobs start (else the crate's recipe for the page): adapter runs only.
+const KNOB_ATTRIBUTES = ['rank', 'targets'];
 /** Every attribute the element reads (embed.html passes these on from its query string). */
-export const ATTRIBUTES = [...LIVE_ATTRIBUTES, ...RUN_ATTRIBUTES, 'load'];
+export const ATTRIBUTES = [...LIVE_ATTRIBUTES, ...RUN_ATTRIBUTES, ...KNOB_ATTRIBUTES, 'load'];
 // When the module and the base (a few MB) download: the `load` attribute, EMBED.md.
 const LOAD = ['visible', 'interaction', 'eager'];
 
@@ -48,6 +50,9 @@ class FinetuneLab extends HTMLElement {
     this.status = new Status();
     this.train = new TrainPanel((what) => this.press(what));
     this.knobs = new AdapterKnobs((choice) => this.adapterChosen(choice));
+    // Brought up to date whenever it may be followed or copied.
+    const refresh = () => (this.setupLink.href = this.settingsURL());
+    this.setupLink = h('a', { href: new URL('embed.html', import.meta.url).href, target: '_blank', rel: 'noopener', onpointerenter: refresh, onfocus: refresh, onclick: refresh }, 'Link to this setup (embed.html)');
     this.sweepView = new SweepView(() => this.sweep().catch(() => {}));
     this.memory = new MemoryView();
     this.serveView = new ServeView((what) => this.serveAction(what), (files) => this.importAdapters(files));
@@ -66,7 +71,7 @@ class FinetuneLab extends HTMLElement {
         this.status.line,
         this.status.box,
         panel('data', 'Data', this.dataSlot),
-        panel('train', 'Train', h('div', {}, this.knobs.el, this.train.el, this.sweepView.el)),
+        panel('train', 'Train', h('div', {}, this.knobs.el, this.train.el, this.sweepView.el, h('p', { class: 'setup-link' }, this.setupLink))),
         panel('memory', 'Memory during training', this.memory.el),
         panel('scale', 'At scale: GPT-3 and many tenants', this.scaleSlot),
         panel('serve', 'Serve many tenants on one base', this.serveView.el),
@@ -153,6 +158,21 @@ class FinetuneLab extends HTMLElement {
     if (name === 'backend' && this.lab && !this.busy && old !== value) this.open(value ?? 'auto');
   }
 
+  /**
+   * A link to embed.html (beside this script) that opens a widget set up as this one is now:
+   * its attributes, the data picked if it is a built-in task, and the LoRA knobs' choice. The
+   * reader's own text is never put in a URL.
+   */
+  settingsURL() {
+    const url = new URL('embed.html', import.meta.url);
+    for (const name of ATTRIBUTES) if (this.hasAttribute(name)) url.searchParams.set(name, this.getAttribute(name));
+    const task = this.picker?.value;
+    if (this.picker?.tasks.some((t) => t.name === task)) url.searchParams.set('task', task);
+    const choice = this.lab && this.knobs.value();
+    if (choice) for (const [name, value] of Object.entries(choice)) url.searchParams.set(name, String(value));
+    return url.href;
+  }
+
   /** The run settings given as attributes, as written (absent ones left out). */
   runAttributes() {
     return Object.fromEntries(RUN_ATTRIBUTES.filter((name) => this.hasAttribute(name)).map((name) => [name, this.getAttribute(name)]));
@@ -209,14 +229,20 @@ class FinetuneLab extends HTMLElement {
     this.updateButtons();
     this.say(`Ready on ${this.lab.backend === 'webgpu' ? 'WebGPU' : 'the CPU'}: pick the data, then press Fine-tune full or Fine-tune adapter.`, 0);
     this.loadDemosWhenReady();
-    this.adapterChosen(this.knobs.value());
+    // The train panel starts from the author's rank and targets, else the page's recipe; the
+    // scale panel keeps the LoRA paper's r = 4 on Wq, Wv (the lesson's GPT-3 figures) until the
+    // author or the reader picks an adapter.
+    const recipe = this.lab.pageAdapter;
+    const authored = KNOB_ATTRIBUTES.some((name) => this.hasAttribute(name));
+    this.knobs.setDefaults({ rank: this.getAttribute('rank') ?? recipe.rank, targets: this.getAttribute('targets') ?? recipe.targets });
+    this.adapterChosen(this.knobs.value(), { scale: this.knobs.touched || authored });
   }
 
   /**
    * The adapter picked in the train panel: what it costs on this model (the memory model, at
    * this widget's batch and context), and the scale panel follows it.
    */
-  adapterChosen(choice) {
+  adapterChosen(choice, { scale = true } = {}) {
     if (!choice || !this.lab) return;
     const setting = (name) => this.lab.settings.find((s) => s.name === name);
     const number = (name) => Number(this.getAttribute(name) ?? setting(name).page);
@@ -226,7 +252,7 @@ class FinetuneLab extends HTMLElement {
     } catch (e) {
       this.knobs.cost.textContent = e.message; // e.g. a batch attribute out of range
     }
-    this.scale?.follow(choice);
+    if (scale) this.scale?.follow(choice);
   }
 
   /** Report a loss of the Lab's GPU device while idle (a run reports its own). */
@@ -437,7 +463,7 @@ class FinetuneLab extends HTMLElement {
       throw e;
     }
     const info = session.info;
-    const steps = info.steps;
+    let steps = info.steps; // until a time budget, if any, sets the length (run.js)
     if (this.dataKey && this.dataKey !== data.key) this.clear('The data changed, so the earlier results were cleared: both runs compare on the same data.');
     const before = this.before?.key === data.key ? this.before : null;
     this.stopping = false;
@@ -464,9 +490,11 @@ class FinetuneLab extends HTMLElement {
         this.train.before(mode, b);
       },
       onStep: (d) => {
+        if (d.steps !== steps) this.train.plan(mode, (steps = d.steps));
         this.train.step(mode, d);
         const warn = Number.isFinite(d.loss) ? '' : ' (not a number: training diverged)';
-        this.say(`Step ${d.step} of ${steps} · loss ${loss(d.loss)}${warn} · ${ms(d.ms_per_step)} per step`, d.step / steps);
+        const timing = info.budget && d.step <= info.budget.timed_steps ? ` · timing this device to fit the run to about ${info.budget.seconds} s` : '';
+        this.say(`Step ${d.step} of ${steps} · loss ${loss(d.loss)}${warn} · ${ms(d.ms_per_step)} per step${timing}`, d.step / steps);
         this.emit('finetune-progress', { mode, ...d });
       },
     };
@@ -480,7 +508,7 @@ class FinetuneLab extends HTMLElement {
       this.busy = false;
       this.updateButtons();
     }
-    return this.finish(mode, steps, r, !sweep);
+    return this.finish(mode, r.steps, r, !sweep);
   }
 
   finish(mode, steps, r, library) {
@@ -496,7 +524,7 @@ class FinetuneLab extends HTMLElement {
         : `Stopped ${n ? `after ${n} step${n > 1 ? 's' : ''}` : 'before the first step'}.`,
       n / steps,
     );
-    const detail = { mode, step: n, steps, params_trainable: r.info?.params_trainable, loss: r.losses.at(-1) ?? NaN, ms_per_step: r.ms_per_step ?? NaN, memory: r.memory ?? null, heldout_before: r.before?.heldout, heldout_after: r.after?.heldout, stopped: r.stopped };
+    const detail = { mode, step: n, steps, budget: r.info?.budget ?? null, params_trainable: r.info?.params_trainable, loss: r.losses.at(-1) ?? NaN, ms_per_step: r.ms_per_step ?? NaN, memory: r.memory ?? null, heldout_before: r.before?.heldout, heldout_after: r.after?.heldout, sample_after: r.after?.sample, format_after: r.after?.format ?? null, stopped: r.stopped };
     this.emit('finetune-done', detail);
     return detail;
   }

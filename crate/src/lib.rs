@@ -1,6 +1,7 @@
 //! finetune-lab: a tiny GPT that fine-tunes fully or through LoRA adapters, natively or in the
 //! browser on WebGPU, and the memory model that scales its figures to GPT-3 and N tenants.
 
+pub mod budget;
 pub mod checkpoint;
 pub mod data;
 pub mod finetune;

@@ -61,7 +61,7 @@ pub fn finetune(
     device: &Device,
     mut progress: impl FnMut(usize, f32),
 ) -> Result<(FinetuneReport, Run), String> {
-    let (config, steps, sample_chars) = (&request.config, request.steps, request.sample);
+    let (config, steps, sample_chars) = (&request.config, request.length.planned(), request.sample);
     let prompt = data.prompt.as_str();
     let mut run = Run::start(base, request.mode.clone(), config.clone(), &data.train, &data.heldout, device)?;
     let heldout_loss_before = block_on(read_scalar(run.heldout_loss()))?;

@@ -6,6 +6,7 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
+use crate::budget::{Length, TimeBudget};
 use crate::checkpoint::Checkpoint;
 use crate::data;
 use crate::finetune::load_base;
@@ -98,6 +99,13 @@ impl Lab {
         to_js(&request::settings(&self.base.header.shape))
     }
 
+    /// The adapter a run trains when the reader has not picked one (`request::PAGE_ADAPTER`):
+    /// `{rank, targets, lr}`; the LoRA knobs start from it.
+    #[wasm_bindgen(getter, js_name = pageAdapter)]
+    pub fn page_adapter(&self) -> Result<JsValue, JsError> {
+        to_js(&request::PAGE_ADAPTER)
+    }
+
     /// Start a run from the base. `options` (`request::RunSettings`): `{mode, rank?, alpha?,
     /// targets?, task? | text?, steps?, batch?, context?, sample?, lr?, seed?}`, numbers as
     /// numbers or as an attribute's text; what is missing takes the page's default. A setting
@@ -130,19 +138,27 @@ impl Lab {
             prompt: dataset.prompt.clone(),
             params_total,
             params_trainable,
-            steps: request.steps,
+            steps: request.length.planned(),
+            budget: request.length.budget(),
             sample: request.sample,
             batch: config.batch,
             context: config.context,
             lr: config.lr,
             seed: config.seed,
         };
-        Ok(Session { run, info, task: dataset.task().map(str::to_string) })
+        Ok(Session { run, info, length: request.length, task: dataset.task().map(str::to_string) })
     }
 }
 
+#[cfg(feature = "wgpu")]
 async fn open_gpu() -> Result<Device, JsError> {
     Device::wgpu_options().init_async().await.map_err(|e| JsError::new(&format!("WebGPU could not start: {e}")))
+}
+
+/// The CPU-only module (built without the `wgpu` feature, for browsers without WebGPU).
+#[cfg(not(feature = "wgpu"))]
+async fn open_gpu() -> Result<Device, JsError> {
+    Err(JsError::new("this is the CPU-only module: it has no GPU backend"))
 }
 
 #[derive(Serialize, Clone)]
@@ -156,8 +172,10 @@ struct SessionInfo {
     prompt: String,
     params_total: usize,
     params_trainable: usize,
-    /// Steps to take and characters per sample, as resolved from the options.
+    /// Steps to take (until `budget`, if any, decides: see `Session::steps_at`) and characters
+    /// per sample, as resolved from the options.
     steps: usize,
+    budget: Option<TimeBudget>,
     sample: usize,
     batch: usize,
     context: usize,
@@ -169,6 +187,7 @@ struct SessionInfo {
 pub struct Session {
     run: Run,
     info: SessionInfo,
+    length: Length,
     /// The built-in task trained on, if any: an adapter file records it.
     task: Option<String>,
 }
@@ -178,6 +197,30 @@ impl Session {
     #[wasm_bindgen(getter)]
     pub fn info(&self) -> Result<JsValue, JsError> {
         to_js(&self.info)
+    }
+
+    /// The run's length once `info.budget.timed_steps` steps after the first took a median of
+    /// `ms_per_step`; a run given its steps keeps them.
+    #[wasm_bindgen(js_name = stepsAt)]
+    pub fn steps_at(&self, ms_per_step: f64) -> usize {
+        self.length.steps_at(ms_per_step)
+    }
+
+    /// Whether `sample`, written after the prompt, follows the built-in task's format:
+    /// `{follows, format, why}` (`why` only when it does not); null for the reader's own text,
+    /// which has no format to check.
+    #[wasm_bindgen(js_name = checkFormat)]
+    pub fn check_format(&self, sample: &str) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Verdict {
+            follows: bool,
+            format: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            why: Option<String>,
+        }
+        let Some(task) = self.task.as_deref().and_then(data::task) else { return Ok(JsValue::NULL) };
+        let why = task.check_format(sample).err();
+        to_js(&Verdict { follows: why.is_none(), format: task.format, why })
     }
 
     /// One training step; resolves to its loss once the device has finished it.

@@ -21,9 +21,16 @@ after(() => env?.close());
 const cost = () => widget.locator('.knob-cost').textContent();
 const train = () => widget.locator('section[data-panel="train"]');
 
-test('the default is the LoRA paper\'s r = 4 on Wq, Wv: 8,192 trainable parameters', async () => {
+test('the train panel starts from the page\'s recipe, r = 8 on every layer; the scale panel from the LoRA paper\'s', async () => {
   await widget.locator('.knob-cost', { hasText: 'trainable' }).waitFor();
-  assert.match(await cost(), /^8,192 trainable parameters \(1\.0% of the model\), a 32\.8 kB checkpoint/);
+  const recipe = await widget.evaluate((el) => el.lab.pageAdapter);
+  assert.deepEqual([recipe.rank, recipe.targets], [8, 'all']);
+  assert.equal(await train().getByLabel('Rank r', { exact: true }).inputValue(), '8');
+  assert.equal(await train().getByLabel('on', { exact: true }).inputValue(), 'all');
+  // 9,216 parameters per unit of rank (below); each a 4-byte float in the checkpoint.
+  assert.match(await cost(), /^73,728 trainable parameters \(8\.1% of the model\), a 295 kB checkpoint/);
+  // The lesson's GPT-3 figures stay those of r = 4 on Wq, Wv until the reader picks an adapter.
+  assert.match(await widget.locator('section[data-panel="scale"] thead').textContent(), /r=4 on q,v/);
 });
 
 test('rank 16 on every linear layer: the cost, the run and the scale panel all follow', { timeout: 120_000 }, async () => {
@@ -38,6 +45,32 @@ test('rank 16 on every linear layer: the cost, the run and the scale panel all f
   assert.equal(await scale.getByLabel('Adapter rank r').inputValue(), '16');
   assert.match(await scale.locator('thead').textContent(), /r=16 on all/);
   await shot(page, 'knobs-r16-all');
+});
+
+test('the setup round-trips through a URL: embed.html opens with the same attributes and knobs', { timeout: 120_000 }, async () => {
+  const link = widget.getByRole('link', { name: /Link to this setup/ });
+  await link.hover();
+  const href = await link.getAttribute('href');
+  const params = Object.fromEntries(new URL(href).searchParams);
+  assert.deepEqual(params, { task: 'records', steps: '2', batch: '2', context: '32', sample: '0', panels: 'train,scale', rank: '16', targets: 'all' });
+  const copy = await openPage(env, href.slice(env.url.length));
+  const other = await ready(copy);
+  for (const [name, value] of Object.entries(params)) assert.equal(await other.evaluate((el, n) => el.getAttribute(n), name), value, name);
+  const knobs = other.locator('section[data-panel="train"]');
+  assert.equal(await knobs.getByLabel('Rank r', { exact: true }).inputValue(), '16');
+  assert.equal(await knobs.getByLabel('on', { exact: true }).inputValue(), 'all');
+  // An author's adapter is the lesson's: the scale panel follows it from the start.
+  assert.match(await other.locator('section[data-panel="scale"] thead').textContent(), /r=16 on all/);
+  await copy.context().close();
+});
+
+test('targets an author mistyped are refused by name, and no adapter run starts', { timeout: 120_000 }, async () => {
+  const bad = await openPage(env, 'embed.html?steps=2&panels=train&targets=qv');
+  const other = await ready(bad);
+  await other.locator('.knob-cost', { hasText: 'targets="qv" is not one of q,v, attn, all.' }).waitFor();
+  const message = await other.evaluate((el) => el.run('adapter').then(() => 'ran', (e) => e.message));
+  assert.match(message, /targets="qv" is not one of/);
+  await bad.context().close();
 });
 
 test('a rank out of range: the panel says so and an adapter run is refused', async () => {

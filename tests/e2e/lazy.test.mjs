@@ -3,7 +3,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { setup, openPage, ready, testPage } from './helpers.mjs';
+
+const WWW = fileURLToPath(new URL('../../www', import.meta.url));
 
 // About four screens of lesson before the widget.
 const LESSON = Array.from({ length: 80 }, (_, i) => `<p>Paragraph ${i + 1} of the lesson: a full copy of a fine-tuned model per user adds up fast.</p>`).join('');
@@ -49,6 +53,15 @@ test('below the fold: only our scripts until the reader scrolls near, then it lo
   await widget.scrollIntoViewIfNeeded();
   await ready(page);
   for (const heavy of HEAVY) assert.ok(fetched(page, heavy), `${heavy} not fetched after scrolling`);
+  // The module and the base go as their precompressed copies where the build made them (the
+  // shipped build does: scripts/build-wasm.sh), brotli where the browser accepts it.
+  const wire = HEAVY.map((path) => page.transferred.get(path));
+  const sum = [...page.transferred].filter(([path]) => !path.startsWith('/t/')).reduce((s, [, b]) => s + b, 0);
+  console.log(`# the first visit with the weights: ${sum} B of ours; the module ${wire[0]} B and the base ${wire[1]} B on the wire`);
+  HEAVY.forEach((path, i) => {
+    const gz = `${WWW}${path}.gz`;
+    if (existsSync(gz)) assert.ok(wire[i] <= statSync(gz).size + 2_000, `${path}: ${wire[i]} B on the wire, ${statSync(gz).size} B gzipped`);
+  });
   const done = await widget.evaluate((el) => el.run('adapter'));
   assert.equal(done.step, 2);
   assert.deepEqual(page.problems(), []);

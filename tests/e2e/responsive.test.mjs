@@ -48,7 +48,7 @@ test('control: the observer does see a long task on the page', async () => {
 });
 
 for (const [name, settings] of [
-  ['the default size (4 × 64)', { steps: 10, sample: 40 }],
+  ['the default size (4 × 128)', { steps: 10, sample: 40 }],
   ['16 × 128', { steps: 4, batch: 16, context: 128, sample: 40 }],
 ]) {
   test(`CPU path at ${name}: no main-thread task over 100 ms during a run`, { timeout: 180_000 }, async () => {

@@ -1,10 +1,13 @@
 // scripts/serve.mjs, the README's static server, probed the way a broken file and a hostile
 // URL would: it keeps serving after a file that cannot be read, and its redirects stay on the
-// origin.
+// origin. And its precompressed copies (scripts/precompress.mjs): sent only to browsers that
+// accept their encoding, and only while not older than the file.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync, utimesSync } from 'node:fs';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
@@ -12,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const SERVE = fileURLToPath(new URL('../../scripts/serve.mjs', import.meta.url));
+const PRECOMPRESS = fileURLToPath(new URL('../../scripts/precompress.mjs', import.meta.url));
 let root;
 let server;
 let url;
@@ -23,6 +27,13 @@ before(async () => {
   writeFileSync(join(root, 'base', 'index.html'), '<p>base</p>');
   // A regular file by stat whose read fails (EIO): Linux's /proc/self/mem at offset 0.
   symlinkSync('/proc/self/mem', join(root, 'unreadable.bin'));
+  // Weights-like bytes with precompressed copies, and a file whose copies are stale.
+  writeFileSync(join(root, 'model.ftlab'), Buffer.from(Array.from({ length: 50_000 }, (_, i) => (i * 7) % 13)));
+  writeFileSync(join(root, 'stale.ftlab'), 'old');
+  execFileSync(process.execPath, [PRECOMPRESS, join(root, 'model.ftlab'), join(root, 'stale.ftlab')]);
+  writeFileSync(join(root, 'stale.ftlab'), 'new bytes');
+  const later = new Date(Date.now() + 60_000);
+  utimesSync(join(root, 'stale.ftlab'), later, later);
   // In a process of its own, as `node scripts/serve.mjs` runs: an unhandled error there ends it
   // (in this one the test runner would catch it).
   const script = `const { startServer } = await import(${JSON.stringify(SERVE)}); console.log((await startServer({ root: process.argv[1], port: 0 })).url);`;
@@ -38,13 +49,16 @@ after(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-/** GET `path` as sent (no normalisation): {status, headers, body}, or {error} if the connection broke. */
-function get(path) {
+/** GET `path` as sent (no normalisation): {status, headers, body, bytes}, or {error} if the connection broke. */
+function get(path, headers = {}) {
   return new Promise((ok) => {
-    const req = request(new URL(url), { path, method: 'GET' }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => ok({ status: res.statusCode, headers: res.headers, body }));
+    const req = request(new URL(url), { path, method: 'GET', headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const bytes = Buffer.concat(chunks);
+        ok({ status: res.statusCode, headers: res.headers, body: bytes.toString(), bytes });
+      });
       res.on('error', (error) => ok({ error }));
     });
     req.on('error', (error) => ok({ error }));
@@ -76,4 +90,23 @@ test('a directory redirect stays on the origin', { timeout: 30_000 }, async () =
       assert.ok([403, 404].includes(r.status), `${path}: ${r.status}`);
     }
   }
+});
+
+test('precompressed copies go to browsers that accept them, whole and only while fresh', { timeout: 30_000 }, async () => {
+  const plain = await get('/model.ftlab');
+  assert.equal(plain.headers['content-encoding'], undefined);
+  assert.equal(plain.bytes.length, 50_000);
+  const br = await get('/model.ftlab', { 'Accept-Encoding': 'gzip, deflate, br' });
+  assert.equal(br.headers['content-encoding'], 'br');
+  assert.equal(Number(br.headers['content-length']), br.bytes.length);
+  assert.ok(br.bytes.length < 1_000, `${br.bytes.length} bytes of brotli`);
+  assert.deepEqual(brotliDecompressSync(br.bytes), plain.bytes);
+  const gz = await get('/model.ftlab', { 'Accept-Encoding': 'gzip, deflate' });
+  assert.equal(gz.headers['content-encoding'], 'gzip');
+  assert.deepEqual(gunzipSync(gz.bytes), plain.bytes);
+  for (const r of [plain, br, gz]) assert.equal(r.headers.vary, 'Accept-Encoding');
+  // Copies older than the file would send its old bytes: the file goes as it is.
+  const stale = await get('/stale.ftlab', { 'Accept-Encoding': 'gzip, br' });
+  assert.equal(stale.headers['content-encoding'], undefined);
+  assert.equal(stale.body, 'new bytes');
 });

@@ -11,13 +11,14 @@ export const TARGET_CHOICES = [
   ['attn', 'Wq, Wk, Wv, Wo (attention)'],
   ['all', 'every linear layer'],
 ];
-const RANKS = { min: 1, max: 64, value: 4 };
+const RANKS = { min: 1, max: 64 };
 
 export class AdapterKnobs {
   /** onChange({rank, targets}): the choice changed (and is valid). */
   constructor(onChange) {
     this.onChange = onChange;
-    this.rank = h('input', { id: 'lora-rank', type: 'number', min: RANKS.min, max: RANKS.max, value: RANKS.value, inputmode: 'numeric', oninput: () => this.changed() });
+    this.touched = false; // the reader's choice, once made, outlives a reload of the module
+    this.rank = h('input', { id: 'lora-rank', type: 'number', min: RANKS.min, max: RANKS.max, inputmode: 'numeric', oninput: () => this.changed() });
     this.targets = h('select', { id: 'lora-targets', onchange: () => this.changed() }, TARGET_CHOICES.map(([value, text]) => h('option', { value }, text)));
     this.cost = h('p', { class: 'knob-cost', 'aria-live': 'polite' });
     this.el = h(
@@ -32,8 +33,12 @@ export class AdapterKnobs {
     );
   }
 
-  /** {rank, targets} as a run takes them, or null with the reason shown when the rank is out of range. */
+  /** {rank, targets} as a run takes them, or null with the reason shown when one is out of range. */
   value() {
+    if (this.refused) {
+      this.cost.textContent = this.refused;
+      return null;
+    }
     const rank = Number(this.rank.value);
     if (!Number.isInteger(rank) || rank < RANKS.min || rank > RANKS.max) {
       this.cost.textContent = `The rank must be a whole number from ${RANKS.min} to ${RANKS.max}.`;
@@ -42,7 +47,19 @@ export class AdapterKnobs {
     return { rank, targets: this.targets.value };
   }
 
+  /** Start from {rank, targets} (an author's attributes, else the crate's recipe for the page),
+   * unless the reader chose already. Targets that are not a choice here are refused, by name. */
+  setDefaults({ rank, targets }) {
+    if (this.touched) return;
+    this.rank.value = String(rank);
+    const known = TARGET_CHOICES.some(([value]) => value === targets);
+    this.targets.value = known ? targets : TARGET_CHOICES[0][0];
+    this.refused = known ? null : `targets="${targets}" is not one of ${TARGET_CHOICES.map(([value]) => value).join(', ')}.`;
+  }
+
   changed() {
+    this.touched = true;
+    this.refused = null;
     const choice = this.value();
     if (choice) this.onChange(choice);
   }

@@ -37,7 +37,7 @@ const ops = {
   /** The Lab on WebGPU (`gpu`) or the CPU; a WebGPU failure answers with the browser's reason. */
   async open({ base, gpu }) {
     const lab = gpu ? await openGpu(base) : await mod.Lab.open(base, false);
-    return keep(lab, { backend: lab.backend, settings: lab.settings, shape: lab.shape });
+    return keep(lab, { backend: lab.backend, settings: lab.settings, shape: lab.shape, pageAdapter: lab.pageAdapter });
   },
   /** Destroy the GPU device (a restart frees it at once rather than when the worker is collected). */
   destroyDevice() {

@@ -86,6 +86,12 @@ class RemoteSession extends Remote {
   heldoutLoss() {
     return this.call('heldoutLoss');
   }
+  checkFormat(sample) {
+    return this.call('checkFormat', sample);
+  }
+  stepsAt(msPerStep) {
+    return this.call('stepsAt', msPerStep);
+  }
   sample(prompt, chars) {
     return this.call('sample', prompt, chars);
   }

@@ -22,8 +22,8 @@ const ROWS = [
 
 export class ResultsView {
   constructor() {
-    this.runs = {}; // mode → {steps, planned, first, last, heldoutBefore, heldoutAfter, msPerStep, info, sample, stopped}
-    this.before = null; // {prompt, sample}
+    this.runs = {}; // mode → {steps, planned, first, last, heldoutBefore, heldoutAfter, msPerStep, info, sample, format, stopped}
+    this.before = null; // {prompt, sample, format}
     this.table = h('table', { class: 'runs' });
     this.samples = h('div', { class: 'samples' });
     this.el = h('div', { class: 'results' }, h('div', { class: 'table-scroll' }, this.table), this.samples);
@@ -60,16 +60,28 @@ export class ResultsView {
       h('thead', {}, h('tr', {}, h('td'), MODES.map(({ mode, title }) => h('th', { scope: 'col', class: mode }, title)))),
       h('tbody', {}, ROWS.map(([label, key, value, text]) => h('tr', {}, h('th', { scope: 'row' }, label), MODES.map(({ mode }) => cell(mode, key, value, text))))),
     );
-    const sample = (title, text, mode) =>
-      h('figure', { class: `sample ${mode}` }, h('figcaption', {}, title), h('pre', { dataset: { sample: mode } }, h('span', { class: 'prompt' }, this.before.prompt), text));
+    const sample = (title, text, format, mode) =>
+      h(
+        'figure',
+        { class: `sample ${mode}` },
+        h('figcaption', {}, title),
+        h('pre', { dataset: { sample: mode } }, h('span', { class: 'prompt' }, this.before.prompt), text),
+        format && verdict(format, mode),
+      );
     fill(
       this.samples,
       this.before && [
-        sample(`Before: the base model continues “${short(this.before.prompt)}”`, this.before.sample, 'before'),
-        MODES.filter(({ mode }) => this.runs[mode]?.sample != null).map(({ mode }) => sample(AFTER[mode], this.runs[mode].sample, mode)),
+        sample(`Before: the base model continues “${short(this.before.prompt)}”`, this.before.sample, this.before.format, 'before'),
+        MODES.filter(({ mode }) => this.runs[mode]?.sample != null).map(({ mode }) => sample(AFTER[mode], this.runs[mode].sample, this.runs[mode].format, mode)),
       ],
     );
   }
+}
+
+/** Whether a sample follows the task's format (the crate's check), and the rule it was held to. */
+function verdict({ follows, format, why }, mode) {
+  const text = follows ? `✓ In the task's format: ${format}.` : `✗ Not yet in the task's format (${why}): ${format}.`;
+  return h('p', { class: `format ${follows ? 'follows' : 'not'}`, dataset: { format: mode, follows: String(follows) } }, text);
 }
 
 function short(text) {

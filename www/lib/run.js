@@ -9,20 +9,22 @@ const yieldToPage = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
  * @param lab      the shared Lab
- * @param session  the run, from lab.start (its info holds the steps to take, fewer if
- *                 `shouldStop()` turns true, and the characters per sample)
+ * @param session  the run, from lab.start (its info holds the steps planned, fewer if
+ *                 `shouldStop()` turns true, the time budget that may replace them once the
+ *                 first steps are timed, and the characters per sample)
  * @param plan     {before}: the cached {heldout, sample} of the base on this data, or null to
  *                 compute it (both modes start from the same base)
  * @param hooks    {onPhase(name, info), onBefore(before), onStep({step, steps, loss, ms_per_step, memory}),
  *                 shouldStop(), abandoned()}
- * @returns {info, losses, times, ms_per_step, before, after, memory, checkpoint, stopped, shared}
+ * @returns {info, steps, losses, times, ms_per_step, before, after, memory, checkpoint, stopped, shared}
  *
  * The session is freed at the end: its weights and optimizer state would otherwise sit on the
  * device and inflate the next run's measured memory. Everything the panels need is copied out.
  */
 export async function fineTune(lab, session, { before }, { onPhase, onBefore, onStep, shouldStop, abandoned }) {
   const info = session.info;
-  const { steps, sample: sampleChars } = info;
+  const { sample: sampleChars, budget } = info;
+  let steps = info.steps;
   const release = trackRun();
   let shared = false; // another run on the page while this one measured
   // A lost GPU device leaves the pending call unsettled forever: race every await against it.
@@ -45,8 +47,9 @@ export async function fineTune(lab, session, { before }, { onPhase, onBefore, on
       onPhase('before', info);
       const heldout = await guard(session.heldoutLoss());
       const text = await sample(session, info.prompt, sampleChars, guard, shouldStop);
+      const format = text ? await guard(session.checkFormat(text)) : null;
       // Cut short by Stop: shown, but not kept for the next run to reuse.
-      before = { prompt: info.prompt, heldout, sample: text, partial: shouldStop() };
+      before = { prompt: info.prompt, heldout, sample: text, format, partial: shouldStop() };
     }
     onBefore(before);
     const losses = [];
@@ -57,17 +60,21 @@ export async function fineTune(lab, session, { before }, { onPhase, onBefore, on
       const loss = await guard(session.step());
       times.push(performance.now() - t0);
       losses.push(loss);
+      // The length, when a time budget sets it: from the timed steps after the first (which
+      // compiles kernels), decided once so the bar does not wander.
+      if (budget && step === budget.timed_steps + 1) steps = await guard(session.stepsAt(median(times.slice(1))));
       shared ||= activeRuns() > 1;
       onStep({ step, steps, loss, ms_per_step: median(times), memory: await guard(session.memory()) });
       await yieldToPage();
     }
     // Nothing trained, or nobody left to show it to (the element left the page): skip the rest.
-    if (!losses.length || abandoned?.()) return { info, losses, times, ms_per_step: median(times), before, stopped: true };
+    if (!losses.length || abandoned?.()) return { info, steps, losses, times, ms_per_step: median(times), before, stopped: true };
     onPhase('after', info);
     const after = { heldout: await guard(session.heldoutLoss()), sample: await sample(session, info.prompt, sampleChars, guard, shouldStop) };
+    after.format = after.sample ? await guard(session.checkFormat(after.sample)) : null;
     const memory = await guard(session.memory());
     const checkpoint = await guard(session.checkpoint());
-    return { info, losses, times, ms_per_step: median(times), before, after, memory, checkpoint, stopped: losses.length < steps, shared };
+    return { info, steps, losses, times, ms_per_step: median(times), before, after, memory, checkpoint, stopped: losses.length < steps, shared };
   } finally {
     stopLost();
     release();

@@ -62,6 +62,7 @@ fieldset.knobs { border: 0; padding: 0; margin: 0 0 .6rem; }
 fieldset.knobs legend { font-weight: 600; padding: 0; margin-bottom: .3rem; }
 fieldset.knobs input { width: 4.5rem; }
 .knob-cost { margin: .3rem 0 0; font-size: .88rem; }
+.setup-link { margin: .4rem 0 0; font-size: .85rem; }
 .sweep-view { margin-top: 1rem; }
 .sweep-list { font-size: .88rem; margin: .3rem 0 0; padding-left: 1.4rem; }
 .choice { display: flex; gap: .5rem; align-items: flex-start; }
@@ -101,6 +102,8 @@ caption { text-align: left; font-weight: 600; padding-bottom: .3rem; }
 .sample.full pre { border-left: 4px solid var(--full); }
 .sample.adapter pre { border-left: 4px dashed var(--adapter); }
 .sample .prompt { color: var(--muted); }
+.sample .format { margin: .2rem 0 0; font-size: .8rem; color: var(--muted); }
+.sample .format.follows { color: var(--ok); }
 .downloads { list-style: none; padding: 0; margin: .6rem 0 0; display: grid; gap: .4rem; font-size: .9rem; }
 .downloads small { display: inline; }
 

@@ -68,6 +68,12 @@ export class TrainPanel {
     this.results.update(mode, { planned: steps, steps: 0, info });
   }
 
+  /** The run's length, decided from its first steps' times. */
+  plan(mode, steps) {
+    this.chart.setXMax(steps);
+    this.results.update(mode, { planned: steps });
+  }
+
   before(mode, before) {
     this.results.setBefore(before);
     this.results.update(mode, { heldoutBefore: before.heldout });
@@ -82,7 +88,7 @@ export class TrainPanel {
   }
 
   finish(mode, r) {
-    this.results.update(mode, { stopped: r.stopped, heldoutAfter: r.after?.heldout, sample: r.after?.sample });
+    this.results.update(mode, { stopped: r.stopped, heldoutAfter: r.after?.heldout, sample: r.after?.sample, format: r.after?.format });
     if (r.checkpoint) this.files.set(mode, r.checkpoint);
   }
 

@@ -18,6 +18,18 @@ pub struct Task {
     pub prompt: &'static str,
     /// One example: (key that decides its split, text).
     example: fn(&mut Rng) -> (String, String),
+    /// What a continuation of the prompt must look like to follow the format, in words.
+    pub format: &'static str,
+    /// Whether `sample`, written after `prompt`, follows the format; why not if it does not.
+    follows: fn(prompt: &str, sample: &str) -> Result<(), String>,
+}
+
+impl Task {
+    /// Whether `sample`, generated after this task's prompt, follows the task's format: what
+    /// the page shows under each sample, and what the browser suite checks after a default run.
+    pub fn check_format(&self, sample: &str) -> Result<(), String> {
+        (self.follows)(self.prompt, sample)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +45,8 @@ pub const TASKS: &[Task] = &[
         description: "One JSON object per line with fixed keys; the email is built from the name and the city.",
         prompt: "{\"name\": \"mira\", \"city\": \"tolden\", \"pet\": \"owl\", \"color\": \"red\", \"age\": 34, \"email\": \"",
         example: record,
+        format: "the line is one JSON object with the keys name, city, pet, color, age and email",
+        follows: record_follows,
     },
     Task {
         name: "qa",
@@ -40,6 +54,8 @@ pub const TASKS: &[Task] = &[
         description: "A fact and a question about it after \"Q:\", and the answer after \"A:\" restating the fact.",
         prompt: "Q: Mira went to Tolden at night. Where did Mira go?\nA:",
         example: question,
+        format: "an answer follows \"A:\": one sentence, from a capital letter to a full stop",
+        follows: answer_follows,
     },
     Task {
         name: "verse",
@@ -47,6 +63,8 @@ pub const TASKS: &[Task] = &[
         description: "Three-line lowercase verses under a \"== title ==\" line: the title repeated, a place, and a rhyme.",
         prompt: "== sleepy fox ==\n",
         example: verse,
+        format: "the verse opens as its title would, two words and a comma twice (\"sleepy fox, sleepy fox,\")",
+        follows: verse_follows,
     },
 ];
 
@@ -175,6 +193,47 @@ fn verse(rng: &mut Rng) -> (String, String) {
     (title, text)
 }
 
+const RECORD_KEYS: [&str; 6] = ["name", "city", "pet", "color", "age", "email"];
+
+/// The prompt opens a record; with the sample, its first line must be a whole JSON object with
+/// every key (the values may be wrong: the format is what fine-tuning teaches first).
+fn record_follows(prompt: &str, sample: &str) -> Result<(), String> {
+    let text = format!("{prompt}{sample}");
+    let line = text.lines().next().unwrap_or_default();
+    let record: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(line).map_err(|_| "the line is not one JSON object".to_string())?;
+    match RECORD_KEYS.iter().find(|k| !record.contains_key(**k)) {
+        Some(key) => Err(format!("the record has no \"{key}\"")),
+        None => Ok(()),
+    }
+}
+
+/// The prompt ends with "A:"; the answer is the rest of that line.
+fn answer_follows(_prompt: &str, sample: &str) -> Result<(), String> {
+    let answer = sample.lines().next().unwrap_or_default();
+    let sentence = answer.strip_prefix(' ').unwrap_or(answer);
+    let capital = sentence.chars().next().is_some_and(char::is_uppercase);
+    if capital && sentence.len() > 1 && sentence.ends_with('.') && !sentence.contains("Q:") {
+        Ok(())
+    } else {
+        Err("no one-sentence answer after \"A:\"".to_string())
+    }
+}
+
+/// The prompt is a title line "== a b =="; a verse's first line repeats its title, "a b, a b,".
+/// Checked is that shape, two lowercase words and a comma twice, not the words: in a page's run
+/// (150 steps) neither mode copies the prompt's title reliably, though both learn the shape.
+fn verse_follows(_prompt: &str, sample: &str) -> Result<(), String> {
+    let first = sample.lines().next().unwrap_or_default();
+    let two_words = |part: &str| {
+        let words: Vec<&str> = part.split(' ').collect();
+        words.len() == 2 && words.iter().all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase()))
+    };
+    let parts: Vec<&str> = first.split(", ").collect();
+    let shaped = first.ends_with(',') && parts.len() == 2 && two_words(parts[0]) && two_words(parts[1].trim_end_matches(','));
+    if shaped { Ok(()) } else { Err("the first line is not two words and a comma, twice".to_string()) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +241,39 @@ mod tests {
 
     fn both(name: &str, seed: u64) -> (String, String) {
         (task_text(name, seed, 50_000, Split::Train).unwrap(), task_text(name, seed, 6_000, Split::Heldout).unwrap())
+    }
+
+    #[test]
+    fn every_example_follows_its_format_and_garble_does_not() {
+        for t in TASKS {
+            let text = task_text(t.name, 1, 3_000, Split::Train).unwrap();
+            // Each example, cut where the prompt ends in it, continues in format.
+            let cut = |example: &str| -> Option<String> {
+                let at = match t.name {
+                    "records" => example.find("\"email\": \"")? + "\"email\": \"".len(),
+                    "qa" => example.find("\nA:")? + 3,
+                    _ => example.find("==\n")? + 3,
+                };
+                Some(example[at..].to_string())
+            };
+            let examples: Vec<&str> = text.split_inclusive(if t.name == "records" { "}\n" } else { "\n\n" }).collect();
+            let mut checked = 0;
+            for example in examples.iter().filter(|e| e.starts_with(&t.prompt[..3])) {
+                let rest = cut(example).unwrap();
+                t.check_format(&rest).unwrap_or_else(|e| panic!("{}: {example:?}: {e}", t.name));
+                checked += 1;
+            }
+            assert!(checked > 5, "{}: {checked} examples", t.name);
+            for garble in ["", "\n", "brown.org\":\n{\"name", " the beetle Q: was", "stone, stone,\nup"] {
+                assert!(t.check_format(garble).is_err(), "{}: {garble:?}", t.name);
+            }
+        }
+        assert_eq!(task("records").unwrap().check_format("golden.org\"}\n{\"na"), Ok(()));
+        assert_eq!(task("qa").unwrap().check_format(" Mira went to Tolden.\n\nQ:"), Ok(()));
+        assert_eq!(task("verse").unwrap().check_format("sleepy fox, sleepy fox,\nin the"), Ok(()));
+        assert_eq!(task("verse").unwrap().check_format("shiny cat, little letter,\nup on"), Ok(()));
+        assert!(task("verse").unwrap().check_format("shiny cat, little,\nup on").is_err());
+        assert_eq!(record_follows("{\"name\": \"", "mira\"}\n"), Err("the record has no \"city\"".into()));
     }
 
     #[test]

@@ -136,7 +136,7 @@ fn run_one(args: &Args, mode: &str, base: &Checkpoint) -> Result<(FinetuneReport
     let request = request(args, mode, base)?;
     let data = request.dataset().map_err(CliError::Failed)?;
     let device = device(args)?;
-    let (steps, config) = (request.steps, &request.config);
+    let (steps, config) = (request.length.planned(), &request.config);
     eprintln!(
         "fine-tuning ({mode}) on {} for {steps} steps, batch {} x {} chars",
         data.name, config.batch, config.context

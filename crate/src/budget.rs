@@ -1,0 +1,94 @@
+//! How long a page's run is when its author did not say: as many steps as fit a time budget on
+//! the reader's device, decided once the first steps have been timed. A fixed count cannot
+//! serve every device: 20 steps of 4 × 64 take 1.3 s on a laptop's CPU, far too few for an
+//! adapter to learn a new format, and 20 s on a software GPU. The budget gives every reader a
+//! run of about the same length, as long as their device allows.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TimeBudget {
+    /// Seconds of training steps; scoring and sampling before and after come on top.
+    pub seconds: f64,
+    /// Steps timed before the run's length is decided. The first step is not one of them: it
+    /// compiles the GPU's kernels and fills caches, and can take many times a later step.
+    pub timed_steps: usize,
+    /// However slow the device, a run takes at least this many steps (and then runs over).
+    pub min_steps: usize,
+    /// However fast the device, a run stops here: past it the curves show nothing new.
+    pub max_steps: usize,
+}
+
+/// The page's runs: about 15 s of training, 20 s in all with scoring and samples.
+pub const PAGE_BUDGET: TimeBudget = TimeBudget { seconds: 15.0, timed_steps: 3, min_steps: 20, max_steps: 1_000 };
+
+impl TimeBudget {
+    /// The run's length, given the median time of its timed steps.
+    pub fn steps(&self, ms_per_step: f64) -> usize {
+        if !(ms_per_step > 0.0 && ms_per_step.is_finite()) {
+            return self.min_steps;
+        }
+        let fit = (self.seconds * 1000.0 / ms_per_step).floor();
+        (fit.min(self.max_steps as f64) as usize).max(self.min_steps)
+    }
+}
+
+/// A run's length: a number of steps, or a budget.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Length {
+    Steps(usize),
+    Budget(TimeBudget),
+}
+
+impl Length {
+    /// Steps to show before the length is known: the budget's least.
+    pub fn planned(&self) -> usize {
+        match self {
+            Length::Steps(n) => *n,
+            Length::Budget(b) => b.min_steps,
+        }
+    }
+
+    /// The length once the timed steps took a median of `ms_per_step`.
+    pub fn steps_at(&self, ms_per_step: f64) -> usize {
+        match self {
+            Length::Steps(n) => *n,
+            Length::Budget(b) => b.steps(ms_per_step),
+        }
+    }
+
+    /// The budget, if the length is still to be decided.
+    pub fn budget(&self) -> Option<TimeBudget> {
+        match self {
+            Length::Steps(_) => None,
+            Length::Budget(b) => Some(*b),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_the_budget_within_its_bounds() {
+        let b = PAGE_BUDGET;
+        assert_eq!(b.steps(60.0), 250, "15 s at 60 ms a step");
+        assert_eq!(b.steps(61.0), 245, "rounded down: never over the budget");
+        assert_eq!(b.steps(1_050.0), 20, "a software GPU gets the least, and runs over");
+        assert_eq!(b.steps(2.0), 1_000, "a fast GPU stops at the most");
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(b.steps(bad), 20, "{bad} ms a step");
+        }
+    }
+
+    #[test]
+    fn a_length_plans_its_steps_or_the_budgets_least() {
+        assert_eq!(Length::Steps(35).planned(), 35);
+        assert_eq!(Length::Steps(35).budget(), None);
+        assert_eq!(Length::Steps(35).steps_at(1.0), 35, "steps given are kept, however fast the device");
+        assert_eq!(Length::Budget(PAGE_BUDGET).steps_at(100.0), 150);
+        assert_eq!(Length::Budget(PAGE_BUDGET).planned(), 20);
+        assert_eq!(Length::Budget(PAGE_BUDGET).budget(), Some(PAGE_BUDGET));
+    }
+}

@@ -1,0 +1,60 @@
+// Defaults that teach (issue 13): with no settings, on the CPU path, each run is sized to the
+// page's time budget on this machine, and the page says under each sample whether it follows
+// the task's format (the crate's own check). Printed: what the runs reach. Issue 13 asks for the
+// adapter to recover 90% of full fine-tuning's held-out improvement on every task, with both
+// samples in format; on this 2-core machine the budget gives 40 to 65 steps, which reach more
+// than 85% (asserted: it was 76% with the old defaults) but not yet the formats on every task.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setup, openPage, ready, testPage } from './helpers.mjs';
+
+let env;
+before(async () => {
+  env = await setup({ webgpu: false });
+});
+after(() => env?.close());
+
+for (const task of ['records', 'qa', 'verse']) {
+  test(`${task}: default runs are sized by the budget, the adapter gets most of full's improvement`, { timeout: 300_000 }, async () => {
+    const html = testPage(`<finetune-lab task="${task}" panels="train"></finetune-lab>`);
+    const page = await openPage(env, `t/defaults-${task}.html`, { pages: { [`t/defaults-${task}.html`]: html } });
+    const widget = await ready(page);
+    const runs = await widget.evaluate(async (el) => {
+      const started = performance.now();
+      const full = await el.run('full');
+      const fullSeconds = (performance.now() - started) / 1e3;
+      const adapter = await el.run('adapter');
+      return { full: { ...full, seconds: fullSeconds }, adapter };
+    });
+    const { full, adapter } = runs;
+    const { budget } = full;
+    assert.ok(budget, 'no steps given: the run was sized by the time budget');
+    const improvement = (r) => r.heldout_before - r.heldout_after;
+    const share = improvement(adapter) / improvement(full);
+    console.log(
+      `# ${task}: full ${full.steps} steps at ${full.ms_per_step.toFixed(0)} ms (${full.seconds.toFixed(1)} s in all), held-out ${full.heldout_before.toFixed(3)} → ${full.heldout_after.toFixed(3)}; ` +
+        `adapter ${adapter.steps} steps at ${adapter.ms_per_step.toFixed(0)} ms, → ${adapter.heldout_after.toFixed(3)}: ${(100 * share).toFixed(1)}% of full's improvement`,
+    );
+    console.log(`#   full:    ${JSON.stringify(full.sample_after)} ${full.format_after.follows ? '(in format)' : `(${full.format_after.why})`}`);
+    console.log(`#   adapter: ${JSON.stringify(adapter.sample_after)} ${adapter.format_after.follows ? '(in format)' : `(${adapter.format_after.why})`}`);
+    // The budget, not a fixed count, set each run's length: within its bounds, and the steps
+    // after the timed ones fill about its seconds (a run whose steps are fast stops at the most).
+    for (const r of [full, adapter]) {
+      assert.ok(r.steps >= budget.min_steps && r.steps <= budget.max_steps, `${r.mode}: ${r.steps} steps`);
+      assert.equal(r.step, r.steps, `${r.mode} ran its planned steps`);
+      if (r.steps > budget.min_steps && r.steps < budget.max_steps) {
+        const seconds = (r.steps * r.ms_per_step) / 1e3;
+        assert.ok(seconds > budget.seconds * 0.6 && seconds < budget.seconds * 1.5, `${r.mode}: ${r.steps} × ${r.ms_per_step} ms`);
+      }
+    }
+    assert.ok(share >= 0.85, `the adapter recovered ${(100 * share).toFixed(1)}% of full's improvement`);
+    // Each verdict is shown to the reader under its sample, as the crate gave it.
+    for (const r of [full, adapter]) {
+      const shown = widget.locator(`[data-format="${r.mode}"]`);
+      assert.equal(await shown.getAttribute('data-follows'), String(r.format_after.follows));
+      assert.match(await shown.textContent(), r.format_after.follows ? /^✓ In the task's format/ : /^✗ Not yet in the task's format/);
+    }
+    await page.close();
+  });
+}
