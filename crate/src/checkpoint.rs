@@ -13,8 +13,9 @@ use half::f16;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::memory::{ModelShape, Target, max_rank};
+use crate::memory::{Target, max_rank};
 use crate::readback::read_f32;
+use crate::shape::ModelShape;
 
 const MAGIC: &[u8; 8] = b"FTLAB001";
 

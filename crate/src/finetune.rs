@@ -6,8 +6,9 @@ use burn::tensor::{Device, Tensor};
 
 use crate::checkpoint::{self, AdapterMeta, AdapterSpec, Checkpoint, Keep};
 use crate::init::Init;
-use crate::memory::{self, Mode, ModelShape, Precision, ScaleInput};
+use crate::memory::{self, Mode, Precision, ScaleInput};
 use crate::model::Gpt;
+use crate::shape::ModelShape;
 use crate::tokenizer;
 use crate::train::{TrainConfig, Trainer, eval_loss};
 

@@ -3,9 +3,9 @@
 use burn::module::Module;
 use burn::tensor::{Int, Tensor, TensorData};
 
-use crate::data::Rng;
 use crate::model::Gpt;
 use crate::readback::read_f32;
+use crate::rng::Rng;
 use crate::tokenizer;
 
 /// Continue `prompt` by `n` characters. Temperature 0 is greedy; otherwise softmax sampling

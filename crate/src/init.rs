@@ -4,7 +4,7 @@
 use burn::module::Param;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::data::Rng;
+use crate::rng::Rng;
 
 pub struct Init<'a> {
     rng: Rng,

@@ -1,6 +1,7 @@
 //! finetune-lab: a tiny GPT that fine-tunes fully or through LoRA adapters, natively or in the
 //! browser on WebGPU, and the memory model that scales its figures to GPT-3 and N tenants.
 
+pub mod allocator;
 pub mod budget;
 pub mod checkpoint;
 pub mod data;
@@ -9,19 +10,20 @@ pub mod generate;
 pub mod heap;
 pub mod init;
 pub mod lora;
-pub mod measure;
 pub mod memory;
 pub mod model;
 pub mod ops;
 pub mod optimizer;
 pub mod readback;
 pub mod request;
+pub mod rng;
 pub mod serve;
+pub mod shape;
 pub mod tokenizer;
 pub mod train;
 
 #[cfg(not(target_family = "wasm"))]
-pub mod native;
+pub mod run_report;
 
 #[cfg(target_family = "wasm")]
 pub mod web;

@@ -10,12 +10,13 @@ use burn::tensor::{Int, Tensor};
 
 use crate::init::Init;
 use crate::lora::{Projection, Tenants};
-use crate::memory::{ModelShape, Target};
+use crate::memory::Target;
 use crate::ops::attention::causal_attention;
 use crate::ops::cross_entropy::cross_entropy;
 use crate::ops::gelu::gelu;
 use crate::ops::layer_norm::LayerNorm;
 use crate::ops::linear::linear;
+use crate::shape::ModelShape;
 
 /// GPT-2's initialisation: N(0, 0.02), residual output projections scaled by 1/sqrt(2·layers).
 const INIT_STD: f32 = 0.02;

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::budget::{Length, PAGE_BUDGET};
 use crate::data::{self, Dataset};
 use crate::finetune::default_alpha;
-use crate::memory::{DEFAULT_RANK, Mode, ModelShape, max_rank, parse_targets};
+use crate::memory::{DEFAULT_RANK, Mode, max_rank, parse_targets};
+use crate::shape::ModelShape;
 use crate::train::TrainConfig;
 
 /// Who asks: the page runs small by default (a software GPU takes seconds a step), the CLI
@@ -103,7 +104,14 @@ pub fn settings(shape: &ModelShape) -> Vec<Setting> {
             full.seed as usize,
             "seeds the batches and a new adapter",
         ),
-        whole("rank", 1, max_rank(shape), PAGE_ADAPTER.rank.min(max_rank(shape)), DEFAULT_RANK, "LoRA rank r (adapter runs)"),
+        whole(
+            "rank",
+            1,
+            max_rank(shape),
+            PAGE_ADAPTER.rank.min(max_rank(shape)),
+            DEFAULT_RANK,
+            "LoRA rank r (adapter runs)",
+        ),
         Setting {
             name: "alpha",
             min: 0.01,
@@ -319,10 +327,14 @@ mod tests {
     #[test]
     fn fills_each_callers_defaults() {
         let page = given(r#"{"mode":"adapter"}"#).resolve(&ModelShape::tiny(), Caller::Page).unwrap();
-        assert_eq!((page.length, page.config.batch, page.config.context, page.sample), (Length::Budget(PAGE_BUDGET), 4, 128, 60));
+        assert_eq!(
+            (page.length, page.config.batch, page.config.context, page.sample),
+            (Length::Budget(PAGE_BUDGET), 4, 128, 60)
+        );
         assert_eq!(page.mode, Mode::Adapter { rank: 8, alpha: Some(16.0), targets: Target::ALL.to_vec() });
         assert_eq!(page.config.lr, 3e-3);
-        let chosen = given(r#"{"mode":"adapter","rank":4,"targets":"q,v"}"#).resolve(&ModelShape::tiny(), Caller::Page).unwrap();
+        let chosen =
+            given(r#"{"mode":"adapter","rank":4,"targets":"q,v"}"#).resolve(&ModelShape::tiny(), Caller::Page).unwrap();
         assert_eq!(chosen.mode, Mode::Adapter { rank: 4, alpha: Some(8.0), targets: DEFAULT_TARGETS.to_vec() });
         let page_full = given(r#"{"mode":"full"}"#).resolve(&ModelShape::tiny(), Caller::Page).unwrap();
         assert_eq!(page_full.config.lr, 1e-3);

@@ -7,11 +7,11 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::data::Rng;
-use crate::measure::{StepSamples, snapshot};
+use crate::allocator::{StepSamples, snapshot};
 use crate::memory::Mode;
 use crate::model::{Gpt, next_token_loss};
 use crate::optimizer::AdamW;
+use crate::rng::Rng;
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct TrainConfig {

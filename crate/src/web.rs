@@ -386,7 +386,7 @@ pub fn scale(input: JsValue) -> Result<JsValue, JsError> {
     }
     if let Some(name) = value.get("model").and_then(|m| m.as_str()).map(str::to_string) {
         let shape =
-            memory::ModelShape::preset(&name).ok_or_else(|| JsError::new(&format!("unknown model `{name}`")))?;
+            crate::shape::ModelShape::preset(&name).ok_or_else(|| JsError::new(&format!("unknown model `{name}`")))?;
         value["shape"] = serde_json::to_value(shape).expect("shape serialises");
     }
     let input: ScaleInput =
@@ -399,7 +399,8 @@ pub fn scale(input: JsValue) -> Result<JsValue, JsError> {
 /// "mixed16" or "fp32".
 #[wasm_bindgen(js_name = defaultPrecision)]
 pub fn default_precision(model: &str) -> Result<String, JsError> {
-    let shape = memory::ModelShape::preset(model).ok_or_else(|| JsError::new(&format!("unknown model `{model}`")))?;
+    let shape =
+        crate::shape::ModelShape::preset(model).ok_or_else(|| JsError::new(&format!("unknown model `{model}`")))?;
     Ok(memory::Precision::default_for(&shape).name().to_string())
 }
 

@@ -9,12 +9,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use common::*;
 use finetune_lab::checkpoint::{self, AdapterMeta, AdapterSpec, Checkpoint, Dtype};
-use finetune_lab::data::Rng;
 use finetune_lab::finetune::{apply_checkpoint, load_base};
 use finetune_lab::heap::{self, Counting};
 use finetune_lab::init::Init;
-use finetune_lab::memory::{ModelShape, Target};
+use finetune_lab::memory::Target;
 use finetune_lab::readback::block_on;
+use finetune_lab::rng::Rng;
+use finetune_lab::shape::ModelShape;
 
 #[global_allocator]
 static HEAP: Counting<std::alloc::System> = Counting(std::alloc::System);

@@ -10,9 +10,10 @@ use common::*;
 use finetune_lab::checkpoint::{self, Checkpoint};
 use finetune_lab::finetune::Run;
 use finetune_lab::init::Init;
-use finetune_lab::memory::{Mode, ModelShape, Precision, ScaleInput, Target, estimate};
+use finetune_lab::memory::{Mode, Precision, ScaleInput, Target, estimate};
 use finetune_lab::model::Gpt;
 use finetune_lab::readback::block_on;
+use finetune_lab::shape::ModelShape;
 use finetune_lab::train::TrainConfig;
 
 /// Bytes of every float parameter, and of the gradients `grads` holds for them.
@@ -78,7 +79,7 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 #[cfg(feature = "wgpu")]
 #[test]
 fn gpu_steps_keep_the_pool_flat() {
-    use finetune_lab::measure::bytes_in_use;
+    use finetune_lab::allocator::bytes_in_use;
     let _alone = ONE_AT_A_TIME.lock().unwrap();
     for mode in [Mode::Full, Mode::adapter(4, &[Target::Q, Target::V])] {
         let device = gpu();
@@ -122,8 +123,14 @@ fn predicted_memory_matches_the_allocator_on_the_gpu() {
         let measured = run.trainer().memory.derive().expect("the GPU's pool is measured");
         let close = |what: &str, predicted: u64, measured: u64, tolerance: f64| {
             let off = (predicted as f64 - measured as f64).abs();
-            eprintln!("{mode:?} {what}: predicted {predicted}, measured {measured} ({:.3}%)", 100.0 * off / measured as f64);
-            assert!(off <= (tolerance * measured as f64).max(4096.0), "{mode:?} {what}: predicted {predicted}, measured {measured}");
+            eprintln!(
+                "{mode:?} {what}: predicted {predicted}, measured {measured} ({:.3}%)",
+                100.0 * off / measured as f64
+            );
+            assert!(
+                off <= (tolerance * measured as f64).max(4096.0),
+                "{mode:?} {what}: predicted {predicted}, measured {measured}"
+            );
         };
         close("weights", predicted.weights_bytes, measured.weights_bytes, 0.001);
         close("gradients", predicted.grads_bytes, measured.grads_bytes, 0.001);

@@ -5,7 +5,8 @@ mod common;
 use burn::module::Module;
 use common::*;
 use finetune_lab::init::Init;
-use finetune_lab::memory::{ModelShape, Target};
+use finetune_lab::memory::Target;
+use finetune_lab::shape::ModelShape;
 
 #[test]
 fn parameter_count_matches_the_memory_model() {

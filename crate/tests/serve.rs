@@ -9,10 +9,11 @@ use finetune_lab::checkpoint::{self, AdapterMeta, AdapterSpec, Checkpoint, Dtype
 use finetune_lab::finetune::apply_checkpoint;
 use finetune_lab::generate::{generate, prompt_ids};
 use finetune_lab::init::Init;
-use finetune_lab::memory::{ModelShape, Target};
+use finetune_lab::memory::Target;
 use finetune_lab::model::Gpt;
 use finetune_lab::readback::block_on;
 use finetune_lab::serve::{Request, TenantStacks, Together};
+use finetune_lab::shape::ModelShape;
 
 /// An adapter file for the micro base (`micro_base(1)`) with B drawn from a pattern: a fresh
 /// adapter's B is 0 and would change nothing.

@@ -9,11 +9,11 @@
 //! The corpus never uses braces, "Q:"/"A:" lines, "==" titles or lowercase verse: those belong
 //! to the fine-tuning tasks, so the base model cannot already do them.
 
-use super::rng::Rng;
 use super::words::{
     ACTIONS, ADJECTIVES, ADVERBS, ANIMALS, ASKS, LOCATIONS, MOODS, MOTIONS, NAMES, NUMBERS, PLACES, SAYS, THINGS,
     TIMES, Verb, article, capitalise, plural,
 };
+use crate::rng::Rng;
 
 /// About `n_chars` of prose is generated, then cut to exactly `n_chars` characters (ASCII only).
 pub fn general_corpus(seed: u64, n_chars: usize) -> String {

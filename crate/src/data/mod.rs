@@ -7,13 +7,11 @@
 
 mod corpus;
 mod dataset;
-mod rng;
 mod tasks;
 mod text;
 mod words;
 
 pub use corpus::general_corpus;
 pub use dataset::{Dataset, TASK_HELDOUT_CHARS, TASK_TRAIN_CHARS, USER_TEXT_MAX_CHARS, decode_user_bytes};
-pub use rng::Rng;
 pub use tasks::{Split, TASKS, Task, task, task_text};
 pub use text::{DataError, UserText, min_chars, normalise, prepare_user_text};

@@ -6,8 +6,8 @@
 //! so no held-out example can ever appear in the training text, whatever seeds or sizes are
 //! asked for. One key in eight is held out.
 
-use super::rng::Rng;
 use super::words::{ACTIONS, ADJECTIVES, ANIMALS, COLORS, MOTIONS, NAMES, NUMBERS, PLACES, THINGS, TIMES, plural};
+use crate::rng::Rng;
 
 pub struct Task {
     /// Identifier used by the CLI (`--task records`) and the web API.
@@ -230,7 +230,8 @@ fn verse_follows(_prompt: &str, sample: &str) -> Result<(), String> {
         words.len() == 2 && words.iter().all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase()))
     };
     let parts: Vec<&str> = first.split(", ").collect();
-    let shaped = first.ends_with(',') && parts.len() == 2 && two_words(parts[0]) && two_words(parts[1].trim_end_matches(','));
+    let shaped =
+        first.ends_with(',') && parts.len() == 2 && two_words(parts[0]) && two_words(parts[1].trim_end_matches(','));
     if shaped { Ok(()) } else { Err("the first line is not two words and a comma, twice".to_string()) }
 }
 

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::shape::ModelShape;
+use crate::shape::ModelShape;
 
 /// A projection of a block that can carry an adapter. JSON: "q", "k", "v", "o", "fc", "proj".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

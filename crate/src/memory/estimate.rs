@@ -177,7 +177,7 @@ pub fn estimate(input: &ScaleInput) -> Report {
 mod tests {
     use super::*;
     use crate::memory::adapter::DEFAULT_TARGETS;
-    use crate::memory::shape::ModelShape;
+    use crate::shape::ModelShape;
 
     /// 100 tenants, 10 of them hot.
     fn input(shape: ModelShape, mode: Mode, precision: Precision) -> ScaleInput {

@@ -9,9 +9,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::adapter::{Mode, max_rank};
-use super::shape::ModelShape;
 use super::tenants::Bandwidth;
 use super::training::Precision;
+use crate::shape::ModelShape;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScaleInput {

@@ -3,8 +3,8 @@
 //! the CLI, the browser (through serde-wasm-bindgen) and the tests.
 //!
 //! Every term is a named function with its formula and its source:
-//! - `shape`: the exact parameter count of our GPT, and the presets (micro, tiny, bert-large,
-//!   gpt3-175b).
+//! - `crate::shape` (outside, as the model is built from it too): the exact parameter count of
+//!   our GPT, and the presets (micro, tiny, bert-large, gpt3-175b).
 //! - `adapter`: full fine-tuning vs LoRA adapters on chosen projections.
 //! - `training`: weights, gradients, optimizer state, activations.
 //! - `tenants`: checkpoints, storage and serving for many fine-tuned models, cold loads.
@@ -19,7 +19,6 @@
 pub mod adapter;
 pub mod estimate;
 pub mod input;
-pub mod shape;
 pub mod table;
 pub mod tenants;
 pub mod training;
@@ -27,7 +26,6 @@ pub mod training;
 pub use adapter::{DEFAULT_RANK, DEFAULT_TARGETS, Mode, Target, adapter_params, max_rank, parse_targets};
 pub use estimate::{Report, Term, estimate};
 pub use input::ScaleInput;
-pub use shape::{ModelShape, PRESET_NAMES};
 pub use table::{format_bytes, format_int, format_report, format_seconds};
 pub use tenants::{Bandwidth, NETWORK_BYTES_PER_S, NVME_BYTES_PER_S, PCIE_BYTES_PER_S};
 pub use training::{LORA_PAPER_VRAM_CLAIM, Precision, PublishedClaim, activations_korthikanti};

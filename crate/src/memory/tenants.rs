@@ -138,7 +138,7 @@ pub fn cold_load_seconds(bytes: u64, bytes_per_s: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::memory::adapter::{DEFAULT_TARGETS, adapter_params};
-    use crate::memory::shape::ModelShape;
+    use crate::shape::ModelShape;
 
     const GB: u64 = 1_000_000_000;
 

@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::shape::ModelShape;
+use crate::shape::ModelShape;
 
 /// How numbers are stored while training. JSON: "fp32", "mixed16".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

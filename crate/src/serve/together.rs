@@ -5,10 +5,10 @@ use burn::tensor::{Int, Tensor, TensorData};
 
 use super::TenantStacks;
 use super::kv_cache::KvCache;
-use crate::data::Rng;
 use crate::generate::{pick, prompt_ids};
 use crate::model::Gpt;
 use crate::readback::read_f32;
+use crate::rng::Rng;
 use crate::tokenizer;
 
 /// One request: a tenant's slot (0 = the base alone, tenant i = slot i) and its prompt.

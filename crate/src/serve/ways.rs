@@ -11,11 +11,12 @@ use burn::tensor::Device;
 use serde::Serialize;
 
 use super::{Request, TenantStacks, Together};
+use crate::allocator::bytes_in_use;
 use crate::checkpoint::{self, Checkpoint};
 use crate::finetune::{apply_checkpoint, load_base};
-use crate::measure::bytes_in_use;
-use crate::memory::{self, ModelShape, adapter_params, tenants};
+use crate::memory::{self, adapter_params, tenants};
 use crate::model::Gpt;
+use crate::shape::ModelShape;
 
 /// One way's throughput and memory.
 #[derive(Serialize, Debug, Clone)]

@@ -4,9 +4,9 @@
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use finetune_lab::checkpoint::{self, Checkpoint};
 use finetune_lab::init::Init;
-use finetune_lab::memory::ModelShape;
 use finetune_lab::model::Gpt;
 use finetune_lab::readback::{block_on, read_f32};
+use finetune_lab::shape::ModelShape;
 
 pub fn cpu() -> Device {
     Device::flex()

@@ -3,9 +3,9 @@
 use burn::tensor::Device;
 use finetune_lab::checkpoint::Checkpoint;
 use finetune_lab::data;
-use finetune_lab::memory::ModelShape;
-use finetune_lab::native::{self, FinetuneReport};
 use finetune_lab::request::{self, Caller, Data, Given, RunRequest, RunSettings, Targets};
+use finetune_lab::run_report::{self, FinetuneReport};
+use finetune_lab::shape::ModelShape;
 
 use crate::args::{Args, Command, Flag};
 use crate::{CliError, default_base_path};
@@ -141,7 +141,7 @@ fn run_one(args: &Args, mode: &str, base: &Checkpoint) -> Result<(FinetuneReport
         "fine-tuning ({mode}) on {} for {steps} steps, batch {} x {} chars",
         data.name, config.batch, config.context
     );
-    let (report, run) = native::finetune(base, &request, &data, &device, |step, loss| {
+    let (report, run) = run_report::finetune(base, &request, &data, &device, |step, loss| {
         if step == 1 || step % 25 == 0 || step == steps {
             eprintln!("  step {step:>5}/{steps}  loss {loss:.4}");
         }

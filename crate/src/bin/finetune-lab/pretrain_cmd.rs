@@ -8,10 +8,10 @@ use burn::tensor::Device;
 use finetune_lab::checkpoint::{self, sha256_hex};
 use finetune_lab::data::Dataset;
 use finetune_lab::init::Init;
-use finetune_lab::memory::ModelShape;
 use finetune_lab::model::Gpt;
 use finetune_lab::readback::{block_on, read_scalar};
 use finetune_lab::request;
+use finetune_lab::shape::ModelShape;
 use finetune_lab::tokenizer;
 use finetune_lab::train::{TrainConfig, Trainer, eval_loss};
 

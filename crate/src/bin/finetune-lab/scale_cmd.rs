@@ -1,9 +1,8 @@
 //! `scale`: the memory model's figures for any preset, mode, precision and tenant count.
 
 use finetune_lab::memory::input::{MAX_BATCH, MAX_TENANTS};
-use finetune_lab::memory::{
-    Bandwidth, DEFAULT_RANK, Mode, ModelShape, PRESET_NAMES, Precision, ScaleInput, estimate, format_report, max_rank,
-};
+use finetune_lab::memory::{Bandwidth, DEFAULT_RANK, Mode, Precision, ScaleInput, estimate, format_report, max_rank};
+use finetune_lab::shape::{ModelShape, PRESET_NAMES};
 
 use crate::CliError;
 use crate::args::{Command, Flag};

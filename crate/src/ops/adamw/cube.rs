@@ -1,7 +1,7 @@
 //! AdamW on burn's wgpu backend: `shaders/adamw.wgsl`, one dispatch per parameter tensor.
 
-use burn::backend::tensor::FloatTensor;
 use burn::backend::ops::FloatTensorOps;
+use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::CubeBackend;
 use burn::tensor::TensorData;
 

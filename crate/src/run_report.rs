@@ -6,11 +6,11 @@ use std::time::Instant;
 use burn::tensor::Device;
 use serde::Serialize;
 
+use crate::allocator::MeasuredMemory;
 use crate::checkpoint::Checkpoint;
 use crate::data::Dataset;
 use crate::finetune::{Run, mode_name};
 use crate::generate::generate;
-use crate::measure::MeasuredMemory;
 use crate::memory;
 use crate::readback::{block_on, read_scalar};
 use crate::request::RunRequest;
