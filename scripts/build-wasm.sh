@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build the WebAssembly module the page loads: www/pkg/finetune_lab.js + finetune_lab_bg.wasm.
+# Build the WebAssembly modules the page loads: www/pkg/finetune_lab.js + finetune_lab_bg.wasm
+# (WebGPU and the CPU path), and the same in www/pkg-cpu (the CPU path alone, a smaller download).
 #
 # Idempotent: installs what it needs (the wasm32 target, wasm-bindgen-cli at the exact version
 # of the wasm-bindgen crate in Cargo.lock, npm's binaryen for wasm-opt), lets cargo skip an
@@ -38,56 +39,68 @@ if [ "${SKIP_WASM_OPT:-0}" != 1 ] && [ ! -x "$wasm_opt" ]; then
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 fi
 
-# 4. The crate (cargo does nothing when nothing changed).
-say "cargo build (profile wasm) into $CARGO_TARGET_DIR"
-cargo build -p finetune-lab --lib --target wasm32-unknown-unknown --profile wasm --features wgpu
-raw="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm/finetune_lab.wasm"
-
-# 5. Bindings and size optimisation, skipped when cargo's output and the settings are unchanged.
+# 4-7, once per package: the full module (WebGPU and the CPU path) in www/pkg, and the CPU-only
+# module (no GPU backend or kernel compiler: about a quarter of the download) in www/pkg-cpu,
+# which a browser without WebGPU fetches instead (www/lib/wasm.js).
 opt_flags=(-Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd)
 if [ "${SKIP_WASM_OPT:-0}" = 1 ]; then opt_desc=none; else opt_desc="${opt_flags[*]}"; fi
-stamp=$( { sha256sum "$raw" | cut -d' ' -f1; echo "bindgen $want"; echo "opt $opt_desc"; } | sha256sum | cut -d' ' -f1)
-if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ] && [ -f "$out/finetune_lab_bg.wasm" ]; then
-  say "www/pkg is up to date"
-else
-  say "wasm-bindgen --target web"
-  rm -rf "$out"
-  wasm-bindgen --target web --out-dir "$out" "$raw"
-  if [ "$opt_desc" != none ]; then
-    # wasm-opt takes minutes: cache its output by the hash of its input and flags.
-    cache="$CARGO_TARGET_DIR/../wasm-opt-cache"
-    mkdir -p "$cache"
-    key=$( { sha256sum "$out/finetune_lab_bg.wasm" | cut -d' ' -f1; echo "$opt_desc"; } | sha256sum | cut -d' ' -f1)
-    if [ -f "$cache/$key.wasm" ]; then
-      say "wasm-opt: cached"
-    else
-      say "wasm-opt ${opt_flags[*]} (slow: minutes)"
-      "$wasm_opt" "${opt_flags[@]}" "$out/finetune_lab_bg.wasm" -o "$cache/$key.wasm.tmp"
-      mv "$cache/$key.wasm.tmp" "$cache/$key.wasm"
-    fi
-    cp "$cache/$key.wasm" "$out/finetune_lab_bg.wasm"
-    touch "$cache/$key.wasm"
-    # Keep the five most recent (~10 MB each).
-    ls -t "$cache"/*.wasm | tail -n +6 | xargs -r rm --
-  fi
-  echo "$stamp" > "$out/.stamp"
-fi
-
-# 6. What a reader downloads.
+raw="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm/finetune_lab.wasm"
 size() { stat -c %s "$1"; }
 gz() { gzip -9 -c "$1" | wc -c; }
-printf '\n%-28s %12s %12s\n' file bytes gzipped
-printf '%-28s %12s %12s\n' "cargo output" "$(size "$raw")" "$(gz "$raw")"
-for f in "$out/finetune_lab_bg.wasm" "$out/finetune_lab.js"; do
-  printf '%-28s %12s %12s\n' "${f#www/}" "$(size "$f")" "$(gz "$f")"
-done
-if [ "$opt_desc" = none ]; then
-  echo "(wasm-opt skipped: SKIP_WASM_OPT=1; no precompressed copies)"
-  rm -f "$out"/*.br "$out"/*.gz
-else
-  # 7. Precompressed copies for hosts that serve them (the server here does too).
-  say "precompressed copies (.gz, .br)"
-  node scripts/precompress.mjs "$out/finetune_lab_bg.wasm" www/base/tiny.ftlab
-fi
+
+package() { # FEATURES OUT
+  local features=$1 out=$2
+  # 4. The crate (cargo does nothing when nothing changed).
+  say "cargo build (profile wasm${features:+, features $features}) into $CARGO_TARGET_DIR"
+  cargo build -p finetune-lab --lib --target wasm32-unknown-unknown --profile wasm ${features:+--features "$features"}
+
+  # 5. Bindings and size optimisation, skipped when cargo's output and the settings are unchanged.
+  local stamp
+  stamp=$( { sha256sum "$raw" | cut -d' ' -f1; echo "bindgen $want"; echo "opt $opt_desc"; } | sha256sum | cut -d' ' -f1)
+  if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ] && [ -f "$out/finetune_lab_bg.wasm" ]; then
+    say "$out is up to date"
+  else
+    say "wasm-bindgen --target web into $out"
+    rm -rf "$out"
+    wasm-bindgen --target web --out-dir "$out" --out-name finetune_lab "$raw"
+    if [ "$opt_desc" != none ]; then
+      # wasm-opt takes minutes: cache its output by the hash of its input and flags.
+      local cache="$CARGO_TARGET_DIR/../wasm-opt-cache" key
+      mkdir -p "$cache"
+      key=$( { sha256sum "$out/finetune_lab_bg.wasm" | cut -d' ' -f1; echo "$opt_desc"; } | sha256sum | cut -d' ' -f1)
+      if [ -f "$cache/$key.wasm" ]; then
+        say "wasm-opt: cached"
+      else
+        say "wasm-opt ${opt_flags[*]} (slow: minutes)"
+        "$wasm_opt" "${opt_flags[@]}" "$out/finetune_lab_bg.wasm" -o "$cache/$key.wasm.tmp"
+        mv "$cache/$key.wasm.tmp" "$cache/$key.wasm"
+      fi
+      cp "$cache/$key.wasm" "$out/finetune_lab_bg.wasm"
+      touch "$cache/$key.wasm"
+      # Keep the six most recent (both packages, a few builds back; ~10 MB and ~2 MB each).
+      ls -t "$cache"/*.wasm | tail -n +7 | xargs -r rm --
+    fi
+    echo "$stamp" > "$out/.stamp"
+  fi
+
+  # 6. What a reader downloads.
+  printf '\n%-28s %12s %12s\n' file bytes gzipped
+  printf '%-28s %12s %12s\n' "cargo output" "$(size "$raw")" "$(gz "$raw")"
+  for f in "$out/finetune_lab_bg.wasm" "$out/finetune_lab.js"; do
+    printf '%-28s %12s %12s\n' "${f#www/}" "$(size "$f")" "$(gz "$f")"
+  done
+  if [ "$opt_desc" = none ]; then
+    echo "(wasm-opt skipped: SKIP_WASM_OPT=1; no precompressed copies)"
+    rm -f "$out"/*.br "$out"/*.gz
+  else
+    # 7. Precompressed copies for hosts that serve them (the server here does too).
+    say "precompressed copies (.gz, .br)"
+    node scripts/precompress.mjs "$out/finetune_lab_bg.wasm"
+  fi
+}
+
+package wgpu www/pkg
+package "" www/pkg-cpu
+[ "$opt_desc" = none ] || node scripts/precompress.mjs www/base/tiny.ftlab
 true

@@ -185,9 +185,11 @@ class FinetuneLab extends HTMLElement {
 
   async boot() {
     this.label.textContent = 'Checking for WebGPU…';
+    // Which module to fetch depends on it: without WebGPU, the smaller CPU-only one (wasm.js).
+    const backend = await detectBackend(this.getAttribute('backend') ?? 'auto');
     this.say('Loading the module…', null);
     try {
-      this.mod = await loadModule();
+      this.mod = await loadModule(backend.kind);
     } catch (e) {
       return this.fail(e, ['reload']);
     }
@@ -197,7 +199,7 @@ class FinetuneLab extends HTMLElement {
     // Through this.mod: a restart swaps the instance under the panel.
     this.scale = new ScaleView({ scale: (input) => this.mod.scale(input), defaultPrecision: (model) => this.mod.defaultPrecision(model) });
     this.scaleSlot.replaceChildren(this.scale.el);
-    await this.open(this.getAttribute('backend') ?? 'auto');
+    await this.open(this.getAttribute('backend') ?? 'auto', backend);
   }
 
   /** Open (or share) the Lab for a backend preference; WebGPU failing to start falls back to the CPU. */
@@ -217,7 +219,7 @@ class FinetuneLab extends HTMLElement {
         return this.fail(e2, ['reload']);
       }
     }
-    this.mod = await loadModule();
+    this.mod = await loadModule(this.lab.backend);
     this.backendInfo = backend;
     this.watchDevice(this.lab);
     this.label.textContent = backend.label;

@@ -1,13 +1,13 @@
 """The training data, exactly as our crate sees it: the same tokenizer, the same train/held-out
 split of a text file and the same random windows, so a reference run sees the very batches
-`finetune-lab finetune --text-file F` sees (mirrors crate/src/{tokenizer,data/rng,data/text,train}.rs).
+`finetune-lab finetune --text-file F` sees (mirrors crate/src/{tokenizer,rng,data/text,train}.rs).
 """
 
 MASK64 = (1 << 64) - 1
 
 
 class SplitMix64:
-    """crate/src/data/rng.rs: SplitMix64 (Steele, Lea & Flood 2014) with Lemire's `below`."""
+    """crate/src/rng.rs: SplitMix64 (Steele, Lea & Flood 2014) with Lemire's `below`."""
 
     def __init__(self, seed):
         self.state = seed & MASK64

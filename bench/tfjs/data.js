@@ -1,6 +1,6 @@
 // The training data and base weights exactly as our crate sees them, for the TF.js reference:
 // the same tokenizer, train/held-out split, random windows and fresh LoRA A matrices
-// (mirrors crate/src/{tokenizer,data/rng,data/text,train,init}.rs), and our checkpoint format
+// (mirrors crate/src/{tokenizer,rng,data/text,train,init}.rs), and our checkpoint format
 // (crate/src/checkpoint.rs). No TF.js here: plain arrays, so Node and the page share it.
 
 const MASK64 = (1n << 64n) - 1n;

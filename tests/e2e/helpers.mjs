@@ -14,8 +14,8 @@ const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find(exists
 
 /** Start the server and a browser; `webgpu` adds the one flag that gives SwiftShader WebGPU. */
 export async function setup({ webgpu = false } = {}) {
-  if (!existsSync(`${ROOT}www/pkg/finetune_lab_bg.wasm`)) {
-    throw new Error('www/pkg/finetune_lab_bg.wasm is missing: run scripts/build-wasm.sh first');
+  for (const pkg of ['pkg', 'pkg-cpu']) {
+    if (!existsSync(`${ROOT}www/${pkg}/finetune_lab_bg.wasm`)) throw new Error(`www/${pkg}/finetune_lab_bg.wasm is missing: run scripts/build-wasm.sh first`);
   }
   // Under a course platform's strict policy, as the site must work (scripts/serve.mjs: CSP).
   const { server, url } = await startServer({ port: 0, csp: true });

@@ -11,7 +11,8 @@ const WWW = fileURLToPath(new URL('../../www', import.meta.url));
 
 // About four screens of lesson before the widget.
 const LESSON = Array.from({ length: 80 }, (_, i) => `<p>Paragraph ${i + 1} of the lesson: a full copy of a fine-tuned model per user adds up fast.</p>`).join('');
-const HEAVY = ['/pkg/finetune_lab_bg.wasm', '/base/tiny.ftlab'];
+// Without WebGPU (this browser's setup) the module is the CPU-only build.
+const HEAVY = ['/pkg-cpu/finetune_lab_bg.wasm', '/base/tiny.ftlab'];
 
 let env;
 
@@ -57,7 +58,8 @@ test('below the fold: only our scripts until the reader scrolls near, then it lo
   // shipped build does: scripts/build-wasm.sh), brotli where the browser accepts it.
   const wire = HEAVY.map((path) => page.transferred.get(path));
   const sum = [...page.transferred].filter(([path]) => !path.startsWith('/t/')).reduce((s, [, b]) => s + b, 0);
-  console.log(`# the first visit with the weights: ${sum} B of ours; the module ${wire[0]} B and the base ${wire[1]} B on the wire`);
+  console.log(`# the first visit with the weights, without WebGPU: ${sum} B of ours; the CPU-only module ${wire[0]} B and the base ${wire[1]} B on the wire`);
+  assert.ok(!fetched(page, '/pkg/finetune_lab_bg.wasm'), 'the full module is not fetched without WebGPU');
   HEAVY.forEach((path, i) => {
     const gz = `${WWW}${path}.gz`;
     if (existsSync(gz)) assert.ok(wire[i] <= statSync(gz).size + 2_000, `${path}: ${wire[i]} B on the wire, ${statSync(gz).size} B gzipped`);

@@ -61,8 +61,14 @@ test('the memory panel shows measured figures beside the predicted ones', async 
     const m = measured[mode];
     console.log(`# ${mode} memory: ${JSON.stringify(m)}`);
     assert.ok(m.weights > 0 && m.peak >= m.weights, `${mode}: ${JSON.stringify(m)}`);
-    // The allocator holds at least the weights the model predicts (it pads, never compresses).
-    assert.ok(m.weights >= 0.9 * m.predicted, `${mode}: measured weights ${m.weights} vs predicted ${m.predicted}`);
+    // The memory model against burn's pool, with the tolerances the README states and the
+    // native test (crate/tests/memory_match.rs) pins: 0.1% or 4 kB (the pool also holds the
+    // token batch and a few scalars, and rounds up), activations 2%.
+    for (const [name, tolerance] of [['weights_bytes', 0.001], ['grads_bytes', 0.001], ['optimizer_bytes', 0.001], ['activations_bytes', 0.02]]) {
+      const [p, q] = [await get(`predicted.${name}`), await get(`measured.${name}`)];
+      console.log(`#   ${name}: predicted ${p}, measured ${q}`);
+      assert.ok(Math.abs(p - q) <= Math.max(tolerance * q, 4096), `${mode} ${name}: predicted ${p}, measured ${q}`);
+    }
   }
   // AdamW state exists only for trainable parameters.
   assert.ok(measured.adapter.optimizer < measured.full.optimizer, JSON.stringify(measured));

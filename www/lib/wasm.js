@@ -3,18 +3,23 @@
 // <finetune-lab> on a page shares them, so one GPU device (a second would double the memory and
 // the shader compilation). Training and sampling never run on the page's thread; the page's
 // own instance runs only the pure functions (tasks, scale, formats).
+//
+// Two builds of the module (scripts/build-wasm.sh): the full one (pkg/, WebGPU and the CPU
+// path) and a CPU-only one (pkg-cpu/, no GPU backend: about a quarter of the download). A browser
+// without WebGPU fetches only the second; one with WebGPU only the first, whose CPU path then
+// serves "Use the CPU instead" too.
 
 import { useCrateFormats } from './format.js';
 import { openRemoteLab } from './remote-lab.js';
 
-const PKG = new URL('../pkg/', import.meta.url);
+const PACKAGES = { full: new URL('../pkg/', import.meta.url), cpu: new URL('../pkg-cpu/', import.meta.url) };
 const BASE = new URL('../base/', import.meta.url);
 
 // Bumped by restartModule(): importing the glue under a new query string gives a fresh wasm
 // instance, the only clean way back after a trap (a panic aborts and can leave the old one
 // half-borrowed).
 let generation = 0;
-let modulePromise = null;
+const modules = new Map(); // "full" | "cpu" → Promise<exports>; failures stay cached until a restart
 let basePromise = null;
 const labs = new Map(); // "webgpu" | "cpu" → Promise<Lab>; failures stay cached until a restart
 const listeners = new Set();
@@ -34,14 +39,19 @@ function report(progress) {
   for (const fn of listeners) fn(progress);
 }
 
-/** The module's exports (Lab, tasks, scale, formatBytes), once initialised. */
-export function loadModule() {
-  modulePromise ??= importModule(generation);
-  return modulePromise;
+/**
+ * The module's exports (Lab, tasks, scale, formatBytes) for a Lab on `backend` ("webgpu" or
+ * "cpu"), once initialised: WebGPU needs the full module; the CPU path takes the full one if it
+ * is already here, else the CPU-only one.
+ */
+export function loadModule(backend) {
+  const build = backend === 'webgpu' || modules.has('full') ? 'full' : 'cpu';
+  if (!modules.has(build)) modules.set(build, importModule(PACKAGES[build], generation));
+  return modules.get(build);
 }
 
-async function importModule(gen) {
-  const glue = new URL('finetune_lab.js', PKG);
+async function importModule(pkg, gen) {
+  const glue = new URL('finetune_lab.js', pkg);
   if (gen) glue.search = `?instance=${gen}`;
   let mod;
   try {
@@ -49,7 +59,7 @@ async function importModule(gen) {
   } catch (e) {
     throw new Error(`could not load the module (${glue.pathname}): ${e.message}. Has the wasm been built (scripts/build-wasm.sh)?`);
   }
-  const bytes = await download(new URL('finetune_lab_bg.wasm', PKG), 'module');
+  const bytes = await download(new URL('finetune_lab_bg.wasm', pkg), 'module');
   let compiled;
   try {
     // Compiled once here; the CPU worker instantiates the same module. An object, not the bare
@@ -99,7 +109,7 @@ export function loadDemoAdapter(task) {
 export function openLab(kind) {
   if (!labs.has(kind)) {
     labs.set(kind, (async () => {
-      const [mod, base] = await Promise.all([loadModule(), loadBase()]);
+      const [mod, base] = await Promise.all([loadModule(kind), loadBase()]);
       const { compiled, glue } = parts.get(mod);
       return openRemoteLab(compiled, glue, base, kind === 'webgpu');
     })());
@@ -115,7 +125,7 @@ export function openLab(kind) {
 export function restartModule() {
   generation += 1;
   for (const opening of labs.values()) opening.then((lab) => lab.free(), () => {});
-  modulePromise = null;
+  modules.clear();
   labs.clear();
   lastProgress = null;
 }
