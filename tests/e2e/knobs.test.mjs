@@ -31,6 +31,7 @@ test('the train panel starts from the page\'s recipe, r = 8 on every layer; the 
   assert.match(await cost(), /^73,728 trainable parameters \(8\.1% of the model\), a 295 kB checkpoint/);
   // The lesson's GPT-3 figures stay those of r = 4 on Wq, Wv until the reader picks an adapter.
   assert.match(await widget.locator('section[data-panel="scale"] thead').textContent(), /r=4 on q,v/);
+  assert.match(await widget.locator('#scale-rank-hint').textContent(), /the LoRA paper's/);
 });
 
 test('rank 16 on every linear layer: the cost, the run and the scale panel all follow', { timeout: 120_000 }, async () => {
@@ -44,6 +45,7 @@ test('rank 16 on every linear layer: the cost, the run and the scale panel all f
   const scale = widget.locator('section[data-panel="scale"]');
   assert.equal(await scale.getByLabel('Adapter rank r').inputValue(), '16');
   assert.match(await scale.locator('thead').textContent(), /r=16 on all/);
+  assert.equal(await scale.locator('#scale-rank-hint').textContent(), 'as chosen in the Train panel');
   await shot(page, 'knobs-r16-all');
 });
 

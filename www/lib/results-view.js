@@ -80,7 +80,7 @@ export class ResultsView {
 
 /** Whether a sample follows the task's format (the crate's check), and the rule it was held to. */
 function verdict({ follows, format, why }, mode) {
-  const text = follows ? `✓ In the task's format: ${format}.` : `✗ Not yet in the task's format (${why}): ${format}.`;
+  const text = follows ? `✓ In the task's format: ${format}.` : `✗ Not yet in the task's format: ${why}. (The format: ${format}.)`;
   return h('p', { class: `format ${follows ? 'follows' : 'not'}`, dataset: { format: mode, follows: String(follows) } }, text);
 }
 

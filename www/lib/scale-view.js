@@ -54,7 +54,7 @@ export class ScaleView {
         { class: 'controls' },
         field('Model', i.model),
         field('Precision', i.precision, 'the lesson counts 2 B per parameter (fp16)'),
-        field('Adapter rank r', i.rank, 'as chosen in the Train panel'),
+        field('Adapter rank r', i.rank, "the LoRA paper's, on Wq and Wv, until a Train panel knob is turned"),
         h(
           'div',
           { class: 'field wide' },
@@ -108,6 +108,7 @@ export class ScaleView {
   follow({ rank, targets }) {
     this.inputs.rank.value = rank;
     this.targets = targets;
+    this.el.querySelector(`#${this.inputs.rank.id}-hint`).textContent = 'as chosen in the Train panel';
     this.update();
   }
 
