@@ -39,6 +39,8 @@ const LIVE_ATTRIBUTES = ['task', 'panels', 'backend'];
 const KNOB_ATTRIBUTES = ['rank', 'targets'];
 /** Every attribute the element reads (embed.html passes these on from its query string). */
 export const ATTRIBUTES = [...LIVE_ATTRIBUTES, ...RUN_ATTRIBUTES, ...KNOB_ATTRIBUTES, 'load'];
+// The widget alone, beside this script: what a settings link opens.
+const EMBED_PAGE = new URL('embed.html', import.meta.url).href;
 // When the module and the base (a few MB) download: the `load` attribute, EMBED.md.
 const LOAD = ['visible', 'interaction', 'eager'];
 
@@ -52,7 +54,7 @@ class FinetuneLab extends HTMLElement {
     this.knobs = new AdapterKnobs((choice) => this.adapterChosen(choice));
     // Brought up to date whenever it may be followed or copied.
     const refresh = () => (this.setupLink.href = this.settingsURL());
-    this.setupLink = h('a', { href: new URL('embed.html', import.meta.url).href, target: '_blank', rel: 'noopener', onpointerenter: refresh, onfocus: refresh, onclick: refresh }, 'Link to this setup (embed.html)');
+    this.setupLink = h('a', { href: EMBED_PAGE, target: '_blank', rel: 'noopener', onpointerenter: refresh, onfocus: refresh, onclick: refresh }, 'Link to this setup (embed.html)');
     this.sweepView = new SweepView(() => this.sweep().catch(() => {}));
     this.memory = new MemoryView();
     this.serveView = new ServeView((what) => this.serveAction(what), (files) => this.importAdapters(files));
@@ -164,7 +166,7 @@ class FinetuneLab extends HTMLElement {
    * reader's own text is never put in a URL.
    */
   settingsURL() {
-    const url = new URL('embed.html', import.meta.url);
+    const url = new URL(EMBED_PAGE);
     for (const name of ATTRIBUTES) if (this.hasAttribute(name)) url.searchParams.set(name, this.getAttribute(name));
     const task = this.picker?.value;
     if (this.picker?.tasks.some((t) => t.name === task)) url.searchParams.set('task', task);

@@ -133,11 +133,6 @@ pub fn settings(shape: &ModelShape) -> Vec<Setting> {
     ]
 }
 
-fn table_default(table: &[Setting], name: &str, caller: Caller) -> usize {
-    let setting = table.iter().find(|s| s.name == name).expect("every setting is in the table");
-    setting.default_for(caller).expect("a default for this caller") as usize
-}
-
 /// A number as given: a JSON number, or the text of a flag or an attribute ("20", "1e9").
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
@@ -260,17 +255,13 @@ impl RunSettings {
             Targets::List(list) => list.join(","),
         });
         let mode = match Mode::from_parts(name, rank, alpha, targets.as_deref())? {
-            Mode::Adapter { rank: chosen_rank, alpha, targets: chosen_targets } => {
-                // The page's own recipe for what its caller left open.
-                let (rank, targets) = match caller {
-                    Caller::Page => (
-                        rank.unwrap_or(table_default(&table, "rank", caller)),
-                        match targets {
-                            Some(_) => chosen_targets,
-                            None => parse_targets(PAGE_ADAPTER.targets)?,
-                        },
-                    ),
-                    Caller::Cli => (chosen_rank, chosen_targets),
+            Mode::Adapter { alpha, targets: chosen_targets, .. } => {
+                // What the caller left open takes its defaults: the rank from the table (the
+                // page's recipe or the CLI's), the targets from the page's recipe on the page.
+                let rank = whole("rank", &self.rank)?;
+                let targets = match (caller, &targets) {
+                    (Caller::Page, None) => parse_targets(PAGE_ADAPTER.targets)?,
+                    _ => chosen_targets,
                 };
                 // The α the trainer would pick, said out loud: the page shows it.
                 Mode::Adapter { rank, alpha: Some(alpha.unwrap_or(default_alpha(rank))), targets }
