@@ -77,6 +77,14 @@ impl Dtype {
         }
     }
 
+    /// As `parse` reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dtype::F32 => "f32",
+            Dtype::F16 => "f16",
+        }
+    }
+
     fn is_f32(&self) -> bool {
         *self == Dtype::F32
     }

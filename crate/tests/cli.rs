@@ -20,15 +20,15 @@ fn usage_error(args: &[&str], says: &str) {
 
 #[test]
 fn bad_arguments_exit_with_code_2_and_say_why() {
-    usage_error(&[], "usage");
-    usage_error(&["dance"], "unknown command `dance`");
-    usage_error(&["finetune"], "--mode full|adapter is required");
+    usage_error(&[], "Usage: finetune-lab <COMMAND>");
+    usage_error(&["dance"], "unrecognized subcommand 'dance'");
+    usage_error(&["finetune"], "required arguments were not provided:\n  --mode <full|adapter>");
     usage_error(&["finetune", "--mode", "half"], "mode must be full or adapter, got `half`");
     usage_error(
         &["finetune", "--mode", "adapter", "--rank", "0"],
         "rank must be a whole number from 1 to 128, got `0`",
     );
-    usage_error(&["finetune", "--mode", "adapter", "--targets", "q,z"], "z");
+    usage_error(&["finetune", "--mode", "adapter", "--targets", "q,z"], "unknown LoRA target `z`");
     usage_error(
         &["finetune", "--mode", "full", "--steps", "many"],
         "steps must be a whole number from 1 to 100000, got `many`",
@@ -38,37 +38,89 @@ fn bad_arguments_exit_with_code_2_and_say_why() {
     usage_error(&["finetune", "--mode", "full", "--rank", "8"], "for adapter runs");
     usage_error(&["finetune", "--mode", "full", "--task", "poetry"], "unknown task `poetry`");
     usage_error(&["finetune", "--mode", "full", "--task", "qa", "--text-file", "x"], "not both");
-    usage_error(&["finetune", "--mode", "full", "--colour", "red"], "unknown flag --colour");
-    usage_error(&["scale"], "--model is required");
-    usage_error(&["scale", "--model", "gpt5"], "unknown model `gpt5`");
-    usage_error(&["scale", "--model", "tiny", "--precision", "fp8"], "fp8");
-    usage_error(&["scale", "--model", "tiny", "--tenants", "10", "--hot", "11"], "--hot must be between 0 and 10");
-    usage_error(&["convert", "--in", "a", "--out", "b"], "--dtype f16|f32 is required");
-    usage_error(&["finetune", "--mode", "full", "--device", "tpu"], "--device must be cpu or wgpu");
+    usage_error(&["finetune", "--mode", "full", "--colour", "red"], "unexpected argument '--colour'");
+    usage_error(&["scale"], "required arguments were not provided:\n  --model <NAME>");
+    usage_error(&["scale", "--model", "gpt5"], "unknown model `gpt5`; presets: micro, tiny, bert-large, gpt3-175b");
+    usage_error(&["scale", "--model", "tiny", "--precision", "fp8"], "unknown precision `fp8`");
+    usage_error(&["scale", "--model", "tiny", "--tenants", "10", "--hot", "11"], "hot ≤ tenants");
+    usage_error(&["scale", "--model", "tiny", "--rank", "500", "--mode", "adapter"], "rank must be from 1 to 128");
+    usage_error(&["convert", "--in", "a", "--out", "b"], "--dtype <f16|f32>");
+    usage_error(&["finetune", "--mode", "full", "--device", "tpu"], "[possible values: cpu, wgpu]");
     usage_error(&["convert", "--in", "a", "--out", "b", "--dtype", "bf16"], "unknown dtype `bf16`");
+    usage_error(&["generate", "--temperature", "9"], "'--temperature <T>': must be from 0 to 5, got 9");
+    // A setting the crate refuses is reported under the command's usage, as a bad flag is.
+    usage_error(&["finetune", "--mode", "half"], "Usage: finetune-lab finetune [OPTIONS] --mode <full|adapter>");
+}
+
+/// The commands `finetune-lab --help` lists (clap's own `help` left out).
+fn commands() -> Vec<String> {
+    let help = String::from_utf8_lossy(&cli(&["--help"]).stdout).into_owned();
+    let listed = help.split("Commands:\n").nth(1).expect("the help lists the commands");
+    listed
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|name| name != "help")
+        .collect()
 }
 
 #[test]
-fn every_command_answers_help_from_its_own_flags_and_the_program_its_version() {
-    for name in ["finetune", "compare", "generate", "serve", "scale", "pretrain", "convert"] {
+fn every_command_answers_help_and_the_program_its_version() {
+    let names = commands();
+    assert_eq!(names, ["finetune", "compare", "generate", "serve", "scale", "pretrain", "convert"]);
+    for name in &names {
         let out = cli(&[name, "--help"]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(0), "{name} --help: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(stdout.starts_with(&format!("usage: finetune-lab {name} [flags]")), "{stdout}");
-        // A flag the help lists is one the parser takes, and the other way round: the first
-        // flag listed is accepted (it may then fail for want of others, but not as unknown).
-        let first = stdout.lines().find_map(|l| l.trim_start().strip_prefix("--")).unwrap();
-        let flag = format!("--{}", first.split_whitespace().next().unwrap());
-        let took = cli(&[name, &flag, "x"]);
-        assert!(!String::from_utf8_lossy(&took.stderr).contains("unknown flag"), "{name} {flag}");
+        assert!(stdout.contains(&format!("Usage: finetune-lab {name}")), "{stdout}");
     }
     // The run settings' ranges and defaults come from the crate's table (request.rs).
     let help = String::from_utf8_lossy(&cli(&["finetune", "--help"]).stdout).into_owned();
-    assert!(help.contains("--steps N") && help.contains("a whole number from 1 to 100000, default 300"), "{help}");
+    assert!(help.contains("--steps <N>") && help.contains("a whole number from 1 to 100000 [default: 300]"), "{help}");
     let version = cli(&["--version"]);
     assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), format!("finetune-lab {}", env!("CARGO_PKG_VERSION")));
-    let all = String::from_utf8_lossy(&cli(&["--help"]).stdout).into_owned();
-    assert!(all.contains("serve") && all.contains("--version"), "{all}");
+}
+
+/// Words of a shell line, with '...' quoting (all the README's examples use).
+fn shell_words(line: &str) -> Vec<String> {
+    let (mut words, mut word, mut quoted, mut started) = (vec![], String::new(), false, false);
+    for c in line.chars() {
+        match c {
+            '\'' => (quoted, started) = (!quoted, true),
+            ' ' if !quoted => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                }
+                started = false;
+            }
+            c => (word, started) = (word + &c.to_string(), true),
+        }
+    }
+    if started {
+        words.push(word);
+    }
+    words
+}
+
+#[test]
+fn the_readmes_cli_examples_parse_and_cover_every_command() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let section = readme.split("## The native CLI").nth(1).expect("the README has a CLI section");
+    let block = section.split("```sh\n").nth(1).and_then(|b| b.split("```").next()).expect("a sh block");
+    let mut shown = vec![];
+    for line in block.lines() {
+        let command = line.split(" #").next().unwrap().trim();
+        let args = shell_words(command.strip_prefix("cargo run -p finetune-lab -- ").expect("a CLI example"));
+        // `--help` after the flags: clap checks every flag and value before it, then stops.
+        let mut checked: Vec<&str> = args.iter().map(String::as_str).collect();
+        checked.push("--help");
+        let out = cli(&checked);
+        assert_eq!(out.status.code(), Some(0), "README: {command}: {}", String::from_utf8_lossy(&out.stderr));
+        shown.push(args[0].clone());
+    }
+    for name in commands() {
+        assert!(shown.contains(&name), "the README's CLI section shows no `{name}`");
+    }
 }
 
 #[test]
@@ -157,7 +209,7 @@ fn serve_runs_the_shipped_demo_adapters_three_ways_and_prints_the_documented_key
     assert!(report["swap"]["adapter_file_bytes"].as_u64().unwrap() < 40_000);
     assert!(report["swap"]["merged_file_bytes"].as_u64().unwrap() > 3_000_000);
 
-    usage_error(&["serve", "--chars", "0"], "--chars must be between 1 and 1000");
+    usage_error(&["serve", "--chars", "0"], "'--chars <N>': must be from 1 to 1000, got 0");
     let foreign = std::env::temp_dir().join(format!("finetune-lab-foreign-{}.ftlab", std::process::id()));
     std::fs::write(&foreign, common::micro_base(1).to_bytes(Dtype::F32).unwrap()).unwrap();
     let out = cli(&["serve", "--adapter", foreign.to_str().unwrap()]);

@@ -88,7 +88,7 @@ fn gpu_steps_keep_the_pool_flat() {
         let config = TrainConfig { batch: 2, ..TrainConfig::full(shape.context) };
         let text = text(shape.context * 8);
         let mut run = Run::start(&base, mode.clone(), config, &text, &text, &device).unwrap();
-        let mut in_use_after = |run: &mut Run, steps: usize| {
+        let in_use_after = |run: &mut Run, steps: usize| {
             for _ in 0..steps {
                 block_on(finetune_lab::readback::read_f32(run.step())).unwrap();
             }

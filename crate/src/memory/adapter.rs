@@ -53,6 +53,9 @@ pub fn max_rank(shape: &ModelShape) -> usize {
     Target::ALL.iter().map(|t| t.dims(shape).0.min(t.dims(shape).1)).min().unwrap_or(0)
 }
 
+/// What `parse_targets` reads, for its refusals and for a flag's help.
+pub const TARGETS_SYNTAX: &str = "a comma list of q, k, v, o, fc, proj, or `attn` or `all`";
+
 /// "q,v" (default), "attn" = q,k,v,o, "all" = every projection, or a comma list ("q,k,fc").
 /// Returns the targets once each, in block order.
 pub fn parse_targets(text: &str) -> Result<Vec<Target>, String> {
@@ -68,9 +71,7 @@ pub fn parse_targets(text: &str) -> Result<Vec<Target>, String> {
                 "o" => Ok(Target::O),
                 "fc" => Ok(Target::Fc),
                 "proj" => Ok(Target::Proj),
-                other => Err(format!(
-                    "unknown LoRA target `{other}`: expected a comma list of q, k, v, o, fc, proj, or `attn` or `all`"
-                )),
+                other => Err(format!("unknown LoRA target `{other}`: expected {TARGETS_SYNTAX}")),
             })
             .collect::<Result<Vec<_>, _>>()?,
     };

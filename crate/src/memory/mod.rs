@@ -23,7 +23,9 @@ pub mod table;
 pub mod tenants;
 pub mod training;
 
-pub use adapter::{DEFAULT_RANK, DEFAULT_TARGETS, Mode, Target, adapter_params, max_rank, parse_targets};
+pub use adapter::{
+    DEFAULT_RANK, DEFAULT_TARGETS, Mode, TARGETS_SYNTAX, Target, adapter_params, max_rank, parse_targets,
+};
 pub use estimate::{Report, Term, estimate};
 pub use input::ScaleInput;
 pub use table::{format_bytes, format_int, format_report, format_seconds};

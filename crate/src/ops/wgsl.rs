@@ -71,7 +71,7 @@ impl Info {
     /// burn passes the uniform as 64-bit words; a WGSL uniform struct is sized in multiples of
     /// 16 bytes, so the words are padded to that.
     fn words(mut self) -> Vec<u64> {
-        while self.0.is_empty() || self.0.len() % 4 != 0 {
+        while self.0.is_empty() || !self.0.len().is_multiple_of(4) {
             self.0.push(0);
         }
         self.0.chunks(2).map(|pair| pair[0] as u64 | (pair[1] as u64) << 32).collect()

@@ -1,199 +1,104 @@
-//! Each command's flags, declared once: the parser reads them, `--help` prints them, a number's
-//! range and default are checked and shown from the same place. `--name value` and `--switch`;
-//! every error names the flag and ends the program with exit code 2 (see `main`).
+//! Flags that several commands share, and the parsers for numbers with a range. Each command's
+//! own flags are declared beside what runs it (`*_cmd.rs`) with clap's derive, so `--help`, the
+//! parser and the defaults are one declaration.
 
-use std::collections::BTreeMap;
 use std::fmt::Display;
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::CliError;
+use burn::tensor::Device;
+use clap::{Args, ValueEnum};
+use finetune_lab::checkpoint::Checkpoint;
 
-/// What a flag takes.
-enum Takes {
-    Switch,
-    /// A value; `placeholder` names it in the help ("PATH", "N").
-    Value {
-        placeholder: &'static str,
-        repeats: bool,
-    },
-    /// A number in `min..=max`, `default` when absent.
-    Number {
-        placeholder: &'static str,
-        min: f64,
-        max: f64,
-        default: f64,
-    },
-}
+use crate::{CliError, default_base_path};
 
-pub struct Flag {
-    name: &'static str,
-    takes: Takes,
-    help: String,
-}
-
-impl Flag {
-    pub fn switch(name: &'static str, help: impl Into<String>) -> Self {
-        Flag { name, takes: Takes::Switch, help: help.into() }
-    }
-
-    pub fn value(name: &'static str, placeholder: &'static str, help: impl Into<String>) -> Self {
-        Flag { name, takes: Takes::Value { placeholder, repeats: false }, help: help.into() }
-    }
-
-    /// A value that may be given more than once.
-    pub fn repeating(name: &'static str, placeholder: &'static str, help: impl Into<String>) -> Self {
-        Flag { name, takes: Takes::Value { placeholder, repeats: true }, help: help.into() }
-    }
-
-    /// A number read with `Args::number`: its range and default live here, and the help says them.
-    pub fn number(
-        name: &'static str,
-        placeholder: &'static str,
-        default: f64,
-        range: std::ops::RangeInclusive<f64>,
-        help: impl Into<String>,
-    ) -> Self {
-        let (min, max) = range.into_inner();
-        Flag { name, takes: Takes::Number { placeholder, min, max, default }, help: help.into() }
-    }
-
-    fn synopsis(&self) -> String {
-        match self.takes {
-            Takes::Switch => format!("--{}", self.name),
-            Takes::Value { placeholder, .. } | Takes::Number { placeholder, .. } => {
-                format!("--{} {placeholder}", self.name)
-            }
-        }
-    }
-
-    fn help(&self) -> String {
-        match self.takes {
-            Takes::Number { min, max, default, .. } => format!("{} ({min} to {max}; default {default})", self.help),
-            Takes::Value { repeats: true, .. } => format!("{} (repeat for more)", self.help),
-            _ => self.help.clone(),
-        }
-    }
-}
-
-/// A command: its name, what it does, and its flags.
-pub struct Command {
-    pub name: &'static str,
-    pub about: &'static str,
-    pub flags: Vec<Flag>,
-}
-
-impl Command {
-    /// `finetune-lab NAME --help`.
-    pub fn usage(&self) -> String {
-        let width = self.flags.iter().map(|f| f.synopsis().len()).max().unwrap_or(0);
-        let flags: Vec<String> =
-            self.flags.iter().map(|f| format!("  {:width$}  {}", f.synopsis(), f.help(), width = width)).collect();
-        format!("usage: finetune-lab {} [flags]\n\n{}\n\nflags:\n{}", self.name, self.about, flags.join("\n"))
-    }
-
-    fn flag(&self, name: &str) -> Option<&Flag> {
-        self.flags.iter().find(|f| f.name == name)
-    }
-
-    /// The flags in `raw`; `--help` (or `-h`) anywhere answers with this command's usage.
-    pub fn parse(&self, raw: &[String]) -> Result<Args<'_>, CliError> {
-        if raw.iter().any(|a| a == "--help" || a == "-h") {
-            return Err(CliError::Help(self.usage()));
-        }
-        let mut args = Args { command: self, values: BTreeMap::new(), switches: vec![] };
-        let mut it = raw.iter();
-        while let Some(arg) = it.next() {
-            let name =
-                arg.strip_prefix("--").ok_or_else(|| format!("unexpected argument `{arg}` (flags start with --)"))?;
-            let flag = self.flag(name).ok_or_else(|| {
-                let known: Vec<String> = self.flags.iter().map(|f| format!("--{}", f.name)).collect();
-                format!("unknown flag --{name}; `{}` takes {}", self.name, known.join(", "))
-            })?;
-            if let Takes::Switch = flag.takes {
-                args.switches.push(flag.name);
-                continue;
-            }
-            let value = it.next().ok_or_else(|| format!("--{name} needs a value"))?;
-            let values = args.values.entry(flag.name).or_default();
-            if !values.is_empty() && !matches!(flag.takes, Takes::Value { repeats: true, .. }) {
-                return Err(format!("--{name} given twice").into());
-            }
-            values.push(value.clone());
-        }
-        Ok(args)
-    }
-}
-
-pub struct Args<'a> {
-    command: &'a Command,
-    values: BTreeMap<&'static str, Vec<String>>,
-    switches: Vec<&'static str>,
-}
-
-impl Args<'_> {
-    pub fn switch(&self, name: &str) -> bool {
-        self.switches.contains(&name)
-    }
-
-    pub fn text(&self, name: &str) -> Option<&str> {
-        self.values.get(name).and_then(|v| v.first()).map(String::as_str)
-    }
-
-    /// Every value of a repeating flag, in the order given.
-    pub fn texts(&self, name: &str) -> Vec<&str> {
-        self.values.get(name).map_or(vec![], |v| v.iter().map(String::as_str).collect())
-    }
-
-    /// A `Flag::number`: parsed as `T`, within the flag's range, its default if absent.
-    pub fn number<T>(&self, name: &str) -> Result<T, String>
-    where
-        T: FromStr + PartialOrd + Copy + Display + Into<f64> + FromF64,
-    {
-        let flag = self.command.flag(name).expect("the command declares every flag it reads");
-        let Takes::Number { min, max, default, .. } = flag.takes else {
-            panic!("--{name} is not declared with Flag::number")
-        };
-        let Some(raw) = self.text(name) else { return Ok(T::from_f64(default)) };
-        let value: T = raw.parse().map_err(|_| format!("--{name} must be a number, got `{raw}`"))?;
-        if !(min..=max).contains(&value.into()) {
-            return Err(format!("--{name} must be between {min} and {max}, got {value}"));
-        }
-        Ok(value)
-    }
-
-    /// A number whose range depends on other flags (given here), `default` if absent.
-    pub fn number_in<T>(&self, name: &str, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, String>
-    where
-        T: FromStr + PartialOrd + Copy + Display,
-    {
-        let Some(raw) = self.text(name) else { return Ok(default) };
-        let value: T = raw.parse().map_err(|_| format!("--{name} must be a number, got `{raw}`"))?;
+/// A number in `range`: for clap's `value_parser`, refusing with the range in the message.
+pub fn between<T>(range: RangeInclusive<T>) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
+where
+    T: FromStr + PartialOrd + Display + Clone + Send + Sync + 'static,
+{
+    move |text| {
+        let value: T = text.trim().parse().map_err(|_| format!("not a number: `{text}`"))?;
         if !range.contains(&value) {
-            return Err(format!("--{name} must be between {} and {}, got {value}", range.start(), range.end()));
+            return Err(format!("must be from {} to {}, got {value}", range.start(), range.end()));
         }
         Ok(value)
     }
 }
 
-/// The declared default (an f64) as the type read.
-pub trait FromF64 {
-    fn from_f64(value: f64) -> Self;
+/// "what it is (1 to 1000)": a ranged flag's help, from the range its parser checks.
+pub fn ranged<T: Display>(help: &str, range: &RangeInclusive<T>) -> String {
+    format!("{help} ({} to {})", range.start(), range.end())
 }
 
-impl FromF64 for f64 {
-    fn from_f64(value: f64) -> Self {
-        value
+/// Where the tensors live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// burn's CPU backend
+    Cpu,
+    /// burn's GPU backend: Vulkan, Metal or DX12 (a `--features wgpu` build; bench/gpu.sh uses it)
+    Wgpu,
+}
+
+impl Backend {
+    pub fn device(self) -> Result<Device, CliError> {
+        match self {
+            Backend::Cpu => Ok(Device::flex()),
+            Backend::Wgpu => gpu_device(),
+        }
     }
 }
 
-impl FromF64 for f32 {
-    fn from_f64(value: f64) -> Self {
-        value as f32
+#[cfg(feature = "wgpu")]
+fn gpu_device() -> Result<Device, CliError> {
+    Device::wgpu_options().init().map_err(|e| CliError::Failed(format!("no GPU through wgpu: {e}")))
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn gpu_device() -> Result<Device, CliError> {
+    Err(CliError::Usage("--device wgpu needs the GPU backend: build with `--features wgpu`".into()))
+}
+
+/// The base model a command starts from.
+#[derive(Args, Debug)]
+pub struct BaseArg {
+    /// the base model [default: the shipped www/base/tiny.ftlab]
+    #[arg(long, value_name = "PATH")]
+    pub base: Option<PathBuf>,
+}
+
+impl BaseArg {
+    pub fn load(&self) -> Result<Checkpoint, CliError> {
+        let path = self.base.clone().unwrap_or_else(default_base_path);
+        let bytes = std::fs::read(&path).map_err(|e| {
+            CliError::Failed(format!(
+                "cannot read the base model {}: {e} (run `finetune-lab pretrain` to make it)",
+                path.display()
+            ))
+        })?;
+        Checkpoint::parse(&bytes).map_err(CliError::Failed)
     }
 }
 
-impl FromF64 for u32 {
-    fn from_f64(value: f64) -> Self {
-        value as u32
-    }
+/// The base, the backend and the report's form: what `finetune`, `compare` and `serve` share.
+#[derive(Args, Debug)]
+pub struct Runtime {
+    #[command(flatten)]
+    pub base: BaseArg,
+    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
+    pub device: Backend,
+    /// print the report as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A file's bytes, or a message that names it.
+pub fn read(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|e| CliError::Failed(format!("cannot read {}: {e}", path.display())))
+}
+
+/// A file written, or a message that names it.
+pub fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    std::fs::write(path, bytes).map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))
 }

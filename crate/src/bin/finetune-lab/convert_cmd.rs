@@ -3,37 +3,34 @@
 //! when the output has a sidecar (`tiny.json` beside `tiny.ftlab`), brings its size, checksum,
 //! dtype and command up to date.
 
+use std::path::PathBuf;
+
 use burn::tensor::Device;
+use clap::Args;
 use finetune_lab::checkpoint::{Checkpoint, Dtype, Kind, sha256_hex};
 use finetune_lab::finetune::load_base;
 use finetune_lab::readback::{block_on, read_scalar};
 use finetune_lab::train::corpus_loss;
 
 use crate::CliError;
-use crate::args::{Command, Flag};
+use crate::args::{read, write};
 
-pub fn command() -> Command {
-    Command {
-        name: "convert",
-        about: "Store a checkpoint's values as f16 or f32, and say what it cost in held-out loss.",
-        flags: vec![
-            Flag::value("in", "PATH", "the checkpoint to read (required)"),
-            Flag::value("out", "PATH", "where to write it (required)"),
-            Flag::value("dtype", "f16|f32", "the stored type (required)"),
-        ],
-    }
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    /// the checkpoint to read
+    #[arg(long = "in", value_name = "PATH")]
+    input: PathBuf,
+    /// where to write it (a sidecar beside it is brought up to date)
+    #[arg(long = "out", value_name = "PATH")]
+    output: PathBuf,
+    /// the stored type
+    #[arg(long, value_name = "f16|f32", value_parser = Dtype::parse)]
+    dtype: Dtype,
 }
 
-pub fn convert(command: &Command, raw: &[String]) -> Result<(), CliError> {
-    let args = command.parse(raw)?;
-    let required =
-        |name: &str, what: &str| args.text(name).ok_or_else(|| CliError::Usage(format!("--{name} {what} is required")));
-    let input = required("in", "PATH")?;
-    let output = required("out", "PATH")?;
-    let dtype_name = required("dtype", "f16|f32")?;
-    let dtype = Dtype::parse(dtype_name).map_err(|e| format!("--dtype: {e}"))?;
-
-    let bytes = std::fs::read(input).map_err(|e| CliError::Failed(format!("cannot read {input}: {e}")))?;
+pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
+    let (input, output, dtype) = (&args.input, &args.output, args.dtype);
+    let bytes = read(input)?;
     let before = Checkpoint::parse(&bytes).map_err(CliError::Failed)?;
     let converted = before.to_bytes(dtype).map_err(CliError::Failed)?;
     if before.header.kind == Kind::Full {
@@ -49,23 +46,22 @@ pub fn convert(command: &Command, raw: &[String]) -> Result<(), CliError> {
             loss(&after)?
         );
     }
-    std::fs::write(output, &converted).map_err(|e| CliError::Failed(format!("cannot write {output}: {e}")))?;
-    eprintln!("wrote {output}: {} bytes ({} before)", converted.len(), bytes.len());
+    write(output, &converted)?;
+    eprintln!("wrote {}: {} bytes ({} before)", output.display(), converted.len(), bytes.len());
 
-    let sidecar_path = std::path::Path::new(output).with_extension("json");
+    let sidecar_path = output.with_extension("json");
     if let Ok(text) = std::fs::read_to_string(&sidecar_path) {
         let mut sidecar: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| CliError::Failed(format!("{}: {e}", sidecar_path.display())))?;
         let command = sidecar["command"].as_str().unwrap_or_default().to_string();
-        let step = format!("finetune-lab convert --dtype {dtype_name}");
+        let step = format!("finetune-lab convert --dtype {}", dtype.name());
         sidecar["bytes"] = converted.len().into();
         sidecar["sha256"] = sha256_hex(&converted).into();
         sidecar["dtype"] = serde_json::to_value(dtype).expect("json");
         if !command.ends_with(&step) {
             sidecar["command"] = format!("{command}, then {step}").into();
         }
-        std::fs::write(&sidecar_path, serde_json::to_string_pretty(&sidecar).expect("json") + "\n")
-            .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", sidecar_path.display())))?;
+        write(&sidecar_path, (serde_json::to_string_pretty(&sidecar).expect("json") + "\n").as_bytes())?;
         eprintln!("updated {}", sidecar_path.display());
     }
     Ok(())

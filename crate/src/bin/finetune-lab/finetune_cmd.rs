@@ -1,153 +1,143 @@
 //! `finetune` and `compare`: fine-tune the shipped base on a task or a text file.
 
-use burn::tensor::Device;
+use std::path::PathBuf;
+
+use clap::Args;
 use finetune_lab::checkpoint::Checkpoint;
 use finetune_lab::data;
+use finetune_lab::memory::{DEFAULT_TARGETS, TARGETS_SYNTAX};
 use finetune_lab::request::{self, Caller, Data, Given, RunRequest, RunSettings, Targets};
 use finetune_lab::run_report::{self, FinetuneReport};
 use finetune_lab::shape::ModelShape;
 
-use crate::args::{Args, Command, Flag};
-use crate::{CliError, default_base_path};
+use crate::CliError;
+use crate::args::Runtime;
 
-/// A run setting as a flag: what it is, its range and the CLI's default, from the crate's table.
-fn setting_flag(shape: &ModelShape, name: &'static str, placeholder: &'static str) -> Flag {
-    let table = request::settings(shape);
+/// A run setting's help: what it is, its range and the CLI's default, from the crate's table
+/// (the page's element is checked against the same table). The ranges follow the shipped
+/// base's shape; a `--base` with another shape is checked again when the run is resolved.
+fn setting(name: &str) -> String {
+    let table = request::settings(&ModelShape::tiny());
     let s = table.iter().find(|s| s.name == name).expect("a run setting");
-    let default = s.cli.map_or_else(String::new, |d| format!(", default {d}"));
-    Flag::value(name, placeholder, format!("{}; {}{default}", s.help, s.range()))
+    let default = s.cli.map_or_else(String::new, |d| format!(" [default: {d}]"));
+    format!("{}; {}{default}", s.help, s.range())
 }
 
-fn data_flags() -> Vec<Flag> {
+fn task_help() -> String {
     let names: Vec<&str> = data::TASKS.iter().map(|t| t.name).collect();
-    vec![
-        Flag::value("task", "NAME", format!("a built-in task: {} (default {})", names.join(", "), names[0])),
-        Flag::value("text-file", "PATH", "your own text instead of a task (UTF-8 or UTF-16 with a BOM)"),
-    ]
+    format!("a built-in task: {} [default: {}]", names.join(", "), names[0])
 }
 
-fn common_flags(shape: &ModelShape) -> Vec<Flag> {
-    vec![
-        setting_flag(shape, "steps", "N"),
-        setting_flag(shape, "batch", "B"),
-        setting_flag(shape, "context", "T"),
-        setting_flag(shape, "seed", "S"),
-        setting_flag(shape, "sample", "CHARS"),
-        Flag::value("base", "PATH", "the base model (default the shipped www/base/tiny.ftlab)"),
-        Flag::value("device", "cpu|wgpu", "burn's CPU backend (default) or its GPU backend (a --features wgpu build)"),
-        Flag::switch("json", "print the report as JSON on stdout"),
-    ]
+fn targets_help() -> String {
+    let default: Vec<&str> = DEFAULT_TARGETS.iter().map(|t| t.name()).collect();
+    format!("the projections adapted: {TARGETS_SYNTAX} [default: {}]", default.join(","))
 }
 
-/// The flags' ranges follow the shipped base's shape; `--base` with another is checked again.
-fn shipped_shape() -> ModelShape {
-    ModelShape::tiny()
+/// What a run trains on, its length and batch, where, and how it reports: `finetune` and
+/// `compare` alike. The numbers stay text here: the crate's `RunSettings::resolve` checks them,
+/// as it checks the page's attributes, so both refuse the same input with the same message.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[arg(long, value_name = "NAME", help = task_help())]
+    task: Option<String>,
+    /// your own text instead of a task (UTF-8, or UTF-16 with a BOM)
+    #[arg(long, value_name = "PATH")]
+    text_file: Option<PathBuf>,
+    #[arg(long, value_name = "N", help = setting("steps"))]
+    steps: Option<String>,
+    #[arg(long, value_name = "B", help = setting("batch"))]
+    batch: Option<String>,
+    #[arg(long, value_name = "T", help = setting("context"))]
+    context: Option<String>,
+    #[arg(long, value_name = "S", help = setting("seed"))]
+    seed: Option<String>,
+    #[arg(long, value_name = "CHARS", help = setting("sample"))]
+    sample: Option<String>,
+    #[command(flatten)]
+    runtime: Runtime,
 }
 
-pub fn finetune_command() -> Command {
-    let shape = shipped_shape();
-    let mut flags =
-        vec![Flag::value("mode", "full|adapter", "train every weight, or LoRA adapters on a frozen base (required)")];
-    flags.extend(data_flags());
-    flags.extend([
-        setting_flag(&shape, "rank", "R"),
-        setting_flag(&shape, "alpha", "A"),
-        Flag::value(
-            "targets",
-            "q,v",
-            "the projections adapted: a list of q, k, v, o, fc, proj, or attn, or all (default q,v)",
-        ),
-        setting_flag(&shape, "lr", "LR"),
-    ]);
-    flags.extend(common_flags(&shape));
-    flags.push(Flag::value("out", "PATH", "write the checkpoint here (the whole model, or the adapter alone)"));
-    Command {
-        name: "finetune",
-        about: "Fine-tune the shipped base on a task or a text file, fully or through LoRA adapters.",
-        flags,
-    }
+/// The LoRA adapter an adapter run trains.
+#[derive(Args, Debug)]
+pub struct LoraArgs {
+    #[arg(long, value_name = "R", help = setting("rank"))]
+    rank: Option<String>,
+    #[arg(long, value_name = "A", help = setting("alpha"))]
+    alpha: Option<String>,
+    #[arg(long, value_name = "q,v", help = targets_help())]
+    targets: Option<String>,
+    #[arg(long, value_name = "LR", help = setting("lr"))]
+    lr: Option<String>,
 }
 
-pub fn compare_command() -> Command {
-    let mut flags = data_flags();
-    flags.extend(common_flags(&shipped_shape()));
-    Command { name: "compare", about: "Both modes on the same data and seed, and what the adapter saves.", flags }
+#[derive(Args, Debug)]
+pub struct FinetuneArgs {
+    /// train every weight, or LoRA adapters on a frozen base
+    #[arg(long, value_name = "full|adapter")]
+    mode: String,
+    #[command(flatten)]
+    lora: LoraArgs,
+    #[command(flatten)]
+    run: RunArgs,
+    /// write the checkpoint here (the whole model, or the adapter alone)
+    #[arg(long, value_name = "PATH")]
+    out: Option<PathBuf>,
 }
 
-pub fn load_base(args: &Args) -> Result<Checkpoint, CliError> {
-    let path = args.text("base").map(Into::into).unwrap_or_else(default_base_path);
-    let bytes = std::fs::read(&path).map_err(|e| {
-        CliError::Failed(format!(
-            "cannot read the base model {}: {e} (run `finetune-lab pretrain` to make it)",
-            path.display()
-        ))
-    })?;
-    Checkpoint::parse(&bytes).map_err(CliError::Failed)
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    run: RunArgs,
 }
 
 /// The run the flags ask for, in `mode`: checked by the crate's `RunSettings::resolve`, as the
 /// page's options are, with the CLI's defaults.
-fn request(args: &Args, mode: &str, base: &Checkpoint) -> Result<RunRequest, CliError> {
-    let given = |name: &str| args.text(name).map(Given::from);
+fn request(run: &RunArgs, lora: Option<&LoraArgs>, mode: &str, base: &Checkpoint) -> Result<RunRequest, CliError> {
+    let given = |value: &Option<String>| value.as_deref().map(Given::from);
+    let lora_given = |pick: fn(&LoraArgs) -> &Option<String>| lora.and_then(|l| given(pick(l)));
     let settings = RunSettings {
         mode: Some(mode.to_string()),
-        task: args.text("task").map(str::to_string),
-        // Read below, once every flag has passed: a bad flag should not wait on a big file.
-        text: args.text("text-file").map(|_| String::new()),
-        targets: args.text("targets").map(|t| Targets::Text(t.to_string())),
-        steps: given("steps"),
-        batch: given("batch"),
-        context: given("context"),
-        sample: given("sample"),
-        seed: given("seed"),
-        rank: given("rank"),
-        alpha: given("alpha"),
-        lr: given("lr"),
+        task: run.task.clone(),
+        // Read below, once every setting has passed: a bad one should not wait on a big file.
+        text: run.text_file.as_ref().map(|_| String::new()),
+        targets: lora.and_then(|l| l.targets.clone()).map(Targets::Text),
+        steps: given(&run.steps),
+        batch: given(&run.batch),
+        context: given(&run.context),
+        sample: given(&run.sample),
+        seed: given(&run.seed),
+        rank: lora_given(|l| &l.rank),
+        alpha: lora_given(|l| &l.alpha),
+        lr: lora_given(|l| &l.lr),
     };
     let mut request = settings.resolve(&base.header.shape, Caller::Cli)?;
-    if let Some(path) = args.text("text-file") {
-        let bytes = std::fs::read(path).map_err(|e| CliError::Failed(format!("cannot read {path}: {e}")))?;
-        request.data = Data::Text(data::decode_user_bytes(&bytes));
+    if let Some(path) = &run.text_file {
+        request.data = Data::Text(data::decode_user_bytes(&crate::args::read(path)?));
     }
     Ok(request)
 }
 
-/// `--device cpu` (the default: burn's CPU backend) or `wgpu` (Vulkan, Metal or DX12 through
-/// burn's GPU backend, in a build with `--features wgpu`; bench/gpu.sh uses it).
-pub fn device(args: &Args) -> Result<Device, CliError> {
-    match args.text("device").unwrap_or("cpu") {
-        "cpu" => Ok(Device::flex()),
-        "wgpu" => gpu_device(),
-        other => Err(CliError::Usage(format!("--device must be cpu or wgpu, got `{other}`"))),
-    }
-}
-
-#[cfg(feature = "wgpu")]
-fn gpu_device() -> Result<Device, CliError> {
-    Device::wgpu_options().init().map_err(|e| CliError::Failed(format!("no GPU through wgpu: {e}")))
-}
-
-#[cfg(not(feature = "wgpu"))]
-fn gpu_device() -> Result<Device, CliError> {
-    Err(CliError::Usage("--device wgpu needs the GPU backend: build with `--features wgpu`".into()))
-}
-
-fn run_one(args: &Args, mode: &str, base: &Checkpoint) -> Result<(FinetuneReport, Vec<u8>), CliError> {
-    let request = request(args, mode, base)?;
+fn run_one(
+    run: &RunArgs,
+    lora: Option<&LoraArgs>,
+    mode: &str,
+    base: &Checkpoint,
+) -> Result<(FinetuneReport, Vec<u8>), CliError> {
+    let request = request(run, lora, mode, base)?;
     let data = request.dataset().map_err(CliError::Failed)?;
-    let device = device(args)?;
+    let device = run.runtime.device.device()?;
     let (steps, config) = (request.length.planned(), &request.config);
     eprintln!(
         "fine-tuning ({mode}) on {} for {steps} steps, batch {} x {} chars",
         data.name, config.batch, config.context
     );
-    let (report, run) = run_report::finetune(base, &request, &data, &device, |step, loss| {
+    let (report, trained) = run_report::finetune(base, &request, &data, &device, |step, loss| {
         if step == 1 || step % 25 == 0 || step == steps {
             eprintln!("  step {step:>5}/{steps}  loss {loss:.4}");
         }
     })
     .map_err(CliError::Failed)?;
-    let bytes = finetune_lab::readback::block_on(run.checkpoint(data.task())).map_err(CliError::Failed)?;
+    let bytes = finetune_lab::readback::block_on(trained.checkpoint(data.task())).map_err(CliError::Failed)?;
     Ok((report, bytes))
 }
 
@@ -169,29 +159,26 @@ fn print_report(r: &FinetuneReport) {
     eprintln!("  before: {:?}\n  after:  {:?}", r.sample_before, r.sample_after);
 }
 
-pub fn finetune(command: &Command, raw: &[String]) -> Result<(), CliError> {
-    let args = command.parse(raw)?;
-    let mode = args.text("mode").ok_or_else(|| CliError::Usage("--mode full|adapter is required".into()))?;
-    let base = load_base(&args)?;
-    let (report, bytes) = run_one(&args, mode, &base)?;
+pub fn finetune(args: &FinetuneArgs) -> Result<(), CliError> {
+    let base = args.run.runtime.base.load()?;
+    let (report, bytes) = run_one(&args.run, Some(&args.lora), &args.mode, &base)?;
     print_report(&report);
-    if let Some(out) = args.text("out") {
-        std::fs::write(out, &bytes).map_err(|e| CliError::Failed(format!("cannot write {out}: {e}")))?;
-        eprintln!("  wrote {out} ({} bytes)", bytes.len());
+    if let Some(out) = &args.out {
+        crate::args::write(out, &bytes)?;
+        eprintln!("  wrote {} ({} bytes)", out.display(), bytes.len());
     }
-    if args.switch("json") {
+    if args.run.runtime.json {
         crate::emit(&serde_json::to_string_pretty(&report).expect("report serialises"));
     }
     Ok(())
 }
 
 /// Both modes on the same data and seed, and the comparison the lesson is about.
-pub fn compare(command: &Command, raw: &[String]) -> Result<(), CliError> {
-    let args = command.parse(raw)?;
-    let base = load_base(&args)?;
-    let (full, _) = run_one(&args, "full", &base)?;
+pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
+    let base = args.run.runtime.base.load()?;
+    let (full, _) = run_one(&args.run, None, "full", &base)?;
     print_report(&full);
-    let (adapter, _) = run_one(&args, "adapter", &base)?;
+    let (adapter, _) = run_one(&args.run, None, "adapter", &base)?;
     print_report(&adapter);
     let gain = |r: &FinetuneReport| r.heldout_loss_before - r.heldout_loss_after;
     eprintln!(
@@ -204,7 +191,7 @@ pub fn compare(command: &Command, raw: &[String]) -> Result<(), CliError> {
         100.0 * gain(&adapter) / gain(&full),
         adapter.ms_per_step_median / full.ms_per_step_median
     );
-    if args.switch("json") {
+    if args.run.runtime.json {
         crate::emit(
             &serde_json::to_string_pretty(&serde_json::json!({ "full": full, "adapter": adapter }))
                 .expect("serialises"),

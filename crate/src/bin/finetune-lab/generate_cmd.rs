@@ -1,49 +1,58 @@
 //! `generate`: sample from the base, or from the base with an adapter or a full checkpoint.
 
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+
 use burn::tensor::Device;
+use clap::Args;
 use finetune_lab::checkpoint::Checkpoint;
 use finetune_lab::finetune::{apply_checkpoint, load_base};
 use finetune_lab::readback::block_on;
-use finetune_lab::request;
+use finetune_lab::request::MAX_SEED;
 
 use crate::CliError;
-use crate::args::{Command, Flag};
-use crate::finetune_cmd;
+use crate::args::{BaseArg, between, ranged};
 
-pub fn command() -> Command {
-    Command {
-        name: "generate",
-        about: "Sample from the base, or from the base with an adapter or a full checkpoint on it.",
-        flags: vec![
-            Flag::value("prompt", "TEXT", "the text to continue (default \"The \")"),
-            Flag::number("chars", "N", 200.0, 1.0..=10_000.0, "characters to generate"),
-            Flag::number("temperature", "T", 0.8, 0.0..=5.0, "softmax temperature; 0 is greedy"),
-            Flag::number("seed", "S", 1.0, 0.0..=request::MAX_SEED as f64, "seeds the sampling"),
-            Flag::value("base", "PATH", "the base model (default the shipped www/base/tiny.ftlab)"),
-            Flag::value("adapter", "PATH", "an adapter (or a full checkpoint) to put on the base"),
-        ],
-    }
+const CHARS: RangeInclusive<usize> = 1..=10_000;
+/// Past 5 the softmax is nearly flat: characters at random.
+const TEMPERATURE: RangeInclusive<f32> = 0.0..=5.0;
+const SEED: RangeInclusive<u64> = 0..=MAX_SEED;
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// the text to continue
+    #[arg(long, value_name = "TEXT", default_value = "The ")]
+    prompt: String,
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = between(CHARS),
+          help = ranged("characters to generate", &CHARS))]
+    chars: usize,
+    #[arg(long, value_name = "T", default_value_t = 0.8, value_parser = between(TEMPERATURE),
+          help = ranged("softmax temperature; 0 is greedy", &TEMPERATURE))]
+    temperature: f32,
+    #[arg(long, value_name = "S", default_value_t = 1, value_parser = between(SEED),
+          help = ranged("seeds the sampling", &SEED))]
+    seed: u64,
+    #[command(flatten)]
+    base: BaseArg,
+    /// an adapter (or a full checkpoint) to put on the base
+    #[arg(long, value_name = "PATH")]
+    adapter: Option<PathBuf>,
 }
 
-pub fn generate(command: &Command, raw: &[String]) -> Result<(), CliError> {
-    let args = command.parse(raw)?;
-    let prompt = args.text("prompt").unwrap_or("The ");
-    let chars = args.number::<u32>("chars")? as usize;
-    let temperature = args.number::<f32>("temperature")?;
-    let seed = u64::from(args.number::<u32>("seed")?);
-    let base = finetune_cmd::load_base(&args)?;
+pub fn generate(args: &GenerateArgs) -> Result<(), CliError> {
+    let base = args.base.load()?;
     let device = Device::flex();
     let mut model = load_base(&base, &device).map_err(CliError::Failed)?;
-    if let Some(path) = args.text("adapter") {
-        let bytes = std::fs::read(path).map_err(|e| CliError::Failed(format!("cannot read {path}: {e}")))?;
-        let file = Checkpoint::parse(&bytes).map_err(CliError::Failed)?;
+    if let Some(path) = &args.adapter {
+        let file = Checkpoint::parse(&crate::args::read(path)?).map_err(CliError::Failed)?;
         if file.header.adapter.is_some() {
-            file.adapter_for(&base).map_err(|e| CliError::Failed(format!("{path}: {e}")))?;
+            file.adapter_for(&base).map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?;
         }
         model = apply_checkpoint(model, &file, &device).map_err(CliError::Failed)?;
     }
-    let text = block_on(finetune_lab::generate::generate(&model, prompt, chars, temperature, seed))
-        .map_err(CliError::Failed)?;
-    crate::emit(&format!("{prompt}{text}"));
+    let text =
+        block_on(finetune_lab::generate::generate(&model, &args.prompt, args.chars, args.temperature, args.seed))
+            .map_err(CliError::Failed)?;
+    crate::emit(&format!("{}{text}", args.prompt));
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `finetune-lab`: pretrain the shipped base, fine-tune it fully or through LoRA adapters,
 //! sample from it, and compute what fine-tuning costs at any scale.
-//! Progress goes to stderr; `--json` puts one object on stdout for scripts.
+//! Progress goes to stderr; `--json` puts one object on stdout for scripts. Each command's
+//! flags are declared with clap's derive beside what runs it (`*_cmd.rs`).
 
 mod args;
 mod convert_cmd;
@@ -14,42 +15,54 @@ mod serve_cmd;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Every command: its flags and help (`args::Command`), and what runs it.
-type Run = fn(&args::Command, &[String]) -> Result<(), CliError>;
-const COMMANDS: [(fn() -> args::Command, Run); 7] = [
-    (finetune_cmd::finetune_command, finetune_cmd::finetune),
-    (finetune_cmd::compare_command, finetune_cmd::compare),
-    (generate_cmd::command, generate_cmd::generate),
-    (serve_cmd::command, serve_cmd::serve),
-    (scale_cmd::command, scale_cmd::scale),
-    (pretrain_cmd::command, pretrain_cmd::pretrain),
-    (convert_cmd::command, convert_cmd::convert),
-];
+use clap::error::ErrorKind;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-/// `finetune-lab --help`: the commands, from their own declarations.
-fn usage() -> String {
-    let lines: Vec<String> = COMMANDS
-        .iter()
-        .map(|(command, _)| {
-            let c = command();
-            format!("  {:9} {}", c.name, c.about)
-        })
-        .collect();
-    format!(
-        "finetune-lab {}: fine-tune a tiny GPT fully or through LoRA adapters, serve many tenants on one\n\
-         base, and compute what fine-tuning costs at any scale.\n\n\
-         usage: finetune-lab COMMAND [flags]   (`finetune-lab COMMAND --help` lists its flags)\n\n\
-         commands:\n{}\n\n  --version  print the version",
-        env!("CARGO_PKG_VERSION"),
-        lines.join("\n")
-    )
+/// Fine-tune a tiny GPT fully or through LoRA adapters, serve many tenants on one base, and
+/// compute what fine-tuning costs at any scale.
+#[derive(Parser, Debug)]
+#[command(name = "finetune-lab", version, arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-/// A usage error (exit 2), a failure while running (exit 1), or the help asked for (exit 0).
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Fine-tune the shipped base on a task or a text file, fully or through LoRA adapters.
+    Finetune(finetune_cmd::FinetuneArgs),
+    /// Both modes on the same data and seed, and what the adapter saves.
+    Compare(finetune_cmd::CompareArgs),
+    /// Sample from the base, or from the base with an adapter or a full checkpoint on it.
+    Generate(generate_cmd::GenerateArgs),
+    /// Serve tenants on one base three ways: together (one mixed batch), one at a time, as merged copies.
+    Serve(serve_cmd::ServeArgs),
+    /// The memory model: what fine-tuning and serving N tenants cost, for any preset model.
+    Scale(scale_cmd::ScaleArgs),
+    /// Pretrain the tiny base on our generated corpus (what www/base/tiny.ftlab was made with).
+    Pretrain(pretrain_cmd::PretrainArgs),
+    /// Store a checkpoint's values as f16 or f32, and say what it cost in held-out loss.
+    Convert(convert_cmd::ConvertArgs),
+}
+
+impl Command {
+    fn run(&self) -> Result<(), CliError> {
+        match self {
+            Command::Finetune(args) => finetune_cmd::finetune(args),
+            Command::Compare(args) => finetune_cmd::compare(args),
+            Command::Generate(args) => generate_cmd::generate(args),
+            Command::Serve(args) => serve_cmd::serve(args),
+            Command::Scale(args) => scale_cmd::scale(args),
+            Command::Pretrain(args) => pretrain_cmd::pretrain(args),
+            Command::Convert(args) => convert_cmd::convert(args),
+        }
+    }
+}
+
+/// A usage error (exit 2, the command's usage below it) or a failure while running (exit 1).
 pub enum CliError {
     Usage(String),
     Failed(String),
-    Help(String),
 }
 
 impl From<String> for CliError {
@@ -75,34 +88,19 @@ static HEAP: finetune_lab::heap::Counting<std::alloc::System> = finetune_lab::he
 
 fn main() -> ExitCode {
     heap::keep_freed_memory();
-    let raw: Vec<String> = std::env::args().skip(1).collect();
-    let Some((name, rest)) = raw.split_first() else {
-        eprintln!("error: no command given\n\n{}", usage());
-        return ExitCode::from(2);
-    };
-    let result = match name.as_str() {
-        "help" | "--help" | "-h" => Err(CliError::Help(usage())),
-        "--version" | "-V" => Err(CliError::Help(format!("finetune-lab {}", env!("CARGO_PKG_VERSION")))),
-        name => match COMMANDS.iter().find(|(command, _)| command().name == name) {
-            Some((command, run)) => run(&command(), rest).map_err(|e| match e {
-                CliError::Usage(message) => CliError::Usage(format!(
-                    "{message}\n\n{}\n\n(`finetune-lab --help` lists every command)",
-                    command().usage()
-                )),
-                other => other,
-            }),
-            None => Err(CliError::Usage(format!("unknown command `{name}`\n\n{}", usage()))),
-        },
-    };
-    match result {
+    // Bad flags, --help and --version end here, with clap's exit codes (2, 0, 0).
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    match cli.command.run() {
         Ok(()) => ExitCode::SUCCESS,
-        Err(CliError::Help(text)) => {
-            emit(&text);
-            ExitCode::SUCCESS
-        }
+        // Settings the crate refused (a range, a mode, a task): reported as clap reports a bad
+        // flag, under the command's usage, with the same exit code.
         Err(CliError::Usage(message)) => {
-            eprintln!("error: {message}");
-            ExitCode::from(2)
+            let name = matches.subcommand_name().expect("a command ran");
+            let mut cli = Cli::command();
+            cli.build();
+            let command = cli.find_subcommand_mut(name).expect("the command that ran is declared");
+            command.error(ErrorKind::ValueValidation, message).exit()
         }
         Err(CliError::Failed(message)) => {
             eprintln!("error: {message}");

@@ -1,10 +1,13 @@
 //! `pretrain`: train the tiny base from our general corpus on the CPU and write the file the
 //! site ships, with a JSON sidecar holding its shape, checksum and the command that made it.
 
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::module::Module;
 use burn::tensor::Device;
+use clap::Args;
 use finetune_lab::checkpoint::{self, sha256_hex};
 use finetune_lab::data::Dataset;
 use finetune_lab::init::Init;
@@ -15,7 +18,7 @@ use finetune_lab::shape::ModelShape;
 use finetune_lab::tokenizer;
 use finetune_lab::train::{TrainConfig, Trainer, eval_loss};
 
-use crate::args::{Command, Flag};
+use crate::args::{between, ranged, write};
 use crate::{CliError, default_base_path};
 
 /// Peak learning rate; linear warm-up then cosine decay to a tenth (nanoGPT's schedule).
@@ -31,33 +34,34 @@ fn lr_at(step: usize, steps: usize) -> f64 {
     min + 0.5 * (PEAK_LR - min) * (1.0 + (std::f64::consts::PI * progress).cos())
 }
 
-pub fn command() -> Command {
-    Command {
-        name: "pretrain",
-        about: "Pretrain the tiny base on our generated corpus (what www/base/tiny.ftlab was made with).",
-        flags: vec![
-            Flag::number("steps", "N", 2000.0, 1.0..=1_000_000.0, "training steps"),
-            Flag::number("batch", "B", 16.0, 1.0..=512.0, "sequences of the model's context per step"),
-            Flag::number(
-                "seed",
-                "S",
-                1.0,
-                0.0..=request::MAX_SEED as f64,
-                "seeds the corpus, the weights and the batches",
-            ),
-            Flag::number("chars", "N", 2_000_000.0, 10_000.0..=50_000_000.0, "characters of corpus to generate"),
-            Flag::value("out", "PATH", "where to write the model (default www/base/tiny.ftlab)"),
-        ],
-    }
+const STEPS: RangeInclusive<usize> = 1..=1_000_000;
+const BATCH: RangeInclusive<usize> = 1..=512;
+const SEED: RangeInclusive<u64> = 0..=request::MAX_SEED;
+const CHARS: RangeInclusive<usize> = 10_000..=50_000_000;
+
+/// The defaults are what made the shipped base (www/base/tiny.json has the command).
+#[derive(Args, Debug)]
+pub struct PretrainArgs {
+    #[arg(long, value_name = "N", default_value_t = 2000, value_parser = between(STEPS),
+          help = ranged("training steps", &STEPS))]
+    steps: usize,
+    #[arg(long, value_name = "B", default_value_t = 16, value_parser = between(BATCH),
+          help = ranged("sequences of the model's context per step", &BATCH))]
+    batch: usize,
+    #[arg(long, value_name = "S", default_value_t = 1, value_parser = between(SEED),
+          help = ranged("seeds the corpus, the weights and the batches", &SEED))]
+    seed: u64,
+    #[arg(long, value_name = "N", default_value_t = 2_000_000, value_parser = between(CHARS),
+          help = ranged("characters of corpus to generate", &CHARS))]
+    chars: usize,
+    /// where to write the model [default: www/base/tiny.ftlab]
+    #[arg(long, value_name = "PATH")]
+    out: Option<PathBuf>,
 }
 
-pub fn pretrain(command: &Command, raw: &[String]) -> Result<(), CliError> {
-    let args = command.parse(raw)?;
-    let steps = args.number::<u32>("steps")? as usize;
-    let batch = args.number::<u32>("batch")? as usize;
-    let seed = u64::from(args.number::<u32>("seed")?);
-    let chars = args.number::<u32>("chars")? as usize;
-    let out = args.text("out").map(Into::into).unwrap_or_else(default_base_path);
+pub fn pretrain(args: &PretrainArgs) -> Result<(), CliError> {
+    let PretrainArgs { steps, batch, seed, chars, .. } = *args;
+    let out = args.out.clone().unwrap_or_else(default_base_path);
 
     let shape = ModelShape::tiny();
     let device = Device::flex().autodiff();
@@ -93,7 +97,7 @@ pub fn pretrain(command: &Command, raw: &[String]) -> Result<(), CliError> {
 
     let model = trainer.model().valid();
     let bytes = block_on(checkpoint::to_bytes(&model, &shape, None)).map_err(CliError::Failed)?;
-    std::fs::write(&out, &bytes).map_err(|e| CliError::Failed(format!("cannot write {}: {e}", out.display())))?;
+    write(&out, &bytes)?;
     let sidecar = serde_json::json!({
         "file": out.file_name().map(|n| n.to_string_lossy().to_string()),
         "bytes": bytes.len(),
@@ -109,8 +113,7 @@ pub fn pretrain(command: &Command, raw: &[String]) -> Result<(), CliError> {
         "command": format!("finetune-lab pretrain --steps {steps} --batch {batch} --seed {seed} --chars {chars}"),
     });
     let sidecar_path = out.with_extension("json");
-    std::fs::write(&sidecar_path, serde_json::to_string_pretty(&sidecar).expect("json") + "\n")
-        .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", sidecar_path.display())))?;
+    write(&sidecar_path, (serde_json::to_string_pretty(&sidecar).expect("json") + "\n").as_bytes())?;
     eprintln!("wrote {} ({} bytes) and {}", out.display(), bytes.len(), sidecar_path.display());
     Ok(())
 }

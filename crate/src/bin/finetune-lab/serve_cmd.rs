@@ -1,9 +1,11 @@
 //! `serve`: many tenants on one base, served together (one mixed batch through BGMV), one at a
 //! time (adapter swapped per request) and as merged copies (a full model each), measured.
 
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use clap::Args;
 use finetune_lab::checkpoint::Checkpoint;
 use finetune_lab::data;
 use finetune_lab::memory::format_bytes;
@@ -12,8 +14,7 @@ use finetune_lab::serve::{Request, ServeReport, serve_three_ways};
 use serde::Serialize;
 
 use crate::CliError;
-use crate::args::{Command, Flag};
-use crate::finetune_cmd;
+use crate::args::{Runtime, between, ranged, read};
 
 /// The demo adapters shipped beside the base, one per built-in task (`www/base/adapters/`).
 fn demo_adapters() -> Result<Vec<PathBuf>, CliError> {
@@ -46,46 +47,41 @@ fn name_of(path: &Path) -> String {
     path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned())
 }
 
-pub fn command() -> Command {
-    Command {
-        name: "serve",
-        about: "Serve tenants on one base three ways: together (one mixed batch), one at a time, as merged copies.",
-        flags: vec![
-            Flag::repeating("adapter", "PATH", "an adapter file, one tenant (default the shipped demo adapters)"),
-            Flag::repeating("prompt", "TEXT", "a prompt per row (default each tenant's task prompt)"),
-            Flag::number("chars", "N", 40.0, 1.0..=1_000.0, "characters generated per row"),
-            Flag::value("batch-rows", "R", "rows in the batch, tenants in turn (default one per tenant and the base)"),
-            Flag::value("base", "PATH", "the base model (default the shipped www/base/tiny.ftlab)"),
-            Flag::value(
-                "device",
-                "cpu|wgpu",
-                "burn's CPU backend (default) or its GPU backend (a --features wgpu build)",
-            ),
-            Flag::switch("json", "print the report as JSON on stdout"),
-        ],
-    }
+const CHARS: RangeInclusive<usize> = 1..=1_000;
+const ROWS: RangeInclusive<usize> = 1..=64;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// an adapter file, one tenant; repeat for more [default: the shipped demo adapters]
+    #[arg(long, value_name = "PATH")]
+    adapter: Vec<PathBuf>,
+    /// a prompt per row, used in turn; repeat for more [default: each tenant's task prompt]
+    #[arg(long, value_name = "TEXT")]
+    prompt: Vec<String>,
+    #[arg(long, value_name = "N", default_value_t = 40, value_parser = between(CHARS),
+          help = ranged("characters generated per row", &CHARS))]
+    chars: usize,
+    #[arg(long, value_name = "R", value_parser = between(ROWS),
+          help = format!("{} [default: one per tenant and the base]", ranged("rows in the batch, tenants in turn", &ROWS)))]
+    batch_rows: Option<usize>,
+    #[command(flatten)]
+    runtime: Runtime,
 }
 
-pub fn serve(command: &Command, raw: &[String]) -> Result<(), CliError> {
-    let args = command.parse(raw)?;
-    let chars = args.number::<u32>("chars")? as usize;
-    let base = finetune_cmd::load_base(&args)?;
-    let paths: Vec<PathBuf> = match args.texts("adapter") {
-        given if given.is_empty() => demo_adapters()?,
-        given => given.into_iter().map(PathBuf::from).collect(),
-    };
+pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
+    let chars = args.chars;
+    let base = args.runtime.base.load()?;
+    let paths = if args.adapter.is_empty() { demo_adapters()? } else { args.adapter.clone() };
     let mut files = Vec::with_capacity(paths.len());
     for path in &paths {
-        let bytes =
-            std::fs::read(path).map_err(|e| CliError::Failed(format!("cannot read {}: {e}", path.display())))?;
-        let file = Checkpoint::parse(&bytes).map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?;
+        let file = Checkpoint::parse(&read(path)?).map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?;
         file.adapter_for(&base).map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?;
         files.push(file);
     }
     // Slot 0 is the base alone, then each adapter; rows cycle through the slots.
     let slots = files.len() + 1;
-    let rows = args.number_in("batch-rows", slots, 1..=64)?;
-    let prompts = args.texts("prompt");
+    let rows = args.batch_rows.unwrap_or(slots);
+    let prompts = &args.prompt;
     let own_prompt = |slot: usize| {
         let task = if slot == 0 { None } else { files[slot - 1].header.task.as_deref() };
         task.and_then(data::task).map_or("The ", |t| t.prompt).to_string()
@@ -93,12 +89,12 @@ pub fn serve(command: &Command, raw: &[String]) -> Result<(), CliError> {
     let requests: Vec<Request> = (0..rows)
         .map(|row| {
             let slot = row % slots;
-            let prompt = if prompts.is_empty() { own_prompt(slot) } else { prompts[row % prompts.len()].to_string() };
+            let prompt = if prompts.is_empty() { own_prompt(slot) } else { prompts[row % prompts.len()].clone() };
             Request { slot, prompt }
         })
         .collect();
 
-    let device = finetune_cmd::device(&args)?;
+    let device = args.runtime.device.device()?;
     let started = Instant::now();
     let clock = || started.elapsed().as_secs_f64();
     eprintln!("serving {rows} rows ({} tenants and the base), {chars} characters each", files.len());
@@ -118,7 +114,7 @@ pub fn serve(command: &Command, raw: &[String]) -> Result<(), CliError> {
         .collect();
     let report = Report { tenants, ways };
     print(&report);
-    if args.switch("json") {
+    if args.runtime.json {
         crate::emit(&serde_json::to_string(&report).expect("the report serialises"));
     }
     Ok(())
