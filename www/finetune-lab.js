@@ -238,23 +238,23 @@ class FinetuneLab extends HTMLElement {
     // author or the reader picks an adapter.
     const recipe = this.lab.pageAdapter;
     const authored = KNOB_ATTRIBUTES.some((name) => this.hasAttribute(name));
-    this.knobs.setDefaults({ rank: this.getAttribute('rank') ?? recipe.rank, targets: this.getAttribute('targets') ?? recipe.targets });
+    const rankRange = this.lab.settings.find((s) => s.name === 'rank');
+    this.knobs.setDefaults({ rank: this.getAttribute('rank') ?? recipe.rank, targets: this.getAttribute('targets') ?? recipe.targets }, rankRange);
     this.adapterChosen(this.knobs.value(), { scale: this.knobs.touched || authored });
   }
 
   /**
-   * The adapter picked in the train panel: what it costs on this model (the memory model, at
-   * this widget's batch and context), and the scale panel follows it.
+   * The adapter picked in the train panel: what the run it would start costs on this model (the
+   * crate completes and checks it as it would the run, then predicts its memory), and the scale
+   * panel follows it.
    */
   adapterChosen(choice, { scale = true } = {}) {
     if (!choice || !this.lab) return;
-    const setting = (name) => this.lab.settings.find((s) => s.name === name);
-    const number = (name) => Number(this.getAttribute(name) ?? setting(name).page);
     try {
-      const report = this.mod.scale({ shape: this.lab.shape, mode: 'adapter', ...choice, precision: 'fp32', batch: number('batch'), context: number('context'), tenants: 1, hot: 1 });
-      this.knobs.show(report);
+      this.knobs.show(this.mod.predictRun(this.lab.shape, { ...this.runAttributes(), mode: 'adapter', ...choice }));
     } catch (e) {
-      this.knobs.cost.textContent = e.message; // e.g. a batch attribute out of range
+      this.knobs.cost.textContent = e.message; // a rank out of range, or a batch attribute
+      return;
     }
     if (scale) this.scale?.follow(choice);
   }

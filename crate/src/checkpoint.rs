@@ -13,36 +13,11 @@ use half::f16;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::memory::{Target, max_rank};
+use crate::memory::AdapterSpec;
 use crate::readback::read_f32;
 use crate::shape::ModelShape;
 
 const MAGIC: &[u8; 8] = b"FTLAB001";
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct AdapterSpec {
-    pub rank: usize,
-    pub alpha: f32,
-    pub targets: Vec<Target>,
-}
-
-impl AdapterSpec {
-    /// Buildable on `shape`: a rank from 1 to the narrowest projection's width, a positive
-    /// finite α, and at least one target.
-    pub fn validate(&self, shape: &ModelShape) -> Result<(), String> {
-        let max_rank = max_rank(shape);
-        if self.rank == 0 || self.rank > max_rank {
-            return Err(format!("the adapter's rank {} is out of range (1 to {max_rank})", self.rank));
-        }
-        if !self.alpha.is_finite() || self.alpha <= 0.0 {
-            return Err(format!("the adapter's alpha {} must be a positive number", self.alpha));
-        }
-        if self.targets.is_empty() {
-            return Err("the adapter adapts no projection".into());
-        }
-        Ok(())
-    }
-}
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct TensorEntry {

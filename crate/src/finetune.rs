@@ -4,26 +4,13 @@
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 
-use crate::checkpoint::{self, AdapterMeta, AdapterSpec, Checkpoint, Keep};
+use crate::checkpoint::{self, AdapterMeta, Checkpoint, Keep};
 use crate::init::Init;
-use crate::memory::{self, Mode, Precision, ScaleInput};
+use crate::memory::{self, Mode, ScaleInput};
 use crate::model::Gpt;
 use crate::shape::ModelShape;
 use crate::tokenizer;
 use crate::train::{TrainConfig, Trainer, eval_loss};
-
-/// LoRA's scale alpha when the caller gives none: alpha = 2·rank, so alpha/r = 2 whatever the
-/// rank (the LoRA paper fixes alpha to the first rank it tries and does not tune it).
-pub fn default_alpha(rank: usize) -> f32 {
-    2.0 * rank as f32
-}
-
-pub fn mode_name(mode: &Mode) -> &'static str {
-    match mode {
-        Mode::Full => "full",
-        Mode::Adapter { .. } => "adapter",
-    }
-}
 
 /// Held-out loss uses at most this many context windows: enough for a steady figure, few
 /// enough to stay cheap on a software GPU.
@@ -33,7 +20,6 @@ pub struct Run {
     trainer: Trainer,
     shape: ModelShape,
     mode: Mode,
-    adapter: Option<AdapterSpec>,
     heldout: Vec<u32>,
     config: TrainConfig,
     /// The SHA-256 of the base file, which an adapter file records.
@@ -79,21 +65,8 @@ impl Run {
         }
         let device = device.clone().autodiff();
         let mut model = load_base(base, &device)?;
-        mode.validate()?;
-        let adapter = match &mode {
-            Mode::Full => None,
-            Mode::Adapter { rank, alpha, targets } => {
-                if *rank > shape.d_model {
-                    return Err(format!("rank must be between 1 and {}, got {rank}", shape.d_model));
-                }
-                Some(AdapterSpec {
-                    rank: *rank,
-                    alpha: alpha.unwrap_or(default_alpha(*rank)),
-                    targets: targets.clone(),
-                })
-            }
-        };
-        if let Some(spec) = &adapter {
+        mode.validate(&shape)?;
+        if let Some(spec) = mode.spec() {
             model = model.with_adapters(&spec.targets, spec.rank, spec.alpha, &mut Init::new(config.seed, &device));
         }
         let (train, heldout) = (tokenizer::encode(train), tokenizer::encode(heldout));
@@ -107,7 +80,7 @@ impl Run {
             }
         }
         let trainer = Trainer::new(model, &config, train, device);
-        Ok(Self { trainer, shape, mode, adapter, heldout, config, base_sha256: base.sha256.clone() })
+        Ok(Self { trainer, shape, mode, heldout, config, base_sha256: base.sha256.clone() })
     }
 
     /// One training step; the loss is returned unread.
@@ -147,13 +120,10 @@ impl Run {
         &self.config
     }
 
-    /// The memory model's figures for this run: fp32, as burn trains here, at its batch and context.
+    /// The memory model's figures for this run.
     pub fn memory_predicted(&self) -> memory::Report {
-        memory::estimate(&ScaleInput {
-            batch: self.config.batch,
-            context: Some(self.config.context),
-            ..ScaleInput::new(self.shape.clone(), self.mode.clone(), Precision::Fp32)
-        })
+        let (batch, context) = (self.config.batch, self.config.context);
+        memory::estimate(&ScaleInput::training_run(self.shape.clone(), self.mode.clone(), batch, context))
     }
 
     /// (total, trainable) parameter counts of the running model.
@@ -164,7 +134,7 @@ impl Run {
     /// What a tenant would store: the whole model (full) or the adapter file alone, which
     /// records its base and, when it learned a built-in task, that `task`.
     pub async fn checkpoint(&self, task: Option<&str>) -> Result<Vec<u8>, String> {
-        let meta = self.adapter.as_ref().map(|spec| AdapterMeta {
+        let meta = self.mode.spec().map(|spec| AdapterMeta {
             spec: spec.clone(),
             base_sha256: self.base_sha256.clone(),
             task: task.map(str::to_string),

@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::budget::{Length, PAGE_BUDGET};
 use crate::data::{self, Dataset};
-use crate::finetune::default_alpha;
-use crate::memory::{DEFAULT_RANK, Mode, max_rank, parse_targets};
+use crate::memory::{AdapterSpec, DEFAULT_RANK, Mode, default_alpha, max_rank, parse_targets};
 use crate::shape::ModelShape;
 use crate::train::TrainConfig;
 
@@ -255,16 +254,16 @@ impl RunSettings {
             Targets::List(list) => list.join(","),
         });
         let mode = match Mode::from_parts(name, rank, alpha, targets.as_deref())? {
-            Mode::Adapter { alpha, targets: chosen_targets, .. } => {
+            Mode::Adapter(chosen) => {
                 // What the caller left open takes its defaults: the rank from the table (the
                 // page's recipe or the CLI's), the targets from the page's recipe on the page.
                 let rank = whole("rank", &self.rank)?;
                 let targets = match (caller, &targets) {
                     (Caller::Page, None) => parse_targets(PAGE_ADAPTER.targets)?,
-                    _ => chosen_targets,
+                    _ => chosen.targets,
                 };
-                // The α the trainer would pick, said out loud: the page shows it.
-                Mode::Adapter { rank, alpha: Some(alpha.unwrap_or(default_alpha(rank))), targets }
+                // α follows the rank chosen here unless given (the page shows it).
+                Mode::Adapter(AdapterSpec { rank, alpha: alpha.unwrap_or(default_alpha(rank)), targets })
             }
             full => full,
         };
@@ -282,7 +281,7 @@ impl RunSettings {
         };
         let context = whole("context", &self.context)?;
         let mut defaults = TrainConfig::for_mode(&mode, context);
-        if caller == Caller::Page && matches!(mode, Mode::Adapter { .. }) {
+        if caller == Caller::Page && matches!(mode, Mode::Adapter(_)) {
             defaults.lr = PAGE_ADAPTER.lr;
         }
         let config = TrainConfig {
@@ -322,11 +321,11 @@ mod tests {
             (page.length, page.config.batch, page.config.context, page.sample),
             (Length::Budget(PAGE_BUDGET), 4, 128, 60)
         );
-        assert_eq!(page.mode, Mode::Adapter { rank: 8, alpha: Some(16.0), targets: Target::ALL.to_vec() });
+        assert_eq!(page.mode, Mode::Adapter(AdapterSpec { rank: 8, alpha: 16.0, targets: Target::ALL.to_vec() }));
         assert_eq!(page.config.lr, 3e-3);
         let chosen =
             given(r#"{"mode":"adapter","rank":4,"targets":"q,v"}"#).resolve(&ModelShape::tiny(), Caller::Page).unwrap();
-        assert_eq!(chosen.mode, Mode::Adapter { rank: 4, alpha: Some(8.0), targets: DEFAULT_TARGETS.to_vec() });
+        assert_eq!(chosen.mode, Mode::Adapter(AdapterSpec { rank: 4, alpha: 8.0, targets: DEFAULT_TARGETS.to_vec() }));
         let page_full = given(r#"{"mode":"full"}"#).resolve(&ModelShape::tiny(), Caller::Page).unwrap();
         assert_eq!(page_full.config.lr, 1e-3);
         assert_eq!(page.data, Data::Task("records"));
@@ -334,7 +333,7 @@ mod tests {
         assert_eq!((cli.length, cli.config.batch, cli.config.context), (Length::Steps(300), 16, 128));
         assert_eq!(cli.config.lr, 1e-3);
         let cli = given(r#"{"mode":"adapter"}"#).resolve(&ModelShape::tiny(), Caller::Cli).unwrap();
-        assert_eq!(cli.mode, Mode::Adapter { rank: 4, alpha: Some(8.0), targets: DEFAULT_TARGETS.to_vec() });
+        assert_eq!(cli.mode, Mode::Adapter(AdapterSpec { rank: 4, alpha: 8.0, targets: DEFAULT_TARGETS.to_vec() }));
         assert_eq!(cli.config.lr, 1e-2);
     }
 
@@ -344,7 +343,7 @@ mod tests {
             .resolve(&ModelShape::tiny(), Caller::Page)
             .unwrap();
         assert_eq!((r.length, r.config.batch, r.config.lr), (Length::Steps(35), 8, 3e-3));
-        assert_eq!(r.mode, Mode::Adapter { rank: 16, alpha: Some(32.0), targets: Target::ALL.to_vec() });
+        assert_eq!(r.mode, Mode::Adapter(AdapterSpec { rank: 16, alpha: 32.0, targets: Target::ALL.to_vec() }));
     }
 
     #[test]

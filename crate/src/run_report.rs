@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::allocator::MeasuredMemory;
 use crate::checkpoint::Checkpoint;
 use crate::data::Dataset;
-use crate::finetune::{Run, mode_name};
+use crate::finetune::Run;
 use crate::generate::generate;
 use crate::memory;
 use crate::readback::{block_on, read_scalar};
@@ -82,7 +82,7 @@ pub fn finetune(
     let sample_after = block_on(generate(run.model(), prompt, sample_chars, 0.0, config.seed))?;
     let (params_total, params_trainable) = run.params();
     let report = FinetuneReport {
-        mode: mode_name(run.mode()).to_string(),
+        mode: run.mode().name().to_string(),
         data: data.name.clone(),
         steps,
         batch: config.batch,

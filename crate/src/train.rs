@@ -46,7 +46,7 @@ impl TrainConfig {
     pub fn for_mode(mode: &Mode, context: usize) -> Self {
         match mode {
             Mode::Full => Self::full(context),
-            Mode::Adapter { .. } => Self::adapter(context),
+            Mode::Adapter(_) => Self::adapter(context),
         }
     }
 }

@@ -9,12 +9,13 @@ use wasm_bindgen::prelude::*;
 use crate::budget::{Length, TimeBudget};
 use crate::checkpoint::Checkpoint;
 use crate::data;
+use crate::finetune::Run;
 use crate::finetune::load_base;
-use crate::finetune::{Run, mode_name};
 use crate::memory::{self, ScaleInput};
 use crate::readback::read_scalar;
-use crate::request::{self, Caller, RunSettings};
+use crate::request::{self, Caller, RunRequest, RunSettings};
 use crate::serve::{Request, TenantStacks, Together, serve_three_ways};
+use crate::shape::ModelShape;
 
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -111,12 +112,7 @@ impl Lab {
     /// numbers or as an attribute's text; what is missing takes the page's default. A setting
     /// out of range is refused with its name and range.
     pub fn start(&self, options: JsValue) -> Result<Session, JsError> {
-        // serde-wasm-bindgen reads only the fields it knows: check the names given first.
-        let names: Vec<String> =
-            js_sys::Object::keys(&js_sys::Object::from(options.clone())).iter().filter_map(|n| n.as_string()).collect();
-        RunSettings::refuse_unknown(names.iter().map(String::as_str)).map_err(js_error)?;
-        let settings: RunSettings = from_js(options, "run options")?;
-        let request = settings.resolve(&self.base.header.shape, Caller::Page).map_err(js_error)?;
+        let request = page_request(&self.base.header.shape, options)?;
         let dataset = request.dataset().map_err(js_error)?;
         let config = request.config.clone();
         let run = Run::start(
@@ -130,7 +126,7 @@ impl Lab {
         .map_err(js_error)?;
         let (params_total, params_trainable) = run.params();
         let info = SessionInfo {
-            mode: mode_name(&request.mode).to_string(),
+            mode: request.mode.name().to_string(),
             data: dataset.name.clone(),
             train_chars: dataset.train.chars().count(),
             heldout_chars: dataset.heldout.chars().count(),
@@ -385,8 +381,7 @@ pub fn scale(input: JsValue) -> Result<JsValue, JsError> {
             serde_json::to_value(memory::parse_targets(&text).map_err(js_error)?).expect("targets serialise");
     }
     if let Some(name) = value.get("model").and_then(|m| m.as_str()).map(str::to_string) {
-        let shape =
-            crate::shape::ModelShape::preset(&name).ok_or_else(|| JsError::new(&format!("unknown model `{name}`")))?;
+        let shape = ModelShape::preset(&name).ok_or_else(|| JsError::new(&format!("unknown model `{name}`")))?;
         value["shape"] = serde_json::to_value(shape).expect("shape serialises");
     }
     let input: ScaleInput =
@@ -395,12 +390,32 @@ pub fn scale(input: JsValue) -> Result<JsValue, JsError> {
     to_js(&memory::estimate(&input))
 }
 
+/// A run's options as `Lab.start` takes them, checked and completed with the page's defaults.
+fn page_request(shape: &ModelShape, options: JsValue) -> Result<RunRequest, JsError> {
+    // serde-wasm-bindgen reads only the fields it knows: check the names given first.
+    let names: Vec<String> =
+        js_sys::Object::keys(&js_sys::Object::from(options.clone())).iter().filter_map(|n| n.as_string()).collect();
+    RunSettings::refuse_unknown(names.iter().map(String::as_str)).map_err(js_error)?;
+    let settings: RunSettings = from_js(options, "run options")?;
+    settings.resolve(shape, Caller::Page).map_err(js_error)
+}
+
+/// What the run that `options` (as `Lab.start` takes them) would start on a model of `shape`
+/// holds in memory, as the memory model predicts it, or why the options are refused: the train
+/// panel's cost line for the adapter being chosen, before any run.
+#[wasm_bindgen(js_name = predictRun)]
+pub fn predict_run(shape: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+    let shape: ModelShape = from_js(shape, "model shape")?;
+    let request = page_request(&shape, options)?;
+    let (batch, context) = (request.config.batch, request.config.context);
+    to_js(&memory::estimate(&ScaleInput::training_run(shape, request.mode, batch, context)))
+}
+
 /// The precision a preset model trains in unless told otherwise (`Precision::default_for`):
 /// "mixed16" or "fp32".
 #[wasm_bindgen(js_name = defaultPrecision)]
 pub fn default_precision(model: &str) -> Result<String, JsError> {
-    let shape =
-        crate::shape::ModelShape::preset(model).ok_or_else(|| JsError::new(&format!("unknown model `{model}`")))?;
+    let shape = ModelShape::preset(model).ok_or_else(|| JsError::new(&format!("unknown model `{model}`")))?;
     Ok(memory::Precision::default_for(&shape).name().to_string())
 }
 

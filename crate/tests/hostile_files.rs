@@ -8,11 +8,11 @@ mod common;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use common::*;
-use finetune_lab::checkpoint::{self, AdapterMeta, AdapterSpec, Checkpoint, Dtype};
+use finetune_lab::checkpoint::{self, AdapterMeta, Checkpoint, Dtype};
 use finetune_lab::finetune::{apply_checkpoint, load_base};
 use finetune_lab::heap::{self, Counting};
 use finetune_lab::init::Init;
-use finetune_lab::memory::Target;
+use finetune_lab::memory::{AdapterSpec, Target};
 use finetune_lab::readback::block_on;
 use finetune_lab::rng::Rng;
 use finetune_lab::shape::ModelShape;
@@ -142,8 +142,14 @@ fn hostile_headers(base: &Checkpoint, full: &[u8], adapter: &[u8]) {
         ),
         (with_header(full, |h| h["tensors"] = serde_json::json!([])), "its tensors hold 0 values"),
         (with_header(full, |h| h["kind"] = "adapter".into()), "without an adapter spec"),
-        (with_header(adapter, |h| h["adapter"]["rank"] = (1u64 << 40).into()), "rank 1099511627776 is out of range"),
-        (with_header(adapter, |h| h["adapter"]["rank"] = 0.into()), "rank 0 is out of range"),
+        (
+            with_header(adapter, |h| h["adapter"]["rank"] = (1u64 << 40).into()),
+            "rank must be from 1 to 32 (the narrowest projection's width), got 1099511627776",
+        ),
+        (
+            with_header(adapter, |h| h["adapter"]["rank"] = 0.into()),
+            "rank must be from 1 to 32 (the narrowest projection's width), got 0",
+        ),
         (with_header(adapter, |h| h["adapter"]["alpha"] = 0.into()), "alpha 0 must be a positive number"),
         (with_header(adapter, |h| h["adapter"]["targets"] = serde_json::json!([])), "adapts no projection"),
         (with_header(adapter, |h| h["adapter"]["rank"] = 8.into()), "its tensors hold"),

@@ -16,7 +16,7 @@ fn config(full: bool) -> TrainConfig {
 }
 
 fn adapter() -> Mode {
-    Mode::Adapter { rank: 2, alpha: None, targets: vec![Target::Q, Target::V] }
+    Mode::adapter(2, &[Target::Q, Target::V])
 }
 
 fn start(mode: Mode, seed: u64) -> Run {
@@ -159,13 +159,8 @@ fn bad_settings_get_clear_errors() {
     };
     assert!(err(Mode::Full, config(true), "too short").contains("at least 33"));
     assert!(err(Mode::Full, TrainConfig { context: 999, ..config(true) }, &text(3000)).contains("context"));
-    assert!(
-        err(Mode::Adapter { rank: 0, alpha: None, targets: vec![Target::Q] }, config(false), &text(3000))
-            .contains("rank")
-    );
-    assert!(
-        err(Mode::Adapter { rank: 2, alpha: None, targets: vec![] }, config(false), &text(3000)).contains("target")
-    );
+    assert!(err(Mode::adapter(0, &[Target::Q]), config(false), &text(3000)).contains("rank must be from 1 to 32"));
+    assert!(err(Mode::adapter(2, &[]), config(false), &text(3000)).contains("adapts no projection"));
 }
 
 #[test]

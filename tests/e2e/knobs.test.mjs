@@ -77,9 +77,9 @@ test('targets an author mistyped are refused by name, and no adapter run starts'
 
 test('a rank out of range: the panel says so and an adapter run is refused', async () => {
   await train().getByLabel('Rank r', { exact: true }).fill('0');
-  assert.match(await cost(), /whole number from 1 to 64/);
+  assert.match(await cost(), /rank must be a whole number from 1 to 128, got `0`/);
   const message = await widget.evaluate((el) => el.run('adapter').then(() => 'ran', (e) => e.message));
-  assert.match(message, /whole number from 1 to 64/);
+  assert.match(message, /rank must be a whole number from 1 to 128, got `0`/);
   await train().getByLabel('Rank r', { exact: true }).fill('4');
 });
 

@@ -1,6 +1,7 @@
 // The LoRA knobs: the adapter's rank and which projections it adapts, with what that choice
 // costs on this model, from the crate's memory model: trainable parameters, the checkpoint file
-// and training memory. The element passes the choice to each adapter run and to the scale panel.
+// and training memory. The element passes the choice to each adapter run and to the scale panel;
+// the crate checks it (the rank's range is the model's, from the crate's run settings).
 
 import { h } from './dom.js';
 import { bytes, int, percent } from './format.js';
@@ -11,14 +12,13 @@ export const TARGET_CHOICES = [
   ['attn', 'Wq, Wk, Wv, Wo (attention)'],
   ['all', 'every linear layer'],
 ];
-const RANKS = { min: 1, max: 64 };
 
 export class AdapterKnobs {
   /** onChange({rank, targets}): the choice changed (and is valid). */
   constructor(onChange) {
     this.onChange = onChange;
     this.touched = false; // the reader's choice, once made, outlives a reload of the module
-    this.rank = h('input', { id: 'lora-rank', type: 'number', min: RANKS.min, max: RANKS.max, inputmode: 'numeric', oninput: () => this.changed() });
+    this.rank = h('input', { id: 'lora-rank', type: 'number', inputmode: 'numeric', oninput: () => this.changed() });
     this.targets = h('select', { id: 'lora-targets', onchange: () => this.changed() }, TARGET_CHOICES.map(([value, text]) => h('option', { value }, text)));
     this.cost = h('p', { class: 'knob-cost', 'aria-live': 'polite' });
     this.el = h(
@@ -33,23 +33,21 @@ export class AdapterKnobs {
     );
   }
 
-  /** {rank, targets} as a run takes them, or null with the reason shown when one is out of range. */
+  /** {rank, targets} as a run takes them (the rank as typed: the crate checks it), or null with
+   * the reason shown when the targets are not a choice here. */
   value() {
     if (this.refused) {
       this.cost.textContent = this.refused;
       return null;
     }
-    const rank = Number(this.rank.value);
-    if (!Number.isInteger(rank) || rank < RANKS.min || rank > RANKS.max) {
-      this.cost.textContent = `The rank must be a whole number from ${RANKS.min} to ${RANKS.max}.`;
-      return null;
-    }
-    return { rank, targets: this.targets.value };
+    return { rank: this.rank.value, targets: this.targets.value };
   }
 
   /** Start from {rank, targets} (an author's attributes, else the crate's recipe for the page),
-   * unless the reader chose already. Targets that are not a choice here are refused, by name. */
-  setDefaults({ rank, targets }) {
+   * unless the reader chose already; `range` is the crate's rank setting ({min, max}) for this
+   * model. Targets that are not a choice here are refused, by name. */
+  setDefaults({ rank, targets }, range) {
+    Object.assign(this.rank, { min: range.min, max: range.max });
     if (this.touched) return;
     this.rank.value = String(rank);
     const known = TARGET_CHOICES.some(([value]) => value === targets);

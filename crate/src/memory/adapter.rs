@@ -80,58 +80,117 @@ pub fn parse_targets(text: &str) -> Result<Vec<Target>, String> {
     Ok(out)
 }
 
-/// JSON (internally tagged by "mode"; `ScaleInput` flattens it into its own object):
-/// `{"mode":"full"}` or `{"mode":"adapter","rank":4,"targets":["q","v"]}` (+ optional "alpha").
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "mode", rename_all = "lowercase")]
-pub enum Mode {
-    Full,
-    Adapter {
-        rank: usize,
-        /// LoRA scale α (ΔW is multiplied by α/r). Memory does not depend on it; None = the
-        /// trainer's default.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        alpha: Option<f32>,
-        targets: Vec<Target>,
-    },
+/// LoRA's scale α when the caller gives none: α = 2·r, so α/r = 2 whatever the rank (the LoRA
+/// paper fixes α to the first rank it tries and does not tune it).
+pub fn default_alpha(rank: usize) -> f32 {
+    2.0 * rank as f32
 }
 
-impl Mode {
-    pub fn adapter(rank: usize, targets: &[Target]) -> Self {
-        Mode::Adapter { rank, alpha: None, targets: targets.to_vec() }
+/// One LoRA adapter: rank r, scale α (ΔW = B·A·α/r) and the projections it adapts in every
+/// block. What a run trains, what an adapter file's header records and what the memory model
+/// counts (memory does not depend on α). JSON: `{"rank":4,"alpha":8,"targets":["q","v"]}`;
+/// α may be left out, for `default_alpha`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "SpecJson")]
+pub struct AdapterSpec {
+    pub rank: usize,
+    pub alpha: f32,
+    pub targets: Vec<Target>,
+}
+
+#[derive(Deserialize)]
+struct SpecJson {
+    rank: usize,
+    #[serde(default)]
+    alpha: Option<f32>,
+    targets: Vec<Target>,
+}
+
+impl From<SpecJson> for AdapterSpec {
+    fn from(json: SpecJson) -> Self {
+        AdapterSpec { rank: json.rank, alpha: json.alpha.unwrap_or(default_alpha(json.rank)), targets: json.targets }
+    }
+}
+
+impl AdapterSpec {
+    /// Rank r on `targets`, at the default α.
+    pub fn new(rank: usize, targets: &[Target]) -> Self {
+        AdapterSpec { rank, alpha: default_alpha(rank), targets: targets.to_vec() }
     }
 
-    /// The adapter this mode trains, or the default one (r=4 on q,v) a full run is compared with.
-    pub fn adapter_or_default(&self) -> (usize, &[Target]) {
-        match self {
-            Mode::Adapter { rank, targets, .. } => (*rank, targets),
-            Mode::Full => (DEFAULT_RANK, &DEFAULT_TARGETS),
+    /// Buildable on `shape`: a rank from 1 to the narrowest projection's width, a positive
+    /// finite α, and targets, each once. The check for every caller: a run, a file, the
+    /// memory model.
+    pub fn validate(&self, shape: &ModelShape) -> Result<(), String> {
+        let max = max_rank(shape);
+        if self.rank == 0 || self.rank > max {
+            return Err(format!(
+                "the adapter's rank must be from 1 to {max} (the narrowest projection's width), got {}",
+                self.rank
+            ));
         }
-    }
-
-    pub fn validate(&self) -> Result<(), String> {
-        let Mode::Adapter { rank, targets, .. } = self else {
-            return Ok(());
-        };
-        if *rank == 0 {
-            return Err("adapter rank must be > 0".to_string());
+        if !self.alpha.is_finite() || self.alpha <= 0.0 {
+            return Err(format!("the adapter's alpha {} must be a positive number", self.alpha));
         }
-        if targets.is_empty() {
-            return Err("adapter needs at least one target (q, k, v, o, fc, proj)".to_string());
+        if self.targets.is_empty() {
+            return Err(format!("the adapter adapts no projection: give {TARGETS_SYNTAX}"));
         }
-        let mut sorted = targets.clone();
-        sorted.sort();
-        sorted.dedup();
-        if sorted.len() != targets.len() {
-            return Err("adapter targets must not repeat".to_string());
+        let mut once = self.targets.clone();
+        once.sort();
+        once.dedup();
+        if once.len() != self.targets.len() {
+            return Err("the adapter's targets must not repeat".into());
         }
         Ok(())
     }
 }
 
+/// What a run trains: every weight, or an adapter on a frozen base. JSON (internally tagged by
+/// "mode"; `ScaleInput` flattens it into its own object): `{"mode":"full"}` or
+/// `{"mode":"adapter","rank":4,"targets":["q","v"]}` (+ optional "alpha").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "lowercase")]
+pub enum Mode {
+    Full,
+    Adapter(AdapterSpec),
+}
+
 impl Mode {
+    /// An adapter of rank r on `targets`, at the default α.
+    pub fn adapter(rank: usize, targets: &[Target]) -> Self {
+        Mode::Adapter(AdapterSpec::new(rank, targets))
+    }
+
+    /// "full" or "adapter": the JSON tag, and what reports and the page call the modes.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mode::Full => "full",
+            Mode::Adapter(_) => "adapter",
+        }
+    }
+
+    /// The adapter this mode trains, if any.
+    pub fn spec(&self) -> Option<&AdapterSpec> {
+        match self {
+            Mode::Full => None,
+            Mode::Adapter(spec) => Some(spec),
+        }
+    }
+
+    /// The adapter this mode trains, or the default one (r=4 on q,v) a full run is compared with.
+    pub fn adapter_or_default(&self) -> (usize, &[Target]) {
+        match self {
+            Mode::Adapter(spec) => (spec.rank, &spec.targets),
+            Mode::Full => (DEFAULT_RANK, &DEFAULT_TARGETS),
+        }
+    }
+
+    pub fn validate(&self, shape: &ModelShape) -> Result<(), String> {
+        self.spec().map_or(Ok(()), |spec| spec.validate(shape))
+    }
+
     /// A mode from its name and, for `adapter`, the rank, α and targets given (None: not given,
-    /// so r = 4 on q,v and the trainer's α). The one place a mode is read, for the CLI's flags
+    /// so r = 4 on q,v at α = 2·r). The one place a mode is read, for the CLI's flags
     /// (`finetune`, `scale`) and the page's options alike.
     pub fn from_parts(
         name: &str,
@@ -144,11 +203,14 @@ impl Mode {
                 Err("rank, alpha and targets are for adapter runs: drop them, or choose mode adapter".into())
             }
             "full" => Ok(Mode::Full),
-            "adapter" => Ok(Mode::Adapter {
-                rank: rank.unwrap_or(DEFAULT_RANK),
-                alpha,
-                targets: targets.map_or(Ok(DEFAULT_TARGETS.to_vec()), parse_targets)?,
-            }),
+            "adapter" => {
+                let rank = rank.unwrap_or(DEFAULT_RANK);
+                Ok(Mode::Adapter(AdapterSpec {
+                    rank,
+                    alpha: alpha.unwrap_or(default_alpha(rank)),
+                    targets: targets.map_or(Ok(DEFAULT_TARGETS.to_vec()), parse_targets)?,
+                }))
+            }
             other => Err(format!("mode must be full or adapter, got `{other}`")),
         }
     }
@@ -214,12 +276,21 @@ mod tests {
         assert_eq!(Mode::from_parts(" adapter", None, None, None).unwrap(), Mode::adapter(4, &DEFAULT_TARGETS));
         assert_eq!(
             Mode::from_parts("adapter", Some(8), Some(2.0), Some("attn")).unwrap(),
-            Mode::Adapter { rank: 8, alpha: Some(2.0), targets: vec![Target::Q, Target::K, Target::V, Target::O] }
+            Mode::Adapter(AdapterSpec {
+                rank: 8,
+                alpha: 2.0,
+                targets: vec![Target::Q, Target::K, Target::V, Target::O]
+            })
         );
         assert!(Mode::from_parts("lora", None, None, None).unwrap_err().contains("must be full or adapter"));
         assert!(Mode::from_parts("full", Some(8), None, None).unwrap_err().contains("for adapter runs"));
-        assert!(Mode::adapter(0, &DEFAULT_TARGETS).validate().is_err());
-        assert!(Mode::adapter(4, &[]).validate().is_err());
-        assert!(Mode::adapter(4, &[Target::Q, Target::Q]).validate().is_err());
+        let tiny = ModelShape::tiny();
+        assert!(Mode::adapter(4, &DEFAULT_TARGETS).validate(&tiny).is_ok());
+        assert!(Mode::adapter(0, &DEFAULT_TARGETS).validate(&tiny).unwrap_err().contains("from 1 to 128"));
+        assert!(Mode::adapter(129, &DEFAULT_TARGETS).validate(&tiny).unwrap_err().contains("got 129"));
+        assert!(Mode::adapter(4, &[]).validate(&tiny).unwrap_err().contains("no projection"));
+        assert!(Mode::adapter(4, &[Target::Q, Target::Q]).validate(&tiny).unwrap_err().contains("not repeat"));
+        let no_alpha: Mode = serde_json::from_str(r#"{"mode":"adapter","rank":8,"targets":["q"]}"#).unwrap();
+        assert_eq!(no_alpha.spec().unwrap().alpha, 16.0);
     }
 }

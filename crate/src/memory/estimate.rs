@@ -58,7 +58,7 @@ pub struct Report {
 pub fn estimate(input: &ScaleInput) -> Report {
     let (s, p) = (&input.shape, input.precision);
     let w = p.weight_bytes();
-    let adapted = matches!(input.mode, Mode::Adapter { .. });
+    let adapted = matches!(input.mode, Mode::Adapter(_));
     let (rank, targets) = input.mode.adapter_or_default();
     let names: Vec<&str> = targets.iter().map(|t| t.name()).collect();
     let lora = format!("r={rank} on {}", names.join(","));

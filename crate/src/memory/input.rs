@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::adapter::{Mode, max_rank};
+use super::adapter::Mode;
 use super::tenants::Bandwidth;
 use super::training::Precision;
 use crate::shape::ModelShape;
@@ -42,17 +42,15 @@ impl ScaleInput {
         ScaleInput { shape, mode, precision, batch: 1, context: None, tenants: 1, hot: 1, bandwidth: Bandwidth::Nvme }
     }
 
+    /// One run training on this device: fp32, as burn trains here, at its batch and context.
+    /// What a run's memory panel and the train panel's cost line predict.
+    pub fn training_run(shape: ModelShape, mode: Mode, batch: usize, context: usize) -> Self {
+        ScaleInput { batch, context: Some(context), ..ScaleInput::new(shape, mode, Precision::Fp32) }
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         self.shape.validate()?;
-        self.mode.validate()?;
-        if let Mode::Adapter { rank, .. } = self.mode
-            && rank > max_rank(&self.shape)
-        {
-            return Err(format!(
-                "rank must be from 1 to {} (the narrowest projection's width), got {rank}",
-                max_rank(&self.shape)
-            ));
-        }
+        self.mode.validate(&self.shape)?;
         if self.batch == 0 || self.batch > MAX_BATCH {
             return Err(format!("batch must be from 1 to {MAX_BATCH}, got {}", self.batch));
         }
@@ -107,7 +105,7 @@ mod tests {
         assert!(i.validate().unwrap_err().contains("tenants from 1 to 10,000,000"));
         i.tenants = 1;
         i.mode = Mode::adapter(4096, &DEFAULT_TARGETS);
-        assert!(i.validate().unwrap_err().contains("rank must be from 1 to 128"));
+        assert!(i.validate().unwrap_err().contains("rank must be from 1 to 128"), "{:?}", i.validate());
         i.mode = Mode::Full;
         i.bandwidth = Bandwidth::BytesPerSecond(0.0);
         assert!(i.validate().is_err());

@@ -24,7 +24,8 @@ pub mod tenants;
 pub mod training;
 
 pub use adapter::{
-    DEFAULT_RANK, DEFAULT_TARGETS, Mode, TARGETS_SYNTAX, Target, adapter_params, max_rank, parse_targets,
+    AdapterSpec, DEFAULT_RANK, DEFAULT_TARGETS, Mode, TARGETS_SYNTAX, Target, adapter_params, default_alpha, max_rank,
+    parse_targets,
 };
 pub use estimate::{Report, Term, estimate};
 pub use input::ScaleInput;
