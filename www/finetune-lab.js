@@ -199,7 +199,7 @@ class FinetuneLab extends HTMLElement {
     this.serveView.setPrompts(this.mod.tasks());
     this.dataSlot.replaceChildren(this.picker.el);
     // Through this.mod: a restart swaps the instance under the panel.
-    this.scale = new ScaleView({ scale: (input) => this.mod.scale(input), defaultPrecision: (model) => this.mod.defaultPrecision(model) });
+    this.scale = new ScaleView(() => this.mod);
     this.scaleSlot.replaceChildren(this.scale.el);
     await this.open(this.getAttribute('backend') ?? 'auto', backend);
   }

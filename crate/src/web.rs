@@ -11,7 +11,7 @@ use crate::checkpoint::Checkpoint;
 use crate::data;
 use crate::finetune::Run;
 use crate::finetune::load_base;
-use crate::memory::{self, ScaleInput};
+use crate::memory::{self, ScaleInput, ScaleQuestion};
 use crate::readback::read_scalar;
 use crate::request::{self, Caller, RunRequest, RunSettings};
 use crate::serve::{Request, TenantStacks, Together, serve_three_ways};
@@ -370,24 +370,21 @@ pub fn tasks() -> Result<JsValue, JsError> {
     to_js(&list)
 }
 
-/// The memory model for the scale panel: a `ScaleInput` (with `model` naming a preset instead
-/// of a `shape`, if preferred) in, a `Report` out. The same function `finetune-lab scale` calls.
+/// The memory model for the scale panel: a `ScaleQuestion` in (a preset's name; what is left
+/// out takes `scaleDefaults()`), a `Report` out. What `finetune-lab scale` answers.
 #[wasm_bindgen]
-pub fn scale(input: JsValue) -> Result<JsValue, JsError> {
-    let mut value: serde_json::Value = from_js(input, "scale input")?;
-    // Targets as the train panel names them ("q,v", "attn", "all") or as a list.
-    if let Some(text) = value.get("targets").and_then(|t| t.as_str()).map(str::to_string) {
-        value["targets"] =
-            serde_json::to_value(memory::parse_targets(&text).map_err(js_error)?).expect("targets serialise");
-    }
-    if let Some(name) = value.get("model").and_then(|m| m.as_str()).map(str::to_string) {
-        let shape = ModelShape::preset(&name).ok_or_else(|| JsError::new(&format!("unknown model `{name}`")))?;
-        value["shape"] = serde_json::to_value(shape).expect("shape serialises");
-    }
-    let input: ScaleInput =
-        serde_json::from_value(value).map_err(|e| JsError::new(&format!("bad scale input: {e}")))?;
-    input.validate().map_err(js_error)?;
-    to_js(&memory::estimate(&input))
+pub fn scale(question: JsValue) -> Result<JsValue, JsError> {
+    // Through serde_json, so an unknown key is refused by name (serde-wasm-bindgen skips them).
+    let value: serde_json::Value = from_js(question, "scale question")?;
+    let question: ScaleQuestion =
+        serde_json::from_value(value).map_err(|e| JsError::new(&format!("bad scale question: {e}")))?;
+    to_js(&memory::estimate(&question.resolve().map_err(js_error)?))
+}
+
+/// What a scale question left out takes (`memory::ScaleDefaults`): the panel starts from them.
+#[wasm_bindgen(js_name = scaleDefaults)]
+pub fn scale_defaults() -> Result<JsValue, JsError> {
+    to_js(&memory::scale_defaults())
 }
 
 /// A run's options as `Lab.start` takes them, checked and completed with the page's defaults.

@@ -25,7 +25,8 @@ const fetchCounts = (page) =>
 async function lessonFiguresAreTheCrates(page, widget) {
   const article = await page.locator('article').textContent();
   const words = article.replace(/\s+/g, ' ');
-  const scale = (input) => widget.evaluate((el, i) => el.mod.scale({ model: 'gpt3-175b', precision: el.mod.defaultPrecision('gpt3-175b'), batch: 1, hot: 1, bandwidth: 'nvme', ...i }), input);
+  // The crate's question with its defaults (mixed16 for GPT-3, batch 1, NVMe), one copy resident.
+  const scale = (input) => widget.evaluate((el, i) => el.mod.scale({ model: 'gpt3-175b', hot: 1, ...i }), input);
   const gb = (text) => Number(text.replace(/,/g, '')) * 1e9;
   // The lesson's own table (a locator would pierce into the widget's shadow root and find its tables too).
   const rows = await page.evaluate(() => [...document.querySelector('article table').tBodies[0].rows].map((tr) => [...tr.cells].map((c) => c.textContent)));

@@ -73,6 +73,19 @@ test("the lesson's figures at the slider's marks", async () => {
   await shot(page, 'scale-gpt3-100k');
 });
 
+test("hot tenants: the CLI's default until edited, then the reader's, never more than the tenants", async () => {
+  const hot = scale.getByLabel('Hot tenants (resident at once)');
+  for (const tenants of ['3', '1000']) {
+    await scale.getByLabel('Tenants, exact number').fill(tenants);
+    assert.equal(Number(await hot.inputValue()), cli('--model', 'gpt3-175b', '--tenants', tenants).hot, `${tenants} tenants`);
+  }
+  await hot.fill('50');
+  assert.equal((await shown('full')).serving_full_bytes, cli('--model', 'gpt3-175b', '--tenants', '1000', '--hot', '50').serving_full_bytes);
+  await scale.getByLabel('Tenants, exact number').fill('20');
+  assert.equal(await hot.inputValue(), '20');
+  assert.ok(await scale.getByRole('alert').isHidden());
+});
+
 test('bad scale input shows a message and recovers', async () => {
   await scale.getByLabel('Tenants, exact number').fill('1000');
   await scale.getByLabel('Adapter rank r').fill('0');

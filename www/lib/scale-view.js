@@ -1,7 +1,8 @@
 // The scale panel: the crate's memory model (`scale()`) for a preset model and N tenants, full
-// fine-tuning and a LoRA adapter side by side. Inputs default to what `finetune-lab scale` uses
-// (batch 1, the model's full context, hot = min(tenants, 10), NVMe), so the page and the CLI
-// print the same figures for the same question.
+// fine-tuning and a LoRA adapter side by side. The panel asks the crate's question
+// (`ScaleQuestion`) and leaves out what the reader has not set, so the crate fills it with the
+// defaults `finetune-lab scale` uses (batch 1, the model's full context, hot = min(tenants, 10)):
+// the page and the CLI print the same figures for the same question.
 
 import { h, fill } from './dom.js';
 import { bytes, bytesWithGb, int, percent, seconds } from './format.js';
@@ -16,10 +17,12 @@ const MODELS = [
 const MAX_EXP = 5; // the tenants slider spans 10^0 .. 10^5
 
 export class ScaleView {
-  /** crate: {scale(input), defaultPrecision(model)}, the memory model's exports. */
+  /** crate(): the module now loaded (a restart swaps it), for its memory model's exports:
+   * scale(question), scaleDefaults(), defaultPrecision(model). */
   constructor(crate, model = 'gpt3-175b') {
-    this.scale = (input) => crate.scale(input);
-    this.targets = 'q,v'; // Wq and Wv, as in the LoRA paper's GPT-3 experiments, until the train panel says otherwise
+    this.scale = (question) => crate().scale(question);
+    const defaults = crate().scaleDefaults();
+    this.targets = defaults.targets; // the LoRA paper's GPT-3 choice, until the train panel says otherwise
     // A separate <label for> (not a wrapping one): the control's accessible name is the label alone.
     const field = (label, control, hint) => {
       control.id = `scale-${control.name}`;
@@ -30,16 +33,16 @@ export class ScaleView {
     this.inputs = {
       model: select('model', MODELS),
       precision: select('precision', [['mixed16', 'mixed fp16 (2 B/param)'], ['fp32', 'fp32 (4 B/param)']]),
-      rank: h('input', { name: 'rank', type: 'number', min: 1, max: 1024, value: 4, inputmode: 'numeric' }),
+      rank: h('input', { name: 'rank', type: 'number', min: 1, value: defaults.rank, inputmode: 'numeric' }),
       tenantsLog: h('input', { name: 'tenants-log', type: 'range', min: 0, max: MAX_EXP, step: 0.01, value: 3, list: 'tenant-marks' }),
       tenants: h('input', { name: 'tenants', type: 'number', min: 1, max: 10 ** MAX_EXP, value: 1000, inputmode: 'numeric' }),
-      hot: h('input', { name: 'hot', type: 'number', min: 0, max: 1000, value: 10, inputmode: 'numeric' }),
+      hot: h('input', { name: 'hot', type: 'number', min: 0, inputmode: 'numeric' }),
       bandwidth: select('bandwidth', [['nvme', 'NVMe SSD (7 GB/s)'], ['pcie', 'host RAM over PCIe 4 (25 GB/s)'], ['network', '100 Gb/s network (12.5 GB/s)']]),
       mode: select('mode', MODES.map(({ mode, name }) => [mode, name])),
     };
     const i = this.inputs;
     i.model.value = model;
-    i.precision.value = crate.defaultPrecision(model);
+    i.precision.value = crate().defaultPrecision(model);
     const marks = h('datalist', { id: 'tenant-marks' }, [0, 1, 2, 3, 4, 5].map((k) => h('option', { value: k, label: int(10 ** k) })));
     this.message = h('p', { class: 'error-text', role: 'alert', hidden: true });
     this.lesson = h('div', { class: 'lesson' });
@@ -79,7 +82,7 @@ export class ScaleView {
 
     i.model.addEventListener('change', () => {
       // The crate's rule, as `finetune-lab scale` applies it: mixed precision past 1B parameters.
-      i.precision.value = crate.defaultPrecision(i.model.value);
+      i.precision.value = crate().defaultPrecision(i.model.value);
       this.update();
     });
     i.tenantsLog.addEventListener('input', () => {
@@ -96,12 +99,14 @@ export class ScaleView {
     this.update();
   }
 
-  /** The question as `scale()` takes it; hot follows the CLI's default min(tenants, 10) until edited. */
-  input(mode) {
+  /** The question as `scale()` takes it: hot only once the reader edits it (until then the
+   * crate's default, which `update` shows). */
+  question(mode) {
     const i = this.inputs;
-    const tenants = Math.round(Number(i.tenants.value));
-    const base = { model: i.model.value, mode, precision: i.precision.value, batch: 1, tenants, hot: Math.round(Number(i.hot.value)), bandwidth: i.bandwidth.value };
-    return mode === 'adapter' ? { ...base, rank: Math.round(Number(i.rank.value)), targets: this.targets } : base;
+    const whole = (input) => Math.round(Number(input.value));
+    const question = { model: i.model.value, mode, precision: i.precision.value, tenants: whole(i.tenants), bandwidth: i.bandwidth.value };
+    if (this.hotEdited) question.hot = whole(i.hot);
+    return mode === 'adapter' ? { ...question, rank: whole(i.rank), targets: this.targets } : question;
   }
 
   /** The adapter chosen in the train panel ({rank, targets}): the panel scales that one. */
@@ -114,25 +119,23 @@ export class ScaleView {
 
   update() {
     const i = this.inputs;
-    const tenants = Number(i.tenants.value);
-    if (!(tenants >= 1) || !Number.isInteger(tenants)) return this.fail('Tenants must be a whole number from 1.');
-    // Hot tenants are a subset of all tenants; until edited, follow the CLI's min(tenants, 10).
-    if (!this.hotEdited) i.hot.value = Math.min(tenants, 10);
-    else if (Number(i.hot.value) > tenants) i.hot.value = tenants;
+    // Dragging the tenants below an edited hot count takes hot down with it.
+    if (this.hotEdited && Number(i.hot.value) > Number(i.tenants.value)) i.hot.value = i.tenants.value;
     let full;
     let adapter;
     try {
-      full = this.scale(this.input('full'));
-      adapter = this.scale(this.input('adapter'));
+      full = this.scale(this.question('full'));
+      adapter = this.scale(this.question('adapter'));
     } catch (e) {
       return this.fail(e.message ?? String(e));
     }
+    i.hot.value = full.hot;
     this.message.hidden = true;
     this.el.classList.remove('stale');
     this.renderLesson(full, adapter);
     this.renderTable(full, adapter);
     this.bars.set([
-      { label: `Storage ×${int(tenants)}`, full: full.storage_full_bytes, adapter: adapter.storage_adapter_bytes },
+      { label: `Storage ×${int(full.tenants)}`, full: full.storage_full_bytes, adapter: adapter.storage_adapter_bytes },
       { label: `Serving ×${int(full.hot)}`, full: full.serving_full_bytes, adapter: adapter.serving_adapter_bytes },
       { label: 'Training', full: full.training_bytes, adapter: adapter.training_bytes },
     ]);

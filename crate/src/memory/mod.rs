@@ -8,7 +8,9 @@
 //! - `adapter`: full fine-tuning vs LoRA adapters on chosen projections.
 //! - `training`: weights, gradients, optimizer state, activations.
 //! - `tenants`: checkpoints, storage and serving for many fine-tuned models, cold loads.
-//! - `input`: `ScaleInput`, the question (model, mode, precision, batch, tenants, bandwidth).
+//! - `question`: `ScaleQuestion`, the question as the CLI and the page ask it (a preset's
+//!   name, what is left out takes the defaults both show), resolved into
+//! - `input`: `ScaleInput`, the question checked (model, mode, precision, batch, tenants, bandwidth).
 //! - `estimate`: one `ScaleInput` → one `Report` with every figure and its formula.
 //! - `table`: decimal units and a readable table.
 //!
@@ -19,6 +21,7 @@
 pub mod adapter;
 pub mod estimate;
 pub mod input;
+pub mod question;
 pub mod table;
 pub mod tenants;
 pub mod training;
@@ -29,6 +32,7 @@ pub use adapter::{
 };
 pub use estimate::{Report, Term, estimate};
 pub use input::ScaleInput;
+pub use question::{ScaleDefaults, ScaleQuestion, scale_defaults};
 pub use table::{format_bytes, format_int, format_report, format_seconds};
 pub use tenants::{Bandwidth, NETWORK_BYTES_PER_S, NVME_BYTES_PER_S, PCIE_BYTES_PER_S};
 pub use training::{LORA_PAPER_VRAM_CLAIM, Precision, PublishedClaim, activations_korthikanti};

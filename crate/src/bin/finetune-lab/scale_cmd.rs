@@ -1,75 +1,60 @@
 //! `scale`: the memory model's figures for any preset, mode, precision and tenant count.
 
-use std::ops::RangeInclusive;
-
 use clap::Args;
 use finetune_lab::memory::input::{MAX_BATCH, MAX_TENANTS};
 use finetune_lab::memory::{
-    Bandwidth, DEFAULT_RANK, Mode, Precision, ScaleInput, TARGETS_SYNTAX, estimate, format_report,
+    Bandwidth, Precision, ScaleQuestion, TARGETS_SYNTAX, estimate, format_report, scale_defaults,
 };
-use finetune_lab::shape::{ModelShape, PRESET_NAMES};
+use finetune_lab::shape::PRESET_NAMES;
 
 use crate::CliError;
-use crate::args::{between, ranged};
 
-const BATCH: RangeInclusive<usize> = 1..=MAX_BATCH;
-const TENANTS: RangeInclusive<u64> = 1..=MAX_TENANTS;
-/// Tenants resident at once when `--hot` is not given: a small working set.
-const DEFAULT_HOT: u64 = 10;
-
-fn preset(name: &str) -> Result<ModelShape, String> {
-    ModelShape::preset(name).ok_or_else(|| format!("unknown model `{name}`; presets: {}", PRESET_NAMES.join(", ")))
-}
-
-/// The checks that depend on the model (rank, context, hot ≤ tenants) are `ScaleInput::validate`'s.
+/// The flags are the crate's `ScaleQuestion`, which fills what is left out and checks the rest
+/// (the page's scale panel asks it the same way); the help's defaults are the crate's.
 #[derive(Args, Debug)]
 pub struct ScaleArgs {
-    #[arg(long, value_name = "NAME", value_parser = preset, help = format!("a preset: {}", PRESET_NAMES.join(", ")))]
-    model: ModelShape,
-    /// full fine-tuning or LoRA adapters
-    #[arg(long, value_name = "full|adapter", default_value = "full")]
-    mode: String,
-    #[arg(long, value_name = "R", help = format!("LoRA rank, 1 to the model's narrowest projection [default: {DEFAULT_RANK}]"))]
+    #[arg(long, value_name = "NAME", help = format!("a preset: {}", PRESET_NAMES.join(", ")))]
+    model: String,
+    #[arg(long, value_name = "full|adapter", help = format!("full fine-tuning or LoRA adapters [default: {}]", scale_defaults().mode))]
+    mode: Option<String>,
+    #[arg(long, value_name = "R", help = format!("LoRA rank, 1 to the model's narrowest projection [default: {}]", scale_defaults().rank))]
     rank: Option<usize>,
-    #[arg(long, value_name = "q,v", help = format!("the projections adapted: {TARGETS_SYNTAX} [default: q,v]"))]
+    #[arg(long, value_name = "q,v", help = format!("the projections adapted: {TARGETS_SYNTAX} [default: {}]", scale_defaults().targets))]
     targets: Option<String>,
     /// fp32, or mixed precision with fp16 weights [default: mixed16 past 1B parameters, else fp32]
     #[arg(long, value_name = "fp32|mixed16", value_parser = str::parse::<Precision>)]
     precision: Option<Precision>,
-    #[arg(long, value_name = "B", default_value_t = 1, value_parser = between(BATCH),
-          help = ranged("sequences per step", &BATCH))]
-    batch: usize,
+    #[arg(long, value_name = "B", help = format!("sequences per step, 1 to {MAX_BATCH} [default: {}]", scale_defaults().batch))]
+    batch: Option<usize>,
     /// tokens per sequence, up to the model's context [default: the model's]
     #[arg(long, value_name = "T")]
     context: Option<usize>,
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = between(TENANTS),
-          help = ranged("fine-tuned models kept", &TENANTS))]
-    tenants: u64,
-    #[arg(long, value_name = "K", help = format!("of those, resident at once [default: min(tenants, {DEFAULT_HOT})]"))]
+    #[arg(long, value_name = "N", help = format!("fine-tuned models kept, 1 to {MAX_TENANTS} [default: {}]", scale_defaults().tenants))]
+    tenants: Option<u64>,
+    #[arg(long, value_name = "K", help = format!("of those, resident at once [default: min(tenants, {})]", scale_defaults().hot_at_most))]
     hot: Option<u64>,
-    /// where a cold tenant loads from
-    #[arg(long, value_name = "nvme|pcie|network|BYTES_PER_S", default_value = "nvme",
-          value_parser = str::parse::<Bandwidth>)]
-    bandwidth: Bandwidth,
+    #[arg(long, value_name = "nvme|pcie|network|BYTES_PER_S", value_parser = str::parse::<Bandwidth>,
+          help = format!("where a cold tenant loads from [default: {}]", scale_defaults().bandwidth))]
+    bandwidth: Option<Bandwidth>,
     /// print the report as JSON on stdout
     #[arg(long)]
     json: bool,
 }
 
 pub fn scale(args: &ScaleArgs) -> Result<(), CliError> {
-    let shape = args.model.clone();
-    let input = ScaleInput {
-        mode: Mode::from_parts(&args.mode, args.rank, None, args.targets.as_deref())?,
-        precision: args.precision.unwrap_or_else(|| Precision::default_for(&shape)),
+    let question = ScaleQuestion {
+        model: args.model.clone(),
+        mode: args.mode.clone(),
+        rank: args.rank,
+        targets: args.targets.clone(),
+        precision: args.precision,
         batch: args.batch,
-        context: Some(args.context.unwrap_or(shape.context)),
+        context: args.context,
         tenants: args.tenants,
-        hot: args.hot.unwrap_or(args.tenants.min(DEFAULT_HOT)),
+        hot: args.hot,
         bandwidth: args.bandwidth,
-        shape,
     };
-    input.validate()?;
-    let report = estimate(&input);
+    let report = estimate(&question.resolve()?);
     if args.json {
         crate::emit(&serde_json::to_string_pretty(&report).expect("report serialises"));
     } else {
