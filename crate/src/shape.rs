@@ -125,6 +125,29 @@ impl ModelShape {
         }
     }
 
+    /// The preset as a list of models shows it: what it is and its size, the published count
+    /// where there is one ("BERT-large (340M)"), else ours ("Our tiny GPT (0.835M)").
+    pub fn label(&self) -> String {
+        let what = match self.name.as_str() {
+            "micro" => "Micro GPT, for tests",
+            "tiny" => "Our tiny GPT",
+            "bert-large" => "BERT-large",
+            "gpt3-175b" => "GPT-3",
+            other => other,
+        };
+        let count = self.nominal_params().unwrap_or_else(|| self.param_count()) as f64;
+        let (value, unit) = match count {
+            c if c >= 1e9 => (c / 1e9, "B"),
+            c if c >= 1e5 => (c / 1e6, "M"),
+            c => (c / 1e3, "K"),
+        };
+        // Three significant digits at most, no trailing zeros: 175B, 340M, 0.83M, 32.7K.
+        let digits = (2 - value.log10().floor() as i32).max(0) as usize;
+        let shown = format!("{value:.digits$}");
+        let shown = if shown.contains('.') { shown.trim_end_matches('0').trim_end_matches('.') } else { &shown };
+        format!("{what} ({shown}{unit})")
+    }
+
     /// Why our count differs from the published one.
     pub fn nominal_note(&self) -> Option<&'static str> {
         self.nominal_params()?;
@@ -173,6 +196,15 @@ pub fn head_params(s: &ModelShape) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_give_the_published_count_else_ours() {
+        let labels: Vec<String> = PRESET_NAMES.iter().map(|n| ModelShape::preset(n).unwrap().label()).collect();
+        assert_eq!(
+            labels,
+            ["Micro GPT, for tests (32.7K)", "Our tiny GPT (0.835M)", "BERT-large (340M)", "GPT-3 (175B)"]
+        );
+    }
 
     #[test]
     fn block_matches_closed_form() {

@@ -50,6 +50,9 @@ test('GPT-3, 1,000 tenants: the panel equals `finetune-lab scale --json`, both m
     assert.ok(Object.keys(figures).length >= 7, `${mode}: ${Object.keys(figures)}`);
     for (const [key, value] of Object.entries(figures)) assert.equal(value, expected[mode][key], `${mode} ${key}`);
   }
+  // The models are named by the crate, with the published count where there is one.
+  const labels = await scale.getByLabel('Model', { exact: true }).locator('option').allTextContents();
+  assert.deepEqual(labels, ['Our tiny GPT (0.835M)', 'BERT-large (340M)', 'GPT-3 (175B)']);
   // The storage row is the lesson's point: 350 TB of copies against one base plus small files.
   assert.equal((await shown('full')).storage_full_bytes, 350_443_634_688_000);
   await shot(page, 'scale-gpt3-1000');

@@ -9,16 +9,13 @@ import { bytes, bytesWithGb, int, percent, seconds } from './format.js';
 import { LogBars } from './log-bars.js';
 import { MODES, modeOf } from './modes.js';
 
-const MODELS = [
-  ['tiny', 'Our tiny GPT (0.84M)'],
-  ['bert-large', 'BERT-large (340M)'],
-  ['gpt3-175b', 'GPT-3 175B'],
-];
+// The crate's presets the lesson compares (labelled by the crate, with their sizes).
+const MODELS = ['tiny', 'bert-large', 'gpt3-175b'];
 const MAX_EXP = 5; // the tenants slider spans 10^0 .. 10^5
 
 export class ScaleView {
   /** crate(): the module now loaded (a restart swaps it), for its memory model's exports:
-   * scale(question), scaleDefaults(), defaultPrecision(model). */
+   * scale(question), scaleDefaults(), defaultPrecision(model), presetLabel(model). */
   constructor(crate, model = 'gpt3-175b') {
     this.scale = (question) => crate().scale(question);
     const defaults = crate().scaleDefaults();
@@ -31,7 +28,7 @@ export class ScaleView {
     };
     const select = (name, options) => h('select', { name }, options.map(([v, t]) => h('option', { value: v }, t)));
     this.inputs = {
-      model: select('model', MODELS),
+      model: select('model', MODELS.map((name) => [name, crate().presetLabel(name)])),
       precision: select('precision', [['mixed16', 'mixed fp16 (2 B/param)'], ['fp32', 'fp32 (4 B/param)']]),
       rank: h('input', { name: 'rank', type: 'number', min: 1, value: defaults.rank, inputmode: 'numeric' }),
       tenantsLog: h('input', { name: 'tenants-log', type: 'range', min: 0, max: MAX_EXP, step: 0.01, value: 3, list: 'tenant-marks' }),
