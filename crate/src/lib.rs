@@ -10,6 +10,7 @@ pub mod generate;
 pub mod heap;
 pub mod init;
 pub mod lora;
+pub mod median;
 pub mod memory;
 pub mod model;
 pub mod ops;

@@ -11,6 +11,7 @@ use crate::checkpoint::Checkpoint;
 use crate::data::Dataset;
 use crate::finetune::Run;
 use crate::generate::generate;
+use crate::median::median;
 use crate::memory;
 use crate::readback::{block_on, read_scalar};
 use crate::request::RunRequest;
@@ -41,15 +42,6 @@ pub struct FinetuneReport {
     /// What the device's allocator held around the last step; null on the CPU backend, which
     /// keeps no memory pool to ask.
     pub memory_measured: Option<MeasuredMemory>,
-}
-
-pub fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => values[n / 2],
-        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
 }
 
 /// Fine-tune from `base` as `request` says, on `data` (`request.dataset()`); `progress(step,
@@ -96,7 +88,7 @@ pub fn finetune(
         losses,
         heldout_loss_before,
         heldout_loss_after,
-        ms_per_step_median: median(&mut times),
+        ms_per_step_median: median(&times),
         checkpoint_bytes: block_on(run.checkpoint(data.task()))?.len(),
         sample_prompt: prompt.to_string(),
         sample_before,

@@ -430,6 +430,12 @@ pub fn user_text_max_chars() -> usize {
     data::USER_TEXT_MAX_CHARS
 }
 
+/// The median of step or request times (`crate::median`), as every report of ours gives them.
+#[wasm_bindgen]
+pub fn median(values: Vec<f64>) -> f64 {
+    crate::median::median(&values)
+}
+
 /// Decimal units as the lesson writes them ("350 GB").
 #[wasm_bindgen(js_name = formatBytes)]
 pub fn format_bytes(bytes: f64) -> String {

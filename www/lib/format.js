@@ -1,10 +1,9 @@
-// Number formatting shared by the panels. Bytes and seconds use the crate's own formatters
-// (decimal units, as the lesson writes "350 GB"), so the page and `finetune-lab scale` print the
-// same.
+// Number formatting shared by the panels. Bytes, seconds and medians are the crate's own
+// (decimal units, as the lesson writes "350 GB"), so the page and the CLI print the same.
 
 let crate = null;
 
-/** Called once the wasm module is loaded: its `formatBytes` and `formatSeconds`. */
+/** Called once the wasm module is loaded: its `formatBytes`, `formatSeconds` and `median`. */
 export function useCrateFormats(exports) {
   crate = exports;
 }
@@ -46,9 +45,7 @@ export function loss(x) {
   return Number.isFinite(x) ? x.toFixed(3) : String(x);
 }
 
+/** The crate's median, as the CLI's reports take it. */
 export function median(values) {
-  if (!values.length) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return crate.median(values);
 }

@@ -14,6 +14,7 @@ use super::{Request, TenantStacks, Together};
 use crate::allocator::bytes_in_use;
 use crate::checkpoint::{self, Checkpoint};
 use crate::finetune::{apply_checkpoint, load_base};
+use crate::median::median;
 use crate::memory::{self, adapter_params, tenants};
 use crate::model::Gpt;
 use crate::shape::ModelShape;
@@ -86,11 +87,6 @@ async fn run_batch(
     Ok((clock() - t, batch.texts()))
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 /// Serve `requests` (slot 0 = the base alone, slot i = `adapters[i - 1]`) for `chars` characters
 /// each, the three ways. `clock()` is seconds from any fixed start (the CLI's `Instant`, the
 /// page's `performance.now`). Bytes measured are what loading each way's weights added to the
@@ -141,9 +137,9 @@ pub async fn serve_three_ways(
         single_s.push(run_batch(&model, &stacks, &same, chars, clock).await?.0);
     }
     let all_adapters: u64 = (0..adapters.len()).map(adapter_bytes).sum();
-    let mixed = way(median(mixed_s), together_held, model_bytes + all_adapters);
+    let mixed = way(median(&mixed_s), together_held, model_bytes + all_adapters);
     let first = if adapters.is_empty() { 0 } else { adapter_bytes(0) };
-    let single_adapter = way(median(single_s), together_held, model_bytes + first);
+    let single_adapter = way(median(&single_s), together_held, model_bytes + first);
     drop(stacks);
 
     // One at a time: each request's adapter brought onto the device, then served alone.
