@@ -150,21 +150,41 @@ def _transposed(ours, shape):
     return len(shape) == 2 and (ours.endswith("base.weight") or ours == "head.weight")
 
 
+def _read_tensor(raw, at, shape, stored):
+    """-> (float32 tensor, bytes read) for one tensor stored as `stored` (crate/src/checkpoint/
+    dtype.rs): f32; f16; or i8, where a matrix is rows of one f32 scale then a byte per value
+    (value = byte * scale) and a vector is f16."""
+    count = math.prod(shape)
+    if stored == "f32":
+        return torch.frombuffer(bytearray(raw[at:at + 4 * count]), dtype=torch.float32).clone(), 4 * count
+    if stored == "f16" or len(shape) < 2:
+        return torch.frombuffer(bytearray(raw[at:at + 2 * count]), dtype=torch.float16).float(), 2 * count
+    width = shape[-1]
+    rows = count // width if width else 0
+    out = torch.empty(rows, width)
+    for r in range(rows):
+        start = at + r * (4 + width)
+        (scale,) = struct.unpack("<f", raw[start:start + 4])
+        out[r] = torch.frombuffer(bytearray(raw[start + 4:start + 4 + width]), dtype=torch.int8).float() * scale
+    return out.reshape(-1), rows * (4 + width)
+
+
 def load_checkpoint(path):
-    """-> (header, {our name: (shape, float32 tensor)}); values stored as f32, or f16 where the
-    header says "dtype": "f16" (the shipped base)."""
+    """-> (header, {our name: (shape, float32 tensor)}); values stored as the header's "dtype"
+    says (f32 when absent; the shipped base is i8)."""
     raw = open(path, "rb").read()
     if raw[:8] != MAGIC:
         raise ValueError(f"{path}: not a finetune-lab checkpoint")
     (n,) = struct.unpack("<I", raw[8:12])
     header = json.loads(raw[12:12 + n])
-    dtype, width = {"f32": (torch.float32, 4), "f16": (torch.float16, 2)}[header.get("dtype", "f32")]
+    stored = header.get("dtype", "f32")
+    if stored not in ("f32", "f16", "i8"):
+        raise ValueError(f"{path}: unknown dtype {stored}")
     values, at = {}, 12 + n
     for entry in header["tensors"]:
-        count = math.prod(entry["shape"])
-        data = torch.frombuffer(bytearray(raw[at:at + width * count]), dtype=dtype).float()
+        data, used = _read_tensor(raw, at, entry["shape"], stored)
         values[entry["name"]] = (entry["shape"], data)
-        at += width * count
+        at += used
     return header, values
 
 

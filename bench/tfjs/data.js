@@ -84,25 +84,38 @@ export function adapterA(rng, dIn, rank) {
   return out;
 }
 
-/** Our checkpoint: `FTLAB001` | u32 LE header length | JSON header | data in header order, f32 LE
- * or, where the header says `"dtype": "f16"` (the shipped base), IEEE half floats.
- * Returns {header, tensors: Map(name → {shape, values: Float32Array})}. */
+/** Our checkpoint: `FTLAB001` | u32 LE header length | JSON header | data in header order, stored
+ * as the header's `"dtype"` says (crate/src/checkpoint/dtype.rs): f32 LE when absent; f16; or i8,
+ * where a matrix is rows of one f32 scale then a byte per value (value = byte × scale) and a
+ * vector is f16 (the shipped base). Returns {header, tensors: Map(name → {shape, values: Float32Array})}. */
 export function parseCheckpoint(buffer) {
   const bytes = new Uint8Array(buffer);
   if (new TextDecoder().decode(bytes.subarray(0, 8)) !== 'FTLAB001') throw new Error('not a finetune-lab checkpoint');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const length = view.getUint32(8, true);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + length)));
+  const stored = header.dtype ?? 'f32';
+  if (!['f32', 'f16', 'i8'].includes(stored)) throw new Error(`unknown dtype ${stored}`);
   const tensors = new Map();
-  const half = header.dtype === 'f16';
-  const width = half ? 2 : 4;
   let at = 12 + length;
   for (const { name, shape } of header.tensors) {
     const n = shape.reduce((a, b) => a * b, 1);
     const values = new Float32Array(n);
-    for (let i = 0; i < n; i++) values[i] = half ? f16ToF32(view.getUint16(at + 2 * i, true)) : view.getFloat32(at + 4 * i, true);
+    if (stored === 'f32') {
+      for (let i = 0; i < n; i++) values[i] = view.getFloat32(at + 4 * i, true);
+      at += 4 * n;
+    } else if (stored === 'f16' || shape.length < 2) {
+      for (let i = 0; i < n; i++) values[i] = f16ToF32(view.getUint16(at + 2 * i, true));
+      at += 2 * n;
+    } else {
+      const width = shape.at(-1);
+      for (let row = 0; row < n / width; row++) {
+        const scale = view.getFloat32(at, true);
+        for (let i = 0; i < width; i++) values[row * width + i] = view.getInt8(at + 4 + i) * scale;
+        at += 4 + width;
+      }
+    }
     tensors.set(name, { shape, values });
-    at += width * n;
   }
   return { header, tensors };
 }

@@ -44,7 +44,7 @@ fn bad_arguments_exit_with_code_2_and_say_why() {
     usage_error(&["scale", "--model", "tiny", "--precision", "fp8"], "unknown precision `fp8`");
     usage_error(&["scale", "--model", "tiny", "--tenants", "10", "--hot", "11"], "hot ≤ tenants");
     usage_error(&["scale", "--model", "tiny", "--rank", "500", "--mode", "adapter"], "rank must be from 1 to 128");
-    usage_error(&["convert", "--in", "a", "--out", "b"], "--dtype <f16|f32>");
+    usage_error(&["convert", "--in", "a", "--out", "b"], "--dtype <f32|f16|i8>");
     usage_error(&["finetune", "--mode", "full", "--device", "tpu"], "[possible values: cpu, wgpu]");
     usage_error(&["convert", "--in", "a", "--out", "b", "--dtype", "bf16"], "unknown dtype `bf16`");
     usage_error(&["generate", "--temperature", "9"], "'--temperature <T>': must be from 0 to 5, got 9");
@@ -168,20 +168,31 @@ fn asking_for_the_gpu_without_the_gpu_backend_says_how_to_build_it() {
 }
 
 #[test]
-fn convert_stores_a_checkpoint_as_f16_and_says_what_it_cost() {
+fn convert_stores_a_checkpoint_as_f16_or_i8_and_says_what_it_cost() {
     let dir = std::env::temp_dir().join(format!("finetune-lab-convert-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (f32_path, f16_path) = (dir.join("micro.ftlab"), dir.join("micro16.ftlab"));
+    let f32_path = dir.join("micro.ftlab");
     std::fs::write(&f32_path, common::micro_base(1).to_bytes(Dtype::F32).unwrap()).unwrap();
-
-    let out =
-        cli(&["convert", "--in", f32_path.to_str().unwrap(), "--out", f16_path.to_str().unwrap(), "--dtype", "f16"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("held-out corpus loss: F32"), "{stderr}");
-    let (before, after) = (std::fs::read(&f32_path).unwrap(), std::fs::read(&f16_path).unwrap());
-    assert!(after.len() < before.len() * 52 / 100, "{} -> {} bytes", before.len(), after.len());
-    assert_eq!(Checkpoint::parse(&after).unwrap().header.dtype, Dtype::F16);
+    let before = std::fs::read(&f32_path).unwrap();
+    for (dtype, name, at_most_percent) in [(Dtype::F16, "f16", 52), (Dtype::I8, "i8", 32)] {
+        let path = dir.join(format!("micro-{name}.ftlab"));
+        let out =
+            cli(&["convert", "--in", f32_path.to_str().unwrap(), "--out", path.to_str().unwrap(), "--dtype", name]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        // "held-out corpus loss: F32 4.571234, I8 4.571301": the rounding's cost, within 0.5%.
+        let line = stderr.lines().find(|l| l.starts_with("held-out corpus loss: F32")).expect(&stderr);
+        let losses: Vec<f64> = line.split(' ').filter_map(|w| w.trim_end_matches(',').parse().ok()).collect();
+        assert!((losses[1] / losses[0] - 1.0).abs() <= 0.005, "{line}");
+        let after = std::fs::read(&path).unwrap();
+        assert!(
+            after.len() * 100 < before.len() * at_most_percent,
+            "{name}: {} -> {} bytes",
+            before.len(),
+            after.len()
+        );
+        assert_eq!(Checkpoint::parse(&after).unwrap().header.dtype, dtype);
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -1,7 +1,7 @@
-//! `convert`: rewrite a checkpoint with its values stored as f16 or f32. The site ships its base
-//! as f16 (half the download); the command prints what the rounding costs on held-out text and,
-//! when the output has a sidecar (`tiny.json` beside `tiny.ftlab`), brings its size, checksum,
-//! dtype and command up to date.
+//! `convert`: rewrite a checkpoint with its values stored as f32, f16 or i8 (`Dtype`). The site
+//! ships its base as i8 (about a quarter of the f32 download); the command prints what the
+//! rounding costs on held-out text and, when the output has a sidecar (`tiny.json` beside
+//! `tiny.ftlab`), brings its size, checksum, dtype and command up to date.
 
 use std::path::PathBuf;
 
@@ -23,8 +23,8 @@ pub struct ConvertArgs {
     /// where to write it (a sidecar beside it is brought up to date)
     #[arg(long = "out", value_name = "PATH")]
     output: PathBuf,
-    /// the stored type
-    #[arg(long, value_name = "f16|f32", value_parser = Dtype::parse)]
+    /// the stored type: f32, f16, or i8 (a matrix's rows as bytes with a scale each, vectors f16)
+    #[arg(long, value_name = "f32|f16|i8", value_parser = Dtype::parse)]
     dtype: Dtype,
 }
 

@@ -41,7 +41,7 @@ enum Command {
     Scale(scale_cmd::ScaleArgs),
     /// Pretrain the tiny base on our generated corpus (what www/base/tiny.ftlab was made with).
     Pretrain(pretrain_cmd::PretrainArgs),
-    /// Store a checkpoint's values as f16 or f32, and say what it cost in held-out loss.
+    /// Store a checkpoint's values as f32, f16 or i8, and say what it cost in held-out loss.
     Convert(convert_cmd::ConvertArgs),
 }
 

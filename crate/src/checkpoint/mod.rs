@@ -1,17 +1,20 @@
 //! Our checkpoint file: the model's float tensors by module path, with the model shape and the
 //! adapter settings in a JSON header, so a file alone says what it holds.
 //!
-//! Layout (little endian): `FTLAB001` | u32 header length | header JSON | data, f32 or, where the
-//! header says `"dtype": "f16"`, IEEE half floats (the shipped base: half the download, and the
-//! same storage format the lesson's "350 GB in fp16" counts). Tensors are always f32 in memory.
+//! Layout (little endian): `FTLAB001` | u32 header length | header JSON | data, each tensor in
+//! header order, stored as the header's `"dtype"` says (`Dtype`: f32 when absent, f16, or i8
+//! rows with a scale each). Tensors are always f32 in memory.
 //! A full checkpoint holds every tensor; an adapter checkpoint only the LoRA A/B tensors, which
 //! is the whole point of adapters: kilobytes per tenant instead of the whole model.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Tensor, TensorData};
-use half::f16;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+mod dtype;
+
+pub use dtype::Dtype;
 
 use crate::memory::AdapterSpec;
 use crate::readback::read_f32;
@@ -30,44 +33,6 @@ impl Kind {
         match self {
             Kind::Full => "full",
             Kind::Adapter => "adapter",
-        }
-    }
-}
-
-/// How the values are stored in the file.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Dtype {
-    #[default]
-    F32,
-    F16,
-}
-
-impl Dtype {
-    pub fn parse(name: &str) -> Result<Self, String> {
-        match name {
-            "f32" => Ok(Dtype::F32),
-            "f16" => Ok(Dtype::F16),
-            other => Err(format!("unknown dtype `{other}` (f32 or f16)")),
-        }
-    }
-
-    /// As `parse` reads it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Dtype::F32 => "f32",
-            Dtype::F16 => "f16",
-        }
-    }
-
-    fn is_f32(&self) -> bool {
-        *self == Dtype::F32
-    }
-
-    fn bytes(self) -> usize {
-        match self {
-            Dtype::F32 => 4,
-            Dtype::F16 => 2,
         }
     }
 }
@@ -197,8 +162,8 @@ pub async fn named_values<M: Module>(module: &M) -> Result<Vec<(String, Vec<f32>
     Ok(out)
 }
 
-/// The file for `values` under `header`, stored as `dtype`. f16 rounds to nearest; a value
-/// beyond f16's range (±65504) is an error rather than a silent infinity.
+/// The file for `values` under `header`, stored as `dtype` (see `Dtype`); a value the type
+/// cannot hold is an error rather than a silent infinity.
 fn encode(header: &Header, values: &[Vec<f32>], dtype: Dtype) -> Result<Vec<u8>, String> {
     let header = Header { dtype, ..header.clone() };
     let json = serde_json::to_vec(&header).expect("header serialises");
@@ -206,18 +171,7 @@ fn encode(header: &Header, values: &[Vec<f32>], dtype: Dtype) -> Result<Vec<u8>,
     bytes.extend((json.len() as u32).to_le_bytes());
     bytes.extend(json);
     for (entry, values) in header.tensors.iter().zip(values) {
-        for &value in values {
-            match dtype {
-                Dtype::F32 => bytes.extend(value.to_le_bytes()),
-                Dtype::F16 => {
-                    let half = f16::from_f32(value);
-                    if half.is_infinite() && value.is_finite() {
-                        return Err(format!("{}: {value} does not fit in f16", entry.name));
-                    }
-                    bytes.extend(half.to_le_bytes());
-                }
-            }
-        }
+        dtype.write(&entry.name, &entry.shape, values, &mut bytes)?;
     }
     Ok(bytes)
 }
@@ -254,12 +208,14 @@ impl Checkpoint {
                 return Err(bad(&format!("a `{}` file {with} an adapter spec", kind.name())));
             }
         };
-        let width = header.dtype.bytes();
         let mut sizes = Vec::with_capacity(header.tensors.len());
+        let mut lengths = Vec::with_capacity(header.tensors.len());
         for entry in &header.tensors {
             let n = entry.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
-            let n = n.filter(|n| n.checked_mul(width).is_some());
-            sizes.push(n.ok_or_else(|| bad(&format!("{} is impossibly large", entry.name)))?);
+            let stored = header.dtype.stored_len(&entry.shape);
+            let (n, stored) = n.zip(stored).ok_or_else(|| bad(&format!("{} is impossibly large", entry.name)))?;
+            sizes.push(n);
+            lengths.push(stored);
         }
         let total = sizes.iter().try_fold(0u64, |t, &n| t.checked_add(n as u64));
         if total != Some(expected) {
@@ -268,16 +224,12 @@ impl Checkpoint {
         }
         let mut data = &bytes[12 + header_len..];
         let mut values = Vec::with_capacity(header.tensors.len());
-        for (entry, &n) in header.tensors.iter().zip(&sizes) {
-            if data.len() < width * n {
+        for (entry, &stored) in header.tensors.iter().zip(&lengths) {
+            if data.len() < stored {
                 return Err(bad(&format!("data for {} cut short", entry.name)));
             }
-            let raw = data[..width * n].chunks_exact(width);
-            values.push(match header.dtype {
-                Dtype::F32 => raw.map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect(),
-                Dtype::F16 => raw.map(|c| f16::from_le_bytes(c.try_into().unwrap()).to_f32()).collect(),
-            });
-            data = &data[width * n..];
+            values.push(header.dtype.read(&entry.shape, &data[..stored]));
+            data = &data[stored..];
         }
         if !data.is_empty() {
             return Err(bad("trailing bytes after the last tensor"));
