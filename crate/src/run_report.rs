@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::allocator::MeasuredMemory;
 use crate::checkpoint::Checkpoint;
-use crate::data::Dataset;
+use crate::data::{Dataset, FormatVerdict};
 use crate::finetune::Run;
 use crate::generate::generate;
 use crate::median::median;
@@ -37,6 +37,8 @@ pub struct FinetuneReport {
     pub sample_prompt: String,
     pub sample_before: String,
     pub sample_after: String,
+    /// Whether `sample_after` follows the task's format (null for the reader's own text).
+    pub format_after: Option<FormatVerdict>,
     /// The memory model's figures for this run (fp32, this batch and context).
     pub memory_predicted: memory::Report,
     /// What the device's allocator held around the last step; null on the CPU backend, which
@@ -92,6 +94,7 @@ pub fn finetune(
         checkpoint_bytes: block_on(run.checkpoint(data.task()))?.len(),
         sample_prompt: prompt.to_string(),
         sample_before,
+        format_after: data.task().and_then(crate::data::task).map(|t| t.verdict(&sample_after)),
         sample_after,
         memory_predicted: run.memory_predicted(),
         memory_measured: run.trainer().memory.derive(),

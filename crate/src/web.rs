@@ -207,16 +207,10 @@ impl Session {
     /// which has no format to check.
     #[wasm_bindgen(js_name = checkFormat)]
     pub fn check_format(&self, sample: &str) -> Result<JsValue, JsError> {
-        #[derive(Serialize)]
-        struct Verdict {
-            follows: bool,
-            format: &'static str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            why: Option<String>,
+        match self.task.as_deref().and_then(data::task) {
+            Some(task) => to_js(&task.verdict(sample)),
+            None => Ok(JsValue::NULL),
         }
-        let Some(task) = self.task.as_deref().and_then(data::task) else { return Ok(JsValue::NULL) };
-        let why = task.check_format(sample).err();
-        to_js(&Verdict { follows: why.is_none(), format: task.format, why })
     }
 
     /// One training step; resolves to its loss once the device has finished it.

@@ -7,6 +7,8 @@
 //! asked for. One key in eight is held out.
 
 use super::words::{ACTIONS, ADJECTIVES, ANIMALS, COLORS, MOTIONS, NAMES, NUMBERS, PLACES, THINGS, TIMES, plural};
+use serde::Serialize;
+
 use crate::rng::Rng;
 
 pub struct Task {
@@ -24,11 +26,27 @@ pub struct Task {
     follows: fn(prompt: &str, sample: &str) -> Result<(), String>,
 }
 
+/// Whether a sample follows its task's format, with the rule and, when it does not, why: what
+/// the page shows under each sample after a run and the CLI's report gives.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct FormatVerdict {
+    pub follows: bool,
+    pub format: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+}
+
 impl Task {
     /// Whether `sample`, generated after this task's prompt, follows the task's format: what
     /// the page shows under each sample, and what the browser suite checks after a default run.
     pub fn check_format(&self, sample: &str) -> Result<(), String> {
         (self.follows)(self.prompt, sample)
+    }
+
+    /// `check_format` as a verdict with the rule.
+    pub fn verdict(&self, sample: &str) -> FormatVerdict {
+        let why = self.check_format(sample).err();
+        FormatVerdict { follows: why.is_none(), format: self.format, why }
     }
 }
 

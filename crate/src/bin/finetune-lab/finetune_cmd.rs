@@ -157,6 +157,12 @@ fn print_report(r: &FinetuneReport) {
     );
     eprintln!("  {:.1} ms/step (median), checkpoint {} bytes", r.ms_per_step_median, r.checkpoint_bytes);
     eprintln!("  before: {:?}\n  after:  {:?}", r.sample_before, r.sample_after);
+    if let Some(v) = &r.format_after {
+        match &v.why {
+            None => eprintln!("  ✓ in the task's format ({})", v.format),
+            Some(why) => eprintln!("  ✗ not yet in the task's format: {why} ({})", v.format),
+        }
+    }
 }
 
 pub fn finetune(args: &FinetuneArgs) -> Result<(), CliError> {
