@@ -22,19 +22,20 @@ before(async () => {
 
 after(() => env?.close());
 
-/** A page with `widget` below the lesson; every response's bytes on the wire, by path. */
-async function open(widget) {
+/** A page with `widget` below the lesson, in `browser` (this file's, without WebGPU, unless
+ * given); every response's bytes on the wire, by path. */
+async function open(widget, browser = env) {
   const path = `t/lazy-${Math.random().toString(36).slice(2)}.html`;
   const transferred = new Map();
   // Opened blank first, so that the counting starts before the lesson's first request.
-  const page = await openPage(env, 't/blank.html', { pages: { 't/blank.html': '<!doctype html><title>blank</title>', [path]: testPage(`${LESSON}${widget}`) } });
+  const page = await openPage(browser, 't/blank.html', { pages: { 't/blank.html': '<!doctype html><title>blank</title>', [path]: testPage(`${LESSON}${widget}`) } });
   page.on('requestfinished', async (request) => {
     const sizes = await request.sizes();
     const key = new URL(request.url()).pathname;
     transferred.set(key, (transferred.get(key) ?? 0) + sizes.responseBodySize + sizes.responseHeadersSize);
   });
   page.transferred = transferred;
-  await page.goto(env.url + path);
+  await page.goto(browser.url + path);
   return page;
 }
 
@@ -93,4 +94,23 @@ test('load="eager" loads below the fold at once; a bad value says so and waits f
   await settle(bad);
   assert.ok(!fetched(bad, HEAVY[0]));
   await bad.context().close();
+});
+
+test('with WebGPU: the full module, and the first visit with the weights on the wire', { timeout: 300_000 }, async () => {
+  const gpu = await setup({ webgpu: true });
+  try {
+    const page = await open('<finetune-lab load="eager" panels="train"></finetune-lab>', gpu);
+    await ready(page, 0, 240_000);
+    await settle(page);
+    const ours = [...page.transferred].filter(([path]) => !path.startsWith('/t/'));
+    const sum = ours.reduce((s, [, b]) => s + b, 0);
+    const wire = (path) => page.transferred.get(path);
+    console.log(`# the first visit with the weights, on WebGPU: ${sum} B of ours; the module ${wire('/pkg/finetune_lab_bg.wasm')} B and the base ${wire('/base/tiny.ftlab')} B on the wire`);
+    assert.ok(fetched(page, '/pkg/finetune_lab_bg.wasm') && !fetched(page, HEAVY[0]), 'the full module, not the CPU-only one');
+    // Issue 13's figure for a host that serves the precompressed copies the build makes.
+    if (existsSync(`${WWW}/pkg/finetune_lab_bg.wasm.br`)) assert.ok(sum <= 3_000_000, `${sum} B on the wire`);
+    assert.deepEqual(page.problems(), []);
+  } finally {
+    await gpu.close();
+  }
 });
