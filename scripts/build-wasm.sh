@@ -40,20 +40,20 @@ if [ "${SKIP_WASM_OPT:-0}" != 1 ] && [ ! -x "$wasm_opt" ]; then
 fi
 
 # 4-7, once per package: the full module (WebGPU and the CPU path) in www/pkg, and the CPU-only
-# module (no GPU backend or kernel compiler: about a quarter of the download) in www/pkg-cpu,
+# module (no GPU backend or kernel compiler: about a third of the download, built for speed) in www/pkg-cpu,
 # which a browser without WebGPU fetches instead (www/lib/wasm.js).
 opt_flags=(-Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd)
 if [ "${SKIP_WASM_OPT:-0}" = 1 ]; then opt_desc=none; else opt_desc="${opt_flags[*]}"; fi
-raw="$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm/finetune_lab.wasm"
 size() { stat -c %s "$1"; }
 gz() { gzip -9 -c "$1" | wc -c; }
 
-package() { # FEATURES OUT
-  local features=$1 out=$2
+package() { # FEATURES OUT PROFILE
+  local features=$1 out=$2 profile=$3
+  local raw="$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/finetune_lab.wasm"
   # 4. The crate (cargo does nothing when nothing changed).
-  say "cargo build (profile wasm${features:+, features $features}) into $CARGO_TARGET_DIR"
-  cargo build -p finetune-lab --lib --target wasm32-unknown-unknown --profile wasm ${features:+--features "$features"}
+  say "cargo build (profile $profile${features:+, features $features}) into $CARGO_TARGET_DIR"
+  cargo build -p finetune-lab --lib --target wasm32-unknown-unknown --profile "$profile" ${features:+--features "$features"}
 
   # 5. Bindings and size optimisation, skipped when cargo's output and the settings are unchanged.
   local stamp
@@ -100,7 +100,9 @@ package() { # FEATURES OUT
   fi
 }
 
-package wgpu www/pkg
-package "" www/pkg-cpu
+# The full module is built for size (profile wasm); the CPU-only one for speed (wasm-cpu: it is
+# what trains on a reader's CPU; Cargo.toml has the figures).
+package wgpu www/pkg wasm
+package "" www/pkg-cpu wasm-cpu
 [ "$opt_desc" = none ] || node scripts/precompress.mjs www/base/tiny.ftlab
 true
