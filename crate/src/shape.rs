@@ -70,13 +70,14 @@ impl ModelShape {
         Self { name: name.to_string(), layers, d_model, heads, d_ff, vocab, context }
     }
 
-    pub fn preset(name: &str) -> Option<Self> {
+    /// A preset by name (`PRESET_NAMES`), or a message that names them.
+    pub fn preset(name: &str) -> Result<Self, String> {
         match name {
-            "micro" => Some(Self::micro()),
-            "tiny" => Some(Self::tiny()),
-            "bert-large" => Some(Self::bert_large()),
-            "gpt3-175b" => Some(Self::gpt3_175b()),
-            _ => None,
+            "micro" => Ok(Self::micro()),
+            "tiny" => Ok(Self::tiny()),
+            "bert-large" => Ok(Self::bert_large()),
+            "gpt3-175b" => Ok(Self::gpt3_175b()),
+            _ => Err(format!("unknown model `{name}`; presets: {}", PRESET_NAMES.join(", "))),
         }
     }
 
@@ -118,7 +119,7 @@ impl ModelShape {
     /// The figure the source paper publishes, only for an unchanged preset.
     pub fn nominal_params(&self) -> Option<u64> {
         match self.name.as_str() {
-            _ if Self::preset(&self.name).as_ref() != Some(self) => None,
+            _ if Self::preset(&self.name).ok().as_ref() != Some(self) => None,
             "bert-large" => Some(340_000_000),
             "gpt3-175b" => Some(175_000_000_000),
             _ => None,
@@ -251,7 +252,10 @@ mod tests {
             assert_eq!(s.name, name);
             s.validate().unwrap();
         }
-        assert_eq!(ModelShape::preset("gpt4"), None);
+        assert_eq!(
+            ModelShape::preset("gpt4").unwrap_err(),
+            "unknown model `gpt4`; presets: micro, tiny, bert-large, gpt3-175b"
+        );
         let mut s = ModelShape::gpt3_175b();
         s.layers = 2;
         assert_eq!(s.nominal_params(), None);

@@ -405,15 +405,14 @@ pub fn predict_run(shape: JsValue, options: JsValue) -> Result<JsValue, JsError>
 /// How a list of models names a preset (`ModelShape::label`): "GPT-3 (175B)".
 #[wasm_bindgen(js_name = presetLabel)]
 pub fn preset_label(model: &str) -> Result<String, JsError> {
-    let shape = ModelShape::preset(model).ok_or_else(|| JsError::new(&format!("unknown model `{model}`")))?;
-    Ok(shape.label())
+    Ok(ModelShape::preset(model).map_err(js_error)?.label())
 }
 
 /// The precision a preset model trains in unless told otherwise (`Precision::default_for`):
 /// "mixed16" or "fp32".
 #[wasm_bindgen(js_name = defaultPrecision)]
 pub fn default_precision(model: &str) -> Result<String, JsError> {
-    let shape = ModelShape::preset(model).ok_or_else(|| JsError::new(&format!("unknown model `{model}`")))?;
+    let shape = ModelShape::preset(model).map_err(js_error)?;
     Ok(memory::Precision::default_for(&shape).name().to_string())
 }
 

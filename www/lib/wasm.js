@@ -5,7 +5,7 @@
 // own instance runs only the pure functions (tasks, scale, formats).
 //
 // Two builds of the module (scripts/build-wasm.sh): the full one (pkg/, WebGPU and the CPU
-// path) and a CPU-only one (pkg-cpu/, no GPU backend: about a quarter of the download). A browser
+// path) and a CPU-only one (pkg-cpu/, no GPU backend: about a third of the download). A browser
 // without WebGPU fetches only the second; one with WebGPU only the first, whose CPU path then
 // serves "Use the CPU instead" too.
 

@@ -59,7 +59,7 @@ pub struct Header {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<String>,
     pub tensors: Vec<TensorEntry>,
-    /// Written only for f16, so f32 files stay as they always were (absent means f32).
+    /// Written only for f16 and i8, so f32 files stay as they always were (absent means f32).
     #[serde(default, skip_serializing_if = "Dtype::is_f32")]
     pub dtype: Dtype,
 }

@@ -1,4 +1,5 @@
-//! The question the memory model answers, as the CLI and the page send it.
+//! The question the memory model answers, checked and complete: what `ScaleQuestion::resolve`
+//! makes of what the CLI and the page ask, and what a run's memory figures are made from.
 //!
 //! JSON, with `Mode` flattened into the object:
 //! `{"shape":{..}, "mode":"adapter", "rank":4, "targets":["q","v"], "precision":"mixed16",

@@ -9,7 +9,7 @@ use super::adapter::{DEFAULT_RANK, DEFAULT_TARGETS, Mode};
 use super::input::ScaleInput;
 use super::tenants::Bandwidth;
 use super::training::Precision;
-use crate::shape::{ModelShape, PRESET_NAMES};
+use crate::shape::ModelShape;
 
 /// JSON: `{"model":"gpt3-175b", "mode":"adapter", "rank":4, "targets":"q,v", "tenants":1000}`;
 /// every key but `model` may be left out.
@@ -66,8 +66,7 @@ impl ScaleQuestion {
     /// The question with its defaults filled in, or why it cannot be answered.
     pub fn resolve(&self) -> Result<ScaleInput, String> {
         let d = scale_defaults();
-        let shape = ModelShape::preset(&self.model)
-            .ok_or_else(|| format!("unknown model `{}`; presets: {}", self.model, PRESET_NAMES.join(", ")))?;
+        let shape = ModelShape::preset(&self.model)?;
         let tenants = self.tenants.unwrap_or(d.tenants);
         let input = ScaleInput {
             mode: Mode::from_parts(self.mode.as_deref().unwrap_or(d.mode), self.rank, None, self.targets.as_deref())?,
