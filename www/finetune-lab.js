@@ -8,7 +8,7 @@ import { h } from './lib/dom.js';
 import { STYLES } from './lib/styles.js';
 import { loadDemoAdapter, loadModule, onProgress, openLab, restartModule } from './lib/wasm.js';
 import { detectBackend, gpuFailed, isDeviceFailure } from './lib/backend.js';
-import { fineTune } from './lib/run.js';
+import { fineTune, scoreBase } from './lib/run.js';
 import { TrainPanel } from './lib/train-panel.js';
 import { AdapterKnobs } from './lib/adapter-knobs.js';
 import { SWEEP_RANKS, SweepView } from './lib/sweep-view.js';
@@ -88,6 +88,7 @@ class FinetuneLab extends HTMLElement {
     });
     this.busy = false;
     this.stopping = false;
+    this.scoring = null; // the base's score being computed early (scoreBaseEarly)
   }
 
   connectedCallback() {
@@ -190,6 +191,9 @@ class FinetuneLab extends HTMLElement {
     // Which module to fetch depends on it: without WebGPU, the smaller CPU-only one (wasm.js).
     const backend = await detectBackend(this.getAttribute('backend') ?? 'auto');
     this.say('Loading the module…', null);
+    // The Lab (the base's download, its worker) starts now, beside the page's own instance;
+    // `open` below takes it up and reports its failure.
+    openLab(backend.kind).catch(() => {});
     try {
       this.mod = await loadModule(backend.kind);
     } catch (e) {
@@ -241,6 +245,37 @@ class FinetuneLab extends HTMLElement {
     const rankRange = this.lab.settings.find((s) => s.name === 'rank');
     this.knobs.setDefaults({ rank: this.getAttribute('rank') ?? recipe.rank, targets: this.getAttribute('targets') ?? recipe.targets }, rankRange);
     this.adapterChosen(this.knobs.value(), { scale: this.knobs.touched || authored });
+    this.scoreBaseEarly();
+  }
+
+  /**
+   * Score the base on the data picked (its held-out loss and sample) in the background once the
+   * Lab is open: every run starts with it, so a press that comes a second later goes straight
+   * to its first step. Runs and serving wait for it, so the worker holds one session at a
+   * time; a failure here is left for the run, which computes it again and says what failed.
+   */
+  scoreBaseEarly() {
+    let data;
+    try {
+      data = this.picker.choice();
+    } catch {
+      return; // no text to train on yet
+    }
+    if (this.busy || this.scoring || this.before?.key === data.key) return;
+    const lab = this.lab;
+    this.scoring = (async () => {
+      let session;
+      try {
+        session = await lab.start({ ...this.runAttributes(), ...data.options, mode: 'full' });
+        const before = await scoreBase(session);
+        if (this.lab === lab && this.before?.key !== data.key) this.before = { ...before, key: data.key };
+      } catch {
+        // the run computes it again
+      } finally {
+        session?.free();
+        this.scoring = null;
+      }
+    })();
   }
 
   /**
@@ -343,6 +378,7 @@ class FinetuneLab extends HTMLElement {
     this.serveView.setBusy(true);
     this.status.hideError();
     try {
+      await this.scoring;
       return await work();
     } catch (e) {
       if (e instanceof WebAssembly.RuntimeError || isDeviceFailure(e)) this.failRun(e);
@@ -451,6 +487,7 @@ class FinetuneLab extends HTMLElement {
     this.busy = true; // from here: lab.start answers asynchronously, from the Lab's worker
     this.updateButtons();
     try {
+      await this.scoring;
       data = this.picker.choice();
       // The crate checks every setting before anything is allocated, and throws why.
       let adapter = {};

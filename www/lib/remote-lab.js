@@ -157,13 +157,14 @@ class RemoteLab extends Remote {
 
 /**
  * A Lab in a new worker, on WebGPU if `gpu` else the CPU, on `module` (the compiled
- * WebAssembly.Module) through the glue at `glue` (a URL), with the base model's bytes.
+ * WebAssembly.Module) through the glue at `glue` (a URL), with the base model's bytes (or a
+ * promise of them: the worker starts while they download).
  */
 export async function openRemoteLab(module, glue, base, gpu) {
   const channel = new Channel(new Worker(new URL('./lab-worker.js', import.meta.url), { type: 'module' }));
   try {
     await channel.send({ op: 'init', glue: String(glue), module });
-    const { handle, props } = await channel.send({ op: 'open', base, gpu });
+    const { handle, props } = await channel.send({ op: 'open', base: await base, gpu });
     return new RemoteLab(channel, handle, props);
   } catch (e) {
     channel.close();

@@ -45,11 +45,7 @@ export async function fineTune(lab, session, { before }, { onPhase, onBefore, on
     onPhase('start', info);
     if (!before) {
       onPhase('before', info);
-      const heldout = await guard(session.heldoutLoss());
-      const text = await sample(session, info.prompt, sampleChars, guard, shouldStop);
-      const format = text ? await guard(session.checkFormat(text)) : null;
-      // Cut short by Stop: shown, but not kept for the next run to reuse.
-      before = { prompt: info.prompt, heldout, sample: text, format, partial: shouldStop() };
+      before = await scoreBase(session, guard, shouldStop);
     }
     onBefore(before);
     const losses = [];
@@ -86,6 +82,19 @@ export async function fineTune(lab, session, { before }, { onPhase, onBefore, on
   }
 }
 
+/**
+ * The base model on a session's data before any step: {prompt, heldout, sample, format,
+ * partial}, the held-out loss and the greedy sample every run starts from (`partial` when Stop
+ * cut the sample short: shown, but not kept for the next run to reuse).
+ */
+export async function scoreBase(session, guard = (p) => p, shouldStop = () => false) {
+  const { prompt, sample: chars } = session.info;
+  const heldout = await guard(session.heldoutLoss());
+  const text = await sample(session, prompt, chars, guard, shouldStop);
+  const format = text ? await guard(session.checkFormat(text)) : null;
+  return { prompt, heldout, sample: text, format, partial: shouldStop() };
+}
+
 /** Resolves with the Lab's lost-device info if the device is lost within `ms`, else with null. */
 function lostWithin(lab, ms) {
   return new Promise((resolve) => {
@@ -100,9 +109,12 @@ function lostWithin(lab, ms) {
   });
 }
 
-// Characters per sampling call: short enough that Stop, painting and clicks get a turn between
-// calls (on the CPU path a call is one main-thread task), long enough to amortise the call.
+// Characters per sampling call: at least SAMPLE_PIECE, and as many more as this device writes
+// in about PIECE_MS, so Stop gets a turn between calls while the prompt's pass (each call runs
+// the prompt through the model once, then one position per character) is paid rarely. On the
+// CPU path a 60-character sample is then two calls; on software WebGPU it stays eight.
 const SAMPLE_PIECE = 8;
+const PIECE_MS = 250;
 
 /**
  * Greedy continuation of `prompt` by `chars` characters (none when 0), in pieces, stopping
@@ -111,8 +123,13 @@ const SAMPLE_PIECE = 8;
  */
 async function sample(session, prompt, chars, guard, shouldStop) {
   let text = '';
-  for (let done = 0; done < chars && !shouldStop(); done += SAMPLE_PIECE) {
-    text += await guard(session.sample(prompt + text, Math.min(SAMPLE_PIECE, chars - done)));
+  let piece = SAMPLE_PIECE;
+  for (let done = 0; done < chars && !shouldStop(); ) {
+    const n = Math.min(piece, chars - done);
+    const started = performance.now();
+    text += await guard(session.sample(prompt + text, n));
+    piece = Math.max(SAMPLE_PIECE, Math.floor((PIECE_MS * n) / Math.max(performance.now() - started, 1)));
+    done += n;
     await yieldToPage();
   }
   return text;

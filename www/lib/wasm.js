@@ -53,13 +53,16 @@ export function loadModule(backend) {
 async function importModule(pkg, gen) {
   const glue = new URL('finetune_lab.js', pkg);
   if (gen) glue.search = `?instance=${gen}`;
+  // The module's bytes download while the glue loads.
+  const downloading = download(new URL('finetune_lab_bg.wasm', pkg), 'module');
+  downloading.catch(() => {}); // a failed import below is the error to show
   let mod;
   try {
     mod = await import(glue.href);
   } catch (e) {
     throw new Error(`could not load the module (${glue.pathname}): ${e.message}. Has the wasm been built (scripts/build-wasm.sh)?`);
   }
-  const bytes = await download(new URL('finetune_lab_bg.wasm', pkg), 'module');
+  const bytes = await downloading;
   let compiled;
   try {
     // Compiled once here; the CPU worker instantiates the same module. An object, not the bare
@@ -109,8 +112,9 @@ export function loadDemoAdapter(task) {
 export function openLab(kind) {
   if (!labs.has(kind)) {
     labs.set(kind, (async () => {
-      const [mod, base] = await Promise.all([loadModule(kind), loadBase()]);
-      const { compiled, glue } = parts.get(mod);
+      // The base downloads while the module loads and the worker starts on it.
+      const base = loadBase();
+      const { compiled, glue } = parts.get(await loadModule(kind));
       return openRemoteLab(compiled, glue, base, kind === 'webgpu');
     })());
   }

@@ -83,6 +83,12 @@ impl TenantStacks {
         Ok(Self { blocks, slots })
     }
 
+    /// No tenants: slot 0 alone, every row through the model as it is (its own adapters, if it
+    /// carries any). What `generate` serves one request with.
+    pub fn none() -> Self {
+        Self { blocks: vec![], slots: 1 }
+    }
+
     /// Slots: the tenants plus slot 0 (the base alone).
     pub fn slots(&self) -> usize {
         self.slots

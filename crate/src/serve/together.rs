@@ -41,7 +41,8 @@ pub struct Together {
 }
 
 impl Together {
-    /// `model` is the base without adapters, on a device without autodiff.
+    /// `model` is on a device without autodiff: the base, or a model whose own adapters or
+    /// weights every row goes through before its tenant's.
     pub fn new(
         model: &Gpt,
         stacks: &TenantStacks,
