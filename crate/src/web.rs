@@ -195,8 +195,8 @@ impl Session {
         to_js(&self.info)
     }
 
-    /// The run's length once `info.budget.timed_steps` steps after the first took a median of
-    /// `ms_per_step`; a run given its steps keeps them.
+    /// The run's length once the `info.budget.timed_steps` steps after its warm-up
+    /// (`warmup_steps`) took a median of `ms_per_step`; a run given its steps keeps them.
     #[wasm_bindgen(js_name = stepsAt)]
     pub fn steps_at(&self, ms_per_step: f64) -> usize {
         self.length.steps_at(ms_per_step)

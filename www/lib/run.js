@@ -56,9 +56,9 @@ export async function fineTune(lab, session, { before }, { onPhase, onBefore, on
       const loss = await guard(session.step());
       times.push(performance.now() - t0);
       losses.push(loss);
-      // The length, when a time budget sets it: from the timed steps after the first (which
-      // compiles kernels), decided once so the bar does not wander.
-      if (budget && step === budget.timed_steps + 1) steps = await guard(session.stepsAt(median(times.slice(1))));
+      // The length, when a time budget sets it: from the timed steps after the warm-up (kernels
+      // compiling, the engine optimising), decided once so the bar does not wander.
+      if (budget && step === budget.warmup_steps + budget.timed_steps) steps = await guard(session.stepsAt(median(times.slice(budget.warmup_steps))));
       shared ||= activeRuns() > 1;
       onStep({ step, steps, loss, ms_per_step: median(times), memory: await guard(session.memory()) });
       await yieldToPage();
