@@ -8,7 +8,7 @@ import { h } from './lib/dom.js';
 import { STYLES } from './lib/styles.js';
 import { loadDemoAdapter, loadModule, onProgress, openLab, restartModule } from './lib/wasm.js';
 import { detectBackend, gpuFailed, isDeviceFailure } from './lib/backend.js';
-import { fineTune, scoreBase } from './lib/run.js';
+import { fineTune, score } from './lib/run.js';
 import { TrainPanel } from './lib/train-panel.js';
 import { AdapterKnobs } from './lib/adapter-knobs.js';
 import { SWEEP_RANKS, SweepView } from './lib/sweep-view.js';
@@ -267,7 +267,7 @@ class FinetuneLab extends HTMLElement {
       let session;
       try {
         session = await lab.start({ ...this.runAttributes(), ...data.options, mode: 'full' });
-        const before = await scoreBase(session);
+        const before = await score(session);
         if (this.lab === lab && this.before?.key !== data.key) this.before = { ...before, key: data.key };
       } catch {
         // the run computes it again

@@ -23,7 +23,7 @@ const yieldToPage = () => new Promise((resolve) => setTimeout(resolve, 0));
  */
 export async function fineTune(lab, session, { before }, { onPhase, onBefore, onStep, shouldStop, abandoned }) {
   const info = session.info;
-  const { sample: sampleChars, budget } = info;
+  const { budget } = info;
   let steps = info.steps;
   const release = trackRun();
   let shared = false; // another run on the page while this one measured
@@ -45,7 +45,7 @@ export async function fineTune(lab, session, { before }, { onPhase, onBefore, on
     onPhase('start', info);
     if (!before) {
       onPhase('before', info);
-      before = await scoreBase(session, guard, shouldStop);
+      before = await score(session, guard, shouldStop);
     }
     onBefore(before);
     const losses = [];
@@ -66,8 +66,7 @@ export async function fineTune(lab, session, { before }, { onPhase, onBefore, on
     // Nothing trained, or nobody left to show it to (the element left the page): skip the rest.
     if (!losses.length || abandoned?.()) return { info, steps, losses, times, ms_per_step: times.length ? median(times) : null, before, stopped: true };
     onPhase('after', info);
-    const after = { heldout: await guard(session.heldoutLoss()), sample: await sample(session, info.prompt, sampleChars, guard, shouldStop) };
-    after.format = after.sample ? await guard(session.checkFormat(after.sample)) : null;
+    const after = await score(session, guard, shouldStop);
     const memory = await guard(session.memory());
     const checkpoint = await guard(session.checkpoint());
     return { info, steps, losses, times, ms_per_step: median(times), before, after, memory, checkpoint, stopped: losses.length < steps, shared };
@@ -83,11 +82,12 @@ export async function fineTune(lab, session, { before }, { onPhase, onBefore, on
 }
 
 /**
- * The base model on a session's data before any step: {prompt, heldout, sample, format,
- * partial}, the held-out loss and the greedy sample every run starts from (`partial` when Stop
- * cut the sample short: shown, but not kept for the next run to reuse).
+ * The session's model on its data as it stands: {prompt, heldout, sample, format, partial},
+ * its held-out loss and greedy sample. Before any step that is the base every run starts from
+ * (`partial` when Stop cut the sample short: shown, but not kept for the next run to reuse);
+ * after the last, the fine-tuned model.
  */
-export async function scoreBase(session, guard = (p) => p, shouldStop = () => false) {
+export async function score(session, guard = (p) => p, shouldStop = () => false) {
   const { prompt, sample: chars } = session.info;
   const heldout = await guard(session.heldoutLoss());
   const text = await sample(session, prompt, chars, guard, shouldStop);
