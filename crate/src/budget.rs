@@ -25,9 +25,13 @@ pub struct TimeBudget {
     pub max_steps: usize,
 }
 
-/// The page's runs: about 15 s of training, 20 s in all with scoring and samples.
+/// The page's runs: about 20 s of training, 25 s in all with scoring and samples. Issue 13 asks
+/// for 15 to 20 s; the longer end, because a new format comes late in a run: natively, with the
+/// page's recipe, every task's samples were in format from 70 steps on but for single lengths
+/// (records' adapter at 100, qa's at 110, verse's full model at 90 and adapter at 100 and 110),
+/// and this 2-core machine's browser gets 57–112 steps of 4 × 128 in 15 s, 76–150 in 20.
 pub const PAGE_BUDGET: TimeBudget =
-    TimeBudget { seconds: 15.0, warmup_steps: 6, timed_steps: 5, min_steps: 20, max_steps: 1_000 };
+    TimeBudget { seconds: 20.0, warmup_steps: 6, timed_steps: 5, min_steps: 20, max_steps: 1_000 };
 
 impl TimeBudget {
     /// The run's length, given the median time of its timed steps.
@@ -80,8 +84,8 @@ mod tests {
     #[test]
     fn fills_the_budget_within_its_bounds() {
         let b = PAGE_BUDGET;
-        assert_eq!(b.steps(60.0), 250, "15 s at 60 ms a step");
-        assert_eq!(b.steps(61.0), 245, "rounded down: never over the budget");
+        assert_eq!(b.steps(60.0), 333, "20 s at 60 ms a step");
+        assert_eq!(b.steps(61.0), 327, "rounded down: never over the budget");
         assert_eq!(b.steps(1_050.0), 20, "a software GPU gets the least, and runs over");
         assert_eq!(b.steps(2.0), 1_000, "a fast GPU stops at the most");
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
@@ -94,7 +98,7 @@ mod tests {
         assert_eq!(Length::Steps(35).planned(), 35);
         assert_eq!(Length::Steps(35).budget(), None);
         assert_eq!(Length::Steps(35).steps_at(1.0), 35, "steps given are kept, however fast the device");
-        assert_eq!(Length::Budget(PAGE_BUDGET).steps_at(100.0), 150);
+        assert_eq!(Length::Budget(PAGE_BUDGET).steps_at(100.0), 200);
         assert_eq!(Length::Budget(PAGE_BUDGET).planned(), 20);
         assert_eq!(Length::Budget(PAGE_BUDGET).budget(), Some(PAGE_BUDGET));
     }

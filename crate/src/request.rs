@@ -58,7 +58,7 @@ pub const MAX_SAMPLE: usize = 1_000;
 pub const MAX_SEED: u64 = u32::MAX as u64;
 
 /// The adapter a page's run trains unless the reader picks another: rank 8 on every linear
-/// layer, at a learning rate of 3e-3. In a page's run (about 150 steps of 4 × 128 on a laptop's
+/// layer, at a learning rate of 3e-3. In a run of 15 s (about 150 steps of 4 × 128 on a laptop's
 /// CPU) the LoRA paper's r = 4 on Wq, Wv at 1e-2, which the CLI keeps, reached 88%, 83% and
 /// 80% of full fine-tuning's held-out improvement and wrote garbled samples: a format the base
 /// never saw needs the MLP adapted too, and 1e-2 was too high for it. The measurements behind
