@@ -2,12 +2,19 @@
 //! position per row through the model instead of every row's whole window again (what a
 //! serving system does at decode time; Punica and S-LoRA batch exactly these one-token rows).
 //!
-//! Rows of different lengths are right-aligned: row r's L_r positions are the last L_r of the
-//! cache, padding on the left, so every step appends one column for all rows at once. Each row
-//! keeps its own positions (0..L_r) and a mask hides the padding from its queries. This path
-//! uses burn's own operations for the masked attention (our `attention.wgsl` is causal over
-//! equal lengths) and is for serving only, without gradients. It holds while every row fits the
-//! context window; past that the caller recomputes windows.
+//! Rows of different lengths are right-aligned in the cache: row r's L_r positions are the last
+//! L_r of it, padding on the left, so every step appends one column for all rows at once. Each
+//! row keeps its own positions (0..L_r) and a mask hides the padding from its queries.
+//!
+//! The prompts go in packed: every row's tokens one after another, no padding, through the
+//! projections and the MLP, which are nearly all of a prefill's work; only attention reads
+//! them in the cache's padded layout (one gather there and one back). Padded to the longest
+//! prompt, the tasks' prompts (4 to 88 characters) ran twice the tokens through every
+//! projection, and a batch's prefill took longer than the same prompts' prefills one by one.
+//!
+//! This path uses burn's own operations for the masked attention (our `attention.wgsl` is
+//! causal over equal lengths) and is for serving only, without gradients. It holds while every
+//! row fits the context window; past that the caller recomputes windows.
 
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
@@ -36,17 +43,40 @@ fn split_heads(x: Tensor<3>, heads: usize) -> Tensor<4> {
     x.reshape([k, t, heads, c / heads]).swap_dims(1, 2)
 }
 
+/// One call's new tokens, N in all, packed row after row, and where attention finds them.
+struct NewTokens {
+    ids: Vec<i32>,
+    positions: Vec<i32>,
+    /// Each token's tenant (the BGMV reads one slot per token).
+    slots: Tensor<1>,
+    /// Tokens per row in the padded layout: the longest row's count.
+    per_row: usize,
+    /// Where rows differ in length: for each of the K × `per_row` padded places the packed
+    /// token there (N for padding, a row of zeros), and for each packed token its padded place.
+    /// `None` where the packed and padded layouts are the same (every row adds as many tokens).
+    gathers: Option<(Tensor<1, Int>, Tensor<1, Int>)>,
+    /// Each row's last packed token, whose logits are returned; `None` where every row adds
+    /// one token.
+    last: Option<Tensor<1, Int>>,
+}
+
 impl KvCache {
     /// Run every row's prompt (`rows`, token ids) through the model, each through its tenant's
-    /// adapters (`slots`); returns the cache and the logits (K, vocab) after each prompt.
-    pub fn prefill(model: &Gpt, stacks: &TenantStacks, slots: &Tensor<1>, rows: &[&[u32]]) -> (Self, Tensor<2>) {
-        let device = slots.device();
+    /// adapters (`slots`, one per row); returns the cache and the logits (K, vocab) after each
+    /// prompt.
+    pub fn prefill(model: &Gpt, stacks: &TenantStacks, slots: &[usize], rows: &[&[u32]], device: &Device) -> (Self, Tensor<2>) {
         let width = rows.iter().map(|r| r.len()).max().unwrap_or(1);
-        let (mut ids, mut positions) = (Vec::with_capacity(rows.len() * width), Vec::with_capacity(rows.len() * width));
-        for row in rows {
-            let pad = width - row.len();
-            ids.extend((0..pad).map(|_| 0).chain(row.iter().map(|&t| t as i32)));
-            positions.extend((0..width).map(|i| i.saturating_sub(pad) as i32));
+        let total: usize = rows.iter().map(|r| r.len()).sum();
+        let (mut ids, mut positions, mut token_slots) = (vec![], vec![], vec![]);
+        let (mut to_padded, mut from_padded, mut last) = (vec![], vec![], vec![]);
+        for (r, (row, &slot)) in rows.iter().zip(slots).enumerate() {
+            let (start, pad) = (ids.len(), width - row.len());
+            ids.extend(row.iter().map(|&t| t as i32));
+            positions.extend(0..row.len() as i32);
+            token_slots.extend(row.iter().map(|_| slot as f32));
+            to_padded.extend((0..width).map(|i| if i < pad { total } else { start + i - pad } as i32));
+            from_padded.extend((pad..width).map(|i| (r * width + i) as i32));
+            last.push((ids.len() - 1) as i32);
         }
         // Query i of row r sees key j when j ≤ i and j is not padding; a padding query sees
         // itself only (its output is never read, but it must not be a softmax over nothing).
@@ -57,11 +87,23 @@ impl KvCache {
                 mask.extend((0..width).map(|j| if (j <= i && j >= pad) || j == i { 0.0 } else { f32::NEG_INFINITY }));
             }
         }
+        let index = |v: Vec<i32>| {
+            let n = v.len();
+            Tensor::<1, Int>::from_data(TensorData::new(v, [n]), device)
+        };
+        let same_lengths = rows.iter().all(|r| r.len() == width);
+        let new = NewTokens {
+            ids,
+            positions,
+            slots: Tensor::from_data(TensorData::new(token_slots, [total]), device),
+            per_row: width,
+            gathers: (!same_lengths).then(|| (index(to_padded), index(from_padded))),
+            last: (total > rows.len()).then(|| index(last)),
+        };
         let mut cache =
             KvCache { keys: vec![], values: vec![], lengths: rows.iter().map(|r| r.len()).collect(), width };
-        let shape = [rows.len(), 1, width, width];
-        let logits =
-            cache.run(model, stacks, slots, ids, positions, Tensor::from_data(TensorData::new(mask, shape), &device));
+        let mask = Tensor::from_data(TensorData::new(mask, [rows.len(), 1, width, width]), device);
+        let logits = cache.run(model, stacks, new, mask);
         (cache, logits)
     }
 
@@ -79,40 +121,50 @@ impl KvCache {
             let pad = self.width - l;
             mask.extend((0..self.width).map(|j| if j >= pad { 0.0 } else { f32::NEG_INFINITY }));
         }
-        let ids = next.iter().map(|&t| t as i32).collect();
-        let mask = Tensor::from_data(TensorData::new(mask, [next.len(), 1, 1, self.width]), &device);
-        self.run(model, stacks, slots, ids, positions, mask)
+        let rows = next.len();
+        let new = NewTokens {
+            ids: next.iter().map(|&t| t as i32).collect(),
+            positions,
+            slots: slots.clone(),
+            per_row: 1,
+            gathers: None,
+            last: None,
+        };
+        let mask = Tensor::from_data(TensorData::new(mask, [rows, 1, 1, self.width]), &device);
+        self.run(model, stacks, new, mask)
     }
 
-    /// The blocks over the new positions (`ids`, `positions`: K rows of equal count), each
-    /// attending to the cached keys and values plus its own under `mask` (K, 1, new, all);
-    /// returns the logits at each row's last position.
-    fn run(
-        &mut self,
-        model: &Gpt,
-        stacks: &TenantStacks,
-        slots: &Tensor<1>,
-        ids: Vec<i32>,
-        positions: Vec<i32>,
-        mask: Tensor<4>,
-    ) -> Tensor<2> {
-        let device: Device = slots.device();
-        let rows = slots.dims()[0];
-        let new = ids.len() / rows;
-        let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [rows, new]), &device);
-        let positions = Tensor::<2, Int>::from_data(TensorData::new(positions, [rows, new]), &device);
-        let mut x = model.tok_emb.forward(ids) + model.pos_emb.forward(positions); // (K, new, C)
-        let (width, at) = (self.width, self.width - new);
+    /// The blocks over the `new` tokens, each row's attending to its cached keys and values plus
+    /// its own under `mask` (K, 1, new per row, all); returns the logits at each row's last token.
+    fn run(&mut self, model: &Gpt, stacks: &TenantStacks, new: NewTokens, mask: Tensor<4>) -> Tensor<2> {
+        let device: Device = new.slots.device();
+        let (rows, tokens, per_row) = (self.lengths.len(), new.ids.len(), new.per_row);
+        let ids = Tensor::<2, Int>::from_data(TensorData::new(new.ids, [tokens, 1]), &device);
+        let positions = Tensor::<2, Int>::from_data(TensorData::new(new.positions, [tokens, 1]), &device);
+        let mut x = model.tok_emb.forward(ids) + model.pos_emb.forward(positions); // (N, 1, C)
+        let c = x.dims()[2];
+        // (N, 1, C) packed ↔ (K, per_row, C) padded.
+        let padded = |t: Tensor<3>| match &new.gathers {
+            None => t.reshape([rows, per_row, c]),
+            Some((to_padded, _)) => Tensor::cat(vec![t.reshape([tokens, c]), Tensor::zeros([1, c], &device)], 0)
+                .select(0, to_padded.clone())
+                .reshape([rows, per_row, c]),
+        };
+        let packed = |t: Tensor<3>| match &new.gathers {
+            None => t.reshape([tokens, 1, c]),
+            Some((_, from_padded)) => t.reshape([rows * per_row, c]).select(0, from_padded.clone()).reshape([tokens, 1, c]),
+        };
+        let (width, at) = (self.width, self.width - per_row);
         // Taken out so that each block's cache is held once while a slice is written into it.
         let (mut keys, mut values) = (std::mem::take(&mut self.keys).into_iter(), std::mem::take(&mut self.values).into_iter());
         for (i, block) in model.blocks.iter().enumerate() {
-            let tenants = stacks.tenants(i, slots);
+            let tenants = stacks.tenants(i, &new.slots);
             let of = |target| tenants.and_then(|t| t.of(target));
             let attn = &block.attn;
             let h = block.ln1.forward(x.clone());
-            let q = split_heads(attn.q.forward_for(h.clone(), of(Target::Q)), attn.heads);
-            let k = split_heads(attn.k.forward_for(h.clone(), of(Target::K)), attn.heads);
-            let v = split_heads(attn.v.forward_for(h, of(Target::V)), attn.heads);
+            let q = split_heads(padded(attn.q.forward_for(h.clone(), of(Target::Q))), attn.heads);
+            let k = split_heads(padded(attn.k.forward_for(h.clone(), of(Target::K))), attn.heads);
+            let v = split_heads(padded(attn.v.forward_for(h, of(Target::V))), attn.heads);
             let [_, heads, _, hs] = q.dims();
             let empty = || Tensor::zeros([rows, heads, model.context(), hs], &device);
             let write = |cache: Option<Tensor<4>>, new_part| {
@@ -122,15 +174,18 @@ impl KvCache {
             let k = k_cache.clone().slice([0..rows, 0..heads, 0..width, 0..hs]);
             let v = v_cache.clone().slice([0..rows, 0..heads, 0..width, 0..hs]);
             let scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(1.0 / (hs as f32).sqrt()) + mask.clone();
-            let y = softmax(scores, 3).matmul(v).swap_dims(1, 2).reshape([rows, new, attn.heads * hs]);
+            let y = softmax(scores, 3).matmul(v).swap_dims(1, 2).reshape([rows, per_row, attn.heads * hs]);
             self.keys.push(k_cache);
             self.values.push(v_cache);
-            x = x.clone() + attn.o.forward_for(y, of(Target::O));
+            x = x.clone() + attn.o.forward_for(packed(y), of(Target::O));
             let h = block.ln2.forward(x.clone());
             let h = gelu(block.mlp.fc.forward_for(h, of(Target::Fc)));
             x = x.clone() + block.mlp.proj.forward_for(h, of(Target::Proj));
         }
-        let last = x.slice([0..rows, new - 1..new]);
+        let last = match new.last {
+            None => x,
+            Some(last) => x.reshape([tokens, c]).select(0, last).reshape([rows, 1, c]),
+        };
         let logits = linear(model.ln_f.forward(last), model.head.weight.val(), None);
         let vocab = logits.dims()[2];
         logits.reshape([rows, vocab])

@@ -19,6 +19,7 @@ pub struct Request {
 }
 
 struct Row {
+    slot: usize,
     ids: Vec<u32>,
     start: usize,
     rng: Rng,
@@ -60,7 +61,7 @@ impl Together {
             .iter()
             .map(|r| {
                 let ids = prompt_ids(&r.prompt);
-                Row { start: ids.len(), ids, rng: Rng::new(seed) }
+                Row { slot: r.slot, start: ids.len(), ids, rng: Rng::new(seed) }
             })
             .collect();
         let slots: Vec<f32> = requests.iter().map(|r| r.slot as f32).collect();
@@ -108,7 +109,9 @@ impl Together {
             }
             None => {
                 let prompts: Vec<&[u32]> = self.rows.iter().map(|r| r.ids.as_slice()).collect();
-                let (cache, logits) = KvCache::prefill(&self.model, &self.stacks, &self.slots, &prompts);
+                let slots: Vec<usize> = self.rows.iter().map(|r| r.slot).collect();
+                let device = self.slots.device();
+                let (cache, logits) = KvCache::prefill(&self.model, &self.stacks, &slots, &prompts, &device);
                 self.cache = Some(cache);
                 logits
             }
