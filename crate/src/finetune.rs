@@ -28,7 +28,7 @@ pub struct Run {
 
 /// Build the base model on `device` (an autodiff device is made from it) from its checkpoint.
 pub fn load_base(base: &Checkpoint, device: &Device) -> Result<Gpt, String> {
-    let model = Gpt::new(&base.header.shape, &mut Init::new(0, device));
+    let model = Gpt::new(&base.header.shape, &mut Init::for_loading(device));
     base.load_into(model, Keep::All)
 }
 
@@ -37,7 +37,7 @@ pub fn load_base(base: &Checkpoint, device: &Device) -> Result<Gpt, String> {
 pub fn apply_checkpoint(base: Gpt, file: &Checkpoint, device: &Device) -> Result<Gpt, String> {
     match &file.header.adapter {
         Some(spec) => {
-            let model = base.with_adapters(&spec.targets, spec.rank, spec.alpha, &mut Init::new(0, device));
+            let model = base.with_adapters(&spec.targets, spec.rank, spec.alpha, &mut Init::for_loading(device));
             file.load_into(model, Keep::Adapters)
         }
         None => file.load_into(base, Keep::All),
