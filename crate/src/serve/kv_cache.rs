@@ -7,13 +7,15 @@
 //! row keeps its own positions (0..L_r) and a mask hides the padding from its queries.
 //!
 //! The prompts go in packed: every row's tokens one after another, no padding, through the
-//! projections and the MLP, which are nearly all of a prefill's work; only attention reads
-//! them in the cache's padded layout (one gather there and one back). Padded to the longest
-//! prompt, the tasks' prompts (4 to 88 characters) ran twice the tokens through every
-//! projection, and a batch's prefill took longer than the same prompts' prefills one by one.
+//! projections and the MLP; the keys and values are gathered into the cache's padded layout.
+//! Padded to the longest prompt, the tasks' prompts (4 to 88 characters) ran twice the tokens
+//! through every projection, and a batch's prefill took longer than the same prompts' prefills
+//! one by one. The prompts' attention runs row by row on the CPU (our causal kernel over each
+//! row's own characters), and padded and masked on a GPU, where one launch per operation
+//! matters more than the padding's arithmetic.
 //!
-//! This path uses burn's own operations for the masked attention (our `attention.wgsl` is
-//! causal over equal lengths) and is for serving only, without gradients. It holds while every
+//! Masked attention over the cache uses burn's own operations (our `attention.wgsl` is causal
+//! over equal lengths). This path is for serving only, without gradients. It holds while every
 //! row fits the context window; past that the caller recomputes windows.
 
 use burn::tensor::activation::softmax;
@@ -22,6 +24,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use super::TenantStacks;
 use crate::memory::Target;
 use crate::model::Gpt;
+use crate::ops::attention::causal_attention;
 use crate::ops::gelu::gelu;
 use crate::ops::linear::linear;
 
@@ -58,19 +61,29 @@ struct NewTokens {
     /// Each row's last packed token, whose logits are returned; `None` where every row adds
     /// one token.
     last: Option<Tensor<1, Int>>,
+    /// On the CPU, where rows differ in length: each row's (first packed token, count), for
+    /// attention row by row (see `run`).
+    rows_apart: Option<Vec<(usize, usize)>>,
 }
 
 impl KvCache {
     /// Run every row's prompt (`rows`, token ids) through the model, each through its tenant's
     /// adapters (`slots`, one per row); returns the cache and the logits (K, vocab) after each
     /// prompt.
-    pub fn prefill(model: &Gpt, stacks: &TenantStacks, slots: &[usize], rows: &[&[u32]], device: &Device) -> (Self, Tensor<2>) {
+    pub fn prefill(
+        model: &Gpt,
+        stacks: &TenantStacks,
+        slots: &[usize],
+        rows: &[&[u32]],
+        device: &Device,
+    ) -> (Self, Tensor<2>) {
         let width = rows.iter().map(|r| r.len()).max().unwrap_or(1);
         let total: usize = rows.iter().map(|r| r.len()).sum();
         let (mut ids, mut positions, mut token_slots) = (vec![], vec![], vec![]);
-        let (mut to_padded, mut from_padded, mut last) = (vec![], vec![], vec![]);
+        let (mut to_padded, mut from_padded, mut last, mut spans) = (vec![], vec![], vec![], vec![]);
         for (r, (row, &slot)) in rows.iter().zip(slots).enumerate() {
             let (start, pad) = (ids.len(), width - row.len());
+            spans.push((start, row.len()));
             ids.extend(row.iter().map(|&t| t as i32));
             positions.extend(0..row.len() as i32);
             token_slots.extend(row.iter().map(|_| slot as f32));
@@ -99,6 +112,7 @@ impl KvCache {
             per_row: width,
             gathers: (!same_lengths).then(|| (index(to_padded), index(from_padded))),
             last: (total > rows.len()).then(|| index(last)),
+            rows_apart: (!same_lengths && *device == Device::flex()).then_some(spans),
         };
         let mut cache =
             KvCache { keys: vec![], values: vec![], lengths: rows.iter().map(|r| r.len()).collect(), width };
@@ -129,6 +143,7 @@ impl KvCache {
             per_row: 1,
             gathers: None,
             last: None,
+            rows_apart: None,
         };
         let mask = Tensor::from_data(TensorData::new(mask, [rows, 1, 1, self.width]), &device);
         self.run(model, stacks, new, mask)
@@ -152,32 +167,58 @@ impl KvCache {
         };
         let packed = |t: Tensor<3>| match &new.gathers {
             None => t.reshape([tokens, 1, c]),
-            Some((_, from_padded)) => t.reshape([rows * per_row, c]).select(0, from_padded.clone()).reshape([tokens, 1, c]),
+            Some((_, from_padded)) => {
+                t.reshape([rows * per_row, c]).select(0, from_padded.clone()).reshape([tokens, 1, c])
+            }
         };
         let (width, at) = (self.width, self.width - per_row);
         // Taken out so that each block's cache is held once while a slice is written into it.
-        let (mut keys, mut values) = (std::mem::take(&mut self.keys).into_iter(), std::mem::take(&mut self.values).into_iter());
+        let (mut keys, mut values) =
+            (std::mem::take(&mut self.keys).into_iter(), std::mem::take(&mut self.values).into_iter());
         for (i, block) in model.blocks.iter().enumerate() {
             let tenants = stacks.tenants(i, &new.slots);
             let of = |target| tenants.and_then(|t| t.of(target));
-            let attn = &block.attn;
+            let (attn, heads) = (&block.attn, block.attn.heads);
+            let hs = c / heads;
             let h = block.ln1.forward(x.clone());
-            let q = split_heads(padded(attn.q.forward_for(h.clone(), of(Target::Q))), attn.heads);
-            let k = split_heads(padded(attn.k.forward_for(h.clone(), of(Target::K))), attn.heads);
-            let v = split_heads(padded(attn.v.forward_for(h, of(Target::V))), attn.heads);
-            let [_, heads, _, hs] = q.dims();
+            let q = attn.q.forward_for(h.clone(), of(Target::Q));
+            let k = attn.k.forward_for(h.clone(), of(Target::K));
+            let v = attn.v.forward_for(h, of(Target::V));
             let empty = || Tensor::zeros([rows, heads, model.context(), hs], &device);
-            let write = |cache: Option<Tensor<4>>, new_part| {
+            let write = |cache: Option<Tensor<4>>, new_part: Tensor<3>| {
+                let new_part = split_heads(padded(new_part), heads);
                 cache.unwrap_or_else(empty).slice_assign([0..rows, 0..heads, at..width, 0..hs], new_part)
             };
-            let (k_cache, v_cache) = (write(keys.next(), k), write(values.next(), v));
-            let k = k_cache.clone().slice([0..rows, 0..heads, 0..width, 0..hs]);
-            let v = v_cache.clone().slice([0..rows, 0..heads, 0..width, 0..hs]);
-            let scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(1.0 / (hs as f32).sqrt()) + mask.clone();
-            let y = softmax(scores, 3).matmul(v).swap_dims(1, 2).reshape([rows, per_row, attn.heads * hs]);
+            let (k_cache, v_cache) = (write(keys.next(), k.clone()), write(values.next(), v.clone()));
+            let y = match &new.rows_apart {
+                // Prompts of different lengths on the CPU: each row's causal attention over its
+                // own characters (our fused kernel), no padding in the scores. The padded form
+                // below computes every row's scores at the longest row's width: a third of a
+                // 16-row prefill's time with the tasks' prompts. A GPU keeps it, one launch per
+                // operation rather than one per row.
+                Some(spans) => {
+                    let row = |t: &Tensor<3>, (start, len): (usize, usize)| {
+                        t.clone().slice([start..start + len]).reshape([1, len, c])
+                    };
+                    let ys = spans
+                        .iter()
+                        .map(|&span| {
+                            causal_attention(row(&q, span), row(&k, span), row(&v, span), heads).reshape([span.1, c])
+                        })
+                        .collect();
+                    Tensor::cat(ys, 0).reshape([tokens, 1, c])
+                }
+                None => {
+                    let q = split_heads(padded(q), heads);
+                    let k = k_cache.clone().slice([0..rows, 0..heads, 0..width, 0..hs]);
+                    let v = v_cache.clone().slice([0..rows, 0..heads, 0..width, 0..hs]);
+                    let scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(1.0 / (hs as f32).sqrt()) + mask.clone();
+                    packed(softmax(scores, 3).matmul(v).swap_dims(1, 2).reshape([rows, per_row, c]))
+                }
+            };
             self.keys.push(k_cache);
             self.values.push(v_cache);
-            x = x.clone() + attn.o.forward_for(packed(y), of(Target::O));
+            x = x.clone() + attn.o.forward_for(y, of(Target::O));
             let h = block.ln2.forward(x.clone());
             let h = gelu(block.mlp.fc.forward_for(h, of(Target::Fc)));
             x = x.clone() + block.mlp.proj.forward_for(h, of(Target::Proj));
