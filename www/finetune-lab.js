@@ -16,7 +16,7 @@ import { modeOf } from './lib/modes.js';
 import { MemoryView } from './lib/memory-view.js';
 import { DataPicker } from './lib/data-picker.js';
 import { ScaleView } from './lib/scale-view.js';
-import { MAX_TENANTS, ServeView } from './lib/serve-view.js';
+import { ServeView } from './lib/serve-view.js';
 import { Status } from './lib/status.js';
 import { bytes, loss, ms } from './lib/format.js';
 
@@ -25,10 +25,6 @@ const PANELS = ['data', 'train', 'memory', 'scale', 'serve'];
 // by a course platform's Content-Security-Policy without 'unsafe-inline'.
 const SHEET = new CSSStyleSheet();
 SHEET.replaceSync(STYLES);
-// Characters per row when serving, and when measuring the three ways (which serve the rows
-// nine times over: keep it short on a software GPU).
-const SERVE_CHARS = 40;
-const COMPARE_CHARS = 16;
 // The run settings an author sets as attributes, passed to the crate as written when a run
 // starts: it fills the defaults and refuses a value out of range with the setting's name and
 // range (request.rs).
@@ -226,6 +222,9 @@ class FinetuneLab extends HTMLElement {
       }
     }
     this.mod = await loadModule(this.lab.backend);
+    // Serving's limits and defaults (the crate's serve::limits): characters per row, tenants.
+    this.serveLimits = this.mod.serveLimits();
+    this.serveView.setMaxAdapters(this.serveLimits.tenants - 1);
     this.backendInfo = backend;
     this.watchDevice(this.lab);
     this.label.textContent = backend.label;
@@ -340,7 +339,7 @@ class FinetuneLab extends HTMLElement {
     const rows = this.serveView.requests();
     const selected = this.serveView.selected();
     const requests = rows.map((r) => ({ tenant: r.tenant === 0 ? 0 : this.serveView.tenants.indexOf(selected[r.tenant - 1]) + 1, prompt: r.prompt }));
-    const job = what === 'compare' ? this.compareServing(requests) : this.serve(requests, { chars: SERVE_CHARS }, (texts) => this.serveView.showTexts(texts));
+    const job = what === 'compare' ? this.compareServing(requests) : this.serve(requests, {}, (texts) => this.serveView.showTexts(texts));
     job.catch(() => {}); // shown in the widget
   }
 
@@ -356,7 +355,6 @@ class FinetuneLab extends HTMLElement {
       return files.indexOf(entry) + 1;
     };
     const rows = requests.map((r) => ({ tenant: slot(r.tenant), prompt: String(r.prompt ?? '') }));
-    if (files.length > MAX_TENANTS) throw new Error(`At most ${MAX_TENANTS} adapters in one batch (${MAX_TENANTS + 1} tenants with the base), got ${files.length}.`);
     return { files: files.map((t) => t.bytes), rows };
   }
 
@@ -396,11 +394,13 @@ class FinetuneLab extends HTMLElement {
    * name, or its place in the library from 1) together, `chars` characters each, in one batched
    * pass per character. Resolves to [{tenant, prompt, text}] and fires finetune-serve-done.
    */
-  async serve(requests, { chars = SERVE_CHARS } = {}, onStep) {
-    if (!Array.isArray(requests) || !requests.length || requests.length > 64) this.refuseServing('Give 1 to 64 requests, each {tenant, prompt}.');
-    if (!Number.isInteger(chars) || chars < 1 || chars > 1000) this.refuseServing(`chars must be a whole number from 1 to 1000, got ${chars}.`);
+  async serve(requests, { chars } = {}, onStep) {
+    if (!this.lab) this.refuseServing('Still loading: try again in a moment.');
+    if (!Array.isArray(requests)) this.refuseServing('Give the requests as an array of {tenant, prompt}.');
+    chars ??= this.serveLimits.chars_default;
     let plan;
     try {
+      this.mod.checkServe(requests.length, chars);
       plan = this.slots(requests);
     } catch (e) {
       this.refuseServing(e.message);
@@ -425,7 +425,9 @@ class FinetuneLab extends HTMLElement {
   }
 
   /** The Serve panel's rows served the three ways and measured: resolves to the crate's report. */
-  async compareServing(requests, chars = COMPARE_CHARS) {
+  async compareServing(requests) {
+    if (!this.lab) this.refuseServing('Still loading: try again in a moment.');
+    const chars = this.serveLimits.compare_chars;
     const plan = this.slots(requests);
     return this.whileServing(async () => {
       this.say(`Measuring: the rows together, one at a time and as merged copies, ${chars} characters each…`, null);

@@ -14,7 +14,7 @@ use crate::finetune::load_base;
 use crate::memory::{self, ScaleInput, ScaleQuestion};
 use crate::readback::read_scalar;
 use crate::request::{self, Caller, RunRequest, RunSettings};
-use crate::serve::{Request, TenantStacks, Together, serve_three_ways};
+use crate::serve::{Request, TenantStacks, Together, limits, serve_three_ways};
 use crate::shape::ModelShape;
 
 #[wasm_bindgen(start)]
@@ -262,12 +262,10 @@ struct ServeRow {
     prompt: String,
 }
 
-/// The most rows one batch serves: the Serve panel's 16 tenants, four rows each.
-const MAX_SERVE_ROWS: usize = 64;
-
 /// Adapter files (an array of `Uint8Array`), each parsed and checked against the base; an
 /// error names the file's place and the reason.
 fn adapter_files(base: &Checkpoint, files: &js_sys::Array) -> Result<Vec<Checkpoint>, JsError> {
+    limits::check_adapters(files.length() as usize).map_err(js_error)?;
     files
         .iter()
         .enumerate()
@@ -282,9 +280,7 @@ fn adapter_files(base: &Checkpoint, files: &js_sys::Array) -> Result<Vec<Checkpo
 
 fn serve_requests(rows: JsValue) -> Result<Vec<Request>, JsError> {
     let rows: Vec<ServeRow> = from_js(rows, "requests")?;
-    if rows.is_empty() || rows.len() > MAX_SERVE_ROWS {
-        return Err(JsError::new(&format!("serve 1 to {MAX_SERVE_ROWS} requests at once, got {}", rows.len())));
-    }
+    limits::check_rows(rows.len()).map_err(js_error)?;
     Ok(rows.into_iter().map(|r| Request { slot: r.tenant, prompt: r.prompt }).collect())
 }
 
@@ -321,15 +317,15 @@ impl Lab {
         &self,
         adapters: js_sys::Array,
         requests: JsValue,
-        chars: usize,
+        chars: f64,
     ) -> Result<JsValue, JsError> {
         let files = adapter_files(&self.base, &adapters)?;
         let requests = serve_requests(requests)?;
+        let chars = limits::check_chars(chars).map_err(js_error)?;
         let refs: Vec<&Checkpoint> = files.iter().collect();
         let clock = || js_sys::Date::now() / 1e3;
-        let report = serve_three_ways(&self.base, &refs, &requests, chars.clamp(1, 1000), &self.device, &clock)
-            .await
-            .map_err(js_error)?;
+        let report =
+            serve_three_ways(&self.base, &refs, &requests, chars, &self.device, &clock).await.map_err(js_error)?;
         to_js(&report)
     }
 }
@@ -421,6 +417,20 @@ pub fn default_precision(model: &str) -> Result<String, JsError> {
 #[wasm_bindgen(js_name = userTextMaxChars)]
 pub fn user_text_max_chars() -> usize {
     data::USER_TEXT_MAX_CHARS
+}
+
+/// Serving's limits and defaults (`serve::limits`): `{tenants, rows: [min, max], chars: [min, max],
+/// chars_default, compare_chars}`.
+#[wasm_bindgen(js_name = serveLimits)]
+pub fn serve_limits() -> Result<JsValue, JsError> {
+    to_js(&limits::limits())
+}
+
+/// Whether `rows` requests of `chars` characters each may be served: an error that says which
+/// limit it passes, and the range.
+#[wasm_bindgen(js_name = checkServe)]
+pub fn check_serve(rows: usize, chars: f64) -> Result<(), JsError> {
+    limits::check_rows(rows).and_then(|()| limits::check_chars(chars)).map(drop).map_err(js_error)
 }
 
 /// The median of step or request times (`crate::median`), as every report of ours gives them.

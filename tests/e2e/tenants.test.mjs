@@ -63,6 +63,19 @@ test('two adapters trained in the page on different tasks are served together wi
   assert.match(outputs[1].text, /^[a-z]+ [a-z]+/, 'the base alone writes prose');
   const refused = await widget.evaluate((el) => el.serve([{ tenant: 'nobody', prompt: 'x' }]).then(() => 'served', (e) => e.message));
   assert.match(refused, /No tenant "nobody"/);
+  // The limits are the crate's (serve::limits), the same as the CLI's.
+  const limits = await widget.evaluate((el) =>
+    Promise.all([
+      el.serve([{ tenant: 'base', prompt: 'x' }], { chars: 0 }),
+      el.serve([{ tenant: 'base', prompt: 'x' }], { chars: 2.5 }),
+      el.serve(Array.from({ length: 65 }, () => ({ tenant: 'base', prompt: 'x' }))),
+      el.serve([]),
+    ].map((p) => p.then(() => 'served', (e) => e.message))),
+  );
+  assert.match(limits[0], /chars must be a whole number from 1 to 1000, got 0/);
+  assert.match(limits[1], /got 2\.5/);
+  assert.match(limits[2], /serve 1 to 64 requests at once, got 65/);
+  assert.match(limits[3], /got 0/);
 });
 
 test('imported files that do not fit are refused with the reason, and nothing is lost', { timeout: 60_000 }, async () => {

@@ -7,9 +7,6 @@
 import { h, fill } from './dom.js';
 import { bytes, int, seconds } from './format.js';
 
-/** The base plus at most this many adapters in one batch (the panel's 16 tenants). */
-export const MAX_TENANTS = 15;
-
 const WAYS = [
   ['mixed', 'Together (one base, each row its own adapter)'],
   ['one_at_a_time', 'One at a time (adapter swapped per request)'],
@@ -22,6 +19,7 @@ export class ServeView {
     this.tenants = []; // {name, task, rank, targets, bytes, source, selected, key}
     this.nextKey = 0; // keys a row's prompt to its tenant across re-renders
     this.prompts = {}; // task → prompt
+    this.maxAdapters = 0; // selectable beside the base, from the crate once it loads
     this.list = h('tbody');
     this.rows = h('div', { class: 'serve-rows' });
     this.note = h('p', { class: 'press-note', 'aria-live': 'polite' });
@@ -50,9 +48,14 @@ export class ServeView {
     this.render();
   }
 
+  /** The most adapters one batch serves beside the base (the crate's limit). */
+  setMaxAdapters(n) {
+    this.maxAdapters = n;
+  }
+
   /** Add a checked adapter ({name, task, rank, targets, bytes, source}); selected while room remains. */
   add(tenant) {
-    const selected = this.selected().length < MAX_TENANTS;
+    const selected = this.selected().length < this.maxAdapters;
     this.tenants.push({ ...tenant, selected, key: `t${this.nextKey++}` });
     this.render();
   }
@@ -101,9 +104,9 @@ export class ServeView {
   }
 
   toggle(i, box) {
-    if (box.checked && this.selected().length >= MAX_TENANTS) {
+    if (box.checked && this.selected().length >= this.maxAdapters) {
       box.checked = false;
-      return this.notice(`At most ${MAX_TENANTS} adapters at once (16 tenants with the base).`);
+      return this.notice(`At most ${this.maxAdapters} adapters at once (${this.maxAdapters + 1} tenants with the base).`);
     }
     this.tenants[i].selected = box.checked;
     this.renderRows();

@@ -5,9 +5,11 @@
 //! `stacks.rs` turns adapter files into the per-projection stacks our BGMV operation reads
 //! (`ops::lora_bgmv`); `together.rs` generates text for many requests at once from them,
 //! keeping each row's keys and values between characters (`kv_cache.rs`);
-//! `ways.rs` measures serving together against one at a time and against merged copies.
+//! `ways.rs` measures serving together against one at a time and against merged copies;
+//! `limits.rs` holds the rows and characters a batch may have.
 
 mod kv_cache;
+pub mod limits;
 mod stacks;
 mod together;
 mod ways;

@@ -1,7 +1,6 @@
 //! `serve`: many tenants on one base, served together (one mixed batch through BGMV), one at a
 //! time (adapter swapped per request) and as merged copies (a full model each), measured.
 
-use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -10,6 +9,7 @@ use finetune_lab::checkpoint::Checkpoint;
 use finetune_lab::data;
 use finetune_lab::memory::format_bytes;
 use finetune_lab::readback::block_on;
+use finetune_lab::serve::limits::{self, CHARS, CHARS_DEFAULT, ROWS};
 use finetune_lab::serve::{Request, ServeReport, serve_three_ways};
 use serde::Serialize;
 
@@ -47,9 +47,6 @@ fn name_of(path: &Path) -> String {
     path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned())
 }
 
-const CHARS: RangeInclusive<usize> = 1..=1_000;
-const ROWS: RangeInclusive<usize> = 1..=64;
-
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// an adapter file, one tenant; repeat for more [default: the shipped demo adapters]
@@ -58,7 +55,7 @@ pub struct ServeArgs {
     /// a prompt per row, used in turn; repeat for more [default: each tenant's task prompt]
     #[arg(long, value_name = "TEXT")]
     prompt: Vec<String>,
-    #[arg(long, value_name = "N", default_value_t = 40, value_parser = between(CHARS),
+    #[arg(long, value_name = "N", default_value_t = CHARS_DEFAULT, value_parser = between(CHARS),
           help = ranged("characters generated per row", &CHARS))]
     chars: usize,
     #[arg(long, value_name = "R", value_parser = between(ROWS),
@@ -72,6 +69,7 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
     let chars = args.chars;
     let base = args.runtime.base.load()?;
     let paths = if args.adapter.is_empty() { demo_adapters()? } else { args.adapter.clone() };
+    limits::check_adapters(paths.len()).map_err(CliError::Usage)?;
     let mut files = Vec::with_capacity(paths.len());
     for path in &paths {
         let file = Checkpoint::parse(&read(path)?).map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?;
