@@ -55,15 +55,23 @@ struct NewTokens {
     /// Tokens per row in the padded layout: the longest row's count.
     per_row: usize,
     /// Where rows differ in length: for each of the K × `per_row` padded places the packed
-    /// token there (N for padding, a row of zeros), and for each packed token its padded place.
-    /// `None` where the packed and padded layouts are the same (every row adds as many tokens).
-    gathers: Option<(Tensor<1, Int>, Tensor<1, Int>)>,
+    /// token there (N for padding, a row of zeros). `None` where the packed and padded layouts
+    /// are the same (every row adds as many tokens).
+    to_padded: Option<Tensor<1, Int>>,
     /// Each row's last packed token, whose logits are returned; `None` where every row adds
     /// one token.
     last: Option<Tensor<1, Int>>,
-    /// On the CPU, where rows differ in length: each row's (first packed token, count), for
-    /// attention row by row (see `run`).
-    rows_apart: Option<Vec<(usize, usize)>>,
+    attend: Attend,
+}
+
+/// How the new tokens' queries attend.
+enum Attend {
+    /// Every row padded to `per_row` queries over the cache under `mask` (K, 1, per_row, all);
+    /// where rows differ in length, `from_padded` gives each packed token's padded place.
+    Padded { mask: Tensor<4>, from_padded: Option<Tensor<1, Int>> },
+    /// Prompts of different lengths on the CPU: each row's (first packed token, count), its
+    /// causal attention over its own characters (see `run`).
+    RowByRow(Vec<(usize, usize)>),
 }
 
 impl KvCache {
@@ -91,33 +99,40 @@ impl KvCache {
             from_padded.extend((pad..width).map(|i| (r * width + i) as i32));
             last.push((ids.len() - 1) as i32);
         }
-        // Query i of row r sees key j when j ≤ i and j is not padding; a padding query sees
-        // itself only (its output is never read, but it must not be a softmax over nothing).
-        let mut mask = Vec::with_capacity(rows.len() * width * width);
-        for row in rows {
-            let pad = width - row.len();
-            for i in 0..width {
-                mask.extend((0..width).map(|j| if (j <= i && j >= pad) || j == i { 0.0 } else { f32::NEG_INFINITY }));
-            }
-        }
         let index = |v: Vec<i32>| {
             let n = v.len();
             Tensor::<1, Int>::from_data(TensorData::new(v, [n]), device)
         };
         let same_lengths = rows.iter().all(|r| r.len() == width);
+        let attend = if !same_lengths && *device == Device::flex() {
+            Attend::RowByRow(spans)
+        } else {
+            // Query i of row r sees key j when j ≤ i and j is not padding; a padding query sees
+            // itself only (its output is never read, but it must not be a softmax over nothing).
+            let mut mask = Vec::with_capacity(rows.len() * width * width);
+            for row in rows {
+                let pad = width - row.len();
+                for i in 0..width {
+                    mask.extend(
+                        (0..width).map(|j| if (j <= i && j >= pad) || j == i { 0.0 } else { f32::NEG_INFINITY }),
+                    );
+                }
+            }
+            let mask = Tensor::from_data(TensorData::new(mask, [rows.len(), 1, width, width]), device);
+            Attend::Padded { mask, from_padded: (!same_lengths).then(|| index(from_padded)) }
+        };
         let new = NewTokens {
             ids,
             positions,
             slots: Tensor::from_data(TensorData::new(token_slots, [total]), device),
             per_row: width,
-            gathers: (!same_lengths).then(|| (index(to_padded), index(from_padded))),
+            to_padded: (!same_lengths).then(|| index(to_padded)),
             last: (total > rows.len()).then(|| index(last)),
-            rows_apart: (!same_lengths && *device == Device::flex()).then_some(spans),
+            attend,
         };
         let mut cache =
             KvCache { keys: vec![], values: vec![], lengths: rows.iter().map(|r| r.len()).collect(), width };
-        let mask = Tensor::from_data(TensorData::new(mask, [rows.len(), 1, width, width]), device);
-        let logits = cache.run(model, stacks, new, mask);
+        let logits = cache.run(model, stacks, new);
         (cache, logits)
     }
 
@@ -135,41 +150,34 @@ impl KvCache {
             let pad = self.width - l;
             mask.extend((0..self.width).map(|j| if j >= pad { 0.0 } else { f32::NEG_INFINITY }));
         }
-        let rows = next.len();
+        let mask = Tensor::from_data(TensorData::new(mask, [next.len(), 1, 1, self.width]), &device);
         let new = NewTokens {
             ids: next.iter().map(|&t| t as i32).collect(),
             positions,
             slots: slots.clone(),
             per_row: 1,
-            gathers: None,
+            to_padded: None,
             last: None,
-            rows_apart: None,
+            attend: Attend::Padded { mask, from_padded: None },
         };
-        let mask = Tensor::from_data(TensorData::new(mask, [rows, 1, 1, self.width]), &device);
-        self.run(model, stacks, new, mask)
+        self.run(model, stacks, new)
     }
 
     /// The blocks over the `new` tokens, each row's attending to its cached keys and values plus
-    /// its own under `mask` (K, 1, new per row, all); returns the logits at each row's last token.
-    fn run(&mut self, model: &Gpt, stacks: &TenantStacks, new: NewTokens, mask: Tensor<4>) -> Tensor<2> {
+    /// its own; returns the logits at each row's last token.
+    fn run(&mut self, model: &Gpt, stacks: &TenantStacks, new: NewTokens) -> Tensor<2> {
         let device: Device = new.slots.device();
         let (rows, tokens, per_row) = (self.lengths.len(), new.ids.len(), new.per_row);
         let ids = Tensor::<2, Int>::from_data(TensorData::new(new.ids, [tokens, 1]), &device);
         let positions = Tensor::<2, Int>::from_data(TensorData::new(new.positions, [tokens, 1]), &device);
         let mut x = model.tok_emb.forward(ids) + model.pos_emb.forward(positions); // (N, 1, C)
         let c = x.dims()[2];
-        // (N, 1, C) packed ↔ (K, per_row, C) padded.
-        let padded = |t: Tensor<3>| match &new.gathers {
+        // (N, 1, C) packed → (K, per_row, C) padded.
+        let padded = |t: Tensor<3>| match &new.to_padded {
             None => t.reshape([rows, per_row, c]),
-            Some((to_padded, _)) => Tensor::cat(vec![t.reshape([tokens, c]), Tensor::zeros([1, c], &device)], 0)
+            Some(to_padded) => Tensor::cat(vec![t.reshape([tokens, c]), Tensor::zeros([1, c], &device)], 0)
                 .select(0, to_padded.clone())
                 .reshape([rows, per_row, c]),
-        };
-        let packed = |t: Tensor<3>| match &new.gathers {
-            None => t.reshape([tokens, 1, c]),
-            Some((_, from_padded)) => {
-                t.reshape([rows * per_row, c]).select(0, from_padded.clone()).reshape([tokens, 1, c])
-            }
         };
         let (width, at) = (self.width, self.width - per_row);
         // Taken out so that each block's cache is held once while a slice is written into it.
@@ -190,13 +198,13 @@ impl KvCache {
                 cache.unwrap_or_else(empty).slice_assign([0..rows, 0..heads, at..width, 0..hs], new_part)
             };
             let (k_cache, v_cache) = (write(keys.next(), k.clone()), write(values.next(), v.clone()));
-            let y = match &new.rows_apart {
+            let y = match &new.attend {
                 // Prompts of different lengths on the CPU: each row's causal attention over its
                 // own characters (our fused kernel), no padding in the scores. The padded form
                 // below computes every row's scores at the longest row's width: a third of a
                 // 16-row prefill's time with the tasks' prompts. A GPU keeps it, one launch per
                 // operation rather than one per row.
-                Some(spans) => {
+                Attend::RowByRow(spans) => {
                     let row = |t: &Tensor<3>, (start, len): (usize, usize)| {
                         t.clone().slice([start..start + len]).reshape([1, len, c])
                     };
@@ -208,12 +216,17 @@ impl KvCache {
                         .collect();
                     Tensor::cat(ys, 0).reshape([tokens, 1, c])
                 }
-                None => {
+                Attend::Padded { mask, from_padded } => {
                     let q = split_heads(padded(q), heads);
                     let k = k_cache.clone().slice([0..rows, 0..heads, 0..width, 0..hs]);
                     let v = v_cache.clone().slice([0..rows, 0..heads, 0..width, 0..hs]);
                     let scores = q.matmul(k.swap_dims(2, 3)).mul_scalar(1.0 / (hs as f32).sqrt()) + mask.clone();
-                    packed(softmax(scores, 3).matmul(v).swap_dims(1, 2).reshape([rows, per_row, c]))
+                    let y = softmax(scores, 3).matmul(v).swap_dims(1, 2).reshape([rows * per_row, c]);
+                    // (K, per_row, C) padded → (N, 1, C) packed.
+                    match from_padded {
+                        None => y.reshape([tokens, 1, c]),
+                        Some(from_padded) => y.select(0, from_padded.clone()).reshape([tokens, 1, c]),
+                    }
                 }
             };
             self.keys.push(k_cache);
