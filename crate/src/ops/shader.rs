@@ -1,9 +1,10 @@
 //! Our WGSL kernels, compiled into the crate from the repository's `shaders/` folder.
 //!
 //! Each file is plain WGSL that validates as it stands (`naga shaders/NAME.wgsl`). Its
-//! `const WORKGROUP_SIZE: u32 = N;` is the one place its workgroup size is written: the launch
-//! needs it too, and reads it from the text at compile time. Every build carries this table, not
-//! only GPU builds, so `cargo test` validates every shader with naga whatever the features.
+//! `const WORKGROUP_SIZE: u32 = N;` is the one place its workgroup size is written, and likewise
+//! any other constant the launch must agree with (the matrix product's tile): the launch reads
+//! them from the text at compile time. Every build carries this table, not only GPU builds, so
+//! `cargo test` validates every shader with naga whatever the features.
 
 pub struct Shader {
     /// The file's name in `shaders/`, without `.wgsl`.
@@ -19,38 +20,53 @@ impl Shader {
     pub fn source(&self) -> String {
         format!("// shaders/{}.wgsl\n{}", self.name, self.text)
     }
+
+    /// The shader's `const NAME: u32 = N;` (see `constant`).
+    pub const fn constant(&self, name: &str) -> u32 {
+        constant(self.text, name)
+    }
 }
 
-/// The N of `const WORKGROUP_SIZE: u32 = N` in a shader's text; a shader without one, or with
-/// anything but decimal digits there, fails the build.
-const fn workgroup_size(text: &str) -> u32 {
-    const KEY: &[u8] = b"const WORKGROUP_SIZE: u32 = ";
-    let text = text.as_bytes();
+/// The N of `const NAME: u32 = N;` in a shader's text, for the constants the launch needs too;
+/// a shader without one, or with anything but decimal digits there, fails the build.
+pub const fn constant(text: &str, name: &str) -> u32 {
+    let (text, name) = (text.as_bytes(), name.as_bytes());
     let mut at = 0;
-    while at + KEY.len() <= text.len() {
-        let mut k = 0;
-        while k < KEY.len() && text[at + k] == KEY[k] {
-            k += 1;
-        }
-        if k == KEY.len() {
-            let mut i = at + k;
-            let mut size = 0u32;
+    while at < text.len() {
+        let after_const = matches(text, at, b"const ");
+        let after_name = if after_const > 0 { matches(text, after_const, name) } else { 0 };
+        let after_type = if after_name > 0 { matches(text, after_name, b": u32 = ") } else { 0 };
+        if after_type > 0 {
+            let mut i = after_type;
+            let mut value = 0u32;
             while i < text.len() && text[i].is_ascii_digit() {
-                size = size * 10 + (text[i] - b'0') as u32;
+                value = value * 10 + (text[i] - b'0') as u32;
                 i += 1;
             }
-            assert!(size > 0, "WORKGROUP_SIZE must be a positive decimal literal");
-            return size;
+            assert!(value > 0, "a shader's launch constant must be a positive decimal literal");
+            return value;
         }
         at += 1;
     }
-    panic!("a shader must declare `const WORKGROUP_SIZE: u32 = N;`")
+    panic!("the shader does not declare a constant the launch needs (`const NAME: u32 = N;`)")
+}
+
+/// Where `key` ends if `text` holds it at `at`; 0 if it does not.
+const fn matches(text: &[u8], at: usize, key: &[u8]) -> usize {
+    let mut k = 0;
+    while k < key.len() {
+        if at + k >= text.len() || text[at + k] != key[k] {
+            return 0;
+        }
+        k += 1;
+    }
+    at + k
 }
 
 macro_rules! shader {
     ($name:literal) => {{
         const TEXT: &str = include_str!(concat!("../../../shaders/", $name, ".wgsl"));
-        Shader { name: $name, text: TEXT, workgroup_size: workgroup_size(TEXT) }
+        Shader { name: $name, text: TEXT, workgroup_size: constant(TEXT, "WORKGROUP_SIZE") }
     }};
 }
 
@@ -84,3 +100,15 @@ pub const ALL: &[&Shader] = &[
     &LORA_SHRINK,
     &LORA_EXPAND,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_constant_is_read_by_its_whole_name() {
+        let text = "const TILE_ROWS: u32 = 16u;\nconst TILE: u32 = 8u; // the side\n";
+        assert_eq!(constant(text, "TILE"), 8);
+        assert_eq!(constant(text, "TILE_ROWS"), 16);
+    }
+}

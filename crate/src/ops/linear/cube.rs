@@ -18,6 +18,9 @@ impl LinearOps for CubeBackend {
 }
 
 const ADD_BIAS: u32 = 1;
+// The shader's own: the side of each thread's tile of C, and how many of B's column sums a
+// thread takes.
+const TILE: usize = MATMUL.constant("TILE") as usize;
 const COLUMN_SUMS: u32 = 2;
 
 /// (rows, columns) of a 2-D tensor.
@@ -36,9 +39,9 @@ fn product(
     bias: Option<&CubeTensor>,
     column_sums: bool,
 ) -> (CubeTensor, Option<CubeTensor>) {
-    // One thread per 8 × 8 tile of C, and per eight column sums (`TILE` in the shader), in each
-    // piece of k (a bias is added to a whole product only).
-    let threads = m.div_ceil(8) * n.div_ceil(8) + if column_sums { n.div_ceil(8) } else { 0 };
+    // One thread per tile of C, and per `TILE` column sums, in each piece of k (a bias is added
+    // to a whole product only).
+    let threads = m.div_ceil(TILE) * n.div_ceil(TILE) + if column_sums { n.div_ceil(TILE) } else { 0 };
     let pieces = if bias.is_some() { 1 } else { pieces_for(threads, k) };
     let k_piece = k.div_ceil(pieces).max(1);
     let c = empty(a, [pieces, m, n]);
