@@ -15,8 +15,9 @@
 //! matters more than the padding's arithmetic.
 //!
 //! Masked attention over the cache uses burn's own operations (our `attention.wgsl` is causal
-//! over equal lengths). This path is for serving only, without gradients. It holds while every
-//! row fits the context window; past that the caller recomputes windows.
+//! over equal lengths). This path is for serving only, without gradients. It holds the rows that
+//! fit the context window; a row past it leaves (`keep_rows`) and its caller recomputes its
+//! windows.
 
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
@@ -161,6 +162,30 @@ impl KvCache {
             attend: Attend::Padded { mask, from_padded: None },
         };
         self.run(model, stacks, new)
+    }
+
+    /// Keeps the rows at `keep` (indices into the cache's rows, in order) and drops the others.
+    /// The kept rows stay right-aligned, shifted left so that the longest ends the new width:
+    /// the dropped rows were the longest, and without the shift a full cache would have no
+    /// column left to append.
+    pub fn keep_rows(&mut self, keep: &[usize]) {
+        let width = keep.iter().map(|&r| self.lengths[r]).max().unwrap_or(0);
+        let shift = self.width - width;
+        let Some(first) = self.keys.first() else { return };
+        let device = first.device();
+        let index: Vec<i32> = keep.iter().map(|&r| r as i32).collect();
+        let index = Tensor::<1, Int>::from_data(TensorData::new(index, [keep.len()]), &device);
+        let old_width = self.width;
+        let narrow = |t: Tensor<4>| {
+            let [_, heads, context, hs] = t.dims();
+            let kept = t.select(0, index.clone()).slice([0..keep.len(), 0..heads, shift..old_width, 0..hs]);
+            Tensor::zeros([keep.len(), heads, context, hs], &device)
+                .slice_assign([0..keep.len(), 0..heads, 0..width, 0..hs], kept)
+        };
+        self.keys = std::mem::take(&mut self.keys).into_iter().map(narrow).collect();
+        self.values = std::mem::take(&mut self.values).into_iter().map(narrow).collect();
+        self.lengths = keep.iter().map(|&r| self.lengths[r]).collect();
+        self.width = width;
     }
 
     /// The blocks over the `new` tokens, each row's attending to its cached keys and values plus
