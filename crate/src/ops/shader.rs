@@ -33,11 +33,10 @@ pub const fn constant(text: &str, name: &str) -> u32 {
     let (text, name) = (text.as_bytes(), name.as_bytes());
     let mut at = 0;
     while at < text.len() {
-        let after_const = matches(text, at, b"const ");
-        let after_name = if after_const > 0 { matches(text, after_const, name) } else { 0 };
-        let after_type = if after_name > 0 { matches(text, after_name, b": u32 = ") } else { 0 };
-        if after_type > 0 {
-            let mut i = after_type;
+        if let Some(i) = after(text, at, b"const ")
+            && let Some(i) = after(text, i, name)
+            && let Some(mut i) = after(text, i, b": u32 = ")
+        {
             let mut value = 0u32;
             while i < text.len() && text[i].is_ascii_digit() {
                 value = value * 10 + (text[i] - b'0') as u32;
@@ -51,16 +50,16 @@ pub const fn constant(text: &str, name: &str) -> u32 {
     panic!("the shader does not declare a constant the launch needs (`const NAME: u32 = N;`)")
 }
 
-/// Where `key` ends if `text` holds it at `at`; 0 if it does not.
-const fn matches(text: &[u8], at: usize, key: &[u8]) -> usize {
+/// Where `key` ends if `text` holds it at `at`.
+const fn after(text: &[u8], at: usize, key: &[u8]) -> Option<usize> {
     let mut k = 0;
     while k < key.len() {
         if at + k >= text.len() || text[at + k] != key[k] {
-            return 0;
+            return None;
         }
         k += 1;
     }
-    at + k
+    Some(at + k)
 }
 
 macro_rules! shader {

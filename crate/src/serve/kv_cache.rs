@@ -171,8 +171,7 @@ impl KvCache {
     pub fn keep_rows(&mut self, keep: &[usize]) {
         let width = keep.iter().map(|&r| self.lengths[r]).max().unwrap_or(0);
         let shift = self.width - width;
-        let Some(first) = self.keys.first() else { return };
-        let device = first.device();
+        let device = self.keys.first().expect("a filled cache holds every block's keys").device();
         let index: Vec<i32> = keep.iter().map(|&r| r as i32).collect();
         let index = Tensor::<1, Int>::from_data(TensorData::new(index, [keep.len()]), &device);
         let old_width = self.width;

@@ -18,10 +18,10 @@ impl LinearOps for CubeBackend {
 }
 
 const ADD_BIAS: u32 = 1;
+const COLUMN_SUMS: u32 = 2;
 // The shader's own: the side of each thread's tile of C, and how many of B's column sums a
 // thread takes.
 const TILE: usize = MATMUL.constant("TILE") as usize;
-const COLUMN_SUMS: u32 = 2;
 
 /// (rows, columns) of a 2-D tensor.
 fn dims(t: &CubeTensor) -> (usize, usize) {
