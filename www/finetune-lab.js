@@ -536,7 +536,7 @@ class FinetuneLab extends HTMLElement {
         if (d.steps !== steps) this.train.plan(mode, (steps = d.steps));
         this.train.step(mode, d);
         const warn = Number.isFinite(d.loss) ? '' : ' (not a number: training diverged)';
-        const timing = info.budget && d.step < info.budget.warmup_steps + info.budget.timed_steps ? ` · timing this device to fit the run to about ${info.budget.seconds} s` : '';
+        const timing = d.timing ? ` · timing this device to fit the run to about ${info.budget.seconds} s` : '';
         this.say(`Step ${d.step} of ${steps} · loss ${loss(d.loss)}${warn} · ${ms(d.ms_per_step)} per step${timing}`, d.step / steps);
         this.emit('finetune-progress', { mode, ...d });
       },

@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+use crate::median::median;
+
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TimeBudget {
     /// Seconds of training steps; scoring and sampling before and after come on top.
@@ -42,6 +44,14 @@ impl TimeBudget {
         let fit = (self.seconds * 1000.0 / ms_per_step).floor();
         (fit.min(self.max_steps as f64) as usize).max(self.min_steps)
     }
+
+    /// The run's length, decided once: when `times_ms` (each step's time so far, in order)
+    /// holds the warm-up and the timed steps, from the timed steps' median; `None` before and
+    /// after that step, so a caller asks after every step and takes the one answer.
+    pub fn decide(&self, times_ms: &[f64]) -> Option<usize> {
+        (times_ms.len() == self.warmup_steps + self.timed_steps)
+            .then(|| self.steps(median(&times_ms[self.warmup_steps..])))
+    }
 }
 
 /// A run's length: a number of steps, or a budget.
@@ -60,11 +70,12 @@ impl Length {
         }
     }
 
-    /// The length once the timed steps took a median of `ms_per_step`.
-    pub fn steps_at(&self, ms_per_step: f64) -> usize {
+    /// A budget's length once the steps so far took `times_ms` (see `TimeBudget::decide`);
+    /// `None` for steps given, which nothing changes.
+    pub fn decide(&self, times_ms: &[f64]) -> Option<usize> {
         match self {
-            Length::Steps(n) => *n,
-            Length::Budget(b) => b.steps(ms_per_step),
+            Length::Steps(_) => None,
+            Length::Budget(b) => b.decide(times_ms),
         }
     }
 
@@ -94,11 +105,25 @@ mod tests {
     }
 
     #[test]
+    fn decided_once_from_the_timed_steps_after_the_warm_up() {
+        let b = PAGE_BUDGET;
+        // Six slow warm-up steps (compiling, the engine optimising), then five timed ones.
+        let mut times = vec![900.0; b.warmup_steps];
+        times.extend([100.0, 95.0, 400.0, 105.0, 100.0]);
+        for n in 0..times.len() {
+            assert_eq!(b.decide(&times[..n]), None, "after {n} steps");
+        }
+        assert_eq!(b.decide(&times), Some(200), "20 s at the timed steps' median, 100 ms; not the warm-up's");
+        times.push(100.0);
+        assert_eq!(b.decide(&times), None, "decided once: a later step does not move it");
+        assert_eq!(Length::Budget(b).decide(&times[..11]), Some(200));
+    }
+
+    #[test]
     fn a_length_plans_its_steps_or_the_budgets_least() {
         assert_eq!(Length::Steps(35).planned(), 35);
         assert_eq!(Length::Steps(35).budget(), None);
-        assert_eq!(Length::Steps(35).steps_at(1.0), 35, "steps given are kept, however fast the device");
-        assert_eq!(Length::Budget(PAGE_BUDGET).steps_at(100.0), 200);
+        assert_eq!(Length::Steps(35).decide(&[1.0; 11]), None, "steps given are kept, however fast the device");
         assert_eq!(Length::Budget(PAGE_BUDGET).planned(), 20);
         assert_eq!(Length::Budget(PAGE_BUDGET).budget(), Some(PAGE_BUDGET));
     }

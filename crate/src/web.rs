@@ -168,7 +168,7 @@ struct SessionInfo {
     prompt: String,
     params_total: usize,
     params_trainable: usize,
-    /// Steps to take (until `budget`, if any, decides: see `Session::steps_at`) and characters
+    /// Steps to take (until `budget`, if any, decides: see `Session::decide_steps`) and characters
     /// per sample, as resolved from the options.
     steps: usize,
     budget: Option<TimeBudget>,
@@ -195,11 +195,12 @@ impl Session {
         to_js(&self.info)
     }
 
-    /// The run's length once the `info.budget.timed_steps` steps after its warm-up
-    /// (`warmup_steps`) took a median of `ms_per_step`; a run given its steps keeps them.
-    #[wasm_bindgen(js_name = stepsAt)]
-    pub fn steps_at(&self, ms_per_step: f64) -> usize {
-        self.length.steps_at(ms_per_step)
+    /// The run's length, when a time budget sets it and `times_ms` (every step's time so far,
+    /// in order) has just reached the steps that decide it; otherwise undefined. Asked after
+    /// every step: the crate, not the page, knows which steps are warm-up and which are timed.
+    #[wasm_bindgen(js_name = decideSteps)]
+    pub fn decide_steps(&self, times_ms: Vec<f64>) -> Option<usize> {
+        self.length.decide(&times_ms)
     }
 
     /// Whether `sample`, written after the prompt, follows the built-in task's format:

@@ -22,15 +22,24 @@ for (const task of ['records', 'qa', 'verse']) {
     const page = await openPage(env, `t/defaults-${task}.html`, { pages: { [`t/defaults-${task}.html`]: html } });
     const widget = await ready(page);
     const runs = await widget.evaluate(async (el) => {
+      const progress = [];
+      el.addEventListener('finetune-progress', ({ detail: d }) => d.mode === 'full' && progress.push({ step: d.step, steps: d.steps, timing: d.timing }));
       const started = performance.now();
       const full = await el.run('full');
       const fullSeconds = (performance.now() - started) / 1e3;
       const adapter = await el.run('adapter');
-      return { full: { ...full, seconds: fullSeconds }, adapter };
+      return { full: { ...full, seconds: fullSeconds }, adapter, progress };
     });
-    const { full, adapter } = runs;
+    const { full, adapter, progress } = runs;
     const { budget } = full;
     assert.ok(budget, 'no steps given: the run was sized by the time budget');
+    // The page showed the budget's least and "timing" through the warm-up and the timed steps,
+    // then the length the crate decided, once.
+    const decided = budget.warmup_steps + budget.timed_steps;
+    for (const p of progress) {
+      const before = p.step < decided;
+      assert.deepEqual([p.timing, p.steps], before ? [true, budget.min_steps] : [false, full.steps], `full, step ${p.step}`);
+    }
     const improvement = (r) => r.heldout_before - r.heldout_after;
     const share = improvement(adapter) / improvement(full);
     console.log(

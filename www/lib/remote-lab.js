@@ -89,8 +89,8 @@ class RemoteSession extends Remote {
   checkFormat(sample) {
     return this.call('checkFormat', sample);
   }
-  stepsAt(msPerStep) {
-    return this.call('stepsAt', msPerStep);
+  decideSteps(timesMs) {
+    return this.call('decideSteps', timesMs);
   }
   sample(prompt, chars) {
     return this.call('sample', prompt, chars);

@@ -14,7 +14,7 @@ const yieldToPage = () => new Promise((resolve) => setTimeout(resolve, 0));
  *                 first steps are timed, and the characters per sample)
  * @param plan     {before}: the cached {heldout, sample} of the base on this data, or null to
  *                 compute it (both modes start from the same base)
- * @param hooks    {onPhase(name, info), onBefore(before), onStep({step, steps, loss, ms_per_step, memory}),
+ * @param hooks    {onPhase(name, info), onBefore(before), onStep({step, steps, timing, loss, ms_per_step, memory}),
  *                 shouldStop(), abandoned()}
  * @returns {info, steps, losses, times, ms_per_step, before, after, memory, checkpoint, stopped, shared}
  *
@@ -50,17 +50,21 @@ export async function fineTune(lab, session, { before }, { onPhase, onBefore, on
     onBefore(before);
     const losses = [];
     const times = [];
+    let timing = Boolean(budget); // until the crate decides the length from the steps' times
     for (let step = 1; step <= steps && !shouldStop(); step++) {
       onPhase(step === 1 ? 'first-step' : 'step', info);
       const t0 = performance.now();
       const loss = await guard(session.step());
       times.push(performance.now() - t0);
       losses.push(loss);
-      // The length, when a time budget sets it: from the timed steps after the warm-up (kernels
-      // compiling, the engine optimising), decided once so the bar does not wander.
-      if (budget && step === budget.warmup_steps + budget.timed_steps) steps = await guard(session.stepsAt(median(times.slice(budget.warmup_steps))));
+      // The length, when a time budget sets it: the crate decides it once, from the steps
+      // timed after a warm-up (kernels compiling, the engine optimising), so the bar does not wander.
+      if (timing) {
+        const decided = await guard(session.decideSteps(times));
+        if (decided != null) [steps, timing] = [decided, false];
+      }
       shared ||= activeRuns() > 1;
-      onStep({ step, steps, loss, ms_per_step: median(times), memory: await guard(session.memory()) });
+      onStep({ step, steps, timing, loss, ms_per_step: median(times), memory: await guard(session.memory()) });
       await yieldToPage();
     }
     // Nothing trained, or nobody left to show it to (the element left the page): skip the rest.
