@@ -26,13 +26,21 @@ import { bundleSizes, formatBundle } from './bundle.mjs';
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const { values: a } = parseArgs({
   options: {
-    steps: { type: 'string', default: '20' }, warmup: { type: 'string', default: '3' },
-    batch: { type: 'string', default: '16' }, context: { type: 'string', default: '128' },
-    'gpu-steps': { type: 'string', default: '5' }, 'gpu-warmup': { type: 'string', default: '2' },
-    'gpu-batch': { type: 'string', default: '4' }, 'gpu-context': { type: 'string', default: '64' },
-    paths: { type: 'string', default: 'webgpu,cpu' }, modes: { type: 'string', default: 'full,adapter' },
-    base: { type: 'string', default: 'www/base/tiny.ftlab' }, text: { type: 'string', default: 'bench/data/records.txt' },
-    'timeout-s': { type: 'string', default: '600' }, out: { type: 'string' }, serve: { type: 'boolean', default: false },
+    steps: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '3' },
+    batch: { type: 'string', default: '16' },
+    context: { type: 'string', default: '128' },
+    'gpu-steps': { type: 'string', default: '5' },
+    'gpu-warmup': { type: 'string', default: '2' },
+    'gpu-batch': { type: 'string', default: '4' },
+    'gpu-context': { type: 'string', default: '64' },
+    paths: { type: 'string', default: 'webgpu,cpu' },
+    modes: { type: 'string', default: 'full,adapter' },
+    base: { type: 'string', default: 'www/base/tiny.ftlab' },
+    text: { type: 'string', default: 'bench/data/records.txt' },
+    'timeout-s': { type: 'string', default: '600' },
+    out: { type: 'string' },
+    serve: { type: 'boolean', default: false },
     'gpu-calls': { type: 'boolean', default: false },
   },
 });
@@ -65,10 +73,11 @@ const { chromium } = await import('playwright-core').catch(() => {
   process.exit(1);
 });
 const executablePath = process.env.CHROMIUM ?? ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find(existsSync);
-const launch = () => chromium.launch({
-  executablePath,
-  args: ['--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-sandbox'],
-});
+const launch = () =>
+  chromium.launch({
+    executablePath,
+    args: ['--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-sandbox'],
+  });
 let browser = await launch();
 
 const PAGES = { ours: '/bench/ours.html', tfjs: '/bench/tfjs/index.html' };
@@ -109,10 +118,11 @@ function medianCalls(perStep) {
 }
 
 /** 5-step moving averages of a loss curve (single steps are noisy batches). */
-const smoothed = (losses) => losses.map((_, i) => {
-  const w = losses.slice(Math.max(0, i - 4), i + 1);
-  return w.reduce((s, v) => s + v, 0) / w.length;
-});
+const smoothed = (losses) =>
+  losses.map((_, i) => {
+    const w = losses.slice(Math.max(0, i - 4), i + 1);
+    return w.reduce((s, v) => s + v, 0) / w.length;
+  });
 
 /** First step (1-based) at which the smoothed loss is at or below `target`. */
 function stepsTo(losses, target) {
@@ -136,7 +146,14 @@ for (const path of a.paths.split(',')) {
     // runs' best, so both reach it before their runs end.
     const best = ours.losses && tfjs.losses ? Math.max(Math.min(...smoothed(ours.losses)), Math.min(...smoothed(tfjs.losses))) : null;
     const target = best == null ? null : smoothed(ours.losses)[0] + 0.9 * (best - smoothed(ours.losses)[0]);
-    results.push({ path, mode, config: c, target_loss: target, ours: { ...ours, steps_to_target: target && stepsTo(ours.losses, target) }, tfjs: { ...tfjs, steps_to_target: target && stepsTo(tfjs.losses, target) } });
+    results.push({
+      path,
+      mode,
+      config: c,
+      target_loss: target,
+      ours: { ...ours, steps_to_target: target && stepsTo(ours.losses, target) },
+      tfjs: { ...tfjs, steps_to_target: target && stepsTo(tfjs.losses, target) },
+    });
   }
 }
 const chromiumVersion = browser.version();
@@ -165,7 +182,10 @@ if (counted.length) {
   for (const r of counted) console.log([r.mode, ...keys.map((k) => `${r.ours.webgpu_calls[k]} | ${r.tfjs.webgpu_calls[k]}`)].join(' | '));
   for (const r of counted) {
     for (const impl of ['ours', 'tfjs']) {
-      const top = r[impl].webgpu_dispatches_by_kernel.slice(0, 12).map(([k, n]) => `${n} ${k}`).join(', ');
+      const top = r[impl].webgpu_dispatches_by_kernel
+        .slice(0, 12)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', ');
       console.log(`${r.mode} ${impl}: dispatches by kernel (last step, top 12 of ${r[impl].webgpu_dispatches_by_kernel.length}): ${top}`);
     }
   }

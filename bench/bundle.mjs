@@ -19,7 +19,12 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TF = join(ROOT, 'bench/tfjs/node_modules/@tensorflow');
 
-const files = (dir, test) => (existsSync(join(ROOT, dir)) ? readdirSync(join(ROOT, dir)).filter(test).map((f) => join(dir, f)) : []);
+const files = (dir, test) =>
+  existsSync(join(ROOT, dir))
+    ? readdirSync(join(ROOT, dir))
+        .filter(test)
+        .map((f) => join(dir, f))
+    : [];
 
 function measure(paths) {
   const found = paths.filter((p) => existsSync(join(ROOT, p)));
@@ -33,11 +38,7 @@ function measure(paths) {
 
 export function bundleSizes() {
   const base = ['www/base/tiny.ftlab', 'www/base/tiny.json'];
-  const oursCode = [
-    ...files('www/pkg', (f) => f.endsWith('.wasm') || f.endsWith('.js')),
-    ...files('www', (f) => f.endsWith('.js')),
-    ...files('www/lib', (f) => f.endsWith('.js')),
-  ];
+  const oursCode = [...files('www/pkg', (f) => f.endsWith('.wasm') || f.endsWith('.js')), ...files('www', (f) => f.endsWith('.js')), ...files('www/lib', (f) => f.endsWith('.js'))];
   const tf = 'bench/tfjs/node_modules/@tensorflow';
   const tfjsCode = [
     `${tf}/tfjs/dist/tf.min.js`,

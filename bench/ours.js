@@ -40,10 +40,20 @@ export async function runOurs(options) {
   }
   const memory = session.memory(); // {predicted, measured (null on the CPU backend), samples}
   const report = {
-    impl: 'ours', backend: lab.backend, mode, batch: info.batch, context: info.context, steps, warmup,
-    params_total: info.params_total, params_trainable: info.params_trainable, open_ms: openMs,
+    impl: 'ours',
+    backend: lab.backend,
+    mode,
+    batch: info.batch,
+    context: info.context,
+    steps,
+    warmup,
+    params_total: info.params_total,
+    params_trainable: info.params_trainable,
+    open_ms: openMs,
     ms_per_step: times.length ? stats(times) : null,
-    loss_first: losses[0], loss_last: losses[losses.length - 1], losses,
+    loss_first: losses[0],
+    loss_last: losses[losses.length - 1],
+    losses,
     memory: {
       // The allocator's peak in use during the last step (WebGPU only), and our memory model's
       // prediction for this run (weights + grads + optimizer + activations, fp32).

@@ -16,8 +16,10 @@ import { setup, openPage, ready, testPage } from '../tests/e2e/helpers.mjs';
 
 const { values: a } = parseArgs({
   options: {
-    'cpu-steps': { type: 'string', default: '2000' }, 'gpu-steps': { type: 'string', default: '200' },
-    every: { type: 'string', default: '100' }, 'gpu-every': { type: 'string', default: '20' },
+    'cpu-steps': { type: 'string', default: '2000' },
+    'gpu-steps': { type: 'string', default: '200' },
+    every: { type: 'string', default: '100' },
+    'gpu-every': { type: 'string', default: '20' },
     out: { type: 'string' },
   },
 });

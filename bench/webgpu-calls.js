@@ -4,7 +4,19 @@
 // `window.webgpuCallsPerStep` holds one record of counts per step.
 (() => {
   if (!('GPUDevice' in self)) return;
-  const totals = { dispatches: 0, submits: 0, command_buffers: 0, passes: 0, buffers_created: 0, buffer_bytes_created: 0, uploads: 0, upload_bytes: 0, readbacks: 0, pipelines_created: 0, bind_groups_created: 0 };
+  const totals = {
+    dispatches: 0,
+    submits: 0,
+    command_buffers: 0,
+    passes: 0,
+    buffers_created: 0,
+    buffer_bytes_created: 0,
+    uploads: 0,
+    upload_bytes: 0,
+    readbacks: 0,
+    pipelines_created: 0,
+    bind_groups_created: 0,
+  };
   const count = (proto, name, update) => {
     const original = proto[name];
     if (typeof original !== 'function') return; // not in this browser: leave feature checks alone
@@ -55,13 +67,19 @@
     byKernel.set(current, (byKernel.get(current) ?? 0) + 1);
   });
   count(GPUCommandEncoder.prototype, 'beginComputePass', () => totals.passes++);
-  count(GPUQueue.prototype, 'submit', (buffers) => { totals.submits++; totals.command_buffers += buffers.length; });
+  count(GPUQueue.prototype, 'submit', (buffers) => {
+    totals.submits++;
+    totals.command_buffers += buffers.length;
+  });
   count(GPUQueue.prototype, 'writeBuffer', (buffer, offset, data, dataOffset = 0, size) => {
     totals.uploads++;
-    totals.upload_bytes += size ?? (data.byteLength - dataOffset * (data.BYTES_PER_ELEMENT ?? 1));
+    totals.upload_bytes += size ?? data.byteLength - dataOffset * (data.BYTES_PER_ELEMENT ?? 1);
   });
   count(GPUBuffer.prototype, 'mapAsync', () => totals.readbacks++);
-  count(GPUDevice.prototype, 'createBuffer', (d) => { totals.buffers_created++; totals.buffer_bytes_created += d.size; });
+  count(GPUDevice.prototype, 'createBuffer', (d) => {
+    totals.buffers_created++;
+    totals.buffer_bytes_created += d.size;
+  });
   count(GPUDevice.prototype, 'createComputePipeline', () => totals.pipelines_created++);
   count(GPUDevice.prototype, 'createComputePipelineAsync', () => totals.pipelines_created++);
   count(GPUDevice.prototype, 'createBindGroup', () => totals.bind_groups_created++);

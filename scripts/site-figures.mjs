@@ -32,10 +32,12 @@ async function measure(path) {
     const label = await widget.locator('.backend').textContent();
     // Everything the visit fetched, sized from the files served (the test page itself is ours).
     const paths = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname));
-    const downloads = [...new Set(paths)].filter((p) => !p.startsWith('/t/')).map((p) => {
-      const body = readFileSync(fileURLToPath(new URL(`../www${p}`, import.meta.url)));
-      return { url: p, bytes: body.length, gzipped: gzipSync(body, { level: 9 }).length };
-    });
+    const downloads = [...new Set(paths)]
+      .filter((p) => !p.startsWith('/t/'))
+      .map((p) => {
+        const body = readFileSync(fileURLToPath(new URL(`../www${p}`, import.meta.url)));
+        return { url: p, bytes: body.length, gzipped: gzipSync(body, { level: 9 }).length };
+      });
     await env.close();
     return { label: label.trim(), downloads, ...runs };
   } catch (e) {
@@ -52,10 +54,14 @@ async function measure(path) {
 function firstStep(widget) {
   return widget.evaluate(async (el) => {
     let at;
-    el.addEventListener('finetune-progress', () => {
-      at = performance.now();
-      el.stop();
-    }, { once: true });
+    el.addEventListener(
+      'finetune-progress',
+      () => {
+        at = performance.now();
+        el.stop();
+      },
+      { once: true },
+    );
     const pressed = performance.now();
     await el.run('adapter');
     return { at, afterPress: at - pressed };
@@ -79,7 +85,7 @@ async function firstStepByDefault(path, wait = 2000) {
   }
 }
 
-const bytes = (n) => n == null ? '—' : n.toLocaleString('en-US');
+const bytes = (n) => (n == null ? '—' : n.toLocaleString('en-US'));
 for (const path of paths) {
   const r = await measure(path);
   const total = r.downloads.reduce((a, d) => a + d.bytes, 0);
@@ -88,7 +94,9 @@ for (const path of paths) {
   const d = await firstStepByDefault(path);
   const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
   console.log(`first visit: ${r.downloads.length} responses, ${bytes(total)} B raw, ${bytes(gz)} B gzipped; navigation → first trained step ${s(r.firstStepMs)}`);
-  console.log(`a widget with every setting at its default: navigation → first trained step ${s(d.atOnce)} pressed as soon as it is ready; pressed ${s(d.wait)} after that, ${s(d.later)} from the press\n`);
+  console.log(
+    `a widget with every setting at its default: navigation → first trained step ${s(d.atOnce)} pressed as soon as it is ready; pressed ${s(d.wait)} after that, ${s(d.later)} from the press\n`,
+  );
   console.log('| mode | ms/step (median) | held-out before → after | weights | gradients | optimizer | activations | peak | allocator overhead |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const mode of ['full', 'adapter']) {
@@ -96,7 +104,9 @@ for (const path of paths) {
     const meas = m.memory?.measured;
     const pred = m.memory?.predicted;
     const both = (key) => `${bytes(pred?.[key])} / ${meas ? bytes(meas[key]) : 'n/a'}`;
-    console.log(`| ${mode} | ${m.ms.toFixed(1)} | ${m.before?.toFixed(3)} → ${m.after?.toFixed(3)} | ${both('weights_bytes')} | ${both('grads_bytes')} | ${both('optimizer_bytes')} | ${both('activations_bytes')} | ${meas ? bytes(meas.peak_bytes) : 'n/a'} | ${meas ? bytes(meas.allocator_overhead_bytes) : 'n/a'} |`);
+    console.log(
+      `| ${mode} | ${m.ms.toFixed(1)} | ${m.before?.toFixed(3)} → ${m.after?.toFixed(3)} | ${both('weights_bytes')} | ${both('grads_bytes')} | ${both('optimizer_bytes')} | ${both('activations_bytes')} | ${meas ? bytes(meas.peak_bytes) : 'n/a'} | ${meas ? bytes(meas.allocator_overhead_bytes) : 'n/a'} |`,
+    );
   }
   console.log('\n(memory cells: predicted / measured bytes; the CPU backend keeps no allocator report)');
   for (const d of r.downloads.sort((a, b) => b.bytes - a.bytes).slice(0, 6)) console.log(`  ${d.url}: ${bytes(d.bytes)} B (${bytes(d.gzipped)} gz)`);

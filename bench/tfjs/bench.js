@@ -52,10 +52,20 @@ export async function runTfjs(tf, options) {
     loss.dispose();
   });
   const report = {
-    impl: 'tfjs', tfjs: tf.version_core, backend: tf.getBackend(), mode, batch, context, steps, warmup,
-    params_total: model.params.total, params_trainable: model.params.trainable,
+    impl: 'tfjs',
+    tfjs: tf.version_core,
+    backend: tf.getBackend(),
+    mode,
+    batch,
+    context,
+    steps,
+    warmup,
+    params_total: model.params.total,
+    params_trainable: model.params.trainable,
     ms_per_step: times.length ? stats(times) : null,
-    loss_first: losses[0], loss_last: losses[losses.length - 1], losses,
+    loss_first: losses[0],
+    loss_last: losses[losses.length - 1],
+    losses,
     memory: { steady_bytes: steady.numBytes, steady_tensors: steady.numTensors, peak_bytes: profile.peakBytes },
   };
   optim.dispose();

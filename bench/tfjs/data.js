@@ -160,9 +160,14 @@ export function freshCheckpoint(shape, seed = 1) {
   add('ln_f.beta', [d], () => 0);
   add('head.weight', [d, vocab], normal(0.02));
 
-  const header = new TextEncoder().encode(JSON.stringify({
-    kind: 'full', shape, adapter: null, tensors: entries.map(({ name, shape: dims }) => ({ name, shape: dims })),
-  }));
+  const header = new TextEncoder().encode(
+    JSON.stringify({
+      kind: 'full',
+      shape,
+      adapter: null,
+      tensors: entries.map(({ name, shape: dims }) => ({ name, shape: dims })),
+    }),
+  );
   const floats = entries.reduce((n, e) => n + e.shape.reduce((a, b) => a * b, 1), 0);
   const bytes = new Uint8Array(12 + header.length + 4 * floats);
   const view = new DataView(bytes.buffer);

@@ -42,6 +42,8 @@ const report = await runTfjs(tf, {
 if (a.json) console.log(JSON.stringify(report));
 else {
   const ms = report.ms_per_step;
-  console.log(`tfjs ${report.mode} (${report.backend}, node): ${ms.median.toFixed(1)} ms/step median (min ${ms.min.toFixed(1)}, max ${ms.max.toFixed(1)}); ` +
-    `loss ${report.loss_first.toFixed(4)} -> ${report.loss_last.toFixed(4)}; peak ${report.memory.peak_bytes} bytes`);
+  console.log(
+    `tfjs ${report.mode} (${report.backend}, node): ${ms.median.toFixed(1)} ms/step median (min ${ms.min.toFixed(1)}, max ${ms.max.toFixed(1)}); ` +
+      `loss ${report.loss_first.toFixed(4)} -> ${report.loss_last.toFixed(4)}; peak ${report.memory.peak_bytes} bytes`,
+  );
 }

@@ -15,7 +15,7 @@ const TARGET = process.env.CARGO_TARGET_DIR ?? `${homedir()}/.cache/finetune-lab
 const CLI = process.env.FINETUNE_LAB_BIN ?? `${TARGET}/debug/finetune-lab`;
 const BASE = new URL('../../www/base/tiny.ftlab', import.meta.url);
 
-test("bench/tfjs reads the shipped base as the crate does, value by value", () => {
+test('bench/tfjs reads the shipped base as the crate does, value by value', () => {
   assert.ok(existsSync(CLI), `the native CLI is missing at ${CLI}: cargo build -p finetune-lab --bin finetune-lab (or set FINETUNE_LAB_BIN)`);
   const dir = mkdtempSync(join(tmpdir(), 'ftlab-reader-'));
   try {

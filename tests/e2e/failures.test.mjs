@@ -66,7 +66,10 @@ test('GPU device lost mid-run: reported, then Restart on CPU trains', { timeout:
     // Two seconds in, SwiftShader is still scoring the base model (tens of seconds).
     await new Promise((ok) => setTimeout(ok, 2000));
     new BroadcastChannel('finetune-lab-test').postMessage('destroy');
-    return run.then((d) => `finished: ${d.step}`, (e) => `failed: ${e.message}`);
+    return run.then(
+      (d) => `finished: ${d.step}`,
+      (e) => `failed: ${e.message}`,
+    );
   });
   assert.match(outcome, /^failed: /);
   const alert = widget.locator('.error[role=alert]');

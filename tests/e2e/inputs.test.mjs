@@ -87,7 +87,12 @@ test('a second click while training does nothing harmful and says why; Stop ends
   // aria-disabled keeps the buttons focusable and clickable: force past Playwright's check.
   await press('Fine-tune adapter', { force: true });
   assert.match(await note.textContent(), /already going/);
-  const second = await widget.evaluate((el) => el.run('adapter').then(() => 'resolved', (e) => e.message));
+  const second = await widget.evaluate((el) =>
+    el.run('adapter').then(
+      () => 'resolved',
+      (e) => e.message,
+    ),
+  );
   assert.match(second, /already going/);
   await press('Reset', { force: true });
   assert.match(await note.textContent(), /Stop first/);
@@ -128,7 +133,10 @@ test('settings out of range: refused with the setting and its range, nothing run
     const attribute = el.getAttribute('seed');
     el.seed = null;
     el.sample = '2000';
-    const message = await el.run('full').then(() => 'ran', (e) => e.message);
+    const message = await el.run('full').then(
+      () => 'ran',
+      (e) => e.message,
+    );
     el.sample = 8;
     return { attribute, removed: el.hasAttribute('seed'), message };
   });

@@ -62,7 +62,10 @@ test('a trap in another module on the page is not taken for ours', { timeout: 12
     await new Promise((ok) => el.addEventListener('finetune-progress', ok, { once: true }));
     // What another wasm module's crash looks like to the page: an uncaught RuntimeError.
     Promise.reject(new WebAssembly.RuntimeError("the host page's own trap"));
-    return run.then((d) => d, (e) => ({ error: e.message }));
+    return run.then(
+      (d) => d,
+      (e) => ({ error: e.message }),
+    );
   });
   assert.equal(done.error, undefined);
   assert.equal(done.step, 6);

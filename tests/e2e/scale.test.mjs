@@ -97,10 +97,16 @@ test('bad scale input shows a message and recovers', async () => {
   assert.ok(await scale.getByRole('alert').isHidden());
   // Past what u64 byte counts hold for GPT-3: refused with the range, not wrapped.
   await scale.getByLabel('Tenants, exact number').fill('100000000');
-  await scale.getByRole('alert').filter({ hasText: /tenants from 1 to 10,000,000/ }).waitFor();
+  await scale
+    .getByRole('alert')
+    .filter({ hasText: /tenants from 1 to 10,000,000/ })
+    .waitFor();
   await scale.getByLabel('Adapter rank r').fill('99999');
   await scale.getByLabel('Tenants, exact number').fill('1000');
-  await scale.getByRole('alert').filter({ hasText: /rank must be from 1 to 12288/ }).waitFor();
+  await scale
+    .getByRole('alert')
+    .filter({ hasText: /rank must be from 1 to 12288/ })
+    .waitFor();
   await scale.getByLabel('Adapter rank r').fill('4');
   assert.ok(await scale.getByRole('alert').isHidden());
 });

@@ -35,24 +35,27 @@ const PROMPTS = {
 
 for (const path of ['cpu', 'webgpu']) {
   test(`${path}: the base and three tenants served together, each in its own task's format`, { timeout: 300_000 }, async () => {
-    const texts = await page.evaluate(async ({ path, prompts }) => {
-      const lab = window.labs[path];
-      const rows = [
-        { tenant: 1, prompt: prompts.qa },
-        { tenant: 0, prompt: 'The ' },
-        { tenant: 2, prompt: prompts.records },
-        { tenant: 3, prompt: prompts.verse },
-        { tenant: 1, prompt: 'Q: Tes went to Fennick. Where did Tes go?\nA:' },
-      ];
-      const serving = lab.serve(window.adapters, rows);
-      for (let i = 0; i < 24; i++) {
-        const chars = await serving.step();
-        if ([...chars].length !== rows.length) throw new Error(`a step gave ${chars.length} characters for ${rows.length} rows`);
-      }
-      const texts = serving.texts();
-      serving.free();
-      return texts;
-    }, { path, prompts: PROMPTS });
+    const texts = await page.evaluate(
+      async ({ path, prompts }) => {
+        const lab = window.labs[path];
+        const rows = [
+          { tenant: 1, prompt: prompts.qa },
+          { tenant: 0, prompt: 'The ' },
+          { tenant: 2, prompt: prompts.records },
+          { tenant: 3, prompt: prompts.verse },
+          { tenant: 1, prompt: 'Q: Tes went to Fennick. Where did Tes go?\nA:' },
+        ];
+        const serving = lab.serve(window.adapters, rows);
+        for (let i = 0; i < 24; i++) {
+          const chars = await serving.step();
+          if ([...chars].length !== rows.length) throw new Error(`a step gave ${chars.length} characters for ${rows.length} rows`);
+        }
+        const texts = serving.texts();
+        serving.free();
+        return texts;
+      },
+      { path, prompts: PROMPTS },
+    );
     console.log(`# ${path}: ${JSON.stringify(texts)}`);
     assert.equal(texts.length, 5);
     for (const t of texts) assert.equal([...t].length, 24);
@@ -66,10 +69,17 @@ for (const path of ['cpu', 'webgpu']) {
   });
 }
 
-test('a full model, a cut-short file and another base\'s adapter are refused with the reason', async () => {
+test("a full model, a cut-short file and another base's adapter are refused with the reason", async () => {
   const reasons = await page.evaluate(() => {
     const lab = window.labs.cpu;
-    const why = (f) => { try { f(); return 'accepted'; } catch (e) { return String(e.message ?? e); } };
+    const why = (f) => {
+      try {
+        f();
+        return 'accepted';
+      } catch (e) {
+        return String(e.message ?? e);
+      }
+    };
     const qa = window.adapters[0];
     // The same adapter claiming another base: its header's base_sha256 with one hex digit changed.
     const text = new TextDecoder().decode(qa.subarray(12, 12 + new DataView(qa.buffer, qa.byteOffset).getUint32(8, true)));
@@ -93,12 +103,18 @@ test('a full model, a cut-short file and another base\'s adapter are refused wit
   assert.match(reasons.noTenant, /tenant 4 does not exist: there are 3 besides the base/);
 });
 
-for (const [path, chars] of [['cpu', 16], ['webgpu', 4]]) {
+for (const [path, chars] of [
+  ['cpu', 16],
+  ['webgpu', 4],
+]) {
   test(`${path}: served together, one at a time and as merged copies, measured`, { timeout: 600_000 }, async () => {
-    const report = await page.evaluate(async ({ path, chars, prompts }) => {
-      const rows = [0, 1, 2, 3].map((tenant) => ({ tenant, prompt: [ 'The ', prompts.qa, prompts.records, prompts.verse][tenant] }));
-      return window.labs[path].serveThreeWays(window.adapters, rows, chars);
-    }, { path, chars, prompts: PROMPTS });
+    const report = await page.evaluate(
+      async ({ path, chars, prompts }) => {
+        const rows = [0, 1, 2, 3].map((tenant) => ({ tenant, prompt: ['The ', prompts.qa, prompts.records, prompts.verse][tenant] }));
+        return window.labs[path].serveThreeWays(window.adapters, rows, chars);
+      },
+      { path, chars, prompts: PROMPTS },
+    );
     const line = (w) => `${report[w].chars_per_s.toFixed(1)} chars/s, ${report[w].bytes_measured} B (predicted ${report[w].bytes_predicted})`;
     for (const w of ['mixed', 'single_adapter', 'one_at_a_time', 'merged']) console.log(`# ${path} ${w}: ${line(w)}`);
     console.log(`# ${path} swap: adapter ${report.swap.adapter_ms.toFixed(1)} ms, merged model ${report.swap.merged_ms.toFixed(1)} ms`);

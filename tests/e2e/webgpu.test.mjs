@@ -57,14 +57,24 @@ test('the memory panel shows measured figures beside the predicted ones', async 
   for (const mode of ['full', 'adapter']) {
     const block = widget.locator(`.mem-block[data-mode="${mode}"]`);
     const get = (name) => figure(block, name);
-    measured[mode] = { weights: await get('measured.weights_bytes'), optimizer: await get('measured.optimizer_bytes'), peak: await get('measured.peak_bytes'), predicted: await get('predicted.weights_bytes') };
+    measured[mode] = {
+      weights: await get('measured.weights_bytes'),
+      optimizer: await get('measured.optimizer_bytes'),
+      peak: await get('measured.peak_bytes'),
+      predicted: await get('predicted.weights_bytes'),
+    };
     const m = measured[mode];
     console.log(`# ${mode} memory: ${JSON.stringify(m)}`);
     assert.ok(m.weights > 0 && m.peak >= m.weights, `${mode}: ${JSON.stringify(m)}`);
     // The memory model against burn's pool, with the tolerances the README states and the
     // native test (crate/tests/memory_match.rs) pins: 0.1% or 4 kB (the pool also holds the
     // token batch and a few scalars, and rounds up), activations 2%.
-    for (const [name, tolerance] of [['weights_bytes', 0.001], ['grads_bytes', 0.001], ['optimizer_bytes', 0.001], ['activations_bytes', 0.02]]) {
+    for (const [name, tolerance] of [
+      ['weights_bytes', 0.001],
+      ['grads_bytes', 0.001],
+      ['optimizer_bytes', 0.001],
+      ['activations_bytes', 0.02],
+    ]) {
       const [p, q] = [await get(`predicted.${name}`), await get(`measured.${name}`)];
       console.log(`#   ${name}: predicted ${p}, measured ${q}`);
       assert.ok(Math.abs(p - q) <= Math.max(tolerance * q, 4096), `${mode} ${name}: predicted ${p}, measured ${q}`);

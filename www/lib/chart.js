@@ -22,7 +22,11 @@ export class LineChart {
     this.xMax = 1;
     this.frame = 0;
     this.svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', class: 'chart' });
-    const legend = h('ul', { class: 'legend' }, this.series.map((d) => h('li', { class: d.className }, h('span', { class: 'swatch', 'aria-hidden': 'true' }), d.name)));
+    const legend = h(
+      'ul',
+      { class: 'legend' },
+      this.series.map((d) => h('li', { class: d.className }, h('span', { class: 'swatch', 'aria-hidden': 'true' }), d.name)),
+    );
     this.el = h('figure', { class: 'chart-figure' }, this.svg, legend);
     this.draw();
   }
@@ -74,7 +78,9 @@ export class LineChart {
       s('line', { x1: PAD.left, x2: W - PAD.right, y1: y(t), y2: y(t), class: 'grid' }),
       s('text', { x: PAD.left - 6, y: y(t) + 4, 'text-anchor': 'end', class: 'tick' }, t.toFixed(decimals)),
     ]);
-    const xTicks = ticks(1, xMax, 5).filter((t) => Number.isInteger(t)).map((t) => s('text', { x: x(t), y: H - PAD.bottom + 16, 'text-anchor': 'middle', class: 'tick' }, t));
+    const xTicks = ticks(1, xMax, 5)
+      .filter((t) => Number.isInteger(t))
+      .map((t) => s('text', { x: x(t), y: H - PAD.bottom + 16, 'text-anchor': 'middle', class: 'tick' }, t));
     const lines = this.series.map((d) => {
       const path = d.points.map(([a, b], i) => `${i ? 'L' : 'M'}${x(a).toFixed(1)},${y(b).toFixed(1)}`).join('');
       // Dots keep a 3-step run visible; the dash tells the series apart without colour.

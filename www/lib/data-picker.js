@@ -15,7 +15,12 @@ export class DataPicker {
     this.maxChars = maxChars;
     this.group = `data-${Math.random().toString(36).slice(2)}`; // radio group name, unique per widget
     const radio = (value, title, description) =>
-      h('label', { class: 'choice' }, h('input', { type: 'radio', name: this.group, value, onchange: () => this.sync() }), h('span', {}, h('b', {}, title), description && h('small', {}, description)));
+      h(
+        'label',
+        { class: 'choice' },
+        h('input', { type: 'radio', name: this.group, value, onchange: () => this.sync() }),
+        h('span', {}, h('b', {}, title), description && h('small', {}, description)),
+      );
     this.text = h('textarea', { id: 'own-text', rows: 6, spellcheck: 'false', placeholder: 'Paste or type a few thousand characters: notes, a story, code…', oninput: () => this.capTyped() });
     this.file = h('input', { id: 'own-file', type: 'file', accept: '.txt,.md,.csv,.json,.html,.js,.py,.rs,text/*', onchange: () => this.readFile() });
     this.own = h(
@@ -63,7 +68,10 @@ export class DataPicker {
 
   /** The notes the crate returned about the data (cut, unknown characters…). */
   showNotes(notes) {
-    fill(this.notes, (notes ?? []).map((n) => h('li', {}, n)));
+    fill(
+      this.notes,
+      (notes ?? []).map((n) => h('li', {}, n)),
+    );
   }
 
   /**
@@ -74,7 +82,7 @@ export class DataPicker {
     const value = this.value;
     if (value === 'page') {
       const text = this.cap(pageText(document.body)).text;
-      if (!text.trim()) throw new Error("This page has no readable text outside the widget to train on.");
+      if (!text.trim()) throw new Error('This page has no readable text outside the widget to train on.');
       return { key: `page:${text.length}:${hash(text)}`, options: { text }, label: "this page's text" };
     }
     if (value === 'text') {
@@ -116,7 +124,6 @@ export class DataPicker {
   }
 }
 
-
 /** Why these bytes are not text, or '' if they look like text. */
 export function binaryReason(bytes) {
   const head = bytes.subarray(0, 65536);
@@ -143,7 +150,9 @@ export function pageText(root) {
     if (!node.querySelector('finetune-lab')) return node.innerText ?? node.textContent;
     return [...node.childNodes].map(walk).join('\n');
   };
-  return walk(root).replace(/\n{3,}/g, '\n\n').trim();
+  return walk(root)
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }
 
 /** A short fingerprint for cache keys (not security). */

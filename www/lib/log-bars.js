@@ -39,11 +39,7 @@ export class LogBars {
         s('rect', { x: LEFT, y: y + dy, width: Math.max(1, x(v) - LEFT), height: 16, class: `lbar ${kind}` }),
         s('text', { x: x(v) + 4, y: y + dy + 12, class: 'value' }, bytes(v)),
       ];
-      return [
-        s('text', { x: LEFT - 8, y: y + 22, 'text-anchor': 'end', class: 'label' }, r.label),
-        one('full', r.full, 2),
-        one('adapter', r.adapter, 20),
-      ];
+      return [s('text', { x: LEFT - 8, y: y + 22, 'text-anchor': 'end', class: 'label' }, r.label), one('full', r.full, 2), one('adapter', r.adapter, 20)];
     });
     fill(this.svg, s('title', {}, this.title), decades, bars);
     const said = rows.map((r) => `${r.label}: full ${bytes(r.full)}, adapter ${bytes(r.adapter)}`).join('; ');

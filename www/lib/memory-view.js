@@ -16,18 +16,11 @@ const ROWS = [
   ['Total (training / peak)', 'training_bytes', 'peak_bytes', 'predicted sum vs highest in-use figure seen'],
 ];
 
-
-
 export class MemoryView {
   constructor() {
     this.data = {}; // mode → {predicted, measured, shared}
     this.body = h('div', { class: 'memory-grid' });
-    this.el = h(
-      'div',
-      { class: 'memory' },
-      h('p', { class: 'hint' }, 'Bytes on the device during one training step: what the memory model predicts vs what the allocator reported.'),
-      this.body,
-    );
+    this.el = h('div', { class: 'memory' }, h('p', { class: 'hint' }, 'Bytes on the device during one training step: what the memory model predicts vs what the allocator reported.'), this.body);
     this.render();
   }
 
@@ -44,11 +37,12 @@ export class MemoryView {
   }
 
   render() {
-    const values = Object.values(this.data).flatMap((d) =>
-      ROWS.flatMap(([, p, m]) => [p && d.predicted?.[p], d.measured?.[m]]),
-    );
+    const values = Object.values(this.data).flatMap((d) => ROWS.flatMap(([, p, m]) => [p && d.predicted?.[p], d.measured?.[m]]));
     const max = Math.max(1, ...values.filter(Number.isFinite));
-    fill(this.body, MODES.map(({ mode, title }) => this.block(mode, title, this.data[mode], max)));
+    fill(
+      this.body,
+      MODES.map(({ mode, title }) => this.block(mode, title, this.data[mode], max)),
+    );
   }
 
   block(mode, title, data, max) {
@@ -65,12 +59,7 @@ export class MemoryView {
         { class: 'mem-rows' },
         ROWS.map(([label, pKey, mKey, why]) => [
           h('dt', { title: why }, label),
-          h(
-            'dd',
-            {},
-            bar('predicted', pKey ? data.predicted?.[pKey] : null, max, pKey ? null : 'not modelled', pKey),
-            !cpu && bar('measured', data.measured[mKey], max, null, mKey),
-          ),
+          h('dd', {}, bar('predicted', pKey ? data.predicted?.[pKey] : null, max, pKey ? null : 'not modelled', pKey), !cpu && bar('measured', data.measured[mKey], max, null, mKey)),
         ]),
       ),
     );
@@ -85,7 +74,7 @@ function bar(kind, value, max, missing, key) {
     { class: `bar-row ${kind}` },
     h('span', { class: 'bar-kind' }, kind),
     h('span', { class: 'bar-track', 'aria-hidden': 'true' }, widthOf(h('span', { class: 'bar' }), width)),
-    h('span', { class: 'bar-value', dataset: ok ? { figure: `${kind}.${key}`, value: String(value) } : {} }, ok ? bytes(value) : missing ?? '—'),
+    h('span', { class: 'bar-value', dataset: ok ? { figure: `${kind}.${key}`, value: String(value) } : {} }, ok ? bytes(value) : (missing ?? '—')),
   );
 }
 

@@ -6,8 +6,6 @@ import { h, fill } from './dom.js';
 import { int, loss, ms, percent } from './format.js';
 import { MODES } from './modes.js';
 
-
-
 const AFTER = { full: 'After full fine-tuning', adapter: 'After training the LoRA adapter' };
 
 // [label, figure key, value of a run, text of a run]. data-figure/data-value let tests read
@@ -17,7 +15,12 @@ const ROWS = [
   ['Training loss (first → last step)', 'loss_last', (r) => r.last, (r) => r.first != null && `${loss(r.first)} → ${loss(r.last)}`],
   ['Held-out loss (base → after)', 'heldout_after', (r) => r.heldoutAfter, (r) => r.heldoutBefore != null && `${loss(r.heldoutBefore)} → ${r.heldoutAfter == null ? '…' : loss(r.heldoutAfter)}`],
   ['Time per step (median)', 'ms_per_step', (r) => r.msPerStep, (r) => r.msPerStep != null && ms(r.msPerStep)],
-  ['Trainable parameters', 'params_trainable', (r) => r.info?.params_trainable, (r) => r.info && `${int(r.info.params_trainable)} of ${int(r.info.params_total)} (${percent(r.info.params_trainable, r.info.params_total)})`],
+  [
+    'Trainable parameters',
+    'params_trainable',
+    (r) => r.info?.params_trainable,
+    (r) => r.info && `${int(r.info.params_trainable)} of ${int(r.info.params_total)} (${percent(r.info.params_trainable, r.info.params_total)})`,
+  ],
 ];
 
 export class ResultsView {
@@ -57,8 +60,28 @@ export class ResultsView {
     fill(
       this.table,
       h('caption', { class: 'sr-only' }, 'Runs so far'),
-      h('thead', {}, h('tr', {}, h('td'), MODES.map(({ mode, title }) => h('th', { scope: 'col', class: mode }, title)))),
-      h('tbody', {}, ROWS.map(([label, key, value, text]) => h('tr', {}, h('th', { scope: 'row' }, label), MODES.map(({ mode }) => cell(mode, key, value, text))))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('td'),
+          MODES.map(({ mode, title }) => h('th', { scope: 'col', class: mode }, title)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        ROWS.map(([label, key, value, text]) =>
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, label),
+            MODES.map(({ mode }) => cell(mode, key, value, text)),
+          ),
+        ),
+      ),
     );
     const sample = (title, text, format, mode) =>
       h(

@@ -26,21 +26,43 @@ export class ScaleView {
       if (hint) control.setAttribute('aria-describedby', `${control.id}-hint`);
       return h('div', { class: 'field' }, h('label', { for: control.id }, label), control, hint && h('small', { id: `${control.id}-hint` }, hint));
     };
-    const select = (name, options) => h('select', { name }, options.map(([v, t]) => h('option', { value: v }, t)));
+    const select = (name, options) =>
+      h(
+        'select',
+        { name },
+        options.map(([v, t]) => h('option', { value: v }, t)),
+      );
     this.inputs = {
-      model: select('model', MODELS.map((name) => [name, crate().presetLabel(name)])),
-      precision: select('precision', [['mixed16', 'mixed fp16 (2 B/param)'], ['fp32', 'fp32 (4 B/param)']]),
+      model: select(
+        'model',
+        MODELS.map((name) => [name, crate().presetLabel(name)]),
+      ),
+      precision: select('precision', [
+        ['mixed16', 'mixed fp16 (2 B/param)'],
+        ['fp32', 'fp32 (4 B/param)'],
+      ]),
       rank: h('input', { name: 'rank', type: 'number', min: 1, value: defaults.rank, inputmode: 'numeric' }),
       tenantsLog: h('input', { name: 'tenants-log', type: 'range', min: 0, max: MAX_EXP, step: 0.01, value: 3, list: 'tenant-marks' }),
       tenants: h('input', { name: 'tenants', type: 'number', min: 1, max: 10 ** MAX_EXP, value: 1000, inputmode: 'numeric' }),
       hot: h('input', { name: 'hot', type: 'number', min: 0, inputmode: 'numeric' }),
-      bandwidth: select('bandwidth', [['nvme', 'NVMe SSD (7 GB/s)'], ['pcie', 'host RAM over PCIe 4 (25 GB/s)'], ['network', '100 Gb/s network (12.5 GB/s)']]),
-      mode: select('mode', MODES.map(({ mode, name }) => [mode, name])),
+      bandwidth: select('bandwidth', [
+        ['nvme', 'NVMe SSD (7 GB/s)'],
+        ['pcie', 'host RAM over PCIe 4 (25 GB/s)'],
+        ['network', '100 Gb/s network (12.5 GB/s)'],
+      ]),
+      mode: select(
+        'mode',
+        MODES.map(({ mode, name }) => [mode, name]),
+      ),
     };
     const i = this.inputs;
     i.model.value = model;
     i.precision.value = crate().defaultPrecision(model);
-    const marks = h('datalist', { id: 'tenant-marks' }, [0, 1, 2, 3, 4, 5].map((k) => h('option', { value: k, label: int(10 ** k) })));
+    const marks = h(
+      'datalist',
+      { id: 'tenant-marks' },
+      [0, 1, 2, 3, 4, 5].map((k) => h('option', { value: k, label: int(10 ** k) })),
+    );
     this.message = h('p', { class: 'error-text', role: 'alert', hidden: true });
     this.lesson = h('div', { class: 'lesson' });
     this.table = h('table', { class: 'scale-table' });
@@ -62,7 +84,17 @@ export class ScaleView {
           h(
             'div',
             { class: 'tenants' },
-            h('div', { class: 'slider' }, Object.assign(i.tenantsLog, { id: 'tenants-log' }), marks, h('div', { class: 'marks', 'aria-hidden': 'true' }, ['1', '10', '100', '1k', '10k', '100k'].map((t) => h('span', {}, t)))),
+            h(
+              'div',
+              { class: 'slider' },
+              Object.assign(i.tenantsLog, { id: 'tenants-log' }),
+              marks,
+              h(
+                'div',
+                { class: 'marks', 'aria-hidden': 'true' },
+                ['1', '10', '100', '1k', '10k', '100k'].map((t) => h('span', {}, t)),
+              ),
+            ),
             h('label', { class: 'sr-only', for: 'tenants-n' }, 'Tenants, exact number'),
             Object.assign(i.tenants, { id: 'tenants-n' }),
           ),
@@ -137,7 +169,10 @@ export class ScaleView {
       { label: 'Training', full: full.training_bytes, adapter: adapter.training_bytes },
     ]);
     const shown = i.mode.value === 'adapter' ? adapter : full;
-    fill(this.terms, shown.terms.map((t) => h('li', {}, h('b', {}, `${t.name}: ${bytes(t.bytes)}`), ' = ', t.formula)));
+    fill(
+      this.terms,
+      shown.terms.map((t) => h('li', {}, h('b', {}, `${t.name}: ${bytes(t.bytes)}`), ' = ', t.formula)),
+    );
   }
 
   /** Show why, and grey out the figures: they answer the previous question. */
@@ -188,18 +223,27 @@ export class ScaleView {
   }
 
   renderTable(full, adapter) {
-    const row = (label, fullKey, adapterKey, show = bytesWithGb) =>
-      h('tr', {}, h('th', { scope: 'row' }, label), cell(full, fullKey, 'full', show), cell(adapter, adapterKey, 'adapter', show));
+    const row = (label, fullKey, adapterKey, show = bytesWithGb) => h('tr', {}, h('th', { scope: 'row' }, label), cell(full, fullKey, 'full', show), cell(adapter, adapterKey, 'adapter', show));
     const params = (r) => `${compact(r.params_trainable)} of ${compact(r.params_total)} (${percent(r.params_trainable, r.params_total)})`;
     const rank = this.inputs.rank.value;
     fill(
       this.table,
       h('caption', {}, `${this.inputs.model.selectedOptions[0].text}, ${full.tenants === 1 ? '1 tenant' : `${int(full.tenants)} tenants`}, ${int(full.hot)} hot`),
-      h('thead', {}, h('tr', {}, h('td'), h('th', { scope: 'col', class: 'full' }, modeOf('full').title), h('th', { scope: 'col', class: 'adapter' }, `${modeOf('adapter').title} (r=${rank} on ${this.targets})`))),
+      h(
+        'thead',
+        {},
+        h('tr', {}, h('td'), h('th', { scope: 'col', class: 'full' }, modeOf('full').title), h('th', { scope: 'col', class: 'adapter' }, `${modeOf('adapter').title} (r=${rank} on ${this.targets})`)),
+      ),
       h(
         'tbody',
         {},
-        h('tr', {}, h('th', { scope: 'row' }, 'Trainable parameters'), cell(full, 'params_trainable', 'full', () => params(full)), cell(adapter, 'params_trainable', 'adapter', () => params(adapter))),
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row' }, 'Trainable parameters'),
+          cell(full, 'params_trainable', 'full', () => params(full)),
+          cell(adapter, 'params_trainable', 'adapter', () => params(adapter)),
+        ),
         row('Weights in memory', 'weights_bytes', 'weights_bytes'),
         row('Training memory (batch 1)', 'training_bytes', 'training_bytes'),
         row('File per tenant', 'checkpoint_bytes', 'checkpoint_bytes'),
