@@ -271,7 +271,7 @@ impl RunSettings {
             (Some(_), Some(_)) => return Err("give a task or a text, not both".into()),
             (None, Some(text)) => Data::Text(text.clone()),
             (task, None) => {
-                let name = task.as_deref().unwrap_or(data::TASKS[0].name);
+                let name = task.as_deref().unwrap_or(data::default_task().name);
                 let task = data::task(name).ok_or_else(|| {
                     let names: Vec<&str> = data::TASKS.iter().map(|t| t.name).collect();
                     format!("unknown task `{name}`; the built-in tasks are {}", names.join(", "))

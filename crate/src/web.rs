@@ -361,6 +361,12 @@ pub fn tasks() -> Result<JsValue, JsError> {
     to_js(&list)
 }
 
+/// The built-in task a run takes when none is named (and the element's `task` default).
+#[wasm_bindgen(js_name = defaultTask)]
+pub fn default_task() -> String {
+    data::default_task().name.to_string()
+}
+
 /// The memory model for the scale panel: a `ScaleQuestion` in (a preset's name; what is left
 /// out takes `scaleDefaults()`), a `Report` out. What `finetune-lab scale` answers.
 #[wasm_bindgen]

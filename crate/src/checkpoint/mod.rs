@@ -223,11 +223,22 @@ impl Checkpoint {
             return Err(bad(&format!("its tensors hold {held} values where its shape needs {expected}")));
         }
         let mut data = &bytes[12 + header_len..];
+        // A whole header with too little after it is a file that stopped early (an interrupted
+        // download or copy), not something else: say so, with how much is missing.
+        let need = lengths.iter().try_fold(0usize, |t, &n| t.checked_add(n));
+        match need {
+            Some(need) if data.len() >= need => {}
+            need => {
+                let need = need.map_or("more".to_string(), |n| n.to_string());
+                return Err(format!(
+                    "the file is cut short: its header describes {need} bytes of tensors and only {} follow \
+                     (an interrupted download or copy?)",
+                    data.len()
+                ));
+            }
+        }
         let mut values = Vec::with_capacity(header.tensors.len());
         for (entry, &stored) in header.tensors.iter().zip(&lengths) {
-            if data.len() < stored {
-                return Err(bad(&format!("data for {} cut short", entry.name)));
-            }
             values.push(header.dtype.read(&entry.shape, &data[..stored]));
             data = &data[stored..];
         }

@@ -86,6 +86,11 @@ pub const TASKS: &[Task] = &[
     },
 ];
 
+/// The task a run, the page and the CLI take when none is named: the first of `TASKS`.
+pub fn default_task() -> &'static Task {
+    &TASKS[0]
+}
+
 pub fn task(name: &str) -> Option<&'static Task> {
     TASKS.iter().find(|t| t.name == name)
 }
