@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A tiny static server for www/: no dependencies, loopback only, no directory listing; text
-// files gzipped for browsers that accept it (as any web host does); a file with an up-to-date
+// and WebAssembly compressed for browsers that accept it (as web hosts do); a file with an up-to-date
 // precompressed copy beside it (FILE.br, FILE.gz: scripts/precompress.mjs) is sent as that copy
 // to browsers that accept its encoding, as hosts with gzip_static/brotli_static do.
 //
@@ -10,7 +10,7 @@
 
 import { createServer } from 'node:http';
 import { createReadStream } from 'node:fs';
-import { createGzip } from 'node:zlib';
+import { constants, createBrotliCompress, createGzip } from 'node:zlib';
 import { stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -32,9 +32,17 @@ const TYPES = {
   '.ftlab': 'application/octet-stream',
 };
 
-// Text compresses about threefold. Other files without a precompressed copy (the weights of a
-// reader's import, the demo adapters) are sent as they are.
-const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.md', '.txt', '.svg', '.ts']);
+// Text compresses about threefold, WebAssembly about fourfold: web hosts compress both on the
+// fly, and a site generator's fingerprinted copy of the module has no precompressed copy beside
+// it. Other files without one (the weights of a reader's import, the demo adapters) are sent as
+// they are, as hosts send application/octet-stream.
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.md', '.txt', '.svg', '.ts', '.wasm']);
+// On the fly, brotli at quality 5 where the browser takes it (what CDNs use for responses they
+// compress per request: the highest qualities take seconds), else gzip.
+const ON_THE_FLY = {
+  br: () => createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: 5 } }),
+  gzip: () => createGzip(),
+};
 
 export const WWW = fileURLToPath(new URL('../www/', import.meta.url));
 
@@ -42,11 +50,16 @@ export const WWW = fileURLToPath(new URL('../www/', import.meta.url));
  * works under it, and the browser suite runs under it. */
 export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'";
 
-/** Start serving `root` (with `csp`, every response carries `CSP`); resolves to {server, url}. */
-export function startServer({ root = WWW, port = 8080, host = '127.0.0.1', log = false, csp = false } = {}) {
+/**
+ * Start serving `root`; resolves to {server, url}. With `csp`, every response carries `CSP` (or
+ * `csp` itself when it is a string); with `cors`, every response may be read from any origin, as
+ * a CDN's are (module scripts and fetches from another origin need it).
+ */
+export function startServer({ root = WWW, port = 8080, host = '127.0.0.1', log = false, csp = false, cors = false } = {}) {
   const base = resolve(root);
   const server = createServer(async (req, res) => {
-    if (csp) res.setHeader('Content-Security-Policy', CSP);
+    if (csp) res.setHeader('Content-Security-Policy', typeof csp === 'string' ? csp : CSP);
+    if (cors) res.setHeader('Access-Control-Allow-Origin', '*');
     const status = await respond(base, req, res).catch(() => fail(res, 500, 'server error'));
     if (log) console.log(`${status} ${req.method} ${req.url}`);
   });
@@ -88,23 +101,23 @@ async function respond(base, req, res) {
   const type = extname(file).toLowerCase();
   const accepts = (encoding) => new RegExp(`\\b${encoding}\\b`).test(req.headers['accept-encoding'] ?? '');
   const copy = await precompressed(file, info, accepts);
-  const gzip = !copy?.path && COMPRESSIBLE.has(type) && accepts('gzip');
-  const encoding = copy?.encoding ?? (gzip ? 'gzip' : null);
+  const compress = !copy?.path && COMPRESSIBLE.has(type) ? ['br', 'gzip'].find(accepts) : undefined;
+  const encoding = copy?.encoding ?? compress ?? null;
   res.writeHead(200, {
     'Content-Type': TYPES[type] ?? 'application/octet-stream',
     ...(encoding && { 'Content-Encoding': encoding }),
     ...((encoding || copy?.absent) && { Vary: 'Accept-Encoding' }),
-    ...(!gzip && { 'Content-Length': copy?.size ?? info.size }),
+    ...(!compress && { 'Content-Length': copy?.size ?? info.size }),
     'Cache-Control': 'no-cache',
     'X-Content-Type-Options': 'nosniff',
   });
-  if (req.method === 'HEAD') return res.end(), 200;
+  if (req.method === 'HEAD') return (res.end(), 200);
   // A file that vanished since stat, or that cannot be read, must not take the server down
   // (an unhandled stream error would): the response is cut short and the server goes on.
   const stream = createReadStream(copy?.path ?? file);
   stream.on('error', () => res.destroy());
-  if (gzip) {
-    const zip = createGzip();
+  if (compress) {
+    const zip = ON_THE_FLY[compress]();
     zip.on('error', () => res.destroy());
     stream.pipe(zip).pipe(res);
   } else {
@@ -120,7 +133,10 @@ async function respond(base, req, res) {
  */
 async function precompressed(file, info, accepts) {
   let exists = false;
-  for (const [ext, encoding] of [['br', 'br'], ['gz', 'gzip']]) {
+  for (const [ext, encoding] of [
+    ['br', 'br'],
+    ['gz', 'gzip'],
+  ]) {
     const copy = await stat(`${file}.${ext}`).catch(() => null);
     if (!copy?.isFile() || copy.mtimeMs < info.mtimeMs) continue;
     exists = true;

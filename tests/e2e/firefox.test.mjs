@@ -46,7 +46,6 @@ async function until(predicate, timeout = 120_000) {
   }
 }
 
-
 test('Firefox: the widget opens on the CPU path and says so', async () => {
   const label = await page.evaluate(() => document.querySelector('finetune-lab').shadowRoot.querySelector('.backend').textContent);
   assert.match(label, /CPU/);
@@ -68,7 +67,15 @@ test('Firefox: both modes train in the worker, each with its checkpoint to downl
 });
 
 test('Firefox: an out-of-range setting is refused with its name and range', async () => {
-  const message = await page.evaluate(() => document.querySelector('finetune-lab').run('full', { steps: '1e9' }).then(() => 'ran', (e) => e.message));
+  const message = await page.evaluate(() =>
+    document
+      .querySelector('finetune-lab')
+      .run('full', { steps: '1e9' })
+      .then(
+        () => 'ran',
+        (e) => e.message,
+      ),
+  );
   assert.equal(message, 'steps must be a whole number from 1 to 100000, got `1e9`');
 });
 
@@ -88,7 +95,7 @@ test('Firefox: moved in the page mid-run, the run goes on', { timeout: 300_000 }
 
 test('Firefox: the base and the demo adapters served together on the CPU', { timeout: 300_000 }, async () => {
   await page.evaluate(() => document.querySelector('finetune-lab').shadowRoot.querySelector('section[data-panel="serve"]').scrollIntoView());
-  await until(() => document.querySelector('finetune-lab').serveView.tenants.filter((t) => t.source === 'demo').length === 3);
+  await until(() => document.querySelector('finetune-lab').tenants.view.tenants.filter((t) => t.source === 'demo').length === 3);
   const outputs = await page.evaluate(() =>
     document.querySelector('finetune-lab').serve(
       [

@@ -19,10 +19,7 @@ export async function setup({ webgpu = false } = {}) {
   }
   // Under a course platform's strict policy, as the site must work (scripts/serve.mjs: CSP).
   const { server, url } = await startServer({ port: 0, csp: true });
-  const args = ['--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
-  if (webgpu) args.push('--enable-unsafe-webgpu');
-  if (process.getuid?.() === 0) args.push('--no-sandbox');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+  const browser = await launchBrowser({ webgpu });
   mkdirSync(SCREENSHOTS, { recursive: true });
   return {
     url,
@@ -32,6 +29,14 @@ export async function setup({ webgpu = false } = {}) {
       await new Promise((ok) => server.close(ok));
     },
   };
+}
+
+/** Headless Chromium with the flags the closed network needs; `webgpu` adds SwiftShader's WebGPU. */
+export function launchBrowser({ webgpu = false } = {}) {
+  const args = ['--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
+  if (webgpu) args.push('--enable-unsafe-webgpu');
+  if (process.getuid?.() === 0) args.push('--no-sandbox');
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 }
 
 /**
@@ -53,7 +58,10 @@ export async function openPage(env, path, { pages = {}, colorScheme = 'light', w
     if (!['data:', 'blob:'].includes(u.protocol) && u.hostname !== '127.0.0.1') problems.push(`request off 127.0.0.1: ${r.url()}`);
   });
   for (const [p, html] of Object.entries(pages)) {
-    await page.route((u) => u.pathname === `/${p}`, (route) => route.fulfill({ contentType: 'text/html', headers: { 'Content-Security-Policy': CSP }, body: html }));
+    await page.route(
+      (u) => u.pathname === `/${p}`,
+      (route) => route.fulfill({ contentType: 'text/html', headers: { 'Content-Security-Policy': CSP }, body: html }),
+    );
   }
   if (process.env.FINETUNE_LAB_BASE) await routeBase(page, process.env.FINETUNE_LAB_BASE);
   for (const [match, handler] of routes) await page.route(match, handler); // last added wins
@@ -66,18 +74,25 @@ export async function openPage(env, path, { pages = {}, colorScheme = 'light', w
 async function routeBase(page, file) {
   const bytes = readFileSync(file);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  await page.route((u) => u.pathname === '/base/tiny.json', (r) => r.fulfill({ contentType: 'application/json', body: JSON.stringify({ bytes: bytes.length, sha256 }) }));
-  await page.route((u) => u.pathname === '/base/tiny.ftlab', (r) => r.fulfill({ contentType: 'application/octet-stream', body: bytes }));
+  await page.route(
+    (u) => u.pathname === '/base/tiny.json',
+    (r) => r.fulfill({ contentType: 'application/json', body: JSON.stringify({ bytes: bytes.length, sha256 }) }),
+  );
+  await page.route(
+    (u) => u.pathname === '/base/tiny.ftlab',
+    (r) => r.fulfill({ contentType: 'application/octet-stream', body: bytes }),
+  );
 }
 
 /**
- * A route for openPage's `routes` that runs `fn` first thing in each of the widget's Lab workers
- * (lib/lab-worker.js), where the WebGPU device is requested, out of an init script's reach. The
- * page and the workers can talk over a BroadcastChannel.
+ * A route for openPage's `routes` that runs `fn` in each of the widget's Lab workers
+ * (lib/worker-full.js, lib/worker-cpu.js) before they answer the page, where the WebGPU device
+ * is requested, out of an init script's reach. The page and the workers can talk over a
+ * BroadcastChannel.
  */
 export function inWorkers(fn) {
   return [
-    (u) => u.pathname === '/lib/lab-worker.js',
+    (u) => /^\/lib\/worker-(full|cpu)\.js$/.test(u.pathname),
     async (route) => {
       const response = await route.fetch();
       await route.fulfill({ response, body: `(${fn})();\n${await response.text()}` });
@@ -88,7 +103,7 @@ export function inWorkers(fn) {
 /** A test page: the widget(s) given as HTML, plus optional lesson text around them. */
 export function testPage(body) {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="/favicon.svg">
-<script type="module" src="/finetune-lab.js"></script></head><body>${body}</body></html>`;
+<script type="module" src="/define.js"></script></head><body>${body}</body></html>`;
 }
 
 /** The widget locator, waited until its backend is open (the label carries data-backend). */

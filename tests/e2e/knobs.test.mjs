@@ -21,7 +21,7 @@ after(() => env?.close());
 const cost = () => widget.locator('.knob-cost').textContent();
 const train = () => widget.locator('section[data-panel="train"]');
 
-test('the train panel starts from the page\'s recipe, r = 8 on every layer; the scale panel from the LoRA paper\'s', async () => {
+test("the train panel starts from the page's recipe, r = 8 on every layer; the scale panel from the LoRA paper's", async () => {
   await widget.locator('.knob-cost', { hasText: 'trainable' }).waitFor();
   const recipe = await widget.evaluate((el) => el.lab.pageAdapter);
   assert.deepEqual([recipe.rank, recipe.targets], [8, 'all']);
@@ -70,7 +70,12 @@ test('targets an author mistyped are refused by name, and no adapter run starts'
   const bad = await openPage(env, 'embed.html?steps=2&panels=train&targets=qv');
   const other = await ready(bad);
   await other.locator('.knob-cost', { hasText: 'targets="qv" is not one of q,v, attn, all.' }).waitFor();
-  const message = await other.evaluate((el) => el.run('adapter').then(() => 'ran', (e) => e.message));
+  const message = await other.evaluate((el) =>
+    el.run('adapter').then(
+      () => 'ran',
+      (e) => e.message,
+    ),
+  );
   assert.match(message, /targets="qv" is not one of/);
   await bad.context().close();
 });
@@ -78,24 +83,34 @@ test('targets an author mistyped are refused by name, and no adapter run starts'
 test('a rank out of range: the panel says so and an adapter run is refused', async () => {
   await train().getByLabel('Rank r', { exact: true }).fill('0');
   assert.match(await cost(), /rank must be a whole number from 1 to 128, got `0`/);
-  const message = await widget.evaluate((el) => el.run('adapter').then(() => 'ran', (e) => e.message));
+  const message = await widget.evaluate((el) =>
+    el.run('adapter').then(
+      () => 'ran',
+      (e) => e.message,
+    ),
+  );
   assert.match(message, /rank must be a whole number from 1 to 128, got `0`/);
   await train().getByLabel('Rank r', { exact: true }).fill('4');
 });
 
 test('the rank sweep: r = 1 to 16 on the chosen targets, a point each, none in the library', { timeout: 300_000 }, async () => {
-  const library = await widget.evaluate((el) => el.serveView.tenants.length);
-  await train().getByRole('button', { name: /^Rank sweep/ }).click();
+  const library = await widget.evaluate((el) => el.tenants.view.tenants.length);
+  await train()
+    .getByRole('button', { name: /^Rank sweep/ })
+    .click();
   const points = await widget.evaluate((el) => new Promise((ok) => el.addEventListener('finetune-sweep-done', (e) => ok(e.detail.points), { once: true })));
   // Still on every linear layer from the test above: 9,216 parameters per unit of rank.
-  assert.deepEqual(points.map((p) => [p.rank, p.params]), [1, 2, 4, 8, 16].map((r) => [r, 9_216 * r]));
+  assert.deepEqual(
+    points.map((p) => [p.rank, p.params]),
+    [1, 2, 4, 8, 16].map((r) => [r, 9_216 * r]),
+  );
   for (const p of points) assert.ok(Number.isFinite(p.heldout) && p.heldout > 0, JSON.stringify(p));
   assert.equal(await widget.locator('.sweep-list li').count(), 5);
   // The chart redraws on the next animation frame, which may come after the event.
   const label = () => widget.locator('.sweep-view svg').getAttribute('aria-label');
   for (let tries = 0; tries < 50 && !/over 5 ranks/.test(await label()); tries++) await new Promise((ok) => setTimeout(ok, 100));
   assert.match(await label(), /over 5 ranks/);
-  assert.equal(await widget.evaluate((el) => el.serveView.tenants.length), library);
+  assert.equal(await widget.evaluate((el) => el.tenants.view.tenants.length), library);
   await shot(page, 'knobs-sweep');
 });
 

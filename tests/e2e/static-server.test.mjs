@@ -30,6 +30,8 @@ before(async () => {
   // Weights-like bytes with precompressed copies, and a file whose copies are stale.
   writeFileSync(join(root, 'model.ftlab'), Buffer.from(Array.from({ length: 50_000 }, (_, i) => (i * 7) % 13)));
   writeFileSync(join(root, 'stale.ftlab'), 'old');
+  // A module as a bundler copies it: fingerprinted, with no precompressed copy beside it.
+  writeFileSync(join(root, 'module-3f2a.wasm'), Buffer.concat([Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), Buffer.alloc(40_000, 7)]));
   execFileSync(process.execPath, [PRECOMPRESS, join(root, 'model.ftlab'), join(root, 'stale.ftlab')]);
   writeFileSync(join(root, 'stale.ftlab'), 'new bytes');
   const later = new Date(Date.now() + 60_000);
@@ -109,4 +111,17 @@ test('precompressed copies go to browsers that accept them, whole and only while
   const stale = await get('/stale.ftlab', { 'Accept-Encoding': 'gzip, br' });
   assert.equal(stale.headers['content-encoding'], undefined);
   assert.equal(stale.body, 'new bytes');
+});
+
+test('WebAssembly without a copy is compressed on the fly: brotli where accepted, else gzip', { timeout: 30_000 }, async () => {
+  const plain = await get('/module-3f2a.wasm');
+  assert.equal(plain.headers['content-type'], 'application/wasm');
+  assert.equal(plain.bytes.length, 40_008);
+  const br = await get('/module-3f2a.wasm', { 'Accept-Encoding': 'gzip, deflate, br' });
+  assert.equal(br.headers['content-encoding'], 'br');
+  assert.deepEqual(brotliDecompressSync(br.bytes), plain.bytes);
+  const gz = await get('/module-3f2a.wasm', { 'Accept-Encoding': 'gzip' });
+  assert.equal(gz.headers['content-encoding'], 'gzip');
+  assert.deepEqual(gunzipSync(gz.bytes), plain.bytes);
+  for (const r of [br, gz]) assert.ok(r.bytes.length < 1_000, `${r.headers['content-encoding']}: ${r.bytes.length} bytes`);
 });

@@ -28,13 +28,13 @@ before(async () => {
 
 after(() => env?.close());
 
-const names = () => widget.evaluate((el) => el.serveView.tenants.map((t) => t.name));
+const names = () => widget.evaluate((el) => el.tenants.view.tenants.map((t) => t.name));
 
 test('the shipped demo adapters load when the Serve panel comes into view, one per task', { timeout: 60_000 }, async () => {
-  assert.equal(await widget.evaluate((el) => el.demosLoaded), undefined, 'nothing fetched before the panel is seen');
+  assert.equal(await widget.evaluate((el) => el.tenants.demos), null, 'nothing fetched before the panel is seen');
   await widget.locator('section[data-panel="serve"]').scrollIntoViewIfNeeded();
-  await page.waitForFunction(() => document.querySelector('finetune-lab').demosLoaded);
-  await widget.evaluate((el) => el.demosLoaded);
+  await page.waitForFunction(() => document.querySelector('finetune-lab').tenants.demos);
+  await widget.evaluate((el) => el.tenants.demos);
   assert.deepEqual(await names(), ['records demo', 'qa demo', 'verse demo']);
   const sizes = await widget.locator('[data-figure="adapter_bytes"]').evaluateAll((cells) => cells.map((c) => Number(c.dataset.value)));
   for (const size of sizes) assert.ok(size > 30_000 && size < 40_000, `adapter file ${size} B`);
@@ -61,16 +61,28 @@ test('two adapters trained in the page on different tasks are served together wi
   assert.match(outputs[0].text, /^ [A-Z][a-z]+/, 'the qa tenant answers after "A:"');
   assert.match(outputs[2].text, /"/, 'the records tenant continues a JSON line');
   assert.match(outputs[1].text, /^[a-z]+ [a-z]+/, 'the base alone writes prose');
-  const refused = await widget.evaluate((el) => el.serve([{ tenant: 'nobody', prompt: 'x' }]).then(() => 'served', (e) => e.message));
+  const refused = await widget.evaluate((el) =>
+    el.serve([{ tenant: 'nobody', prompt: 'x' }]).then(
+      () => 'served',
+      (e) => e.message,
+    ),
+  );
   assert.match(refused, /No tenant "nobody"/);
   // The limits are the crate's (serve::limits), the same as the CLI's.
   const limits = await widget.evaluate((el) =>
-    Promise.all([
-      el.serve([{ tenant: 'base', prompt: 'x' }], { chars: 0 }),
-      el.serve([{ tenant: 'base', prompt: 'x' }], { chars: 2.5 }),
-      el.serve(Array.from({ length: 65 }, () => ({ tenant: 'base', prompt: 'x' }))),
-      el.serve([]),
-    ].map((p) => p.then(() => 'served', (e) => e.message))),
+    Promise.all(
+      [
+        el.serve([{ tenant: 'base', prompt: 'x' }], { chars: 0 }),
+        el.serve([{ tenant: 'base', prompt: 'x' }], { chars: 2.5 }),
+        el.serve(Array.from({ length: 65 }, () => ({ tenant: 'base', prompt: 'x' }))),
+        el.serve([]),
+      ].map((p) =>
+        p.then(
+          () => 'served',
+          (e) => e.message,
+        ),
+      ),
+    ),
   );
   assert.match(limits[0], /chars must be a whole number from 1 to 1000, got 0/);
   assert.match(limits[1], /got 2\.5/);
@@ -96,7 +108,10 @@ test('imported files that do not fit are refused with the reason, and nothing is
 test('the panel serves its rows and measures the three ways', { timeout: 600_000 }, async () => {
   await widget.getByRole('button', { name: 'Serve together', exact: true }).click();
   const outputs = widget.locator('.serve-row output');
-  await page.waitForFunction(() => document.querySelector('finetune-lab').busy === false && [...document.querySelector('finetune-lab').shadowRoot.querySelectorAll('.serve-row output')].every((o) => o.textContent.length >= 40));
+  await page.waitForFunction(
+    () =>
+      document.querySelector('finetune-lab').busy === false && [...document.querySelector('finetune-lab').shadowRoot.querySelectorAll('.serve-row output')].every((o) => o.textContent.length >= 40),
+  );
   assert.equal(await outputs.count(), 7, 'the base and six tenants');
   await widget.getByRole('button', { name: 'Compare the three ways', exact: true }).click();
   await widget.locator('table.ways').waitFor({ timeout: 300_000 });

@@ -19,7 +19,11 @@ export class AdapterKnobs {
     this.onChange = onChange;
     this.touched = false; // the reader's choice, once made, outlives a reload of the module
     this.rank = h('input', { id: 'lora-rank', type: 'number', inputmode: 'numeric', oninput: () => this.changed() });
-    this.targets = h('select', { id: 'lora-targets', onchange: () => this.changed() }, TARGET_CHOICES.map(([value, text]) => h('option', { value }, text)));
+    this.targets = h(
+      'select',
+      { id: 'lora-targets', onchange: () => this.changed() },
+      TARGET_CHOICES.map(([value, text]) => h('option', { value }, text)),
+    );
     this.cost = h('p', { class: 'knob-cost', 'aria-live': 'polite' });
     this.el = h(
       'fieldset',
@@ -33,14 +37,17 @@ export class AdapterKnobs {
     );
   }
 
-  /** {rank, targets} as a run takes them (the rank as typed: the crate checks it), or null with
-   * the reason shown when the targets are not a choice here. */
-  value() {
-    if (this.refused) {
-      this.cost.textContent = this.refused;
-      return null;
-    }
+  /** {rank, targets} as a run takes them (the rank as typed: the crate checks it); throws the
+   * reason, also shown, when the author's targets are not a choice here. */
+  choice() {
+    if (this.refused) throw this.refuse(this.refused);
     return { rank: this.rank.value, targets: this.targets.value };
+  }
+
+  /** Show why the choice cannot run (the crate's message, or the targets refused): the Error to throw. */
+  refuse(reason) {
+    this.cost.textContent = reason;
+    return new Error(reason);
   }
 
   /** Start from {rank, targets} (an author's attributes, else the crate's recipe for the page),
@@ -58,8 +65,7 @@ export class AdapterKnobs {
   changed() {
     this.touched = true;
     this.refused = null;
-    const choice = this.value();
-    if (choice) this.onChange(choice);
+    this.onChange(this.choice());
   }
 
   /** What the choice costs, from the memory model's report for one adapter run of this model. */

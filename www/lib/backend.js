@@ -23,10 +23,11 @@ async function probe() {
     return cpu(`The WebGPU adapter request failed: ${e.message}`);
   }
   if (!adapter) return cpu('The browser offers WebGPU but granted no adapter (blocklisted or disabled).');
-  // Chromium has adapter.info; older builds had requestAdapterInfo().
-  const info = adapter.info ?? (await adapter.requestAdapterInfo?.().catch(() => null)) ?? {};
+  // Chromium has adapter.info; older builds had requestAdapterInfo() and adapter.isFallbackAdapter.
+  const older = /** @type {any} */ (adapter);
+  const info = adapter.info ?? (await older.requestAdapterInfo?.().catch(() => null)) ?? {};
   const name = [info.vendor, info.architecture].filter(Boolean).join(' ') || info.description || 'unnamed adapter';
-  const fallback = Boolean(adapter.isFallbackAdapter || info.isFallbackAdapter);
+  const fallback = Boolean(older.isFallbackAdapter || info.isFallbackAdapter);
   return {
     kind: 'webgpu',
     label: `WebGPU: ${name}${fallback ? ' (software fallback adapter)' : ''}`,

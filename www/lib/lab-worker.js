@@ -1,15 +1,16 @@
 // The widget's Labs, off the page's thread. On burn's CPU backend a training step or a sampled
 // character is one synchronous call (a step at 16 × 128 takes about half a second), and on
 // WebGPU the first steps compile shaders and encode hundreds of dispatches: on the page's thread
-// either would freeze it. One worker serves every widget on a page; remote-lab.js is its other
-// end.
+// either would freeze it. One worker per backend serves every widget on a page; remote-lab.js is
+// its other end, and worker-full.js / worker-cpu.js start it on their build's glue.
 //
 // In: {id, op: "init" | "open" | "call" | "free" | "destroyDevice" | "heapBytes", ...}.
 // Out: {id, value} or {id, handle, props} (a Lab, Session or Serving, kept here and named by its
 // handle) or {id, error: {name, message}}; {trap: message} when the instance traps inside a
-// future, whose call then never answers; {lost: {reason, message}} when the GPU device is lost.
+// future, whose call then never answers; {lost: {reason, message}} when the GPU device is lost;
+// {ready: true} once, when the worker's scripts have loaded.
 
-let mod = null;
+let mod = null; // the glue's exports
 let exports = null; // the instance's exports, for its linear memory
 let device = null; // the GPUDevice the WebGPU Lab runs on
 const objects = new Map(); // handle → Lab | Session | Serving
@@ -28,9 +29,8 @@ function get(handle) {
 }
 
 const ops = {
-  /** The glue at `glue` (a URL) on the module the page compiled (a WebAssembly.Module). */
-  async init({ glue, module }) {
-    mod = await import(glue);
+  /** The glue's instance of the module the page compiled (a WebAssembly.Module). */
+  async init({ module }) {
     exports = await mod.default({ module_or_path: module });
     return { value: true };
   },
@@ -85,15 +85,21 @@ async function openGpu(base) {
   }
 }
 
-self.onmessage = async ({ data }) => {
-  try {
-    self.postMessage({ id: data.id, ...(await ops[data.op](data)) });
-  } catch (e) {
-    self.postMessage({ id: data.id, error: { name: e?.name ?? 'Error', message: e?.message ?? String(e) } });
-  }
-};
-
-// A panic aborts (a trap); inside one of wasm-bindgen's futures it escapes uncaught.
-const trapped = (error) => error instanceof WebAssembly.RuntimeError && self.postMessage({ trap: error.message });
-self.addEventListener('error', (e) => trapped(e.error));
-self.addEventListener('unhandledrejection', (e) => trapped(e.reason));
+/** Answer the page's messages with `glue`, one build's wasm-bindgen module. */
+export function serveLabs(glue) {
+  mod = glue;
+  self.onmessage = async ({ data }) => {
+    try {
+      self.postMessage({ id: data.id, ...(await ops[data.op](data)) });
+    } catch (e) {
+      self.postMessage({ id: data.id, error: { name: e?.name ?? 'Error', message: e?.message ?? String(e) } });
+    }
+  };
+  // A panic aborts (a trap); inside one of wasm-bindgen's futures it escapes uncaught.
+  const trapped = (error) => error instanceof WebAssembly.RuntimeError && self.postMessage({ trap: error.message });
+  self.addEventListener('error', (e) => trapped(e.error));
+  self.addEventListener('unhandledrejection', (e) => trapped(e.reason));
+  // The page waits for this before its first message: a worker that failed to load (a refused
+  // script, a policy) then says so instead of leaving the page waiting.
+  self.postMessage({ ready: true });
+}

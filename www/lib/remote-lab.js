@@ -4,20 +4,67 @@
 // WebAssembly.RuntimeError, as a trap on the page's thread would; a lost GPU device is told to
 // the Lab's `onDeviceLost` subscribers.
 
+// Where the worker scripts are when the literal form below cannot start them; held in a
+// variable so that bundlers, which rewrite the literal form, leave this one alone.
+const HERE = import.meta.url;
+const WORKER_FILES = { full: 'worker-full.js', cpu: 'worker-cpu.js' };
+
+/**
+ * A module Worker for `build` ("full" | "cpu"). The literal `new Worker(new URL(…))` is the form
+ * Vite and webpack bundle as a worker. A browser refuses a worker script from another origin (the
+ * package on a CDN): then a same-origin blob: module that imports the real one starts it, which a
+ * page's Content-Security-Policy must allow (worker-src blob: and the files' origin).
+ */
+function startWorker(build) {
+  try {
+    const worker = build === 'full' ? new Worker(new URL('./worker-full.js', import.meta.url), { type: 'module' }) : new Worker(new URL('./worker-cpu.js', import.meta.url), { type: 'module' });
+    return { worker, trampoline: null };
+  } catch (e) {
+    if (e?.name !== 'SecurityError') throw e;
+  }
+  const script = new URL(WORKER_FILES[build], HERE);
+  const trampoline = URL.createObjectURL(new Blob([`import ${JSON.stringify(script.href)};\n`], { type: 'text/javascript' }));
+  try {
+    return { worker: new Worker(trampoline, { type: 'module' }), trampoline };
+  } catch (e) {
+    URL.revokeObjectURL(trampoline);
+    throw new Error(`${POLICY} The widget's files are on another origin (${script.origin}), so its worker starts from a blob: URL, and this page refused it (${e.message}).`);
+  }
+}
+
+const POLICY =
+  "The widget could not start its worker. If this page sets a Content-Security-Policy, it must allow the widget's worker: worker-src 'self', and when the widget's files come from another origin, worker-src blob: and that origin (a worker's imports go by worker-src), and script-src and connect-src that origin too (EMBED.md).";
+
 class Channel {
-  constructor(worker) {
+  /** worker: from startWorker, with the blob: URL it started from, if any (revoked once it has loaded). */
+  constructor({ worker, trampoline }) {
     this.worker = worker;
+    this.trampoline = trampoline;
     this.pending = new Map(); // id → {resolve, reject}
     this.nextId = 1;
     this.broken = null;
     this.lostInfo = null; // {reason, message}, once the worker's GPU device is lost
     this.lostListeners = new Set();
+    // Resolves once the worker's scripts have loaded; until then an error event means they did not.
+    this.loaded = new Promise((resolve) => (this.markLoaded = resolve));
+    this.isLoaded = false;
     worker.onmessage = ({ data }) => {
-      if (data.trap !== undefined) this.fail(data.trap);
+      if (data.ready) this.started();
+      else if (data.trap !== undefined) this.fail(data.trap);
       else if (data.lost) this.deviceLost(data.lost);
       else this.answer(data);
     };
-    worker.onerror = (e) => this.fail(e.message ?? 'the worker failed to start');
+    worker.onerror = (e) => {
+      e.preventDefault?.(); // reported in the widget, not as an uncaught error in the console
+      if (this.isLoaded) this.fail(e.message ?? 'the worker failed');
+      else this.fail(`${POLICY} (${e.message || 'its script did not load'})`, Error);
+    };
+  }
+
+  started() {
+    this.isLoaded = true;
+    if (this.trampoline) URL.revokeObjectURL(this.trampoline);
+    this.markLoaded();
   }
 
   send(message) {
@@ -43,10 +90,20 @@ class Channel {
     this.lostListeners.clear();
   }
 
-  fail(message) {
-    this.broken = new WebAssembly.RuntimeError(message);
+  /** Fail every call in flight and to come: a trap by default, `Kind` for a worker that never started. */
+  fail(message, Kind = WebAssembly.RuntimeError) {
+    this.broken = new Kind(message);
     for (const call of this.pending.values()) call.reject(this.broken);
     this.pending.clear();
+    this.onBroken?.(this.broken);
+  }
+
+  /** Rejects when the channel breaks (the worker failed to load, or trapped). */
+  failed() {
+    return new Promise((_, reject) => {
+      if (this.broken) return reject(this.broken);
+      this.onBroken = reject;
+    });
   }
 
   close() {
@@ -157,13 +214,14 @@ class RemoteLab extends Remote {
 
 /**
  * A Lab in a new worker, on WebGPU if `gpu` else the CPU, on `module` (the compiled
- * WebAssembly.Module) through the glue at `glue` (a URL), with the base model's bytes (or a
- * promise of them: the worker starts while they download).
+ * WebAssembly.Module) of `build` ("full" | "cpu"), with the base model's bytes (or a promise of
+ * them: the worker starts while they download).
  */
-export async function openRemoteLab(module, glue, base, gpu) {
-  const channel = new Channel(new Worker(new URL('./lab-worker.js', import.meta.url), { type: 'module' }));
+export async function openRemoteLab(module, build, base, gpu) {
+  const channel = new Channel(startWorker(build));
   try {
-    await channel.send({ op: 'init', glue: String(glue), module });
+    await Promise.race([channel.loaded, channel.failed()]);
+    await channel.send({ op: 'init', module });
     const { handle, props } = await channel.send({ op: 'open', base: await base, gpu });
     return new RemoteLab(channel, handle, props);
   } catch (e) {

@@ -14,9 +14,10 @@ const yieldToPage = () => new Promise((resolve) => setTimeout(resolve, 0));
  *                 first steps are timed, and the characters per sample)
  * @param plan     {before}: the cached {heldout, sample} of the base on this data, or null to
  *                 compute it (both modes start from the same base)
- * @param hooks    {onPhase(name, info), onBefore(before), onStep({step, steps, timing, loss, ms_per_step, memory}),
- *                 shouldStop(), abandoned()}
- * @returns {info, steps, losses, times, ms_per_step, before, after, memory, checkpoint, stopped, shared}
+ * @param hooks    onPhase(name, info), onBefore(before), onStep({step, steps, timing, loss, ms_per_step, memory}),
+ *                 shouldStop(), abandoned()
+ * @returns        the run's record: info, steps, losses, times, ms_per_step, before, after, memory,
+ *                 checkpoint, stopped, shared
  *
  * The session is freed at the end: its weights and optimizer state would otherwise sit on the
  * device and inflate the next run's measured memory. Everything the panels need is copied out.
@@ -128,7 +129,7 @@ const PIECE_MS = 250;
 async function sample(session, prompt, chars, guard, shouldStop) {
   let text = '';
   let piece = SAMPLE_PIECE;
-  for (let done = 0; done < chars && !shouldStop(); ) {
+  for (let done = 0; done < chars && !shouldStop();) {
     const n = Math.min(piece, chars - done);
     const started = performance.now();
     text += await guard(session.sample(prompt + text, n));

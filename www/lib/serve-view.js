@@ -33,7 +33,24 @@ export class ServeView {
       'div',
       {},
       h('p', { class: 'hint' }, 'Each adapter is a tenant: a few tens of kilobytes on one shared base. Tick up to 15, give each row a prompt, and serve them all in one batch.'),
-      h('div', { class: 'table-scroll' }, h('table', { class: 'tenant-list' }, h('thead', {}, h('tr', {}, ['serve', 'tenant', 'trained on', 'LoRA', 'file', ''].map((c) => h('th', {}, c)))), this.list)),
+      h(
+        'div',
+        { class: 'table-scroll' },
+        h(
+          'table',
+          { class: 'tenant-list' },
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ['serve', 'tenant', 'trained on', 'LoRA', 'file', 'export'].map((c) => h('th', {}, c)),
+            ),
+          ),
+          this.list,
+        ),
+      ),
       h('label', { class: 'import' }, 'Import adapter files (.ftlab): ', picker),
       h('div', { class: 'buttons' }, Object.values(this.buttons)),
       this.note,
@@ -122,7 +139,11 @@ export class ServeView {
     const kept = Object.fromEntries([...this.rows.querySelectorAll('textarea')].map((t) => [t.dataset.key, t.value]));
     const row = (key, label, prompt) =>
       h('div', { class: 'serve-row' }, h('span', { class: 'who' }, label), h('textarea', { rows: 2, dataset: { key }, 'aria-label': `prompt for ${label}` }, kept[key] ?? prompt), h('output', {}));
-    fill(this.rows, row('base', 'base alone', 'The '), this.selected().map((t) => row(t.key, t.name, this.prompts[t.task] ?? 'The ')));
+    fill(
+      this.rows,
+      row('base', 'base alone', 'The '),
+      this.selected().map((t) => row(t.key, t.name, this.prompts[t.task] ?? 'The ')),
+    );
   }
 
   /** The measured comparison (`Lab.serveThreeWays`'s report). */
@@ -133,8 +154,20 @@ export class ServeView {
       h(
         'table',
         { class: 'ways' },
-        h('thead', {}, h('tr', {}, ['way', 'characters/s', 'memory held (measured)', 'predicted'].map((c) => h('th', {}, c)))),
-        h('tbody', {}, WAYS.map(([w, name]) => h('tr', { dataset: { way: w } }, h('td', {}, name), cell(w, 'chars_per_s'), cell(w, 'bytes_measured'), cell(w, 'bytes_predicted')))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['way', 'characters/s', 'memory held (measured)', 'predicted'].map((c) => h('th', {}, c)),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          WAYS.map(([w, name]) => h('tr', { dataset: { way: w } }, h('td', {}, name), cell(w, 'chars_per_s'), cell(w, 'bytes_measured'), cell(w, 'bytes_predicted'))),
+        ),
       ),
       h(
         'p',
@@ -145,7 +178,11 @@ export class ServeView {
     );
   }
 
+  /** Let go of the export links' object URLs; a later render makes new ones. */
   dispose() {
-    for (const t of this.tenants) if (t.url) URL.revokeObjectURL(t.url);
+    for (const t of this.tenants) {
+      if (t.url) URL.revokeObjectURL(t.url);
+      t.url = null;
+    }
   }
 }

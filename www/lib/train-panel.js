@@ -8,7 +8,6 @@ import { ResultsView } from './results-view.js';
 import { Downloads } from './download.js';
 import { MODES, modeOf } from './modes.js';
 
-
 export class TrainPanel {
   /** onClick(what): "full" | "adapter" | "stop" | "reset". */
   constructor(onClick) {
@@ -44,9 +43,12 @@ export class TrainPanel {
     );
   }
 
-  /** Disabled buttons stay focusable (aria-disabled) so a press can say why nothing happens. */
-  setButtons({ busy, ready }) {
-    const off = { full: busy || !ready, adapter: busy || !ready, stop: !busy, reset: busy };
+  /**
+   * Disabled buttons stay focusable (aria-disabled) so a press can say why nothing happens. The
+   * Fine-tune buttons are live before the lab has loaded: a press loads it, then runs.
+   */
+  setButtons({ busy }) {
+    const off = { full: busy, adapter: busy, stop: !busy, reset: busy };
     for (const [name, button] of Object.entries(this.buttons)) button.setAttribute('aria-disabled', String(off[name]));
   }
 

@@ -7,25 +7,25 @@
 // Two builds of the module (scripts/build-wasm.sh): the full one (pkg/, WebGPU and the CPU
 // path) and a CPU-only one (pkg-cpu/, no GPU backend: about a third of the download). A browser
 // without WebGPU fetches only the second; one with WebGPU only the first, whose CPU path then
-// serves "Use the CPU instead" too.
+// serves "Use the CPU instead" too. Each build's glue is imported by a literal path, so a
+// bundler sees both and splits them into chunks of their own.
 
+import { demoAdapterPath, fetchAsset, fetchAssetJSON } from './assets.js';
 import { useCrateFormats } from './format.js';
 import { openRemoteLab } from './remote-lab.js';
 
-const PACKAGES = { full: new URL('../pkg/', import.meta.url), cpu: new URL('../pkg-cpu/', import.meta.url) };
-const BASE = new URL('../base/', import.meta.url);
+const BUILDS = {
+  full: { glue: () => import('../pkg/finetune_lab.js'), wasm: 'pkg/finetune_lab_bg.wasm' },
+  cpu: { glue: () => import('../pkg-cpu/finetune_lab.js'), wasm: 'pkg-cpu/finetune_lab_bg.wasm' },
+};
 
-// Bumped by restartModule(): importing the glue under a new query string gives a fresh wasm
-// instance, the only clean way back after a trap (a panic aborts and can leave the old one
-// half-borrowed).
-let generation = 0;
-const modules = new Map(); // "full" | "cpu" → Promise<exports>; failures stay cached until a restart
+const modules = new Map(); // "full" | "cpu" → Promise<exports>; a failure is dropped so a retry fetches again
 let basePromise = null;
 const labs = new Map(); // "webgpu" | "cpu" → Promise<Lab>; failures stay cached until a restart
 const listeners = new Set();
 let lastProgress = null;
 let runsActive = 0;
-const parts = new WeakMap(); // exports → {compiled: WebAssembly.Module, glue: URL}, for the worker
+const parts = new WeakMap(); // exports → {compiled: WebAssembly.Module, build}, for the worker
 
 /** Subscribe to shared download progress: {what: "module"|"base", got, total}. Returns unsubscribe. */
 export function onProgress(fn) {
@@ -34,9 +34,11 @@ export function onProgress(fn) {
   return () => listeners.delete(fn);
 }
 
-function report(progress) {
-  lastProgress = progress;
-  for (const fn of listeners) fn(progress);
+function reporter(what) {
+  return (progress) => {
+    lastProgress = { what, ...progress };
+    for (const fn of listeners) fn(lastProgress);
+  };
 }
 
 /**
@@ -46,42 +48,45 @@ function report(progress) {
  */
 export function loadModule(backend) {
   const build = backend === 'webgpu' || modules.has('full') ? 'full' : 'cpu';
-  if (!modules.has(build)) modules.set(build, importModule(PACKAGES[build], generation));
+  if (!modules.has(build)) {
+    const loading = importModule(build);
+    loading.catch(() => modules.get(build) === loading && modules.delete(build));
+    modules.set(build, loading);
+  }
   return modules.get(build);
 }
 
-async function importModule(pkg, gen) {
-  const glue = new URL('finetune_lab.js', pkg);
-  if (gen) glue.search = `?instance=${gen}`;
+async function importModule(build) {
+  const { glue, wasm } = BUILDS[build];
   // The module's bytes download while the glue loads.
-  const downloading = download(new URL('finetune_lab_bg.wasm', pkg), 'module');
-  downloading.catch(() => {}); // a failed import below is the error to show
+  const downloading = fetchAsset(wasm, 'module', 'wasm', reporter('module'));
+  downloading.catch(() => {}); // awaited below, after the glue
   let mod;
   try {
-    mod = await import(glue.href);
+    mod = await glue();
   } catch (e) {
-    throw new Error(`could not load the module (${glue.pathname}): ${e.message}. Has the wasm been built (scripts/build-wasm.sh)?`);
+    throw new Error(`could not load the module's script (${build === 'full' ? 'pkg' : 'pkg-cpu'}/finetune_lab.js): ${e.message}`);
   }
   const bytes = await downloading;
   let compiled;
   try {
-    // Compiled once here; the CPU worker instantiates the same module. An object, not the bare
-    // module: bare arguments are deprecated and warn.
+    // Compiled once here; the Lab's worker instantiates the same module. An object, not the
+    // bare module: bare arguments are deprecated and warn.
     compiled = await WebAssembly.compile(bytes);
     await mod.default({ module_or_path: compiled });
   } catch (e) {
     throw new Error(`could not load the module: this browser could not compile it (${e.message})`);
   }
   useCrateFormats(mod);
-  parts.set(mod, { compiled, glue });
+  parts.set(mod, { compiled, build });
   return mod;
 }
 
 /** The shipped base model, checked against its sidecar (size and SHA-256). */
 export function loadBase() {
   basePromise ??= (async () => {
-    const meta = await (await fetchOk(new URL('tiny.json', BASE), 'base model description')).json();
-    const bytes = await download(new URL('tiny.ftlab', BASE), 'base');
+    const meta = await fetchAssetJSON('base/tiny.json', 'base model description');
+    const bytes = await fetchAsset('base/tiny.ftlab', 'base model', 'ftlab', reporter('base'));
     if (meta.bytes != null && bytes.length !== meta.bytes) {
       throw new Error(`the base model is ${bytes.length} bytes, its description says ${meta.bytes}: a stale or partial download`);
     }
@@ -98,10 +103,12 @@ export function loadBase() {
 
 const demoAdapters = new Map(); // task → Promise<Uint8Array>
 
-/** The demo adapter shipped for a built-in task (base/adapters/TASK.ftlab), fetched once a page. */
+/** The demo adapter shipped for a built-in task (base/adapters/TASK.ftlab), fetched once a page; null when none ships. */
 export function loadDemoAdapter(task) {
+  const path = demoAdapterPath(task);
+  if (!path) return Promise.resolve(null);
   if (!demoAdapters.has(task)) {
-    const bytes = fetchOk(new URL(`adapters/${task}.ftlab`, BASE), `${task} demo adapter`).then(async (r) => new Uint8Array(await r.arrayBuffer()));
+    const bytes = fetchAsset(path, `${task} demo adapter`, 'ftlab');
     bytes.catch(() => demoAdapters.delete(task));
     demoAdapters.set(task, bytes);
   }
@@ -111,25 +118,32 @@ export function loadDemoAdapter(task) {
 /** The shared Lab for "webgpu" or "cpu". A WebGPU failure rejects with the browser's reason. */
 export function openLab(kind) {
   if (!labs.has(kind)) {
-    labs.set(kind, (async () => {
-      // The base downloads while the module loads and the worker starts on it.
-      const base = loadBase();
-      const { compiled, glue } = parts.get(await loadModule(kind));
-      return openRemoteLab(compiled, glue, base, kind === 'webgpu');
-    })());
+    labs.set(
+      kind,
+      (async () => {
+        // The base downloads while the module loads and the worker starts on it.
+        const base = loadBase();
+        const { compiled, build } = parts.get(await loadModule(kind));
+        return openRemoteLab(compiled, build, base, kind === 'webgpu');
+      })(),
+    );
   }
   return labs.get(kind);
 }
 
 /**
- * Drop the instance and its Labs; the next openLab starts a fresh one. The old Labs' workers end
- * and their GPU device is destroyed: after a trap an instance is unusable by every widget, and
- * would otherwise hold its memory until the page closes.
+ * Drop the Labs; the next openLab starts a fresh worker, with a fresh instance. The old Labs'
+ * workers end and their GPU device is destroyed: after a trap a worker's instance is unusable by
+ * every widget, and would otherwise hold its memory until the page closes. The page's own
+ * instance stays: it only runs pure functions, which do not trap on bad input (they return the
+ * reason).
  */
 export function restartModule() {
-  generation += 1;
-  for (const opening of labs.values()) opening.then((lab) => lab.free(), () => {});
-  modules.clear();
+  for (const opening of labs.values())
+    opening.then(
+      (lab) => lab.free(),
+      () => {},
+    );
   labs.clear();
   lastProgress = null;
 }
@@ -146,43 +160,4 @@ export function trackRun() {
 
 export function activeRuns() {
   return runsActive;
-}
-
-async function fetchOk(url, what) {
-  let res;
-  try {
-    res = await fetch(url);
-  } catch (e) {
-    throw new Error(`could not load the ${what} (${url.pathname}): ${e.message}`);
-  }
-  if (!res.ok) throw new Error(`could not load the ${what} (${url.pathname}: HTTP ${res.status})`);
-  return res;
-}
-
-/** Fetch into one Uint8Array, reporting bytes as they arrive. */
-async function download(url, what) {
-  const res = await fetchOk(url, what);
-  // With Content-Encoding the header counts compressed bytes: then show bytes only.
-  const length = Number(res.headers.get('Content-Length')) || 0;
-  const total = res.headers.get('Content-Encoding') ? 0 : length;
-  if (!res.body) return new Uint8Array(await res.arrayBuffer());
-  const reader = res.body.getReader();
-  const chunks = [];
-  let got = 0;
-  report({ what, got, total });
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    got += value.length;
-    report({ what, got, total });
-  }
-  const bytes = new Uint8Array(got);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
-  report({ what, got, total: got, done: true });
-  return bytes;
 }
