@@ -3,7 +3,7 @@
 #
 # Env: CARGO_TARGET_DIR (default $HOME/.cache/finetune-lab/target, shared with the build),
 #      FINETUNE_LAB_BIN (the native CLI the scale test compares with; default
-#      $CARGO_TARGET_DIR/debug/finetune-lab), SKIP_WASM_OPT=1 (faster, bigger wasm).
+#      $CARGO_TARGET_DIR/debug/finetune-lab).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/finetune-lab/target}"
@@ -33,7 +33,10 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "installing npm dependencies"
   npm ci --no-audit --no-fund
 fi
-scripts/build-wasm.sh
+# The npm package (building the wasm modules first): the browser suite serves www/, the very
+# files the package holds, and installs the tarball into real site generators' builds.
+FINETUNE_LAB_TARBALL=$(scripts/package.sh | tail -n 1)
+export FINETUNE_LAB_TARBALL
 # The scale panel is checked against the native CLI's `scale --json`.
 if [ -z "${FINETUNE_LAB_BIN:-}" ]; then
   say "building the native CLI"
