@@ -153,6 +153,66 @@ async function prepareRun(widget, settings) {
   }, settings);
 }
 
+/**
+ * The widget at `url` trained through its buttons, on the CPU path (adapter, full) and on WebGPU
+ * (one adapter run), each a first visit measured: bytes on the wire up to the first trained step
+ * and, on the CPU path, the time from navigation to it. `wasm`: the site's module files, which
+ * the widget must have fetched (null for our own page, whose modules are the package's).
+ */
+async function trainAndMeasure(name, url, wasm) {
+  // CPU path: the first visit, pressing the real buttons.
+  const page = await visit(cpu, url);
+  const widget = await opened(page);
+  assert.equal(await widget.locator('.backend').getAttribute('data-backend'), 'cpu');
+  await prepareRun(widget, CPU_RUN);
+  const adapter = await runVia(widget, 'adapter');
+  assert.equal(adapter.mode, 'adapter');
+  assert.equal(adapter.step, Number(CPU_RUN.steps));
+  assert.ok(Number.isFinite(adapter.loss), `adapter loss ${adapter.loss}`);
+  const firstStep = await widget.evaluate((el) => el.__firstStep);
+  const navigationStart = await page.evaluate(() => performance.timeOrigin);
+  const bytes = await page.wire(firstStep);
+  console.log(`# ${name}: first visit ${bytes} B on the wire up to the first trained step; navigation → first trained step ${Math.round(firstStep - navigationStart)} ms (CPU path)`);
+  assert.ok(bytes <= FIRST_VISIT_BUDGET, `${name}: ${bytes} B on the first visit`);
+  const full = await runVia(widget, 'full');
+  assert.equal(full.mode, 'full');
+  assert.equal(full.step, Number(CPU_RUN.steps));
+  assert.ok(Number.isFinite(full.loss), `full loss ${full.loss}`);
+  // The module the widget trained with came as one of the built files.
+  const fetched = (await page.fetched()).filter((path) => path.endsWith('.wasm'));
+  assert.ok(fetched.length > 0 && fetched.every((path) => !wasm || wasm.some((f) => path.endsWith(`/${f}`))), `fetched ${fetched.join(', ')}`);
+  assert.deepEqual(page.problems(), []);
+  await page.context().close();
+
+  // WebGPU (SwiftShader): one adapter run.
+  const onGpu = await visit(gpu, url);
+  const gpuWidget = await opened(onGpu, 240_000);
+  assert.equal(await gpuWidget.locator('.backend').getAttribute('data-backend'), 'webgpu');
+  await prepareRun(gpuWidget, GPU_RUN);
+  const t0 = Date.now();
+  const done = await runVia(gpuWidget, 'adapter');
+  assert.equal(done.step, Number(GPU_RUN.steps));
+  assert.ok(Number.isFinite(done.loss), `WebGPU loss ${done.loss}`);
+  // Reported, not held to the budget: the bundlers leave the package's .br copies behind, so
+  // the full module goes at the host's own compression (serve.mjs: brotli q5, 2.1 MB; 1.7 MB
+  // from the .br copy that MkDocs keeps), EMBED.md's "Hosting the built site".
+  const gpuBytes = await onGpu.wire(await gpuWidget.evaluate((el) => el.__firstStep));
+  console.log(`# ${name}: WebGPU (SwiftShader) adapter run of ${done.step} steps in ${Date.now() - t0} ms; first visit ${gpuBytes} B on the wire up to its first step`);
+  assert.deepEqual(onGpu.problems(), []);
+  await onGpu.context().close();
+}
+
+// Our own page first, served as the suite serves it (the strict policy, the package's .br
+// copies): the figures each site's are compared with, in the same run.
+test('our page (www/index.html): the same runs and figures, for comparison', { timeout: 600_000 }, async () => {
+  const { server, url } = await startServer({ root: join(ROOT, 'www'), port: 0, csp: true });
+  try {
+    await trainAndMeasure('our page', url, null);
+  } finally {
+    await new Promise((ok) => server.close(ok));
+  }
+});
+
 for (const name of Object.keys(SITES)) {
   test(`${name}: built from the tarball, the widget trains on the CPU (adapter, full) and on WebGPU`, { timeout: 1_200_000 }, async () => {
     const site = buildSite(name, tarball(), { quiet: true });
@@ -161,46 +221,7 @@ for (const name of Object.keys(SITES)) {
     const wasm = checkNotInlined(site.dir);
     const { server, url } = await startServer({ root: site.dir, port: 0, csp: SITE_CSP });
     try {
-      // CPU path: the first visit, pressing the real buttons.
-      const page = await visit(cpu, url);
-      const widget = await opened(page);
-      assert.equal(await widget.locator('.backend').getAttribute('data-backend'), 'cpu');
-      await prepareRun(widget, CPU_RUN);
-      const adapter = await runVia(widget, 'adapter');
-      assert.equal(adapter.mode, 'adapter');
-      assert.equal(adapter.step, Number(CPU_RUN.steps));
-      assert.ok(Number.isFinite(adapter.loss), `adapter loss ${adapter.loss}`);
-      const firstStep = await widget.evaluate((el) => el.__firstStep);
-      const navigationStart = await page.evaluate(() => performance.timeOrigin);
-      const bytes = await page.wire(firstStep);
-      console.log(`# ${name}: first visit ${bytes} B on the wire up to the first trained step; navigation → first trained step ${Math.round(firstStep - navigationStart)} ms (CPU path)`);
-      assert.ok(bytes <= FIRST_VISIT_BUDGET, `${name}: ${bytes} B on the first visit`);
-      const full = await runVia(widget, 'full');
-      assert.equal(full.mode, 'full');
-      assert.equal(full.step, Number(CPU_RUN.steps));
-      assert.ok(Number.isFinite(full.loss), `full loss ${full.loss}`);
-      // The module the widget trained with came as one of the built files.
-      const fetched = (await page.fetched()).filter((path) => path.endsWith('.wasm'));
-      assert.ok(fetched.length > 0 && fetched.every((path) => wasm.some((f) => path.endsWith(`/${f}`))), `fetched ${fetched.join(', ')}`);
-      assert.deepEqual(page.problems(), []);
-      await page.context().close();
-
-      // WebGPU (SwiftShader): one adapter run.
-      const onGpu = await visit(gpu, url);
-      const gpuWidget = await opened(onGpu, 240_000);
-      assert.equal(await gpuWidget.locator('.backend').getAttribute('data-backend'), 'webgpu');
-      await prepareRun(gpuWidget, GPU_RUN);
-      const t0 = Date.now();
-      const done = await runVia(gpuWidget, 'adapter');
-      assert.equal(done.step, Number(GPU_RUN.steps));
-      assert.ok(Number.isFinite(done.loss), `WebGPU loss ${done.loss}`);
-      // Reported, not held to the budget: the bundlers leave the package's .br copies behind, so
-      // the full module goes at the host's own compression (serve.mjs: brotli q5, 2.1 MB; 1.7 MB
-      // from the .br copy that MkDocs keeps), EMBED.md's "Hosting the built site".
-      const gpuBytes = await onGpu.wire(await gpuWidget.evaluate((el) => el.__firstStep));
-      console.log(`# ${name}: WebGPU (SwiftShader) adapter run of ${done.step} steps in ${Date.now() - t0} ms; first visit ${gpuBytes} B on the wire up to its first step`);
-      assert.deepEqual(onGpu.problems(), []);
-      await onGpu.context().close();
+      await trainAndMeasure(name, url, wasm);
     } finally {
       await new Promise((ok) => server.close(ok));
     }
