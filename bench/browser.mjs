@@ -22,6 +22,9 @@ import { extname, join, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { bundleSizes, formatBundle } from './bundle.mjs';
+import { exitOnHelp } from '../scripts/usage.mjs';
+
+exitOnHelp(import.meta.url);
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const { values: a } = parseArgs({

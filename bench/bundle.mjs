@@ -71,6 +71,8 @@ export function formatBundle(b) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { exitOnHelp } = await import('../scripts/usage.mjs');
+  exitOnHelp(import.meta.url);
   const b = bundleSizes();
   console.log(process.argv.includes('--json') ? JSON.stringify(b, null, 1) : formatBundle(b));
 }

@@ -15,6 +15,7 @@
 # override. For a 0.8M-parameter model the GPU is launch-bound: expect a tiny MFU at batch 16,
 # so a larger batch is timed too.
 set -euo pipefail
+case "${1:-}" in -h | --help) exec node "$(dirname "$0")/../scripts/usage.mjs" "$0" ;; esac
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 STEPS="${1:-200}"
 WARMUP=20

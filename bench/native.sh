@@ -12,6 +12,7 @@
 # one core busy (the table prints how many); PyTorch is timed with 1 thread (the equal footing)
 # and 2 (this machine's cores).
 set -euo pipefail
+case "${1:-}" in -h | --help) exec node "$(dirname "$0")/../scripts/usage.mjs" "$0" ;; esac
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 STEPS="${1:-50}"
 WARMUP="${WARMUP:-5}"

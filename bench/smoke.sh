@@ -8,6 +8,7 @@
 # Environment: FINETUNE_LAB_BIN (our CLI, as scripts/test.sh names it; default the shared
 # debug build), VENV.
 set -euo pipefail
+case "${1:-}" in -h | --help) exec node "$(dirname "$0")/../scripts/usage.mjs" "$0" ;; esac
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 BIN="${FINETUNE_LAB_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/finetune-lab/target}/debug/finetune-lab}"

@@ -13,6 +13,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setup, openPage, ready, testPage } from '../tests/e2e/helpers.mjs';
+import { exitOnHelp } from '../scripts/usage.mjs';
+
+exitOnHelp(import.meta.url);
 
 const { values: a } = parseArgs({
   options: {

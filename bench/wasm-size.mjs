@@ -12,6 +12,9 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { exitOnHelp } from '../scripts/usage.mjs';
+
+exitOnHelp(import.meta.url);
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const { values: a, positionals } = parseArgs({ options: { top: { type: 'string', default: '25' } }, allowPositionals: true });

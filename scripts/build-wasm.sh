@@ -10,6 +10,7 @@
 #   CARGO_TARGET_DIR   default $HOME/.cache/finetune-lab/target (outside the clone, shared with CI)
 #   SKIP_WASM_OPT=1    skip wasm-opt (~minutes on 2 cores) for a fast dev build: a bigger module
 set -euo pipefail
+case "${1:-}" in -h | --help) exec node "$(dirname "$0")/usage.mjs" "$0" ;; esac
 cd "$(dirname "$0")/.."
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/finetune-lab/target}"

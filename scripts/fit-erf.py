@@ -7,6 +7,12 @@ Lawson reweighting towards the minimax fit: points with larger error get more we
 
     python3 scripts/fit-erf.py        # ~5 s
 """
+import sys
+
+if __name__ == "__main__" and {"-h", "--help"} & set(sys.argv[1:]):
+    print(__doc__.strip())
+    sys.exit(0)
+
 from mpmath import mp, mpf, matrix, lu_solve, erf, cos, pi
 
 mp.dps = 40

@@ -6,6 +6,7 @@
 # VERSION is the crate's (crate/Cargo.toml): one version for the crate, the CLI and the package;
 # www/package.json must say the same, or this stops.
 set -euo pipefail
+case "${1:-}" in -h | --help) exec node "$(dirname "$0")/usage.mjs" "$0" ;; esac
 cd "$(dirname "$0")/.."
 say() { printf '\n== %s\n' "$*" >&2; }
 

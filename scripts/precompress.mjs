@@ -8,6 +8,9 @@
 //   node scripts/precompress.mjs FILE...
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { exitOnHelp } from './usage.mjs';
+
+exitOnHelp(import.meta.url);
 
 const compressors = {
   gz: (data) => gzipSync(data, { level: 9 }),

@@ -4,7 +4,13 @@
 
 Usage: scripts/scale-table.py [PATH_TO_finetune-lab]
 """
-import json, os, subprocess, sys
+import sys
+
+if __name__ == "__main__" and {"-h", "--help"} & set(sys.argv[1:]):
+    print(__doc__.strip())
+    sys.exit(0)
+
+import json, os, subprocess
 
 target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/finetune-lab/target"))
 cli = sys.argv[1] if len(sys.argv) > 1 else os.path.join(target, "debug", "finetune-lab")

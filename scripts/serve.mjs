@@ -153,6 +153,8 @@ function fail(res, status, text) {
 
 // Run directly: serve www/ and print the URL.
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const { exitOnHelp } = await import('./usage.mjs');
+  exitOnHelp(import.meta.url);
   const port = Number(process.argv[2] ?? process.env.PORT ?? 8080);
   const host = process.env.HOST ?? '127.0.0.1';
   const { url } = await startServer({ port, host, log: !!process.env.LOG, csp: process.env.CSP !== '0' });

@@ -10,6 +10,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { setup, openPage, testPage, ready } from '../tests/e2e/helpers.mjs';
+import { exitOnHelp } from './usage.mjs';
+
+exitOnHelp(import.meta.url);
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -5,6 +5,7 @@
 #      FINETUNE_LAB_BIN (the native CLI the scale test compares with; default
 #      $CARGO_TARGET_DIR/debug/finetune-lab).
 set -euo pipefail
+case "${1:-}" in -h | --help) exec node "$(dirname "$0")/usage.mjs" "$0" ;; esac
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/finetune-lab/target}"
 say() { printf '\n== %s\n' "$*" >&2; }

@@ -4,6 +4,12 @@ our built-in `records` task; ~56k characters so that the 90% training part is ~5
 
     python3 bench/data/make_records.py   # deterministic (seeded); the output is committed
 """
+import sys
+
+if __name__ == "__main__" and {"-h", "--help"} & set(sys.argv[1:]):
+    print(__doc__.strip())
+    sys.exit(0)
+
 import random
 from pathlib import Path
 

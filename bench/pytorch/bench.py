@@ -8,11 +8,16 @@ same seed, so its loss curve can be laid over `finetune-lab finetune --text-file
 Prints ms/step median/min/max over the timed steps (after `--warmup` untimed ones), the losses,
 and the process's peak memory.
 """
+import sys
+
+if __name__ == "__main__" and {"-h", "--help"} & set(sys.argv[1:]):
+    print(__doc__.strip())
+    sys.exit(0)
+
 import argparse
 import json
 import resource
 import statistics
-import sys
 import time
 from pathlib import Path
 

@@ -5,10 +5,15 @@
 Reads ours-{full,adapter}.json (our CLI's --json report), ours-{mode}.time (bash `time`:
 wall, user, sys seconds) and pytorch-{mode}-t{threads}.json (bench.py --json). No torch needed.
 """
+import sys
+
+if __name__ == "__main__" and {"-h", "--help"} & set(sys.argv[1:]):
+    print(__doc__.strip())
+    sys.exit(0)
+
 import json
 import os
 import platform
-import sys
 from datetime import date
 from pathlib import Path
 

@@ -7,10 +7,14 @@
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs'; // the union package: core + gradients + cpu backend
-import '@tensorflow/tfjs-backend-wasm';
 import { SHAPES, freshCheckpoint } from './data.js';
 import { runTfjs } from './bench.js';
+import { exitOnHelp } from '../../scripts/usage.mjs';
+
+exitOnHelp(import.meta.url);
+// After the help: TF.js is installed by `npm ci` in bench/tfjs, which --help does not need.
+const tf = await import('@tensorflow/tfjs'); // the union package: core + gradients + cpu backend
+await import('@tensorflow/tfjs-backend-wasm');
 
 const { values: a } = parseArgs({
   options: {
