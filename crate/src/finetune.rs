@@ -4,6 +4,7 @@
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 
+use crate::allocator::snapshot;
 use crate::checkpoint::{self, AdapterMeta, Checkpoint, Keep};
 use crate::init::Init;
 use crate::memory::{self, Mode, ScaleInput};
@@ -64,11 +65,7 @@ impl Run {
             return Err("batch must be at least 1".into());
         }
         let device = device.clone().autodiff();
-        let mut model = load_base(base, &device)?;
         mode.validate(&shape)?;
-        if let Some(spec) = mode.spec() {
-            model = model.with_adapters(&spec.targets, spec.rank, spec.alpha, &mut Init::new(config.seed, &device));
-        }
         let (train, heldout) = (tokenizer::encode(train), tokenizer::encode(heldout));
         for (part, tokens) in [("training", &train), ("held-out", &heldout)] {
             if tokens.len() <= config.context {
@@ -79,7 +76,14 @@ impl Run {
                 ));
             }
         }
-        let trainer = Trainer::new(model, &config, train, device);
+        // The model last, between two samples, so that what it adds is the weights alone.
+        let before_model = snapshot(&device);
+        let mut model = load_base(base, &device)?;
+        if let Some(spec) = mode.spec() {
+            model = model.with_adapters(&spec.targets, spec.rank, spec.alpha, &mut Init::new(config.seed, &device));
+        }
+        let mut trainer = Trainer::new(model, &config, train, device);
+        trainer.memory.before_model = before_model;
         Ok(Self { trainer, shape, mode, heldout, config, base_sha256: base.sha256.clone() })
     }
 
@@ -140,12 +144,6 @@ impl Run {
             task: task.map(str::to_string),
         });
         checkpoint::to_bytes(self.model(), &self.shape, meta.as_ref()).await
-    }
-
-    /// The adapter folded into a copy of the base: a plain model file for export.
-    pub async fn merged_checkpoint(&self) -> Result<Vec<u8>, String> {
-        let merged = self.model().clone().merged();
-        checkpoint::to_bytes(&merged, &self.shape, None).await
     }
 }
 

@@ -7,7 +7,8 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::allocator::{StepSamples, snapshot};
+use crate::allocator::{Source, StepSamples, snapshot};
+use crate::heap;
 use crate::memory::Mode;
 use crate::model::{Gpt, next_token_loss};
 use crate::optimizer::AdamW;
@@ -90,7 +91,8 @@ pub struct Trainer {
     lr: f64,
     device: Device,
     pub steps_done: usize,
-    /// Allocator samples around the latest step (empty on the CPU backend).
+    /// Memory samples around the latest step: the GPU's pool, or the counted heap on the CPU
+    /// (empty where neither is measured).
     pub memory: StepSamples,
 }
 
@@ -119,10 +121,15 @@ impl Trainer {
     /// One forward, backward and AdamW update. Returns the batch loss, not yet read back.
     pub fn step(&mut self) -> Tensor<1> {
         self.memory.before_step = snapshot(&self.device);
+        let on_heap = self.memory.before_step.is_some_and(|s| s.source == Source::Heap);
+        if on_heap {
+            heap::reset_peak();
+        }
         let (loss, grads) = self.forward_backward();
         let model = self.model.take().expect("model present");
         self.model = Some(self.optim.step(self.lr, model, grads));
         self.memory.after_step = snapshot(&self.device);
+        self.memory.step_peak = if on_heap { heap::peak_bytes() } else { None };
         self.steps_done += 1;
         loss
     }

@@ -16,11 +16,18 @@ const ROWS = [
   ['Total (training / peak)', 'training_bytes', 'peak_bytes', 'predicted sum vs highest in-use figure seen'],
 ];
 
+// Where the measured figures come from (the crate's `allocator::Source`), said above them.
+const SOURCES = {
+  pool: "Measured: burn's memory pool on the GPU, sampled at each phase of a step.",
+  heap: "Measured: what each phase of a step added to the worker's heap, where the CPU path keeps its tensors; the peak is the heap's own.",
+  none: 'Measured: not measurable here. Predicted figures only.',
+};
+
 export class MemoryView {
   constructor() {
     this.data = {}; // mode → {predicted, measured, shared}
     this.body = h('div', { class: 'memory-grid' });
-    this.el = h('div', { class: 'memory' }, h('p', { class: 'hint' }, 'Bytes on the device during one training step: what the memory model predicts vs what the allocator reported.'), this.body);
+    this.el = h('div', { class: 'memory' }, h('p', { class: 'hint' }, 'Bytes on the device during one training step: what the memory model predicts vs what was measured.'), this.body);
     this.render();
   }
 
@@ -47,19 +54,24 @@ export class MemoryView {
 
   block(mode, title, data, max) {
     if (!data) return h('section', { class: `mem-block ${mode}` }, h('h4', {}, title), h('p', { class: 'muted' }, 'Not run yet.'));
-    const cpu = data.measured == null;
+    const measured = data.measured;
     return h(
       'section',
       { class: `mem-block ${mode}`, dataset: { mode } },
       h('h4', {}, title),
-      cpu && h('p', { class: 'muted' }, 'Measured: not measurable on the CPU path (it has no allocator report). Predicted figures only.'),
+      h('p', { class: 'muted' }, SOURCES[measured?.source ?? 'none']),
       data.shared && h('p', { class: 'muted' }, 'Another run shared the device while this one was measured: its figures include that run.'),
       h(
         'dl',
         { class: 'mem-rows' },
         ROWS.map(([label, pKey, mKey, why]) => [
           h('dt', { title: why }, label),
-          h('dd', {}, bar('predicted', pKey ? data.predicted?.[pKey] : null, max, pKey ? null : 'not modelled', pKey), !cpu && bar('measured', data.measured[mKey], max, null, mKey)),
+          h(
+            'dd',
+            {},
+            bar('predicted', pKey ? data.predicted?.[pKey] : null, max, pKey ? null : 'not modelled', pKey),
+            measured && bar('measured', measured[mKey], max, measured.source === 'heap' ? 'not attributable on the heap' : null, mKey),
+          ),
         ]),
       ),
     );
