@@ -45,7 +45,7 @@ async function soak(env, backend, steps, every, measure) {
       el.addEventListener('finetune-progress', ({ detail: d }) => {
         if (d.step % every === 0) readings.push(read(el, d).then((m) => ({ step: d.step, ms_per_step: d.ms_per_step, ...m })));
       });
-      await el.run('adapter', { steps, rank: 4, targets: 'q,v' }); // the figures in the README: the LoRA paper's adapter
+      await el.run('adapter', { steps, rank: 4, targets: 'q,v' }); // the LoRA paper's adapter, as the soak's figures in bench/README.md
       return Promise.all(readings);
     },
     [steps, every, measure],

@@ -1,5 +1,5 @@
 // A matrix product, the workhorse of every linear layer and its backward pass:
-//   C (m × n) = A (m × k) · B (k × n)  [+ bias (n), broadcast over rows]  [+ C, accumulating]
+//   C (m × n) = A (m × k) · B (k × n)  [+ bias (n), broadcast over rows]
 // with A and B read through row and column strides, so transposed operands (xᵀ · dy for a
 // weight's gradient, dy · Wᵀ for the input's) need no copy. Optionally also writes B's column
 // sums (a bias's gradient is the column sums of dy, taken while dy is read anyway), so a linear
@@ -10,7 +10,7 @@
 // each walking 32,768 rows, and an H200 spent 1.8 s on a step. So the host may cut k into
 // `pieces` of `k_piece`: piece s writes its partial C to c[s · m · n ..] and its partial column
 // sums to sums[s · n ..], and the host adds the pieces up. One piece (k_piece = k) is the plain
-// product, and the only one that may add a bias or accumulate.
+// product, and the only one that may add a bias.
 //
 // Bindings: 0 a, 1 b, 2 bias (n; a one-value stand-in without), 3 c (pieces × m × n,
 // row-major), 4 sums (pieces × n; a stand-in without), 5 the uniform below.
@@ -18,7 +18,7 @@
 // registers: per step along k it loads 8 values of A and 8 of B for 64 multiply-adds. No shared
 // memory and no barriers: software WebGPU (SwiftShader in Chromium, lavapipe) pays more for a
 // workgroup barrier than for these loads, and a GPU is bound by launches at this model's size.
-// Measured on this machine for 256 × 128 · 128 × 512: 22 ms on both, against 36–38 ms with
+// Measured on both for 256 × 128 · 128 × 512 on a 2-core CPU: 22 ms, against 36–38 ms with
 // 4 × 4 tiles. Threads past the last tile each take eight of B's column sums. The host
 // dispatches one thread per tile (and per eight sums) up to the grid limit; threads stride on.
 
@@ -30,7 +30,7 @@ struct Info {
     a_col: u32,
     b_row: u32, // B(p, j) = b[p · b_row + j · b_col]
     b_col: u32,
-    flags: u32, // ADD_BIAS | COLUMN_SUMS | ACCUMULATE
+    flags: u32, // ADD_BIAS | COLUMN_SUMS
     k_piece: u32, // k's length per piece: the grid is `pieces` copies of the tiles (and sums)
 }
 
@@ -43,7 +43,6 @@ struct Info {
 
 const ADD_BIAS: u32 = 1u;
 const COLUMN_SUMS: u32 = 2u;
-const ACCUMULATE: u32 = 4u;
 const TILE: u32 = 8u;
 
 // 8 × 8 output tiles a thread: a 256 × 512 product is 2,048 tiles, 32 workgroups.
@@ -125,7 +124,7 @@ fn tile(row0: u32, col0: u32, k0: u32, k1: u32, out: u32) {
     store_row(row0 + 7u, col0, lo7, hi7, out);
 }
 
-// C[row, col0..col0+8] = (lo, hi) [+ bias] [+ what C held], the columns past n left alone.
+// C[row, col0..col0+8] = (lo, hi) [+ bias], the columns past n left alone.
 fn store_row(row: u32, col0: u32, lo: vec4<f32>, hi: vec4<f32>, out: u32) {
     if (row >= info.m) {
         return;
@@ -136,9 +135,6 @@ fn store_row(row: u32, col0: u32, lo: vec4<f32>, hi: vec4<f32>, out: u32) {
             var value = select(hi[j % 4u], lo[j % 4u], j < 4u);
             if ((info.flags & ADD_BIAS) != 0u) {
                 value += bias[col0 + j];
-            }
-            if ((info.flags & ACCUMULATE) != 0u) {
-                value += c[at + j];
             }
             c[at + j] = value;
         }

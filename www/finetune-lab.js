@@ -164,7 +164,7 @@ export class FinetuneLab extends Element {
   moduleLoaded(mod) {
     const task = this.getAttribute('task') ?? mod.defaultTask();
     this.check('task', task);
-    this.picker = new DataPicker(mod.tasks(), task, mod.userTextMaxChars());
+    this.picker = new DataPicker(mod.tasks(), task, mod.userTextMaxChars(), (text) => mod.notText(text));
     this.dataSlot.replaceChildren(this.picker.el);
     // Through this.mod: a restart swaps the instance under the panel.
     this.scale = new ScaleView(() => this.mod);

@@ -15,8 +15,7 @@ pub struct TimeBudget {
     /// Steps run before the timing starts: the first compiles the GPU's kernels and fills
     /// caches, and can take many times a later step; on the browser's CPU path the first five
     /// of a page's first run take 1.6–1.8× a later one while the engine optimises the module's
-    /// code (measured here: 250–306 ms, then 157–167), which made that run 52–61 steps long
-    /// where a warm one takes 86–95.
+    /// code, which would make that run a third shorter than a warm one.
     pub warmup_steps: usize,
     /// Steps timed after those, whose median decides the run's length: five, as single steps
     /// on a busy laptop vary by a fifth and more.
@@ -27,11 +26,10 @@ pub struct TimeBudget {
     pub max_steps: usize,
 }
 
-/// The page's runs: about 20 s of training, 25 s in all with scoring and samples. Issue 13 asks
-/// for 15 to 20 s; the longer end, because a new format comes late in a run: natively, with the
-/// page's recipe, every task's samples were in format from 70 steps on but for single lengths
-/// (records' adapter at 100, qa's at 110, verse's full model at 90 and adapter at 100 and 110),
-/// and this 2-core machine's browser gets 57–112 steps of 4 × 128 in 15 s, 76–150 in 20.
+/// The page's runs: about 20 s of training, 25 s in all with scoring and samples, the longer end
+/// of what a reader waits for, because a new format comes late in a run: with the page's recipe
+/// the samples come into a task's format from about 70 to 110 steps, and a 2-core laptop's
+/// browser gets about 60 to 110 steps of 4 × 128 in 15 s, 75 to 150 in 20 (docs/defaults.md).
 pub const PAGE_BUDGET: TimeBudget =
     TimeBudget { seconds: 20.0, warmup_steps: 6, timed_steps: 5, min_steps: 20, max_steps: 1_000 };
 
@@ -50,7 +48,7 @@ impl TimeBudget {
     /// after that step, so a caller asks after every step and takes the one answer.
     pub fn decide(&self, times_ms: &[f64]) -> Option<usize> {
         (times_ms.len() == self.warmup_steps + self.timed_steps)
-            .then(|| self.steps(median(&times_ms[self.warmup_steps..])))
+            .then(|| self.steps(median(&times_ms[self.warmup_steps..]).expect("the timed steps")))
     }
 }
 

@@ -7,7 +7,7 @@ use crate::model::Gpt;
 use crate::readback::read_f32;
 use crate::rng::Rng;
 use crate::serve::{Request, TenantStacks, Together};
-use crate::tokenizer;
+use crate::tokenizer::{self, UNKNOWN};
 
 /// Continue `prompt` by `n` characters. Temperature 0 is greedy; otherwise softmax sampling
 /// from our seeded RNG, so a seed gives the same sample on every backend up to float rounding.
@@ -56,13 +56,15 @@ pub fn prompt_ids(prompt: &str) -> Vec<u32> {
 /// Choose a token from logits; never the unknown token, which only stands for what the
 /// vocabulary cannot spell.
 pub fn pick(logits: &[f32], temperature: f32, rng: &mut Rng) -> u32 {
-    let allowed = 1..logits.len();
+    let allowed = || (0..logits.len()).filter(|&i| i != UNKNOWN as usize);
     if temperature <= 0.0 {
-        return allowed.max_by(|&a, &b| logits[a].total_cmp(&logits[b])).unwrap_or(1) as u32;
+        let best = allowed().max_by(|&a, &b| logits[a].total_cmp(&logits[b]));
+        return best.expect("a vocabulary of more than the unknown token") as u32;
     }
-    let max = logits[1..].iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let weights: Vec<f32> =
-        logits.iter().enumerate().map(|(i, &l)| if i == 0 { 0.0 } else { ((l - max) / temperature).exp() }).collect();
+    let max = allowed().map(|i| logits[i]).fold(f32::NEG_INFINITY, f32::max);
+    let weights: Vec<f32> = (0..logits.len())
+        .map(|i| if i == UNKNOWN as usize { 0.0 } else { ((logits[i] - max) / temperature).exp() })
+        .collect();
     let mut r = rng.f32() * weights.iter().sum::<f32>();
     for (i, w) in weights.iter().enumerate() {
         r -= w;
@@ -80,7 +82,11 @@ mod tests {
     #[test]
     fn greedy_takes_the_largest_logit_but_never_unknown() {
         let mut rng = Rng::new(1);
-        assert_eq!(pick(&[9.0, 1.0, 3.0, 2.0], 0.0, &mut rng), 2);
+        let mut logits = [1.0, 3.0, 2.0, 0.5];
+        logits[UNKNOWN as usize] = 9.0;
+        let picked = pick(&logits, 0.0, &mut rng);
+        assert_ne!(picked, UNKNOWN);
+        assert_eq!(logits[picked as usize], 3.0);
     }
 
     #[test]

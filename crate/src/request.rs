@@ -13,7 +13,7 @@ use crate::shape::ModelShape;
 use crate::train::TrainConfig;
 
 /// Who asks: the page runs small by default (a software GPU takes seconds a step), the CLI
-/// runs what `finetune-lab compare` reports in the README.
+/// runs what `finetune-lab compare` reports (docs/model.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Caller {
     Page,
@@ -30,7 +30,7 @@ pub struct Setting {
     pub integer: bool,
     pub page: Option<f64>,
     pub cli: Option<f64>,
-    pub help: &'static str,
+    pub help: String,
 }
 
 impl Setting {
@@ -61,8 +61,8 @@ pub const MAX_SEED: u64 = u32::MAX as u64;
 /// layer, at a learning rate of 3e-3. In a run of 15 s (about 150 steps of 4 × 128 on a laptop's
 /// CPU) the LoRA paper's r = 4 on Wq, Wv at 1e-2, which the CLI keeps, reached 88%, 83% and
 /// 80% of full fine-tuning's held-out improvement and wrote garbled samples: a format the base
-/// never saw needs the MLP adapted too, and 1e-2 was too high for it. The measurements behind
-/// this choice are in the README ("Defaults that teach").
+/// never saw needs the MLP adapted too, and 1e-2 was too high for it (docs/defaults.md; the
+/// measurements: bench/results/).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct AdapterRecipe {
     pub rank: usize,
@@ -76,19 +76,20 @@ pub const PAGE_ADAPTER: AdapterRecipe = AdapterRecipe { rank: 8, targets: "all",
 /// Every numeric setting of a run on a model of `shape`: context and rank are bounded by it.
 pub fn settings(shape: &ModelShape) -> Vec<Setting> {
     let full = TrainConfig::full(shape.context);
-    let whole = |name, min: usize, max: usize, page: usize, cli: usize, help| Setting {
+    let whole = |name, min: usize, max: usize, page: usize, cli: usize, help: &str| Setting {
         name,
         min: min as f64,
         max: max as f64,
         integer: true,
         page: Some(page as f64),
         cli: Some(cli as f64),
-        help,
+        help: help.to_string(),
     };
     vec![
         Setting {
             page: None,
-            help: "training steps (Stop ends a run early; the page fits them to a time budget on its device when not given)",
+            help: "training steps (Stop ends a run early; the page fits them to a time budget on its device when not given)"
+                .to_string(),
             ..whole("steps", 1, MAX_STEPS, 0, 300, "")
         },
         whole("batch", 1, MAX_BATCH, 4, full.batch, "sequences per step"),
@@ -118,7 +119,7 @@ pub fn settings(shape: &ModelShape) -> Vec<Setting> {
             integer: false,
             page: None,
             cli: None,
-            help: "LoRA scale α, ΔW·α/r (adapter runs; default 2·r)",
+            help: "LoRA scale α, ΔW·α/r (adapter runs; default 2·r)".to_string(),
         },
         Setting {
             name: "lr",
@@ -127,7 +128,12 @@ pub fn settings(shape: &ModelShape) -> Vec<Setting> {
             integer: false,
             page: None,
             cli: None,
-            help: "learning rate (default 1e-3 full, 1e-2 adapter)",
+            help: format!(
+                "learning rate (default {} full, {} adapter; the page's adapter recipe takes {})",
+                full.lr,
+                TrainConfig::adapter(shape.context).lr,
+                PAGE_ADAPTER.lr
+            ),
         },
     ]
 }
@@ -204,17 +210,10 @@ impl RunRequest {
 }
 
 impl RunSettings {
-    /// The names a caller may give (the fields above): callers that cannot use serde's
-    /// `deny_unknown_fields` (serde-wasm-bindgen reads only the fields it knows) check these.
-    pub const NAMES: [&'static str; 12] =
-        ["mode", "task", "text", "targets", "steps", "batch", "context", "sample", "seed", "rank", "alpha", "lr"];
-
-    /// An error naming the first of `names` that is not a setting.
-    pub fn refuse_unknown<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<(), String> {
-        match names.into_iter().find(|n| !Self::NAMES.contains(n)) {
-            Some(name) => Err(format!("unknown setting `{name}`; a run takes {}", Self::NAMES.join(", "))),
-            None => Ok(()),
-        }
+    /// Settings as a caller gave them in JSON; a name that is not a setting is refused by serde
+    /// (`deny_unknown_fields`), with the names a run takes.
+    pub fn from_json(value: serde_json::Value) -> Result<Self, String> {
+        serde_json::from_value(value).map_err(|e| format!("bad run options: {e}"))
     }
 
     /// Check every setting against its range on a model of `shape` and fill the gaps with
@@ -370,21 +369,12 @@ mod tests {
         assert!(refusal(r#"{"mode":"full","rank":8}"#).contains("for adapter runs"));
         assert!(refusal(r#"{"mode":"full","task":"qa","text":"hello"}"#).contains("not both"));
         assert!(refusal(r#"{"mode":"full","task":"poems"}"#).contains("built-in tasks are records"));
-        // An unknown setting is refused too, rather than quietly ignored.
-        assert!(serde_json::from_str::<RunSettings>(r#"{"mode":"full","stepz":3}"#).is_err());
-        assert!(RunSettings::refuse_unknown(["mode", "stepz"]).unwrap_err().starts_with("unknown setting `stepz`"));
-    }
-
-    #[test]
-    fn names_are_exactly_the_fields() {
-        // Each name is a field (deny_unknown_fields would refuse it otherwise)...
-        let all: serde_json::Map<_, _> =
-            RunSettings::NAMES.iter().map(|n| (n.to_string(), serde_json::Value::Null)).collect();
-        serde_json::from_value::<RunSettings>(all.into()).unwrap();
-        // ...and each field a name: serde lists the fields in its error for an unknown one.
-        let error = serde_json::from_str::<RunSettings>(r#"{"?":1}"#).unwrap_err().to_string();
-        let listed = error.split("expected one of ").nth(1).unwrap().matches('`').count() / 2;
-        assert_eq!(listed, RunSettings::NAMES.len(), "{error}");
+        // An unknown setting is refused too, rather than quietly ignored, naming what a run takes.
+        let unknown = RunSettings::from_json(serde_json::json!({"mode": "full", "stepz": 3})).unwrap_err();
+        assert!(
+            unknown.starts_with("bad run options: unknown field `stepz`, expected one of `mode`, `task`"),
+            "{unknown}"
+        );
     }
 
     #[test]
@@ -399,12 +389,15 @@ mod tests {
 
     #[test]
     fn context_and_rank_follow_the_model() {
-        let micro = ModelShape::micro();
-        let steps = settings(&micro);
-        let context = steps.iter().find(|s| s.name == "context").unwrap();
-        assert_eq!(context.max, micro.context as f64);
-        assert_eq!(context.page, Some(64.min(micro.context) as f64));
-        let rank = steps.iter().find(|s| s.name == "rank").unwrap();
-        assert_eq!(rank.max, max_rank(&micro) as f64);
+        // (model, its context window, its narrowest projection): the widest the context and the
+        // rank may be, and the context a page's run takes.
+        for (shape, context, rank) in [(ModelShape::micro(), 32.0, 32.0), (ModelShape::tiny(), 128.0, 128.0)] {
+            let table = settings(&shape);
+            let get = |name| table.iter().find(|s| s.name == name).unwrap();
+            assert_eq!((get("context").max, get("context").page), (context, Some(context)), "{}", shape.name);
+            assert_eq!(get("rank").max, rank, "{}", shape.name);
+            // The page's recipe, r = 8, fits both.
+            assert_eq!(get("rank").page, Some(8.0), "{}", shape.name);
+        }
     }
 }

@@ -67,27 +67,12 @@ mod tests {
     }
 
     #[test]
-    fn same_seed_same_stream_and_seeds_differ() {
-        let a: Vec<u64> = (0..8)
-            .map({
-                let mut r = Rng::new(42);
-                move |_| r.next_u64()
-            })
-            .collect();
-        let b: Vec<u64> = (0..8)
-            .map({
-                let mut r = Rng::new(42);
-                move |_| r.next_u64()
-            })
-            .collect();
-        let c: Vec<u64> = (0..8)
-            .map({
-                let mut r = Rng::new(43);
-                move |_| r.next_u64()
-            })
-            .collect();
-        assert_eq!(a, b);
-        assert_ne!(a, c);
+    fn another_seed_is_another_reference_stream() {
+        // SplitMix64 seeded with 42, from an independent implementation of the reference.
+        let mut rng = Rng::new(42);
+        assert_eq!(rng.next_u64(), 0xBDD7_3226_2FEB_6E95);
+        assert_eq!(rng.next_u64(), 0x28EF_E333_B266_F103);
+        assert_eq!(rng.next_u64(), 0x4752_6757_130F_9F52);
     }
 
     #[test]
@@ -105,7 +90,7 @@ mod tests {
     }
 
     #[test]
-    fn pick_reaches_every_element_and_repeats_with_the_seed() {
+    fn pick_reaches_every_element_and_follows_the_seed() {
         let items = ["a", "b", "c"];
         let picks = |seed| {
             let mut rng = Rng::new(seed);
@@ -113,7 +98,6 @@ mod tests {
         };
         // A pick stuck on one end of the list (an off-by-one in `below`) misses an element.
         assert!(items.iter().all(|i| picks(1).contains(i)), "{}", picks(1));
-        assert_eq!(picks(1), picks(1));
         assert_ne!(picks(1), picks(2));
     }
 }

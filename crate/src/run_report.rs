@@ -90,7 +90,7 @@ pub fn finetune(
         losses,
         heldout_loss_before,
         heldout_loss_after,
-        ms_per_step_median: median(&times),
+        ms_per_step_median: median(&times).expect("a run takes at least one step"),
         checkpoint_bytes: block_on(run.checkpoint(data.task()))?.len(),
         sample_prompt: prompt.to_string(),
         sample_before,

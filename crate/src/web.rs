@@ -237,12 +237,6 @@ impl Session {
         self.run.checkpoint(self.task.as_deref()).await.map_err(js_error)
     }
 
-    /// The adapter merged into a copy of the base (for adapter runs): a plain model file.
-    #[wasm_bindgen(js_name = mergedCheckpoint)]
-    pub async fn merged_checkpoint(&self) -> Result<Vec<u8>, JsError> {
-        self.run.merged_checkpoint().await.map_err(js_error)
-    }
-
     /// `{predicted, measured, samples}`: the memory model's figures for this run, and what the
     /// allocator held around the last step (`measured` is null on the CPU backend).
     pub fn memory(&self) -> Result<JsValue, JsError> {
@@ -307,7 +301,8 @@ impl Lab {
         let model = load_base(&self.base, &self.device).map_err(js_error)?;
         let stacks =
             TenantStacks::new(&files.iter().collect::<Vec<_>>(), &self.base, &self.device).map_err(js_error)?;
-        let together = Together::new(&model, &stacks, &requests, 0.8, 1).map_err(js_error)?;
+        let together =
+            Together::new(&model, &stacks, &requests, limits::TEMPERATURE, limits::SEED).map_err(js_error)?;
         Ok(Serving { together })
     }
 
@@ -361,6 +356,13 @@ pub fn tasks() -> Result<JsValue, JsError> {
     to_js(&list)
 }
 
+/// Why `text` is not text (a binary file decoded as text), in the words a run would refuse it
+/// with, or nothing: the page's file picker asks before it takes a file (`data::looks_binary`).
+#[wasm_bindgen(js_name = notText)]
+pub fn not_text(text: &str) -> Option<String> {
+    data::looks_binary(text).then(|| data::DataError::Binary.to_string())
+}
+
 /// The built-in task a run takes when none is named (and the element's `task` default).
 #[wasm_bindgen(js_name = defaultTask)]
 pub fn default_task() -> String {
@@ -386,11 +388,8 @@ pub fn scale_defaults() -> Result<JsValue, JsError> {
 
 /// A run's options as `Lab.start` takes them, checked and completed with the page's defaults.
 fn page_request(shape: &ModelShape, options: JsValue) -> Result<RunRequest, JsError> {
-    // serde-wasm-bindgen reads only the fields it knows: check the names given first.
-    let names: Vec<String> =
-        js_sys::Object::keys(&js_sys::Object::from(options.clone())).iter().filter_map(|n| n.as_string()).collect();
-    RunSettings::refuse_unknown(names.iter().map(String::as_str)).map_err(js_error)?;
-    let settings: RunSettings = from_js(options, "run options")?;
+    // Through serde_json, so an unknown name is refused (serde-wasm-bindgen skips them).
+    let settings = RunSettings::from_json(from_js(options, "run options")?).map_err(js_error)?;
     settings.resolve(shape, Caller::Page).map_err(js_error)
 }
 
@@ -442,7 +441,7 @@ pub fn check_serve(rows: usize, chars: f64) -> Result<(), JsError> {
 
 /// The median of step or request times (`crate::median`), as every report of ours gives them.
 #[wasm_bindgen]
-pub fn median(values: Vec<f64>) -> f64 {
+pub fn median(values: Vec<f64>) -> Option<f64> {
     crate::median::median(&values)
 }
 

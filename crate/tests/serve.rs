@@ -168,7 +168,13 @@ fn an_adapter_file_is_refused_with_the_reason_on_another_base_shape_rank_or_corr
     let header_end = 12 + u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
     let need = bytes.len() - header_end;
     let cut = Checkpoint::parse(&bytes[..bytes.len() - 3]).unwrap_err();
-    assert!(cut.starts_with(&format!("the file is cut short: its header describes {need} bytes of tensors and only {} follow", need - 3)), "{cut}");
+    assert!(
+        cut.starts_with(&format!(
+            "the file is cut short: its header describes {need} bytes of tensors and only {} follow",
+            need - 3
+        )),
+        "{cut}"
+    );
     let mut flipped = bytes.clone();
     flipped[14] ^= 0xff;
     assert!(Checkpoint::parse(&flipped).unwrap_err().starts_with("not a finetune-lab checkpoint"));

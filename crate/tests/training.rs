@@ -67,8 +67,8 @@ fn full_steps_change_every_weight_tensor() {
 #[test]
 fn loss_falls_over_a_short_run_in_both_modes() {
     // A random base has a frozen random head (std 0.02) that caps how far any adapter can move
-    // the logits, so the adapter's bar is lower here; the shipped base's 300-step runs (CLI,
-    // README) are where adapters are held to full fine-tuning.
+    // the logits, so the adapter's bar is lower here; the shipped base's 300-step runs
+    // (`finetune-lab compare`, docs/model.md) are where adapters are held to full fine-tuning.
     for (mode, factor) in [(Mode::Full, 0.9), (adapter(), 0.99)] {
         let mut run = start(mode.clone(), 2);
         let heldout_before = block_on(read_scalar(run.heldout_loss())).unwrap();

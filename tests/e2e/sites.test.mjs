@@ -20,7 +20,7 @@ import { buildSite, packageTarball, SITES, startDev } from '../sites/build.mjs';
 import { launchBrowser, openPage, ready, runVia } from './helpers.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-// Issue 13's figure for a first visit that trains: the page, the module and the base.
+// The first visit's budget: the page, the module and the base, up to the first trained step.
 const FIRST_VISIT_BUDGET = 3_000_000;
 // Small runs: the test is about loading, and each site should cost well under a minute.
 const CPU_RUN = { steps: '3', sample: '8', batch: '2', context: '32' };

@@ -66,8 +66,8 @@ test('the memory panel shows measured figures beside the predicted ones', async 
     const m = measured[mode];
     console.log(`# ${mode} memory: ${JSON.stringify(m)}`);
     assert.ok(m.weights > 0 && m.peak >= m.weights, `${mode}: ${JSON.stringify(m)}`);
-    // The memory model against burn's pool, with the tolerances the README states and the
-    // native test (crate/tests/memory_match.rs) pins: 0.1% or 4 kB (the pool also holds the
+    // The memory model against burn's pool, with the tolerances docs/memory-model.md states and
+    // the native test (crate/tests/memory_match.rs) pins: 0.1% or 4 kB (the pool also holds the
     // token batch and a few scalars, and rounds up), activations 2%.
     for (const [name, tolerance] of [
       ['weights_bytes', 0.001],

@@ -1,6 +1,6 @@
 // What to fine-tune on: a built-in task, the reader's own text (typed, pasted or a file), or
-// the text of the page the widget sits in. Checks what it can before the wasm sees it (empty,
-// binary, huge) and says why; the crate checks the rest (too short) with its own message.
+// the text of the page the widget sits in. Says why before a run would (empty, huge, a binary
+// file by the crate's own rule); the crate checks the rest (too short) with its own message.
 
 import { h, fill } from './dom.js';
 import { int } from './format.js';
@@ -9,10 +9,12 @@ export class DataPicker {
   /**
    * tasks: [{name, title, description}] from the crate. `name` picks the initial choice.
    * maxChars: the most characters of a text a run uses (the crate's cap): longer ones are cut.
+   * notText(text): the crate's reason a text is a binary file, or undefined.
    */
-  constructor(tasks, name, maxChars) {
+  constructor(tasks, name, maxChars, notText) {
     this.tasks = tasks;
     this.maxChars = maxChars;
+    this.notText = notText;
     this.group = `data-${Math.random().toString(36).slice(2)}`; // radio group name, unique per widget
     const radio = (value, title, description) =>
       h(
@@ -111,31 +113,18 @@ export class DataPicker {
     const bytes = new Uint8Array(await file.slice(0, this.maxChars * 4).arrayBuffer());
     // UTF-16 with a byte-order mark (Windows editors save it) is text despite its NUL bytes.
     const encoding = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : 'utf-8';
-    const why = encoding === 'utf-8' ? binaryReason(bytes) : '';
+    const decoded = new TextDecoder(encoding).decode(bytes);
+    const why = this.notText(decoded);
     if (why) {
       this.file.value = '';
-      this.say(`"${file.name}" looks like a binary file (${why}), not text: choose a plain-text file such as .txt or .md.`);
+      this.say(`"${file.name}": ${why}`);
       return;
     }
-    const { text, cut } = this.cap(new TextDecoder(encoding).decode(bytes));
+    const { text, cut } = this.cap(decoded);
     this.text.value = text;
     const size = file.size > bytes.length || cut ? ` It was cut to the first ${int(this.maxChars)} characters.` : '';
     this.say(`Loaded "${file.name}" (${int(text.length)} characters).${size}`);
   }
-}
-
-/** Why these bytes are not text, or '' if they look like text. */
-export function binaryReason(bytes) {
-  const head = bytes.subarray(0, 65536);
-  if (head.includes(0)) return 'it contains NUL bytes';
-  const sample = new TextDecoder().decode(head);
-  let odd = 0;
-  for (const c of sample) {
-    const code = c.codePointAt(0);
-    if (c === '\uFFFD' || (code < 32 && c !== '\n' && c !== '\r' && c !== '\t' && c !== '\f')) odd++;
-  }
-  // A stray invalid byte is fine (a Latin-1 é); a tenth of them is not text.
-  return odd > 0.1 * Math.max(1, sample.length) ? 'mostly not readable characters' : '';
 }
 
 /** The readable text of the page, skipping every <finetune-lab>, scripts and hidden elements, trimmed. */

@@ -69,7 +69,7 @@ export async function fineTune(lab, session, { before }, { onPhase, onBefore, on
       await yieldToPage();
     }
     // Nothing trained, or nobody left to show it to (the element left the page): skip the rest.
-    if (!losses.length || abandoned?.()) return { info, steps, losses, times, ms_per_step: times.length ? median(times) : null, before, stopped: true };
+    if (!losses.length || abandoned?.()) return { info, steps, losses, times, ms_per_step: median(times), before, stopped: true };
     onPhase('after', info);
     const after = await score(session, guard, shouldStop);
     const memory = await guard(session.memory());

@@ -14,4 +14,4 @@ mod words;
 pub use corpus::general_corpus;
 pub use dataset::{Dataset, TASK_HELDOUT_CHARS, TASK_TRAIN_CHARS, USER_TEXT_MAX_CHARS, decode_user_bytes};
 pub use tasks::{FormatVerdict, Split, TASKS, Task, default_task, task, task_text};
-pub use text::{DataError, UserText, min_chars, normalise, prepare_user_text};
+pub use text::{DataError, UserText, looks_binary, min_chars, normalise, prepare_user_text};

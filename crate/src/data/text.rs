@@ -85,6 +85,15 @@ impl UserText {
     }
 }
 
+/// Whether `text` is a binary file decoded as text rather than text: more than a tenth of its
+/// characters are undecodable bytes (U+FFFD) or control characters other than a line break or a
+/// tab (a NUL and a form feed count). The one rule for a run and for the page's file picker.
+pub fn looks_binary(text: &str) -> bool {
+    let total = text.chars().count();
+    let odd = text.chars().filter(|&c| c == '\u{FFFD}' || (c.is_control() && !matches!(c, '\n' | '\t' | '\r')));
+    odd.count() * 10 > total
+}
+
 /// See the module comment for why: one held-out window + 1, three training windows + 1.
 pub fn min_chars(context: usize) -> usize {
     4 * context + 2
@@ -92,10 +101,7 @@ pub fn min_chars(context: usize) -> usize {
 
 /// Normalise, check, cap at `max_chars` (raised to `min_chars(context)` if below it) and split.
 pub fn prepare_user_text(raw: &str, context: usize, max_chars: usize) -> Result<UserText, DataError> {
-    let total = raw.chars().count();
-    let binary = raw.chars().filter(|&c| c == '\u{FFFD}' || (c.is_control() && !matches!(c, '\n' | '\t' | '\r')));
-    let binary = binary.count();
-    if binary * 10 > total {
+    if looks_binary(raw) {
         return Err(DataError::Binary);
     }
     let mut chars: Vec<char> = normalise(raw).chars().collect();
@@ -191,6 +197,17 @@ mod tests {
         );
         assert!(prepare_user_text(&"a".repeat(514), 128, 100_000).is_ok());
         assert!(prepare_user_text(&"a".repeat(513), 128, 100_000).is_err());
+    }
+
+    #[test]
+    fn binary_is_a_tenth_of_undecodable_or_control_characters() {
+        let text = "plain words\n".repeat(10); // 120 characters
+        assert!(!looks_binary(&text));
+        // 12 odd characters of 132 is under a tenth; 14 of 134 is over.
+        assert!(!looks_binary(&format!("{text}{}", "\0\u{c}\u{FFFD}\u{1}".repeat(3))));
+        assert!(looks_binary(&format!("{text}{}", "\0\u{c}\u{FFFD}\u{1}\0\u{c}\u{FFFD}".repeat(2))));
+        // Tabs and line breaks are text.
+        assert!(!looks_binary(&"\t\r\n".repeat(50)));
     }
 
     #[test]

@@ -169,7 +169,8 @@ mod tests {
     #[test]
     fn serving_hot_tenants() {
         assert_eq!(serving_full_bytes(350 * GB, 3), 1_050 * GB);
-        assert_eq!(serving_adapter_bytes(350 * GB, 37_748_736, 3), 350 * GB + 3 * 37_748_736);
+        // One GPT-3 base and three of the LoRA paper's adapters: 350 GB + 3 × 37.7 MB.
+        assert_eq!(serving_adapter_bytes(350 * GB, 37_748_736, 3), 350_113_246_208);
         assert_eq!(storage_full_bytes(u64::MAX / 2, 3), u64::MAX);
     }
 

@@ -174,18 +174,20 @@ mod tests {
     }
 
     #[test]
-    fn fp32_is_16_bytes_per_param_too() {
+    fn fp32_model_state_of_the_tiny_model() {
+        // As the page trains it: 834,560 parameters × (4 weights + 4 gradient + 8 moments) bytes.
+        let n = ModelShape::tiny().param_count();
         let p = Precision::Fp32;
-        assert_eq!(p.weight_bytes() + p.grad_bytes() + p.optimizer_bytes(), 16);
+        assert_eq!(weights_bytes(n, p) + grads_bytes(n, p) + optimizer_bytes(n, p), 13_352_960);
     }
 
     #[test]
     fn korthikanti_formula() {
-        let (s, b, h, a) = (2048u64, 1u64, 12288u64, 96u64);
-        let expected = (s * b * h) as f64 * (34.0 + 5.0 * (a * s) as f64 / h as f64);
-        assert_eq!(activations_korthikanti(s, b, h, a) as f64, expected);
-        // GPT-3, one sequence: 2,868,903,936 B ≈ 2.9 GB per layer.
-        assert_eq!(activations_korthikanti(s, b, h, a), 2_868_903_936);
+        // GPT-3, one sequence of 2,048 (Korthikanti et al. 2022, s·b·h·(34 + 5·a·s/h)):
+        // 2,048 · 12,288 · (34 + 5 · 96 · 2,048 / 12,288) = 2,868,903,936 B ≈ 2.9 GB per layer.
+        assert_eq!(activations_korthikanti(2048, 1, 12288, 96), 2_868_903_936);
+        // And for a batch of 8 at 1,024 (a·s/h = 8): 1,024 · 8 · 12,288 · 74 B.
+        assert_eq!(activations_korthikanti(1024, 8, 12288, 96), 7_449_083_904);
     }
 
     #[test]

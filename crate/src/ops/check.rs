@@ -24,6 +24,7 @@ use crate::readback::read_f32;
 /// How far ours landed from burn's on one case.
 #[derive(Serialize, Debug, Clone)]
 pub struct Check {
+    /// The operation's module (`ops/NAME/`), then the case: every operation has at least one.
     pub name: String,
     /// Largest difference of the outputs (for AdamW: of the updated parameters), absolute up to
     /// magnitude 1 and relative above.
@@ -142,7 +143,7 @@ async fn layer_norm_case(device: &Device, rows: usize, d: usize) -> Result<Check
         norm.forward(t[0].clone())
     };
     let inputs = [(&x[..], [rows, d]), (&gamma[..], [1, d]), (&beta[..], [1, d])];
-    compare(format!("layer norm {rows}x{d}"), device, &inputs, ours, burns, sum_tolerance(rows)).await
+    compare(format!("layer_norm {rows}x{d}"), device, &inputs, ours, burns, sum_tolerance(rows)).await
 }
 
 /// Attention as the model ran it before our kernel: heads split out, a T × T score matrix, a
@@ -209,7 +210,7 @@ async fn cross_entropy_case(device: &Device) -> Result<Check, String> {
             .forward(t[0].clone(), ids(&t[0].device()))
             .mul_scalar(rows as f32)
     };
-    compare(format!("cross-entropy {rows}x{vocab}"), device, &[(&logits, [rows, vocab])], ours, reference, 1e-6).await
+    compare(format!("cross_entropy {rows}x{vocab}"), device, &[(&logits, [rows, vocab])], ours, reference, 1e-6).await
 }
 
 /// 37 × 29 = 1,073 weights (not a multiple of the 256-thread workgroup) and 29 biases.
@@ -319,6 +320,6 @@ async fn bgmv_case(device: &Device) -> Result<Check, String> {
     if moved < 1e-2 {
         return Err("the BGMV case's adapters change no output".into());
     }
-    let name = format!("lora bgmv {seqs}x{seq}x{d_in} -> {d_out}, tenants {tenants:?}, ranks 4/2/4 padded to {rank}");
+    let name = format!("lora_bgmv {seqs}x{seq}x{d_in} -> {d_out}, tenants {tenants:?}, ranks 4/2/4 padded to {rank}");
     Ok(Check { name, values: max_diff(&got, &want), gradients: 0.0, tolerance: 1e-5 })
 }

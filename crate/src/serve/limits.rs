@@ -1,4 +1,5 @@
-//! Serving's limits and defaults, in one place for the CLI, the page and the element.
+//! Serving's limits and defaults (its sampling too), in one place for the CLI, the page and the
+//! element.
 
 use std::ops::RangeInclusive;
 
@@ -16,6 +17,10 @@ pub const CHARS_DEFAULT: usize = 40;
 /// over (three timed runs together, three through one adapter, one at a time, merged copies and
 /// warm-ups): short, so a software GPU measures in seconds, not minutes.
 pub const COMPARE_CHARS: usize = 16;
+/// How serving samples, wherever it serves (the page's panel, the three ways, the CLI): the same
+/// temperature and seed, so the ways' texts agree and a page serves what the CLI does.
+pub const TEMPERATURE: f32 = 0.8;
+pub const SEED: u64 = 1;
 
 /// `adapters` adapters served beside the base, or why not.
 pub fn check_adapters(adapters: usize) -> Result<(), String> {

@@ -10,7 +10,7 @@
 use burn::tensor::Device;
 use serde::Serialize;
 
-use super::{Request, TenantStacks, Together};
+use super::{Request, TenantStacks, Together, limits};
 use crate::allocator::bytes_in_use;
 use crate::checkpoint::{self, Checkpoint};
 use crate::finetune::{apply_checkpoint, load_base};
@@ -65,9 +65,6 @@ fn adapter_bytes(shape: &ModelShape, file: &Checkpoint) -> u64 {
     tenants::checkpoint_bytes(adapter_params(shape, spec.rank, &spec.targets), BYTES_PER_PARAM)
 }
 
-/// Sampling settings every way shares, so their texts agree.
-const TEMPERATURE: f32 = 0.8;
-const SEED: u64 = 1;
 /// Timed runs of the two batched ways, alternated; the median is reported.
 const REPEATS: usize = 3;
 
@@ -79,7 +76,7 @@ async fn run_batch(
     chars: usize,
     clock: &dyn Fn() -> f64,
 ) -> Result<(f64, Vec<String>), String> {
-    let mut batch = Together::new(model, stacks, requests, TEMPERATURE, SEED)?;
+    let mut batch = Together::new(model, stacks, requests, limits::TEMPERATURE, limits::SEED)?;
     let t = clock();
     for _ in 0..chars {
         batch.step().await?;
@@ -137,9 +134,9 @@ pub async fn serve_three_ways(
         single_s.push(run_batch(&model, &stacks, &same, chars, clock).await?.0);
     }
     let all_adapters: u64 = (0..adapters.len()).map(adapter_bytes).sum();
-    let mixed = way(median(&mixed_s), together_held, model_bytes + all_adapters);
+    let mixed = way(median(&mixed_s).expect("REPEATS timed runs"), together_held, model_bytes + all_adapters);
     let first = if adapters.is_empty() { 0 } else { adapter_bytes(0) };
-    let single_adapter = way(median(&single_s), together_held, model_bytes + first);
+    let single_adapter = way(median(&single_s).expect("REPEATS timed runs"), together_held, model_bytes + first);
     drop(stacks);
 
     // One at a time: each request's adapter brought onto the device, then served alone.

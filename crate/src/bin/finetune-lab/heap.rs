@@ -2,7 +2,7 @@
 //!
 //! burn's CPU backend allocates a fresh buffer for almost every operation. With glibc's defaults a
 //! buffer of a megabyte or more comes from `mmap` and goes back to the kernel when freed, so every
-//! step page-faults its tensors in again: 5–10% of an adapter step in `perf` (2026-11-28). Raising
+//! step page-faults its tensors in again: 5–10% of an adapter step in `perf`. Raising
 //! the mmap threshold to its maximum (32 MiB on 64-bit) and not trimming the heap below 1 GiB
 //! lets freed buffers be reused: `bench/native.sh`, adapter 161–173 → 100–104 ms/step, full
 //! 140 → 120–129. (The browser's allocator never returns memory, so the wasm build needs none.)

@@ -1,7 +1,7 @@
 //! GELU (the exact, erf form) as an operation of our own: a vectorised kernel on the CPU, a WGSL one on the GPU.
 //!
 //! burn's CPU backend evaluates GELU and its derivative one element at a time through libm's
-//! `erff` and `expf`: about a fifth of a training step of the tiny model (perf, 2026-11-28).
+//! `erff` and `expf`: about a fifth of a training step of the tiny model, in `perf`.
 //! `math.rs` computes the same function in a form the compiler vectorises; `flex.rs` runs it on
 //! burn's CPU backend, `cube.rs` on the GPU (`shaders/gelu.wgsl`, the same erf: burn's GPU
 //! backward is the tanh approximation's derivative), and `autodiff.rs` gives it a backward pass.

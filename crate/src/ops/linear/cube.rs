@@ -17,10 +17,10 @@ impl LinearOps for CubeBackend {
     }
 }
 
-const ADD_BIAS: u32 = 1;
-const COLUMN_SUMS: u32 = 2;
-// The shader's own: the side of each thread's tile of C, and how many of B's column sums a
-// thread takes.
+// The shader's own: its flags, the side of each thread's tile of C, and how many of B's column
+// sums a thread takes.
+const ADD_BIAS: u32 = MATMUL.constant("ADD_BIAS");
+const COLUMN_SUMS: u32 = MATMUL.constant("COLUMN_SUMS");
 const TILE: usize = MATMUL.constant("TILE") as usize;
 
 /// (rows, columns) of a 2-D tensor.
