@@ -209,11 +209,61 @@ impl RunRequest {
     }
 }
 
+/// The names of a struct's fields as its `Deserialize` asks for them: a reader that stops at the
+/// request, so a list of names never has to be kept beside the struct.
+fn field_names<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+    struct Names(&'static [&'static str]);
+    #[derive(Debug)]
+    struct Stop;
+    impl std::fmt::Display for Stop {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("only the field names were wanted")
+        }
+    }
+    impl std::error::Error for Stop {}
+    impl serde::de::Error for Stop {
+        fn custom<M: std::fmt::Display>(_: M) -> Self {
+            Stop
+        }
+    }
+    impl<'de> serde::Deserializer<'de> for &mut Names {
+        type Error = Stop;
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+            Err(Stop)
+        }
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Stop> {
+            self.0 = fields;
+            Err(Stop)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+            unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut names = Names(&[]);
+    let _ = T::deserialize(&mut names);
+    names.0
+}
+
 impl RunSettings {
-    /// Settings as a caller gave them in JSON; a name that is not a setting is refused by serde
-    /// (`deny_unknown_fields`), with the names a run takes.
-    pub fn from_json(value: serde_json::Value) -> Result<Self, String> {
-        serde_json::from_value(value).map_err(|e| format!("bad run options: {e}"))
+    /// The names a caller may give: the struct's own fields, as serde reads them.
+    pub fn names() -> &'static [&'static str] {
+        field_names::<RunSettings>()
+    }
+
+    /// An error naming the first of `names` that is not a setting. For callers whose reader
+    /// cannot refuse one itself: serde-wasm-bindgen reads only the fields a struct names, which
+    /// leaves `deny_unknown_fields` nothing to see.
+    pub fn refuse_unknown<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<(), String> {
+        match names.into_iter().find(|n| !Self::names().contains(n)) {
+            Some(name) => Err(format!("unknown setting `{name}`; a run takes {}", Self::names().join(", "))),
+            None => Ok(()),
+        }
     }
 
     /// Check every setting against its range on a model of `shape` and fill the gaps with
@@ -370,11 +420,13 @@ mod tests {
         assert!(refusal(r#"{"mode":"full","task":"qa","text":"hello"}"#).contains("not both"));
         assert!(refusal(r#"{"mode":"full","task":"poems"}"#).contains("built-in tasks are records"));
         // An unknown setting is refused too, rather than quietly ignored, naming what a run takes.
-        let unknown = RunSettings::from_json(serde_json::json!({"mode": "full", "stepz": 3})).unwrap_err();
+        assert!(serde_json::from_str::<RunSettings>(r#"{"mode":"full","stepz":3}"#).is_err());
+        let unknown = RunSettings::refuse_unknown(["mode", "stepz"]).unwrap_err();
         assert!(
-            unknown.starts_with("bad run options: unknown field `stepz`, expected one of `mode`, `task`"),
+            unknown.starts_with("unknown setting `stepz`; a run takes mode, task, text, targets, steps"),
             "{unknown}"
         );
+        assert_eq!(RunSettings::refuse_unknown(["mode", "lr", "alpha"]), Ok(()));
     }
 
     #[test]

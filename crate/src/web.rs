@@ -388,8 +388,12 @@ pub fn scale_defaults() -> Result<JsValue, JsError> {
 
 /// A run's options as `Lab.start` takes them, checked and completed with the page's defaults.
 fn page_request(shape: &ModelShape, options: JsValue) -> Result<RunRequest, JsError> {
-    // Through serde_json, so an unknown name is refused (serde-wasm-bindgen skips them).
-    let settings = RunSettings::from_json(from_js(options, "run options")?).map_err(js_error)?;
+    // serde-wasm-bindgen reads only the fields it knows (it keeps a number JSON cannot hold,
+    // such as Infinity, for the setting to refuse): the names given are checked first.
+    let names: Vec<String> =
+        js_sys::Object::keys(&js_sys::Object::from(options.clone())).iter().filter_map(|n| n.as_string()).collect();
+    RunSettings::refuse_unknown(names.iter().map(String::as_str)).map_err(js_error)?;
+    let settings: RunSettings = from_js(options, "run options")?;
     settings.resolve(shape, Caller::Page).map_err(js_error)
 }
 

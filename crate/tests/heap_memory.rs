@@ -20,18 +20,19 @@ use finetune_lab::train::TrainConfig;
 #[global_allocator]
 static HEAP: Counting<std::alloc::System> = Counting(std::alloc::System);
 
-/// Within `tolerance` of what was measured, or 16 kB where that is more: the heap also holds
-/// the batch's token ids and the step's small buffers.
+/// Within `tolerance` of what was measured, or 32 kB where that is more: the heap also holds
+/// the batch's token ids and the step's small buffers, and backward frees a little of what the
+/// forward pass kept while it makes the gradients.
 fn close(what: &str, predicted: u64, measured: u64, tolerance: f64) {
     let off = (predicted as f64 - measured as f64).abs();
     eprintln!("{what}: predicted {predicted}, measured {measured} ({:.2}%)", 100.0 * off / measured.max(1) as f64);
-    assert!(off <= (tolerance * measured as f64).max(16_384.0), "{what}: predicted {predicted}, measured {measured}");
+    assert!(off <= (tolerance * measured as f64).max(32_768.0), "{what}: predicted {predicted}, measured {measured}");
 }
 
 /// The tolerances docs/memory-model.md states for the CPU path: the weights within 12% (burn
 /// keeps a few kilobytes of bookkeeping beside each parameter tensor on the heap: 8% over the
 /// tensors in full mode, 10% with an adapter's 48 more), the gradients within 5% and the
-/// activations within 2%. The optimizer's state is not attributable on the heap (MeasuredMemory).
+/// activations within 2%, or 32 kB where that is more. The optimizer's state is not attributable on the heap (MeasuredMemory).
 #[test]
 fn the_heap_measured_on_the_cpu_meets_the_memory_model() {
     let shape = ModelShape::tiny();

@@ -61,7 +61,8 @@ test("memory panel: predicted per category beside what each phase added to the w
     assert.ok((await get('predicted.weights_bytes')) > 3e6);
     // The tolerances docs/memory-model.md states for the heap, as crate/tests/heap_memory.rs
     // pins them natively: weights 12% (burn's bookkeeping beside each tensor), gradients 5%,
-    // activations 2%; the optimizer's state is not attributable on the heap.
+    // activations 2%, or 32 kB where that is more; the optimizer's state is not attributable on
+    // the heap.
     for (const [name, tolerance] of [
       ['weights_bytes', 0.12],
       ['grads_bytes', 0.05],
@@ -69,7 +70,7 @@ test("memory panel: predicted per category beside what each phase added to the w
     ]) {
       const [p, q] = [await get(`predicted.${name}`), await get(`measured.${name}`)];
       console.log(`# ${mode} ${name}: predicted ${p}, measured on the heap ${q}`);
-      assert.ok(Math.abs(p - q) <= Math.max(tolerance * q, 16_384), `${mode} ${name}: predicted ${p}, measured ${q}`);
+      assert.ok(Math.abs(p - q) <= Math.max(tolerance * q, 32_768), `${mode} ${name}: predicted ${p}, measured ${q}`);
     }
     assert.equal(await block.locator('[data-figure="measured.optimizer_bytes"]').count(), 0);
     assert.ok((await get('measured.peak_bytes')) >= (await get('measured.weights_bytes')));

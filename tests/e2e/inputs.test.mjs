@@ -143,8 +143,8 @@ test('settings out of range: refused with the setting and its range, nothing run
   assert.deepEqual(mirrored, { attribute: '7', removed: false, message: 'sample must be a whole number from 0 to 1000, got `2000`' });
   assert.equal(await refused({}, { steps: Infinity }), 'steps must be a whole number from 1 to 100000, got inf');
   assert.match(await refused({}, { steps: 3, rank: 8 }), /rank, alpha and targets are for adapter runs/);
-  assert.match(await refused({}, { stepz: 3 }), /unknown field `stepz`/);
-  assert.match(await alert().textContent(), /unknown field `stepz`/);
+  assert.match(await refused({}, { stepz: 3 }), /unknown setting `stepz`/);
+  assert.match(await alert().textContent(), /unknown setting `stepz`/);
   // Nothing started: the earlier results stand, and the widget is free for the next run.
   assert.equal(await results(), earlier);
   assert.equal(await widget.evaluate((el) => el.busy), false);

@@ -30,7 +30,11 @@ test('every kernel matches burn on WebGPU', { timeout: 300_000 }, async () => {
   // Every operation of ours (a folder of crate/src/ops/) has a case, named after it.
   const ops = readdirSync(new URL('../../crate/src/ops/', import.meta.url), { withFileTypes: true }).filter((e) => e.isDirectory());
   assert.ok(ops.length >= 7, ops.map((e) => e.name).join());
-  for (const { name } of ops) assert.ok(checks.some((c) => c.name.startsWith(`${name} `)), `no case for ops/${name}/`);
+  for (const { name } of ops)
+    assert.ok(
+      checks.some((c) => c.name.startsWith(`${name} `)),
+      `no case for ops/${name}/`,
+    );
   for (const c of checks) assert.ok(c.values <= c.tolerance && c.gradients <= c.tolerance, JSON.stringify(c));
 });
 
