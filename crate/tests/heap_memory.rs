@@ -32,7 +32,8 @@ fn close(what: &str, predicted: u64, measured: u64, tolerance: f64) {
 /// The tolerances docs/memory-model.md states for the CPU path: the weights within 12% (burn
 /// keeps a few kilobytes of bookkeeping beside each parameter tensor on the heap: 8% over the
 /// tensors in full mode, 10% with an adapter's 48 more), the gradients within 5% and the
-/// activations within 2%, or 32 kB where that is more. The optimizer's state is not attributable on the heap (MeasuredMemory).
+/// activations within 2%, or 32 kB where that is more. The optimizer's state is not
+/// attributable on the heap (MeasuredMemory).
 #[test]
 fn the_heap_measured_on_the_cpu_meets_the_memory_model() {
     let shape = ModelShape::tiny();
