@@ -2,10 +2,8 @@
 //! browser on WebGPU, and the memory model that scales its figures to GPT-3 and N tenants.
 
 pub mod allocator;
-pub mod budget;
 pub mod checkpoint;
 pub mod data;
-pub mod finetune;
 pub mod generate;
 pub mod heap;
 pub mod init;
@@ -16,15 +14,11 @@ pub mod model;
 pub mod ops;
 pub mod optimizer;
 pub mod readback;
-pub mod request;
 pub mod rng;
+pub mod run;
 pub mod serve;
 pub mod shape;
 pub mod tokenizer;
-pub mod train;
-
-#[cfg(not(target_family = "wasm"))]
-pub mod run_report;
 
 #[cfg(target_family = "wasm")]
 pub mod web;

@@ -8,13 +8,12 @@ use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 use common::*;
 use finetune_lab::checkpoint::{self, Checkpoint};
-use finetune_lab::finetune::Run;
 use finetune_lab::init::Init;
 use finetune_lab::memory::{Mode, Precision, ScaleInput, Target, estimate};
 use finetune_lab::model::Gpt;
 use finetune_lab::readback::block_on;
+use finetune_lab::run::{Run, TrainConfig};
 use finetune_lab::shape::ModelShape;
-use finetune_lab::train::TrainConfig;
 
 /// Bytes of every float parameter, and of the gradients `grads` holds for them.
 fn param_and_grad_bytes<M: Module>(module: &M, grads: &GradientsParams) -> (u64, u64) {

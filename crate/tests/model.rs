@@ -79,7 +79,7 @@ fn q_and_v_alone_can_be_targeted() {
         assert!(block.mlp.fc.adapter.is_none() && block.mlp.proj.adapter.is_none());
     }
     let shape = ModelShape::micro();
-    let (total, trainable) = finetune_lab::finetune::count_params(&model);
+    let (total, trainable) = finetune_lab::run::count_params(&model);
     assert_eq!(trainable as u64, finetune_lab::memory::adapter_params(&shape, 4, &[Target::Q, Target::V]));
     assert_eq!(total as u64, shape.param_count() + trainable as u64);
 }

@@ -13,10 +13,10 @@ use serde::Serialize;
 use super::{Request, TenantStacks, Together, limits};
 use crate::allocator::bytes_in_use;
 use crate::checkpoint::{self, Checkpoint};
-use crate::finetune::{apply_checkpoint, load_base};
 use crate::median::median;
 use crate::memory::{self, adapter_params, tenants};
 use crate::model::Gpt;
+use crate::run::{apply_checkpoint, load_base};
 use crate::shape::ModelShape;
 
 /// One way's throughput and memory.

@@ -6,11 +6,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::budget::{Length, PAGE_BUDGET};
+use super::budget::{Length, PAGE_BUDGET};
+use super::training_loop::TrainConfig;
 use crate::data::{self, Dataset};
 use crate::memory::{AdapterSpec, DEFAULT_RANK, Mode, default_alpha, max_rank, parse_targets};
 use crate::shape::ModelShape;
-use crate::train::TrainConfig;
 
 /// Who asks: the page runs small by default (a software GPU takes seconds a step), the CLI
 /// runs what `finetune-lab compare` reports (docs/model.md).
