@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use finetune_lab::checkpoint::Checkpoint;
 use finetune_lab::data::Dataset;
-use finetune_lab::memory::{Mode, Target};
+use finetune_lab::lora::{Mode, Target};
 use finetune_lab::readback::{block_on, read_scalar};
 use finetune_lab::run::{Run, TrainConfig};
 

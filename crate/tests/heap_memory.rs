@@ -10,7 +10,7 @@ use finetune_lab::allocator::Source;
 use finetune_lab::checkpoint::{self, Checkpoint};
 use finetune_lab::heap::Counting;
 use finetune_lab::init::Init;
-use finetune_lab::memory::{Mode, Target};
+use finetune_lab::lora::{Mode, Target};
 use finetune_lab::model::Gpt;
 use finetune_lab::readback::{block_on, read_f32};
 use finetune_lab::run::{Run, TrainConfig};

@@ -5,7 +5,7 @@ mod common;
 use burn::module::Module;
 use common::*;
 use finetune_lab::init::Init;
-use finetune_lab::memory::Target;
+use finetune_lab::lora::Target;
 use finetune_lab::shape::ModelShape;
 
 #[test]
@@ -80,7 +80,7 @@ fn q_and_v_alone_can_be_targeted() {
     }
     let shape = ModelShape::micro();
     let (total, trainable) = finetune_lab::run::count_params(&model);
-    assert_eq!(trainable as u64, finetune_lab::memory::adapter_params(&shape, 4, &[Target::Q, Target::V]));
+    assert_eq!(trainable as u64, finetune_lab::lora::adapter_params(&shape, 4, &[Target::Q, Target::V]));
     assert_eq!(total as u64, shape.param_count() + trainable as u64);
 }
 

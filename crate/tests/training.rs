@@ -5,7 +5,7 @@ mod common;
 use burn::module::Module;
 use common::*;
 use finetune_lab::checkpoint::{Checkpoint, Dtype};
-use finetune_lab::memory::{Mode, Target};
+use finetune_lab::lora::{Mode, Target};
 use finetune_lab::readback::{block_on, read_scalar};
 use finetune_lab::run::{Run, TrainConfig, apply_checkpoint, load_base};
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::allocator::{Source, StepSamples, snapshot};
 use crate::heap;
-use crate::memory::Mode;
+use crate::lora::Mode;
 use crate::model::{Gpt, next_token_loss};
 use crate::optimizer::AdamW;
 use crate::rng::Rng;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use finetune_lab::checkpoint::Checkpoint;
 use finetune_lab::data;
-use finetune_lab::memory::{DEFAULT_TARGETS, TARGETS_SYNTAX};
+use finetune_lab::lora::{DEFAULT_TARGETS, TARGETS_SYNTAX};
 use finetune_lab::run::report::{self as run_report, FinetuneReport};
 use finetune_lab::run::{self, Caller, Data, Given, RunRequest, RunSettings, Targets};
 use finetune_lab::shape::ModelShape;
