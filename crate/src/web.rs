@@ -8,6 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::checkpoint::Checkpoint;
 use crate::data;
+use crate::measure::heap;
 use crate::memory::{self, ScaleInput, ScaleQuestion};
 use crate::readback::read_scalar;
 use crate::run::{self, Caller, Length, MAX_SAMPLE, Run, RunRequest, RunSettings, TimeBudget, load_base};
@@ -21,11 +22,11 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
-/// `{live, peak}` bytes of this instance's heap (`heap::Counting`), where the CPU path keeps
-/// its tensors: what the browser suite watches for leaks across runs.
+/// `{live, peak}` bytes of this instance's heap (`measure::heap::Counting`), where the CPU path
+/// keeps its tensors: what the browser suite watches for leaks across runs.
 #[wasm_bindgen(js_name = heapBytes)]
 pub fn heap_bytes() -> Result<JsValue, JsError> {
-    to_js(&serde_json::json!({ "live": crate::heap::live_bytes(), "peak": crate::heap::peak_bytes() }))
+    to_js(&serde_json::json!({ "live": heap::live_bytes(), "peak": heap::peak_bytes() }))
 }
 
 // Static constructors (cubecl registers its kernels' parts through `inventory`) live in the

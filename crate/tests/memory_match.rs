@@ -79,7 +79,7 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 #[cfg(feature = "wgpu")]
 #[test]
 fn gpu_steps_keep_the_pool_flat() {
-    use finetune_lab::allocator::bytes_in_use;
+    use finetune_lab::measure::bytes_in_use;
     let _alone = ONE_AT_A_TIME.lock().unwrap();
     for mode in [Mode::Full, Mode::adapter(4, &[Target::Q, Target::V])] {
         let device = gpu();

@@ -5,10 +5,10 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 
 use super::training_loop::{TrainConfig, Trainer, eval_loss};
-use crate::allocator::snapshot;
 use crate::checkpoint::{self, AdapterMeta, Checkpoint, Keep};
 use crate::init::Init;
 use crate::lora::Mode;
+use crate::measure::snapshot;
 use crate::memory::{self, ScaleInput};
 use crate::model::Gpt;
 use crate::shape::ModelShape;

@@ -8,10 +8,10 @@ use serde::Serialize;
 
 use super::fine_tune::Run;
 use super::settings::RunRequest;
-use crate::allocator::MeasuredMemory;
 use crate::checkpoint::Checkpoint;
 use crate::data::{Dataset, FormatVerdict};
 use crate::generate::generate;
+use crate::measure::MeasuredMemory;
 use crate::median::median;
 use crate::memory;
 use crate::readback::{block_on, read_scalar};

@@ -11,9 +11,9 @@ use burn::tensor::Device;
 use serde::Serialize;
 
 use super::{Request, TenantStacks, Together, limits};
-use crate::allocator::bytes_in_use;
 use crate::checkpoint::{self, Checkpoint};
 use crate::lora::{self, adapter_params};
+use crate::measure::bytes_in_use;
 use crate::median::median;
 use crate::memory::{self, tenants};
 use crate::model::Gpt;
