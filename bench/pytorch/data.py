@@ -71,7 +71,7 @@ def split_train(text, context):
 
 
 class Batches:
-    """crate/src/train.rs `Batches`: `batch` windows of `context + 1` tokens at random starts."""
+    """crate/src/run/training_loop.rs `Batches`: `batch` windows of `context + 1` tokens at random starts."""
 
     def __init__(self, tokens, batch, context, seed=1):
         assert len(tokens) > context

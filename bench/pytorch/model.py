@@ -216,7 +216,7 @@ def save_checkpoint(model, path):
 # --- the training step -----------------------------------------------------------------------
 
 class Trainer:
-    """crate/src/train.rs: AdamW + per-tensor norm clipping; full (lr 1e-3, decay 0.01) or
+    """crate/src/run/training_loop.rs: AdamW + per-tensor norm clipping; full (lr 1e-3, decay 0.01) or
     adapter (lr 1e-2, decay 0) settings are passed in."""
 
     def __init__(self, model, lr, weight_decay, clip=1.0):

@@ -49,7 +49,7 @@ export function splitTrain(text, context) {
   return [text.slice(0, ideal), text.slice(ideal)];
 }
 
-/** crate/src/train.rs `Batches`: inputs and targets as flat Int32Arrays of batch × context. */
+/** crate/src/run/training_loop.rs `Batches`: inputs and targets as flat Int32Arrays of batch × context. */
 export class Batches {
   constructor(tokens, batch, context, seed = 1) {
     this.tokens = tokens;

@@ -1,35 +1,51 @@
 //! finetune-lab: a tiny GPT that fine-tunes fully or through LoRA adapters, natively or in the
 //! browser on WebGPU, and the memory model that scales its figures to GPT-3 and N tenants.
+//!
+//! The model and what it is made of stand at the root; each folder is a group whose `mod.rs`
+//! says what it holds.
 
-pub mod allocator;
-pub mod budget;
-pub mod checkpoint;
-pub mod data;
-pub mod finetune;
-pub mod generate;
-pub mod heap;
-pub mod init;
-pub mod lora;
-pub mod median;
-pub mod memory;
+// The decoder-only GPT, read bottom-up: attention, MLP, block, model.
 pub mod model;
-pub mod ops;
-pub mod optimizer;
-pub mod readback;
-pub mod request;
-pub mod rng;
-pub mod serve;
+// Its shape and exact parameter count, and the presets up to GPT-3 175B.
 pub mod shape;
+// Seeded parameter initialisation, the same model on every backend.
+pub mod init;
+// Characters to token ids and back: 97 ids, any UTF-8 in.
 pub mod tokenizer;
-pub mod train;
+// LoRA: what is trained, as plain data, and the projection that carries an adapter.
+pub mod lora;
+// Our operations: each a WGSL kernel on the GPU, its Rust twin on the CPU, its backward pass.
+pub mod ops;
+// AdamW over the whole model, each tensor's gradient clipped, in one fused step.
+pub mod optimizer;
+// The `.ftlab` file: tensors by module path under a JSON header.
+pub mod checkpoint;
+// Text to learn from: the generated corpus, the built-in tasks, the user's own text.
+pub mod data;
 
-#[cfg(not(target_family = "wasm"))]
-pub mod run_report;
+// One fine-tuning run: its settings checked, its time budget, the run, the loop, the report.
+pub mod run;
+// Sampling text from the model, one character at a time.
+pub mod generate;
+// Many tenants' adapters served on one base.
+pub mod serve;
+// The memory model: what fine-tuning and serving take, pure arithmetic up to GPT-3.
+pub mod memory;
+// Measuring memory: burn's pool on a GPU, a counting allocator on the CPU.
+pub mod measure;
 
+// SplitMix64: every generated text, batch order and initial weight from one seed.
+pub mod rng;
+// The median every timing reports.
+pub mod median;
+// Reading tensors back to the host, always async: a synchronous read panics on WebGPU.
+pub mod readback;
+
+// The WebAssembly boundary, and the only one.
 #[cfg(target_family = "wasm")]
 pub mod web;
 
-/// The page's CPU path keeps its tensors on the wasm heap: count it (`heap`).
+/// The page's CPU path keeps its tensors on the wasm heap: count it (`measure::heap`).
 #[cfg(target_family = "wasm")]
 #[global_allocator]
-static HEAP: heap::Counting<std::alloc::System> = heap::Counting(std::alloc::System);
+static HEAP: measure::heap::Counting<std::alloc::System> = measure::heap::Counting(std::alloc::System);

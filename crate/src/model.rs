@@ -9,8 +9,7 @@ use burn::nn::{Embedding, Linear};
 use burn::tensor::{Int, Tensor};
 
 use crate::init::Init;
-use crate::lora::{Projection, Tenants};
-use crate::memory::Target;
+use crate::lora::{Projection, Target, Tenants};
 use crate::ops::attention::causal_attention;
 use crate::ops::cross_entropy::cross_entropy;
 use crate::ops::gelu::gelu;

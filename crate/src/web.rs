@@ -6,14 +6,12 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::budget::{Length, TimeBudget};
 use crate::checkpoint::Checkpoint;
 use crate::data;
-use crate::finetune::Run;
-use crate::finetune::load_base;
+use crate::measure::heap;
 use crate::memory::{self, ScaleInput, ScaleQuestion};
 use crate::readback::read_scalar;
-use crate::request::{self, Caller, RunRequest, RunSettings};
+use crate::run::{self, Caller, Length, MAX_SAMPLE, Run, RunRequest, RunSettings, TimeBudget, load_base};
 use crate::serve::{Request, TenantStacks, Together, limits, serve_three_ways};
 use crate::shape::ModelShape;
 
@@ -24,11 +22,11 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
-/// `{live, peak}` bytes of this instance's heap (`heap::Counting`), where the CPU path keeps
-/// its tensors: what the browser suite watches for leaks across runs.
+/// `{live, peak}` bytes of this instance's heap (`measure::heap::Counting`), where the CPU path
+/// keeps its tensors: what the browser suite watches for leaks across runs.
 #[wasm_bindgen(js_name = heapBytes)]
 pub fn heap_bytes() -> Result<JsValue, JsError> {
-    to_js(&serde_json::json!({ "live": crate::heap::live_bytes(), "peak": crate::heap::peak_bytes() }))
+    to_js(&serde_json::json!({ "live": heap::live_bytes(), "peak": heap::peak_bytes() }))
 }
 
 // Static constructors (cubecl registers its kernels' parts through `inventory`) live in the
@@ -93,21 +91,21 @@ impl Lab {
         to_js(&self.base.header.shape)
     }
 
-    /// Every numeric setting of a run on this base, for the page (`request::settings`):
+    /// Every numeric setting of a run on this base, for the page (`run::settings`):
     /// `[{name, min, max, integer, page, cli, help}]`; the element reads its defaults here.
     #[wasm_bindgen(getter)]
     pub fn settings(&self) -> Result<JsValue, JsError> {
-        to_js(&request::settings(&self.base.header.shape))
+        to_js(&run::settings(&self.base.header.shape))
     }
 
-    /// The adapter a run trains when the reader has not picked one (`request::PAGE_ADAPTER`):
+    /// The adapter a run trains when the reader has not picked one (`run::PAGE_ADAPTER`):
     /// `{rank, targets, lr}`; the LoRA knobs start from it.
     #[wasm_bindgen(getter, js_name = pageAdapter)]
     pub fn page_adapter(&self) -> Result<JsValue, JsError> {
-        to_js(&request::PAGE_ADAPTER)
+        to_js(&run::PAGE_ADAPTER)
     }
 
-    /// Start a run from the base. `options` (`request::RunSettings`): `{mode, rank?, alpha?,
+    /// Start a run from the base. `options` (`run::RunSettings`): `{mode, rank?, alpha?,
     /// targets?, task? | text?, steps?, batch?, context?, sample?, lr?, seed?}`, numbers as
     /// numbers or as an attribute's text; what is missing takes the page's default. A setting
     /// out of range is refused with its name and range.
@@ -227,7 +225,7 @@ impl Session {
 
     /// Greedy continuation of `prompt` by `chars` characters.
     pub async fn sample(&self, prompt: String, chars: usize) -> Result<String, JsError> {
-        crate::generate::generate(self.run.model(), &prompt, chars.min(request::MAX_SAMPLE), 0.0, self.info.seed)
+        crate::generate::generate(self.run.model(), &prompt, chars.min(MAX_SAMPLE), 0.0, self.info.seed)
             .await
             .map_err(js_error)
     }

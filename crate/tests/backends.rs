@@ -9,10 +9,9 @@ mod common;
 use common::*;
 use finetune_lab::checkpoint::Checkpoint;
 use finetune_lab::data::Dataset;
-use finetune_lab::finetune::Run;
-use finetune_lab::memory::{Mode, Target};
+use finetune_lab::lora::{Mode, Target};
 use finetune_lab::readback::{block_on, read_scalar};
-use finetune_lab::train::TrainConfig;
+use finetune_lab::run::{Run, TrainConfig};
 
 fn losses(mode: Mode, device: &burn::tensor::Device, steps: usize) -> Vec<f32> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/base/tiny.ftlab");

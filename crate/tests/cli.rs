@@ -74,7 +74,7 @@ fn every_command_answers_help_and_the_program_its_version() {
         assert_eq!(out.status.code(), Some(0), "{name} --help: {}", String::from_utf8_lossy(&out.stderr));
         assert!(stdout.contains(&format!("Usage: finetune-lab {name}")), "{stdout}");
     }
-    // The run settings' ranges and defaults come from the crate's table (request.rs).
+    // The run settings' ranges and defaults come from the crate's table (run/settings.rs).
     let help = String::from_utf8_lossy(&cli(&["finetune", "--help"]).stdout).into_owned();
     assert!(help.contains("--steps <N>") && help.contains("a whole number from 1 to 100000 [default: 300]"), "{help}");
     let version = cli(&["--version"]);

@@ -6,16 +6,15 @@
 mod common;
 
 use common::*;
-use finetune_lab::allocator::Source;
 use finetune_lab::checkpoint::{self, Checkpoint};
-use finetune_lab::finetune::Run;
-use finetune_lab::heap::Counting;
 use finetune_lab::init::Init;
-use finetune_lab::memory::{Mode, Target};
+use finetune_lab::lora::{Mode, Target};
+use finetune_lab::measure::Source;
+use finetune_lab::measure::heap::Counting;
 use finetune_lab::model::Gpt;
 use finetune_lab::readback::{block_on, read_f32};
+use finetune_lab::run::{Run, TrainConfig};
 use finetune_lab::shape::ModelShape;
-use finetune_lab::train::TrainConfig;
 
 #[global_allocator]
 static HEAP: Counting<std::alloc::System> = Counting(std::alloc::System);

@@ -9,12 +9,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use common::*;
 use finetune_lab::checkpoint::{self, AdapterMeta, Checkpoint, Dtype};
-use finetune_lab::finetune::{apply_checkpoint, load_base};
-use finetune_lab::heap::{self, Counting};
 use finetune_lab::init::Init;
-use finetune_lab::memory::{AdapterSpec, Target};
+use finetune_lab::lora::{AdapterSpec, Target};
+use finetune_lab::measure::heap::{self, Counting};
 use finetune_lab::readback::block_on;
 use finetune_lab::rng::Rng;
+use finetune_lab::run::{apply_checkpoint, load_base};
 use finetune_lab::shape::ModelShape;
 
 #[global_allocator]

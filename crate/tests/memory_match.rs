@@ -8,13 +8,13 @@ use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 use common::*;
 use finetune_lab::checkpoint::{self, Checkpoint};
-use finetune_lab::finetune::Run;
 use finetune_lab::init::Init;
-use finetune_lab::memory::{Mode, Precision, ScaleInput, Target, estimate};
+use finetune_lab::lora::{Mode, Target};
+use finetune_lab::memory::{Precision, ScaleInput, estimate};
 use finetune_lab::model::Gpt;
 use finetune_lab::readback::block_on;
+use finetune_lab::run::{Run, TrainConfig};
 use finetune_lab::shape::ModelShape;
-use finetune_lab::train::TrainConfig;
 
 /// Bytes of every float parameter, and of the gradients `grads` holds for them.
 fn param_and_grad_bytes<M: Module>(module: &M, grads: &GradientsParams) -> (u64, u64) {
@@ -79,7 +79,7 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 #[cfg(feature = "wgpu")]
 #[test]
 fn gpu_steps_keep_the_pool_flat() {
-    use finetune_lab::allocator::bytes_in_use;
+    use finetune_lab::measure::bytes_in_use;
     let _alone = ONE_AT_A_TIME.lock().unwrap();
     for mode in [Mode::Full, Mode::adapter(4, &[Target::Q, Target::V])] {
         let device = gpu();

@@ -5,7 +5,7 @@ mod common;
 use burn::module::Module;
 use common::*;
 use finetune_lab::init::Init;
-use finetune_lab::memory::Target;
+use finetune_lab::lora::Target;
 use finetune_lab::shape::ModelShape;
 
 #[test]
@@ -79,8 +79,8 @@ fn q_and_v_alone_can_be_targeted() {
         assert!(block.mlp.fc.adapter.is_none() && block.mlp.proj.adapter.is_none());
     }
     let shape = ModelShape::micro();
-    let (total, trainable) = finetune_lab::finetune::count_params(&model);
-    assert_eq!(trainable as u64, finetune_lab::memory::adapter_params(&shape, 4, &[Target::Q, Target::V]));
+    let (total, trainable) = finetune_lab::run::count_params(&model);
+    assert_eq!(trainable as u64, finetune_lab::lora::adapter_params(&shape, 4, &[Target::Q, Target::V]));
     assert_eq!(total as u64, shape.param_count() + trainable as u64);
 }
 

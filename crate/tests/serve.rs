@@ -6,12 +6,12 @@ mod common;
 
 use common::*;
 use finetune_lab::checkpoint::{self, AdapterMeta, Checkpoint, Dtype};
-use finetune_lab::finetune::apply_checkpoint;
 use finetune_lab::generate::{generate, prompt_ids};
 use finetune_lab::init::Init;
-use finetune_lab::memory::{AdapterSpec, Target};
+use finetune_lab::lora::{AdapterSpec, Target};
 use finetune_lab::model::Gpt;
 use finetune_lab::readback::block_on;
+use finetune_lab::run::apply_checkpoint;
 use finetune_lab::serve::{Request, TenantStacks, Together};
 use finetune_lab::shape::ModelShape;
 

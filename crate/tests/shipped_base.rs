@@ -5,10 +5,9 @@ mod common;
 
 use common::*;
 use finetune_lab::checkpoint::{Checkpoint, sha256_hex};
-use finetune_lab::finetune::load_base;
 use finetune_lab::readback::{block_on, read_scalar};
+use finetune_lab::run::{corpus_loss, load_base};
 use finetune_lab::shape::ModelShape;
-use finetune_lab::train::corpus_loss;
 
 fn read(name: &str) -> Vec<u8> {
     let path = format!("{}/../www/base/{name}", env!("CARGO_MANIFEST_DIR"));

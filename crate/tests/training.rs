@@ -5,10 +5,9 @@ mod common;
 use burn::module::Module;
 use common::*;
 use finetune_lab::checkpoint::{Checkpoint, Dtype};
-use finetune_lab::finetune::{Run, apply_checkpoint, load_base};
-use finetune_lab::memory::{Mode, Target};
+use finetune_lab::lora::{Mode, Target};
 use finetune_lab::readback::{block_on, read_scalar};
-use finetune_lab::train::TrainConfig;
+use finetune_lab::run::{Run, TrainConfig, apply_checkpoint, load_base};
 
 fn config(full: bool) -> TrainConfig {
     let c = if full { TrainConfig::full(32) } else { TrainConfig::adapter(32) };

@@ -1,6 +1,6 @@
 // The element's attributes: their names, the choices of the ones that are not numbers, and the
 // `load` attribute's wait. The numeric ones (the run settings) are checked by the crate when a
-// run starts, with their ranges (request.rs); these are the page's own.
+// run starts, with their ranges (run/settings.rs); these are the page's own.
 
 export const PANELS = ['data', 'train', 'memory', 'scale', 'serve'];
 // The run settings an author sets as attributes, passed to the crate as written when a run

@@ -16,7 +16,7 @@ const ROWS = [
   ['Total (training / peak)', 'training_bytes', 'peak_bytes', 'predicted sum vs highest in-use figure seen'],
 ];
 
-// Where the measured figures come from (the crate's `allocator::Source`), said above them.
+// Where the measured figures come from (the crate's `measure::Source`), said above them.
 const SOURCES = {
   pool: "Measured: burn's memory pool on the GPU, sampled at each phase of a step.",
   heap: "Measured: what each phase of a step added to the worker's heap, where the CPU path keeps its tensors; the peak is the heap's own.",

@@ -16,7 +16,7 @@ mod dtype;
 
 pub use dtype::Dtype;
 
-use crate::memory::AdapterSpec;
+use crate::lora::AdapterSpec;
 use crate::readback::read_f32;
 use crate::shape::ModelShape;
 
@@ -201,7 +201,7 @@ impl Checkpoint {
             (Kind::Full, None) => header.shape.param_count(),
             (Kind::Adapter, Some(spec)) => {
                 spec.validate(&header.shape).map_err(|e| bad(&e))?;
-                crate::memory::adapter_params(&header.shape, spec.rank, &spec.targets)
+                crate::lora::adapter_params(&header.shape, spec.rank, &spec.targets)
             }
             (kind, spec) => {
                 let with = if spec.is_some() { "with" } else { "without" };

@@ -251,7 +251,7 @@ mod tests {
     use super::*;
 
     /// The corpus is the shipped base's pretraining text and its held-out yardstick
-    /// (`train::corpus_loss`): a seed must give the same text on every machine, in every build.
+    /// (`run::corpus_loss`): a seed must give the same text on every machine, in every build.
     /// A change to the grammar changes these digests, and means the base was trained on another
     /// language than the code now makes.
     #[test]

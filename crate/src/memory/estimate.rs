@@ -5,11 +5,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::adapter::{Mode, adapter_params};
 use super::input::ScaleInput;
 use super::table::format_int;
 use super::tenants;
 use super::training::{self, LORA_PAPER_VRAM_CLAIM, Precision, PublishedClaim};
+use crate::lora::{Mode, adapter_params};
 
 /// One line of the breakdown: a named figure and how it was computed, with its source.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -176,7 +176,7 @@ pub fn estimate(input: &ScaleInput) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::adapter::DEFAULT_TARGETS;
+    use crate::lora::DEFAULT_TARGETS;
     use crate::shape::ModelShape;
 
     /// 100 tenants, 10 of them hot.

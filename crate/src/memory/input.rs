@@ -9,9 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::adapter::Mode;
 use super::tenants::Bandwidth;
 use super::training::Precision;
+use crate::lora::Mode;
 use crate::shape::ModelShape;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,7 +75,7 @@ impl ScaleInput {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::adapter::DEFAULT_TARGETS;
+    use crate::lora::DEFAULT_TARGETS;
 
     #[test]
     fn json_round_trip() {

@@ -5,7 +5,8 @@
 //! Every term is a named function with its formula and its source:
 //! - `crate::shape` (outside, as the model is built from it too): the exact parameter count of
 //!   our GPT, and the presets (micro, tiny, bert-large, gpt3-175b).
-//! - `adapter`: full fine-tuning vs LoRA adapters on chosen projections.
+//! - `crate::lora` (outside too, the same types the model is built from): full fine-tuning vs
+//!   LoRA adapters on chosen projections, and an adapter's parameter count (`lora/spec.rs`).
 //! - `training`: weights, gradients, optimizer state, activations.
 //! - `tenants`: checkpoints, storage and serving for many fine-tuned models, cold loads.
 //! - `question`: `ScaleQuestion`, the question as the CLI and the page ask it (a preset's
@@ -18,7 +19,6 @@
 //! plain numbers: exact below 2^53 B ≈ 9 PB, the nearest double above (GPT-3 × 100,000 copies),
 //! as any JSON reader of `finetune-lab scale --json` sees them.
 
-pub mod adapter;
 pub mod estimate;
 pub mod input;
 pub mod question;
@@ -26,10 +26,6 @@ pub mod table;
 pub mod tenants;
 pub mod training;
 
-pub use adapter::{
-    AdapterSpec, DEFAULT_RANK, DEFAULT_TARGETS, Mode, TARGETS_SYNTAX, Target, adapter_params, default_alpha, max_rank,
-    parse_targets,
-};
 pub use estimate::{Report, Term, estimate};
 pub use input::ScaleInput;
 pub use question::{ScaleDefaults, ScaleQuestion, scale_defaults};

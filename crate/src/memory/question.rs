@@ -5,10 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::adapter::{DEFAULT_RANK, DEFAULT_TARGETS, Mode};
 use super::input::ScaleInput;
 use super::tenants::Bandwidth;
 use super::training::Precision;
+use crate::lora::{DEFAULT_RANK, DEFAULT_TARGETS, Mode};
 use crate::shape::ModelShape;
 
 /// JSON: `{"model":"gpt3-175b", "mode":"adapter", "rank":4, "targets":"q,v", "tenants":1000}`;
@@ -86,7 +86,7 @@ impl ScaleQuestion {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::AdapterSpec;
+    use crate::lora::AdapterSpec;
 
     fn ask(json: &str) -> Result<ScaleInput, String> {
         serde_json::from_str::<ScaleQuestion>(json).map_err(|e| e.to_string())?.resolve()

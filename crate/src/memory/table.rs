@@ -104,7 +104,8 @@ pub fn format_report(r: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::{Mode, Precision, ScaleInput, estimate};
+    use crate::lora::Mode;
+    use crate::memory::{Precision, ScaleInput, estimate};
     use crate::shape::ModelShape;
 
     #[test]

@@ -137,7 +137,7 @@ pub fn cold_load_seconds(bytes: u64, bytes_per_s: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::adapter::{DEFAULT_TARGETS, adapter_params};
+    use crate::lora::{DEFAULT_TARGETS, adapter_params};
     use crate::shape::ModelShape;
 
     const GB: u64 = 1_000_000_000;

@@ -1,5 +1,5 @@
 //! Reading and making burn CPU-backend tensors as plain `f32` slices, for the Rust twins of our
-//! kernels (each op's `flex.rs`).
+//! kernels (each op's `cpu.rs`).
 
 use burn::tensor::{Shape, TensorData};
 use burn_flex::FlexTensor;

@@ -7,6 +7,16 @@
 //! burn's wgpu backend, and a Rust implementation of the same maths on burn's CPU backend, so the
 //! CPU path and the GPU path run one training loop and one model. Each is a burn backend
 //! extension (`#[backend_extension]`) with, where it is differentiable, its own backward pass.
+//!
+//! Each operation's folder holds the same files (GELU's also `math.rs`, its maths in a form the
+//! compiler vectorises):
+//! - `mod.rs`: the operation as the model calls it, and its trait, the backend extension;
+//! - `gpu.rs`: its launch on burn's wgpu backend (`CubeBackend`), built with the `wgpu` feature;
+//! - `cpu.rs`: its twin in Rust on burn's CPU backend (`Flex`);
+//! - `autodiff.rs`, where it is differentiable: its backward pass on burn's `Autodiff`.
+//!
+//! Beside them, `check.rs` holds every operation against burn's own ops; `gemm.rs` and `host.rs`
+//! serve the CPU twins (matrix products on strided views, tensors as slices).
 
 pub mod adamw;
 pub mod attention;

@@ -23,7 +23,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::TenantStacks;
-use crate::memory::Target;
+use crate::lora::Target;
 use crate::model::Gpt;
 use crate::ops::attention::causal_attention;
 use crate::ops::gelu::gelu;

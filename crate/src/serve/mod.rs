@@ -2,18 +2,18 @@
 //! resident base model serves them all, every row of a batch through its own tenant's adapter
 //! (Punica, S-LoRA and LoRAX do this on CUDA servers; here it is the same idea at tiny scale).
 //!
-//! `stacks.rs` turns adapter files into the per-projection stacks our BGMV operation reads
-//! (`ops::lora_bgmv`); `together.rs` generates text for many requests at once from them,
+//! `adapter_stacks.rs` turns adapter files into the per-projection stacks our BGMV operation
+//! reads (`ops::lora_bgmv`); `batch.rs` serves many requests together in one batch from them,
 //! keeping each row's keys and values between characters (`kv_cache.rs`);
-//! `ways.rs` measures serving together against one at a time and against merged copies;
-//! `limits.rs` holds the rows and characters a batch may have.
+//! `three_ways.rs` serves the same requests together, one at a time and as merged copies, and
+//! measures each; `limits.rs` holds the rows and characters a batch may have.
 
+mod adapter_stacks;
+mod batch;
 mod kv_cache;
 pub mod limits;
-mod stacks;
-mod together;
-mod ways;
+mod three_ways;
 
-pub use stacks::TenantStacks;
-pub use together::{Request, Together};
-pub use ways::{ServeReport, Swap, Way, serve_three_ways};
+pub use adapter_stacks::TenantStacks;
+pub use batch::{Request, Together};
+pub use three_ways::{ServeReport, Swap, Way, serve_three_ways};

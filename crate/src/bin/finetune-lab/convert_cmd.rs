@@ -8,9 +8,8 @@ use std::path::PathBuf;
 use burn::tensor::Device;
 use clap::Args;
 use finetune_lab::checkpoint::{Checkpoint, Dtype, Kind, sha256_hex};
-use finetune_lab::finetune::load_base;
 use finetune_lab::readback::{block_on, read_scalar};
-use finetune_lab::train::corpus_loss;
+use finetune_lab::run::{corpus_loss, load_base};
 
 use crate::CliError;
 use crate::args::{read, write};

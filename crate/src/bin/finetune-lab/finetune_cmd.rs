@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 use finetune_lab::checkpoint::Checkpoint;
 use finetune_lab::data;
-use finetune_lab::memory::{DEFAULT_TARGETS, TARGETS_SYNTAX};
-use finetune_lab::request::{self, Caller, Data, Given, RunRequest, RunSettings, Targets};
-use finetune_lab::run_report::{self, FinetuneReport};
+use finetune_lab::lora::{DEFAULT_TARGETS, TARGETS_SYNTAX};
+use finetune_lab::run::report::{self as run_report, FinetuneReport};
+use finetune_lab::run::{self, Caller, Data, Given, RunRequest, RunSettings, Targets};
 use finetune_lab::shape::ModelShape;
 
 use crate::CliError;
@@ -17,7 +17,7 @@ use crate::args::Runtime;
 /// (the page's element is checked against the same table). The ranges follow the shipped
 /// base's shape; a `--base` with another shape is checked again when the run is resolved.
 fn setting(name: &str) -> String {
-    let table = request::settings(&ModelShape::tiny());
+    let table = run::settings(&ModelShape::tiny());
     let s = table.iter().find(|s| s.name == name).expect("a run setting");
     let default = s.cli.map_or_else(String::new, |d| format!(" [default: {d}]"));
     format!("{}; {}{default}", s.help, s.range())

@@ -6,9 +6,8 @@ use std::path::PathBuf;
 use burn::tensor::Device;
 use clap::Args;
 use finetune_lab::checkpoint::Checkpoint;
-use finetune_lab::finetune::{apply_checkpoint, load_base};
 use finetune_lab::readback::block_on;
-use finetune_lab::request::MAX_SEED;
+use finetune_lab::run::{MAX_SEED, apply_checkpoint, load_base};
 
 use crate::CliError;
 use crate::args::{BaseArg, between, ranged};

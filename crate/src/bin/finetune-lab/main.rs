@@ -7,7 +7,7 @@ mod args;
 mod convert_cmd;
 mod finetune_cmd;
 mod generate_cmd;
-mod heap;
+mod malloc_tuning;
 mod pretrain_cmd;
 mod scale_cmd;
 mod serve_cmd;
@@ -17,6 +17,7 @@ use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use finetune_lab::measure::heap::Counting;
 
 /// Fine-tune a tiny GPT fully or through LoRA adapters, serve many tenants on one base, and
 /// compute what fine-tuning costs at any scale.
@@ -82,12 +83,12 @@ pub fn default_base_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../www/base/tiny.ftlab")
 }
 
-/// Count the heap: on the CPU backend it is where the tensors live (`finetune_lab::heap`).
+/// Count the heap: on the CPU backend it is where the tensors live.
 #[global_allocator]
-static HEAP: finetune_lab::heap::Counting<std::alloc::System> = finetune_lab::heap::Counting(std::alloc::System);
+static HEAP: Counting<std::alloc::System> = Counting(std::alloc::System);
 
 fn main() -> ExitCode {
-    heap::keep_freed_memory();
+    malloc_tuning::keep_freed_memory();
     // Bad flags, --help and --version end here, with clap's exit codes (2, 0, 0).
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());

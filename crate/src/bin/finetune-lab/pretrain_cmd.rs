@@ -13,10 +13,9 @@ use finetune_lab::data::Dataset;
 use finetune_lab::init::Init;
 use finetune_lab::model::Gpt;
 use finetune_lab::readback::{block_on, read_scalar};
-use finetune_lab::request;
+use finetune_lab::run::{MAX_SEED, TrainConfig, Trainer, eval_loss};
 use finetune_lab::shape::ModelShape;
 use finetune_lab::tokenizer;
-use finetune_lab::train::{TrainConfig, Trainer, eval_loss};
 
 use crate::args::{between, ranged, write};
 use crate::{CliError, default_base_path};
@@ -36,7 +35,7 @@ fn lr_at(step: usize, steps: usize) -> f64 {
 
 const STEPS: RangeInclusive<usize> = 1..=1_000_000;
 const BATCH: RangeInclusive<usize> = 1..=512;
-const SEED: RangeInclusive<u64> = 0..=request::MAX_SEED;
+const SEED: RangeInclusive<u64> = 0..=MAX_SEED;
 const CHARS: RangeInclusive<usize> = 10_000..=50_000_000;
 
 /// The defaults are what made the shipped base (www/base/tiny.json has the command).

@@ -1,10 +1,9 @@
 //! `scale`: the memory model's figures for any preset, mode, precision and tenant count.
 
 use clap::Args;
+use finetune_lab::lora::TARGETS_SYNTAX;
 use finetune_lab::memory::input::{MAX_BATCH, MAX_TENANTS};
-use finetune_lab::memory::{
-    Bandwidth, Precision, ScaleQuestion, TARGETS_SYNTAX, estimate, format_report, scale_defaults,
-};
+use finetune_lab::memory::{Bandwidth, Precision, ScaleQuestion, estimate, format_report, scale_defaults};
 use finetune_lab::shape::PRESET_NAMES;
 
 use crate::CliError;

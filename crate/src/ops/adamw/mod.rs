@@ -5,9 +5,9 @@
 //! The optimizer works on the tensors under autodiff (`Tensor::inner`), so this operation needs
 //! no backward pass.
 
+mod cpu;
 #[cfg(feature = "wgpu")]
-mod cube;
-mod flex;
+mod gpu;
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};

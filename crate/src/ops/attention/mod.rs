@@ -7,14 +7,14 @@
 //! forward pass keeps each row's log-sum-exp, and the backward pass recomputes the softmax from
 //! it rather than keeping the scores (as FlashAttention does, Dao et al. 2022).
 //!
-//! `AttentionKernels` run on a concrete backend (`flex.rs`: strided matrix products through
-//! the `gemm` crate burn's CPU backend uses; `cube.rs`: WGSL); `AttentionOps` is the
+//! `AttentionKernels` run on a concrete backend (`cpu.rs`: strided matrix products through
+//! the `gemm` crate burn's CPU backend uses; `gpu.rs`: WGSL); `AttentionOps` is the
 //! differentiable operation the model calls (`autodiff.rs`).
 
 mod autodiff;
+mod cpu;
 #[cfg(feature = "wgpu")]
-mod cube;
-mod flex;
+mod gpu;
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};

@@ -5,9 +5,9 @@
 //! forward pass keeps each row's log-sum-exp for the backward one.
 
 mod autodiff;
+mod cpu;
 #[cfg(feature = "wgpu")]
-mod cube;
-mod flex;
+mod gpu;
 
 use burn::backend::tensor::{FloatTensor, IntTensor};
 use burn::backend::{Backend, Dispatch, backend_extension};

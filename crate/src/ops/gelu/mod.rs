@@ -2,15 +2,15 @@
 //!
 //! burn's CPU backend evaluates GELU and its derivative one element at a time through libm's
 //! `erff` and `expf`: about a fifth of a training step of the tiny model, in `perf`.
-//! `math.rs` computes the same function in a form the compiler vectorises; `flex.rs` runs it on
-//! burn's CPU backend, `cube.rs` on the GPU (`shaders/gelu.wgsl`, the same erf: burn's GPU
+//! `math.rs` computes the same function in a form the compiler vectorises; `cpu.rs` runs it on
+//! burn's CPU backend, `gpu.rs` on the GPU (`shaders/gelu.wgsl`, the same erf: burn's GPU
 //! backward is the tanh approximation's derivative), and `autodiff.rs` gives it a backward pass.
 //! The trait's default bodies are burn's own operations, the reference the tests compare with.
 
 mod autodiff;
+mod cpu;
 #[cfg(feature = "wgpu")]
-mod cube;
-mod flex;
+mod gpu;
 pub mod math;
 
 use burn::backend::tensor::FloatTensor;

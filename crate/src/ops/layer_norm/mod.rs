@@ -4,13 +4,13 @@
 //! backward; ours is one forward (`shaders/layer_norm.wgsl`), one for the input's gradient and
 //! one for γ and β's, skipped when they are frozen (an adapter run).
 //!
-//! `LayerNormKernels` are the three kernels on a concrete backend (`flex.rs` in Rust, `cube.rs`
+//! `LayerNormKernels` are the three kernels on a concrete backend (`cpu.rs` in Rust, `gpu.rs`
 //! in WGSL); `LayerNormOps` is the differentiable operation the model calls (`autodiff.rs`).
 
 mod autodiff;
+mod cpu;
 #[cfg(feature = "wgpu")]
-mod cube;
-mod flex;
+mod gpu;
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};

@@ -8,9 +8,9 @@
 //! products are `gemm` on strided views (`ops::gemm`), as burn's CPU backend computes them.
 
 mod autodiff;
+mod cpu;
 #[cfg(feature = "wgpu")]
-mod cube;
-mod flex;
+mod gpu;
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};

@@ -11,12 +11,12 @@
 //! and below the stack stays small, and one layout keeps the kernels two short loops.
 //!
 //! On the GPU it is two kernels, Punica's pair: `shaders/lora_shrink.wgsl` (v_i = x_i A_{t_i},
-//! rows × r) and `shaders/lora_expand.wgsl` (y_i + s · v_i B_{t_i}); on the CPU `flex.rs` does
+//! rows × r) and `shaders/lora_expand.wgsl` (y_i + s · v_i B_{t_i}); on the CPU `cpu.rs` does
 //! the same sums in Rust.
 
+mod cpu;
 #[cfg(feature = "wgpu")]
-mod cube;
-mod flex;
+mod gpu;
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};

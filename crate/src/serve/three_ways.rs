@@ -11,12 +11,13 @@ use burn::tensor::Device;
 use serde::Serialize;
 
 use super::{Request, TenantStacks, Together, limits};
-use crate::allocator::bytes_in_use;
 use crate::checkpoint::{self, Checkpoint};
-use crate::finetune::{apply_checkpoint, load_base};
+use crate::lora::{self, adapter_params};
+use crate::measure::bytes_in_use;
 use crate::median::median;
-use crate::memory::{self, adapter_params, tenants};
+use crate::memory::{self, tenants};
 use crate::model::Gpt;
+use crate::run::{apply_checkpoint, load_base};
 use crate::shape::ModelShape;
 
 /// One way's throughput and memory.
@@ -195,7 +196,7 @@ pub async fn serve_three_ways(
     };
     let gpt3 = memory::estimate(&memory::ScaleInput::new(
         ModelShape::gpt3_175b(),
-        memory::Mode::adapter(memory::DEFAULT_RANK, &memory::DEFAULT_TARGETS),
+        lora::Mode::adapter(lora::DEFAULT_RANK, &lora::DEFAULT_TARGETS),
         memory::Precision::Mixed16,
     ));
     Ok(ServeReport {

@@ -8,8 +8,8 @@ use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::tensor::Tensor;
 
+use super::spec::Target;
 use crate::init::Init;
-use crate::memory::Target;
 use crate::ops::linear::linear;
 use crate::ops::lora_bgmv::{AdapterStack, lora_bgmv};
 

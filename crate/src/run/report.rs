@@ -6,15 +6,15 @@ use std::time::Instant;
 use burn::tensor::Device;
 use serde::Serialize;
 
-use crate::allocator::MeasuredMemory;
+use super::fine_tune::Run;
+use super::settings::RunRequest;
 use crate::checkpoint::Checkpoint;
 use crate::data::{Dataset, FormatVerdict};
-use crate::finetune::Run;
 use crate::generate::generate;
+use crate::measure::MeasuredMemory;
 use crate::median::median;
 use crate::memory;
 use crate::readback::{block_on, read_scalar};
-use crate::request::RunRequest;
 
 #[derive(Serialize, Debug, Clone)]
 pub struct FinetuneReport {

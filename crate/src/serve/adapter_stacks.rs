@@ -3,8 +3,8 @@
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::checkpoint::Checkpoint;
+use crate::lora::Target;
 use crate::lora::Tenants;
-use crate::memory::Target;
 use crate::ops::lora_bgmv::AdapterStack;
 
 /// Every tenant's adapters on one device: for each block, a stack per target projection that

@@ -2,6 +2,8 @@
 //!
 //! LoRA (Hu et al. 2021, arXiv 2106.09685 §4.1): a frozen W (in→out) gets ΔW = B·A with
 //! A: in×r and B: r×out, so r·(in + out) trainable params per adapted projection.
+//!
+//! Plain data and arithmetic, no burn: the memory model (`crate::memory`) reads it too.
 
 use serde::{Deserialize, Serialize};
 

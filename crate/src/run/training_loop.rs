@@ -7,9 +7,8 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::allocator::{Source, StepSamples, snapshot};
-use crate::heap;
-use crate::memory::Mode;
+use crate::lora::Mode;
+use crate::measure::{Source, StepSamples, heap, snapshot};
 use crate::model::{Gpt, next_token_loss};
 use crate::optimizer::AdamW;
 use crate::rng::Rng;

@@ -6,11 +6,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::budget::{Length, PAGE_BUDGET};
+use super::budget::{Length, PAGE_BUDGET};
+use super::training_loop::TrainConfig;
 use crate::data::{self, Dataset};
-use crate::memory::{AdapterSpec, DEFAULT_RANK, Mode, default_alpha, max_rank, parse_targets};
+use crate::lora::{AdapterSpec, DEFAULT_RANK, Mode, default_alpha, max_rank, parse_targets};
 use crate::shape::ModelShape;
-use crate::train::TrainConfig;
 
 /// Who asks: the page runs small by default (a software GPU takes seconds a step), the CLI
 /// runs what `finetune-lab compare` reports (docs/model.md).
@@ -66,7 +66,7 @@ pub const MAX_SEED: u64 = u32::MAX as u64;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct AdapterRecipe {
     pub rank: usize,
-    /// As `memory::parse_targets` reads them.
+    /// As `lora::parse_targets` reads them.
     pub targets: &'static str,
     pub lr: f64,
 }
@@ -353,7 +353,7 @@ impl RunSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::{DEFAULT_TARGETS, Target};
+    use crate::lora::{DEFAULT_TARGETS, Target};
 
     fn given(json: &str) -> RunSettings {
         serde_json::from_str(json).unwrap()

@@ -4,14 +4,15 @@
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 
-use crate::allocator::snapshot;
+use super::training_loop::{TrainConfig, Trainer, eval_loss};
 use crate::checkpoint::{self, AdapterMeta, Checkpoint, Keep};
 use crate::init::Init;
-use crate::memory::{self, Mode, ScaleInput};
+use crate::lora::Mode;
+use crate::measure::snapshot;
+use crate::memory::{self, ScaleInput};
 use crate::model::Gpt;
 use crate::shape::ModelShape;
 use crate::tokenizer;
-use crate::train::{TrainConfig, Trainer, eval_loss};
 
 /// Held-out loss uses at most this many context windows: enough for a steady figure, few
 /// enough to stay cheap on a software GPU.

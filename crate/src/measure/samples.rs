@@ -9,6 +9,8 @@
 use burn::tensor::Device;
 use serde::Serialize;
 
+use super::heap;
+
 /// What the samples count: burn's memory pool on a GPU, or the whole heap on the CPU backend.
 #[derive(Serialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -36,7 +38,7 @@ pub struct PoolSnapshot {
 pub fn bytes_in_use(device: &Device) -> Option<u64> {
     match snapshot(device) {
         Some(pool) => Some(pool.bytes_in_use),
-        None => crate::heap::live_bytes(),
+        None => heap::live_bytes(),
     }
 }
 
@@ -50,7 +52,7 @@ pub fn snapshot(device: &Device) -> Option<PoolSnapshot> {
             bytes_reserved: u.bytes_reserved,
             allocations: u.number_allocs,
         }),
-        None => crate::heap::live_bytes().map(|live| PoolSnapshot {
+        None => heap::live_bytes().map(|live| PoolSnapshot {
             source: Source::Heap,
             bytes_in_use: live,
             bytes_padding: 0,
