@@ -6,14 +6,14 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use crate::model::Gpt;
 use crate::readback::read_f32;
 use crate::rng::Rng;
-use crate::serve::{Request, TenantStacks, Together};
+use crate::serve::{Request, ServingBatch, TenantStacks};
 use crate::tokenizer::{self, UNKNOWN};
 
 /// Continue `prompt` by `n` characters. Temperature 0 is greedy; otherwise softmax sampling
 /// from our seeded RNG, so a seed gives the same sample on every backend up to float rounding.
 ///
 /// On the CPU the prompt runs through the model once and each character then one position at
-/// a time from the kept keys and values (`serve::Together`, one request alone), while the text
+/// a time from the kept keys and values (`serve::ServingBatch`, one request alone), while the text
 /// fits the context window; past it, every character runs its whole window, as on a GPU. In
 /// the browser's CPU path that took the base's 60-character sample, which every run computes
 /// before its first step, from about 1 s to 0.1–0.4 s. On a GPU each character always runs its
@@ -25,7 +25,7 @@ pub async fn generate(model: &Gpt, prompt: &str, n: usize, temperature: f32, see
     let device = model.devices()[0].clone();
     if device == Device::flex() {
         let request = Request { slot: 0, prompt: prompt.to_string() };
-        let mut alone = Together::new(&model, &TenantStacks::none(), &[request], temperature, seed)?;
+        let mut alone = ServingBatch::new(&model, &TenantStacks::none(), &[request], temperature, seed)?;
         for _ in 0..n {
             alone.step().await?;
         }

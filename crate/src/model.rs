@@ -1,7 +1,7 @@
 //! A decoder-only GPT, read bottom-up: attention → MLP → block → model.
 //!
 //! Pre-LayerNorm blocks (as GPT-2), learned position embeddings, GELU MLP, untied LM head
-//! without bias. The exact parameter count of this architecture is `memory::ModelShape::params`,
+//! without bias. The exact parameter count of this architecture is `shape::ModelShape::param_count`,
 //! and a test holds the two together.
 
 use burn::module::Module;

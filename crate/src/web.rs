@@ -12,7 +12,7 @@ use crate::measure::heap;
 use crate::memory::{self, ScaleInput, ScaleQuestion};
 use crate::readback::read_scalar;
 use crate::run::{self, Caller, Length, MAX_SAMPLE, Run, RunRequest, RunSettings, TimeBudget, load_base};
-use crate::serve::{Request, TenantStacks, Together, limits, serve_three_ways};
+use crate::serve::{Request, ServingBatch, TenantStacks, limits, serve_three_ways};
 use crate::shape::ModelShape;
 
 #[wasm_bindgen(start)]
@@ -300,7 +300,7 @@ impl Lab {
         let stacks =
             TenantStacks::new(&files.iter().collect::<Vec<_>>(), &self.base, &self.device).map_err(js_error)?;
         let together =
-            Together::new(&model, &stacks, &requests, limits::TEMPERATURE, limits::SEED).map_err(js_error)?;
+            ServingBatch::new(&model, &stacks, &requests, limits::TEMPERATURE, limits::SEED).map_err(js_error)?;
         Ok(Serving { together })
     }
 
@@ -327,7 +327,7 @@ impl Lab {
 /// Requests being served together (`Lab.serve`).
 #[wasm_bindgen]
 pub struct Serving {
-    together: Together,
+    together: ServingBatch,
 }
 
 #[wasm_bindgen]

@@ -12,7 +12,7 @@ use finetune_lab::lora::{AdapterSpec, Target};
 use finetune_lab::model::Gpt;
 use finetune_lab::readback::block_on;
 use finetune_lab::run::apply_checkpoint;
-use finetune_lab::serve::{Request, TenantStacks, Together};
+use finetune_lab::serve::{Request, ServingBatch, TenantStacks};
 use finetune_lab::shape::ModelShape;
 
 /// An adapter file for the micro base (`micro_base(1)`) with B drawn from a pattern: a fresh
@@ -63,7 +63,7 @@ fn a_mixed_batch_equals_each_row_alone_through_its_merged_model() {
     for (name, device) in devices() {
         let base = micro(1, &device);
         let stacks = TenantStacks::new(&files.iter().collect::<Vec<_>>(), &micro_base(1), &device).unwrap();
-        let together = Together::new(&base, &stacks, &requests(), 0.0, 1).unwrap();
+        let together = ServingBatch::new(&base, &stacks, &requests(), 0.0, 1).unwrap();
         let got = values(together.window_logits());
         let models = merged_models(&base, &files, &device);
         let vocab = got.len() / requests().len();
@@ -98,7 +98,7 @@ fn the_kv_cache_gives_the_logits_of_recomputing_every_window() {
     for (name, device) in devices() {
         let base = micro(1, &device);
         let stacks = TenantStacks::new(&files.iter().collect::<Vec<_>>(), &micro_base(1), &device).unwrap();
-        let mut together = Together::new(&base, &stacks, &requests, 0.8, 3).unwrap();
+        let mut together = ServingBatch::new(&base, &stacks, &requests, 0.8, 3).unwrap();
         let mut worst = 0.0f32;
         for _ in 0..36 {
             let recomputed = values(together.window_logits());
@@ -116,7 +116,7 @@ fn served_together_each_tenant_writes_what_its_merged_model_writes_alone() {
     for (name, device) in devices() {
         let base = micro(1, &device);
         let stacks = TenantStacks::new(&files.iter().collect::<Vec<_>>(), &micro_base(1), &device).unwrap();
-        let mut together = Together::new(&base, &stacks, &requests(), 0.8, 7).unwrap();
+        let mut together = ServingBatch::new(&base, &stacks, &requests(), 0.8, 7).unwrap();
         for _ in 0..12 {
             block_on(together.step()).unwrap();
         }
@@ -134,9 +134,9 @@ fn a_request_for_a_missing_tenant_or_a_foreign_adapter_is_refused() {
     let files = tenants();
     let stacks = TenantStacks::new(&files.iter().collect::<Vec<_>>(), &micro_base(1), &device).unwrap();
     let missing = [Request { slot: 4, prompt: "x".into() }];
-    let err = Together::new(&base, &stacks, &missing, 0.0, 1).err().unwrap();
+    let err = ServingBatch::new(&base, &stacks, &missing, 0.0, 1).err().unwrap();
     assert!(err.contains("tenant 4 does not exist: there are 3"), "{err}");
-    assert!(Together::new(&base, &stacks, &[], 0.0, 1).err().unwrap().contains("at least one request"));
+    assert!(ServingBatch::new(&base, &stacks, &[], 0.0, 1).err().unwrap().contains("at least one request"));
 }
 
 #[test]

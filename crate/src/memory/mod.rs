@@ -1,6 +1,6 @@
 //! The memory model: how many bytes fine-tuning and serving take, fully or through LoRA, from
 //! our tiny model up to GPT-3 175B. Pure arithmetic (std + serde, no burn, no GPU), shared by
-//! the CLI, the browser (through serde-wasm-bindgen) and the tests.
+//! the CLI, the browser (as JSON: `web.rs`) and the tests.
 //!
 //! Every term is a named function with its formula and its source:
 //! - `crate::shape` (outside, as the model is built from it too): the exact parameter count of

@@ -43,7 +43,7 @@ struct Row {
 /// seeds one, so a row's text is the one its tenant's merged model would write alone (up to
 /// float rounding, which can tip a near tie). It holds its own handles to the model and the
 /// stacks (tensors are shared, not copied), so the page can keep one between calls.
-pub struct Together {
+pub struct ServingBatch {
     model: Gpt,
     stacks: TenantStacks,
     rows: Vec<Row>,
@@ -54,7 +54,7 @@ pub struct Together {
     last_logits: Vec<f32>,
 }
 
-impl Together {
+impl ServingBatch {
     /// `model` is on a device without autodiff: the base, or a model whose own adapters or
     /// weights every row goes through before its tenant's.
     pub fn new(

@@ -15,5 +15,5 @@ pub mod limits;
 mod three_ways;
 
 pub use adapter_stacks::TenantStacks;
-pub use batch::{Request, Together};
+pub use batch::{Request, ServingBatch};
 pub use three_ways::{ServeReport, Swap, Way, serve_three_ways};

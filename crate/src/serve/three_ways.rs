@@ -10,7 +10,7 @@
 use burn::tensor::Device;
 use serde::Serialize;
 
-use super::{Request, TenantStacks, Together, limits};
+use super::{Request, ServingBatch, TenantStacks, limits};
 use crate::checkpoint::{self, Checkpoint};
 use crate::lora::{self, adapter_params};
 use crate::measure::bytes_in_use;
@@ -77,7 +77,7 @@ async fn run_batch(
     chars: usize,
     clock: &dyn Fn() -> f64,
 ) -> Result<(f64, Vec<String>), String> {
-    let mut batch = Together::new(model, stacks, requests, limits::TEMPERATURE, limits::SEED)?;
+    let mut batch = ServingBatch::new(model, stacks, requests, limits::TEMPERATURE, limits::SEED)?;
     let t = clock();
     for _ in 0..chars {
         batch.step().await?;
@@ -123,7 +123,7 @@ pub async fn serve_three_ways(
         run_batch(&model, &stacks, batch, 3, clock).await?;
     }
 
-    // Together, and the same rows all through the first adapter (the base where there is
+    // The rows together, and the same rows all through the first adapter (the base where there is
     // none): how much mixing tenants costs. Alternated, so neither is always first.
     let one_slot = usize::from(!adapters.is_empty());
     let same: Vec<Request> = requests.iter().map(|r| Request { slot: one_slot, ..r.clone() }).collect();
