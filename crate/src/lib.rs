@@ -41,8 +41,8 @@ pub mod median;
 // Reading tensors back to the host, always async: a synchronous read panics on WebGPU.
 pub mod readback;
 
-// The WebAssembly boundary, and the only one.
-#[cfg(target_family = "wasm")]
+// The WebAssembly boundary, and the only one; what it answers with compiles everywhere, so its
+// TypeScript is generated and the page is checked against it.
 pub mod web;
 
 /// The page's CPU path keeps its tensors on the wasm heap: count it (`measure::heap`).

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// Sizes of one model. JSON keys are the field names (snake_case); `name` may be left out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct ModelShape {
     #[serde(default = "custom_name")]
     pub name: String,

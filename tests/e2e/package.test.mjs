@@ -54,7 +54,14 @@ test('the tarball: what a page fetches, the README and the licences, and nothing
     'pkg/finetune_lab.js',
     'pkg-cpu/finetune_lab.js',
   ];
-  needed.push(...readdirSync(ROOT + 'www/lib').map((f) => `lib/${f}`), 'README.md', 'LICENSE-MIT', 'LICENSE-APACHE');
+  needed.push(
+    ...readdirSync(ROOT + 'www/lib')
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => `lib/${f}`),
+    'README.md',
+    'LICENSE-MIT',
+    'LICENSE-APACHE',
+  );
   for (const path of needed) assert.ok(files.has(path), `${path} is not in the package`);
   // The precompressed copies a host serves as they are.
   for (const path of ['pkg/finetune_lab_bg.wasm', 'pkg-cpu/finetune_lab_bg.wasm', 'base/tiny.ftlab']) for (const ext of ['br', 'gz']) assert.ok(files.has(`${path}.${ext}`), `${path}.${ext}`);
@@ -82,7 +89,14 @@ test('the type declarations: every member is the element’s, every attribute an
     assert.ok(declared.has(property), `attribute ${attribute} (property ${property}) is not declared`);
   }
   // Every event the element fires (its emit calls) is in the event map, and EMBED.md's tables.
-  const sources = ['www/finetune-lab.js', ...readdirSync(ROOT + 'www/lib').map((f) => `www/lib/${f}`)].map(read).join('\n');
+  const sources = [
+    'www/finetune-lab.js',
+    ...readdirSync(ROOT + 'www/lib')
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => `www/lib/${f}`),
+  ]
+    .map(read)
+    .join('\n');
   const events = new Set([...sources.matchAll(/emit\('([\w-]+)'/g)].map((m) => m[1]));
   assert.ok(events.size >= 4, [...events].join());
   for (const event of events) {
@@ -93,6 +107,15 @@ test('the type declarations: every member is the element’s, every attribute an
   const methods = [...read('www/EMBED.md').matchAll(/^\| `(\w+)\(/gm)].map((m) => m[1]);
   assert.ok(methods.length >= 5, methods.join());
   for (const method of methods) assert.ok(declared.has(method), `EMBED.md documents ${method}(), the declarations do not`);
+});
+
+test('the wasm API’s TypeScript (www/lib/api/) is committed as `cargo test` writes it', () => {
+  // scripts/test.sh runs cargo test first, which writes every file from the crate's result types
+  // (crate/src/web/results.rs): a type changed there and not committed shows here.
+  const tracked = execFileSync('git', ['ls-files', 'www/lib/api'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n');
+  assert.ok(tracked.includes('www/lib/api/SessionInfo.ts') && tracked.length >= 20, tracked.join(' '));
+  const changed = execFileSync('git', ['status', '--porcelain', '--', 'www/lib/api'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  assert.equal(changed, '', `the crate's result types changed: commit what cargo test wrote into www/lib/api/\n${changed}`);
 });
 
 test('tsc: the element’s JavaScript (--checkJs, page and worker) and an author’s TypeScript against the declarations', () => {

@@ -68,7 +68,10 @@ export class AdapterKnobs {
     this.onChange(this.choice());
   }
 
-  /** What the choice costs, from the memory model's report for one adapter run of this model. */
+  /**
+   * What the choice costs, from the memory model's report for one adapter run of this model.
+   * @param {import('./api/Report').Report} report
+   */
   show(report) {
     this.cost.textContent = `${int(report.params_trainable)} trainable parameters (${percent(report.params_trainable, report.params_total)} of the model), a ${bytes(report.checkpoint_bytes)} checkpoint, ${bytes(report.training_bytes)} to train (predicted).`;
   }

@@ -6,7 +6,14 @@ import { h, fill } from './dom.js';
 import { bytes } from './format.js';
 import { MODES } from './modes.js';
 
-// [label, predicted key, measured key, why]
+/** @typedef {import('./api/Report').Report} Report */
+/** @typedef {import('./api/MeasuredMemory').MeasuredMemory} MeasuredMemory */
+/** @typedef {import('./api/RunMemory').RunMemory} RunMemory */
+
+/**
+ * [label, predicted key, measured key, why]: keys of the crate's types, which tsc checks.
+ * @type {Array<[string, keyof Report | null, keyof MeasuredMemory, string]>}
+ */
 const ROWS = [
   ['Weights', 'weights_bytes', 'weights_bytes', 'every parameter, frozen or not'],
   ['Gradients', 'grads_bytes', 'grads_bytes', 'one per trainable parameter'],
@@ -32,6 +39,7 @@ export class MemoryView {
   }
 
   /** memory: session.memory() → {predicted, measured | null}. shared: other runs were on the device. */
+  /** @param {RunMemory} memory */
   set(mode, memory, shared = false) {
     this.data[mode] = { ...memory, shared };
     this.render();

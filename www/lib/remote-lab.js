@@ -112,12 +112,11 @@ class Channel {
   }
 }
 
-/** A wasm object in the worker, named by its handle; `props` are its getters, read once. */
+/** A wasm object in the worker, named by its handle; its getters come read once, as `props`. */
 class Remote {
-  constructor(channel, handle, props = {}) {
+  constructor(channel, handle) {
     this.channel = channel;
     this.handle = handle;
-    Object.assign(this, props);
   }
 
   async call(method, ...args) {
@@ -136,54 +135,103 @@ class Remote {
   }
 }
 
-class RemoteSession extends Remote {
+// What each call answers with: the crate's result types (crate/src/web/results.rs and the
+// types they hold), whose TypeScript `cargo test` writes into ./api/.
+/** @typedef {import('./api/SessionInfo').SessionInfo} SessionInfo */
+/** @typedef {import('./api/RunMemory').RunMemory} RunMemory */
+/** @typedef {import('./api/FormatVerdict').FormatVerdict} FormatVerdict */
+/** @typedef {import('./api/AdapterInfo').AdapterInfo} AdapterInfo */
+/** @typedef {import('./api/ServeReport').ServeReport} ServeReport */
+/** @typedef {import('./api/HeapBytes').HeapBytes} HeapBytes */
+/** @typedef {import('./api/Setting').Setting} Setting */
+/** @typedef {import('./api/ModelShape').ModelShape} ModelShape */
+/** @typedef {import('./api/AdapterRecipe').AdapterRecipe} AdapterRecipe */
+
+/** One fine-tuning run (`web::Session`). */
+export class RemoteSession extends Remote {
+  constructor(channel, handle, props) {
+    super(channel, handle);
+    /** @type {SessionInfo} */
+    this.info = props.info;
+  }
+
+  /** @returns {Promise<number>} the step's loss */
   step() {
     return this.call('step');
   }
+  /** @returns {Promise<number>} */
   heldoutLoss() {
     return this.call('heldoutLoss');
   }
+  /** @returns {Promise<FormatVerdict | null>} null for the reader's own text */
   checkFormat(sample) {
     return this.call('checkFormat', sample);
   }
+  /** @returns {Promise<number | undefined>} the run's length, once the timed steps decide it */
   decideSteps(timesMs) {
     return this.call('decideSteps', timesMs);
   }
+  /** @returns {Promise<string>} */
   sample(prompt, chars) {
     return this.call('sample', prompt, chars);
   }
+  /** @returns {Promise<RunMemory>} */
   memory() {
     return this.call('memory');
   }
+  /** @returns {Promise<Uint8Array>} */
   checkpoint() {
     return this.call('checkpoint');
   }
 }
 
-class RemoteServing extends Remote {
+/** Rows being served together (`web::Serving`). */
+export class RemoteServing extends Remote {
+  /** @returns {Promise<string>} one character per row */
   step() {
     return this.call('step');
   }
+  /** @returns {Promise<string[]>} */
   texts() {
     return this.call('texts');
   }
 }
 
-class RemoteLab extends Remote {
+/** The device and the base (`web::Lab`). */
+export class RemoteLab extends Remote {
+  constructor(channel, handle, props) {
+    super(channel, handle);
+    /** @type {'webgpu' | 'cpu'} */
+    this.backend = props.backend;
+    /** @type {Setting[]} */
+    this.settings = props.settings;
+    /** @type {ModelShape} */
+    this.shape = props.shape;
+    /** @type {AdapterRecipe} */
+    this.pageAdapter = props.pageAdapter;
+  }
+
+  /** @returns {Promise<RemoteSession>} */
   start(options) {
     return this.make(RemoteSession, 'start', options);
   }
+  /** @returns {Promise<AdapterInfo>} */
   adapterInfo(bytes) {
     return this.call('adapterInfo', bytes);
   }
+  /** @returns {Promise<RemoteServing>} */
   serve(adapters, requests) {
     return this.make(RemoteServing, 'serve', adapters, requests);
   }
+  /** @returns {Promise<ServeReport>} */
   serveThreeWays(adapters, requests, chars) {
     return this.call('serveThreeWays', adapters, requests, chars);
   }
-  /** The worker's heap: {live, peak} bytes (the crate's counting allocator), and `memory`, the
-   * size of its wasm linear memory. */
+  /**
+   * The worker's heap: {live, peak} bytes (the crate's counting allocator), and `memory`, the
+   * size of its wasm linear memory.
+   * @returns {Promise<HeapBytes & {memory: number}>}
+   */
   async heapBytes() {
     return (await this.channel.send({ op: 'heapBytes' })).value;
   }

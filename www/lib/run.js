@@ -7,11 +7,14 @@ import { trackRun, activeRuns } from './wasm.js';
 
 const yieldToPage = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/** @typedef {import('./remote-lab.js').RemoteLab} RemoteLab */
+/** @typedef {import('./remote-lab.js').RemoteSession} RemoteSession */
+
 /**
- * @param lab      the shared Lab
- * @param session  the run, from lab.start (its info holds the steps planned, fewer if
- *                 `shouldStop()` turns true, the time budget that may replace them once the
- *                 first steps are timed, and the characters per sample)
+ * @param {RemoteLab} lab  the shared Lab
+ * @param {RemoteSession} session  the run, from lab.start (its info holds the steps planned,
+ *                 fewer if `shouldStop()` turns true, the time budget that may replace them
+ *                 once the first steps are timed, and the characters per sample)
  * @param plan     {before}: the cached {heldout, sample} of the base on this data, or null to
  *                 compute it (both modes start from the same base)
  * @param hooks    onPhase(name, info), onBefore(before), onStep({step, steps, timing, loss, ms_per_step, memory}),
@@ -92,6 +95,7 @@ export async function fineTune(lab, session, { before }, { onPhase, onBefore, on
  * (`partial` when Stop cut the sample short: shown, but not kept for the next run to reuse);
  * after the last, the fine-tuned model.
  */
+/** @param {RemoteSession} session */
 export async function score(session, guard = (p) => p, shouldStop = () => false) {
   const { prompt, sample: chars } = session.info;
   const heldout = await guard(session.heldoutLoss());
@@ -101,6 +105,7 @@ export async function score(session, guard = (p) => p, shouldStop = () => false)
 }
 
 /** Resolves with the Lab's lost-device info if the device is lost within `ms`, else with null. */
+/** @param {RemoteLab} lab */
 function lostWithin(lab, ms) {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
@@ -126,6 +131,7 @@ const PIECE_MS = 250;
  * early when `shouldStop()` turns true. Greedy decoding depends only on the text so far, so the
  * pieces join into the text one call would give.
  */
+/** @param {RemoteSession} session */
 async function sample(session, prompt, chars, guard, shouldStop) {
   let text = '';
   let piece = SAMPLE_PIECE;

@@ -83,6 +83,7 @@ export class Runs {
     if (host.busy || this.scoring || this.before?.key === data.key) return;
     const lab = host.lab;
     this.scoring = (async () => {
+      /** @type {import('./remote-lab.js').RemoteSession} */
       let session;
       try {
         session = await lab.start({ ...host.runAttributes(), ...data.options, mode: 'full' });
@@ -154,6 +155,7 @@ export class Runs {
     const { host } = this;
     if (host.busy || (this.sweeping && !sweep)) this.refuse('A run is already going: wait for it to finish, or press Stop.');
     let data;
+    /** @type {import('./remote-lab.js').RemoteSession} */
     let session;
     host.busy = true; // from here: lab.start answers asynchronously, from the Lab's worker
     host.updateButtons();

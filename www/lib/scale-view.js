@@ -17,7 +17,9 @@ export class ScaleView {
   /** crate(): the module now loaded (a restart swaps it), for its memory model's exports:
    * scale(question), scaleDefaults(), defaultPrecision(model), presetLabel(model). */
   constructor(crate, model = 'gpt3-175b') {
+    /** @type {(question: object) => import('./api/Report').Report} */
     this.scale = (question) => crate().scale(question);
+    /** @type {import('./api/ScaleDefaults').ScaleDefaults} */
     const defaults = crate().scaleDefaults();
     this.targets = defaults.targets; // the LoRA paper's GPT-3 choice, until the train panel says otherwise
     // A separate <label for> (not a wrapping one): the control's accessible name is the label alone.

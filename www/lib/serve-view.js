@@ -146,7 +146,10 @@ export class ServeView {
     );
   }
 
-  /** The measured comparison (`Lab.serveThreeWays`'s report). */
+  /**
+   * The measured comparison (`Lab.serveThreeWays`'s report).
+   * @param {import('./api/ServeReport').ServeReport} r
+   */
   showComparison(r) {
     const cell = (w, key) => h('td', { dataset: { figure: `${w}_${key}`, value: String(r[w][key] ?? '') } }, key === 'chars_per_s' ? r[w][key].toFixed(1) : bytes(r[w][key]));
     fill(

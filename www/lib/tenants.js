@@ -21,7 +21,8 @@ export class Tenants {
   /** A Lab opened: serving's limits and the tasks' prompts, from the crate. */
   opened() {
     const { mod } = this.host;
-    this.limits = mod.serveLimits(); // characters per row, tenants per batch
+    /** @type {import('./api/Limits').Limits} characters per row, tenants per batch */
+    this.limits = mod.serveLimits();
     this.view.setMaxAdapters(this.limits.tenants - 1);
     this.view.setPrompts(mod.tasks());
   }
@@ -48,6 +49,7 @@ export class Tenants {
 
   /** An adapter file into the library, checked against the base first (throws the reason). */
   async add(bytes, name, source) {
+    /** @type {import('./api/AdapterInfo').AdapterInfo} */
     const info = await this.host.lab.adapterInfo(bytes);
     this.view.add({ name, task: info.task, rank: info.rank, targets: info.targets, bytes, source });
   }

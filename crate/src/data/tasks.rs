@@ -29,6 +29,7 @@ pub struct Task {
 /// Whether a sample follows its task's format, with the rule and, when it does not, why: what
 /// the page shows under each sample after a run and the CLI's report gives.
 #[derive(Serialize, Debug, Clone, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct FormatVerdict {
     pub follows: bool,
     pub format: &'static str,

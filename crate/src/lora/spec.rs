@@ -12,6 +12,7 @@ use crate::shape::ModelShape;
 /// A projection of a block that can carry an adapter. JSON: "q", "k", "v", "o", "fc", "proj".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub enum Target {
     Q,
     K,

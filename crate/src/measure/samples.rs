@@ -14,6 +14,7 @@ use super::heap;
 /// What the samples count: burn's memory pool on a GPU, or the whole heap on the CPU backend.
 #[derive(Serialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub enum Source {
     #[default]
     Pool,
@@ -21,6 +22,7 @@ pub enum Source {
 }
 
 #[derive(Serialize, Debug, Clone, Copy, Default, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct PoolSnapshot {
     pub source: Source,
     /// Bytes of live allocations, padding excluded.
@@ -64,6 +66,7 @@ pub fn snapshot(device: &Device) -> Option<PoolSnapshot> {
 
 /// Samples around the most recent step, plus two taken as the run's model was made.
 #[derive(Serialize, Debug, Clone, Default)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct StepSamples {
     /// Before the run's model existed: what the device held for everything else.
     pub before_model: Option<PoolSnapshot>,
@@ -81,6 +84,7 @@ pub struct StepSamples {
 /// what one phase of the run added to the device, so what was there before the run (the page's
 /// other data, on the heap) is not counted.
 #[derive(Serialize, Debug, Clone, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct MeasuredMemory {
     pub source: Source,
     /// Added by making the run's model, before any step (on the heap, burn's bookkeeping of

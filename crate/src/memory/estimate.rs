@@ -13,6 +13,7 @@ use crate::lora::{Mode, adapter_params};
 
 /// One line of the breakdown: a named figure and how it was computed, with its source.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct Term {
     pub name: String,
     pub bytes: u64,
@@ -23,6 +24,7 @@ pub struct Term {
 /// adapter (r=4 on q,v); `cold_load_seconds` is for this mode: full → a whole model, adapter →
 /// the adapter alone (the base is already resident).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct Report {
     pub params_total: u64,
     pub params_trainable: u64,

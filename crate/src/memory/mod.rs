@@ -1,6 +1,6 @@
 //! The memory model: how many bytes fine-tuning and serving take, fully or through LoRA, from
 //! our tiny model up to GPT-3 175B. Pure arithmetic (std + serde, no burn, no GPU), shared by
-//! the CLI, the browser (as JSON: `web.rs`) and the tests.
+//! the CLI, the browser (as JSON: `web/`) and the tests.
 //!
 //! Every term is a named function with its formula and its source:
 //! - `crate::shape` (outside, as the model is built from it too): the exact parameter count of
@@ -15,7 +15,7 @@
 //! - `estimate`: one `ScaleInput` → one `Report` with every figure and its formula.
 //! - `table`: decimal units and a readable table.
 //!
-//! Byte counts are u64 (GPT-3 figures overflow u32). JS receives them through JSON (web.rs) as
+//! Byte counts are u64 (GPT-3 figures overflow u32). JS receives them through JSON (`web/`) as
 //! plain numbers: exact below 2^53 B ≈ 9 PB, the nearest double above (GPT-3 × 100,000 copies),
 //! as any JSON reader of `finetune-lab scale --json` sees them.
 

@@ -36,6 +36,7 @@ pub struct ScaleQuestion {
 
 /// The defaults of a question, for the CLI's help and the panel's first state.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct ScaleDefaults {
     pub mode: &'static str,
     pub rank: usize,

@@ -141,6 +141,7 @@ pub fn activations_korthikanti(s: u64, b: u64, h: u64, a: u64) -> u64 {
 
 /// A published figure we show beside ours but cannot reproduce: it has no breakdown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct PublishedClaim {
     pub full_bytes: u64,
     pub adapter_bytes: u64,

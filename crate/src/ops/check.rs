@@ -23,6 +23,7 @@ use crate::readback::read_f32;
 
 /// How far ours landed from burn's on one case.
 #[derive(Serialize, Debug, Clone)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct Check {
     /// The operation's module (`ops/NAME/`), then the case: every operation has at least one.
     pub name: String,

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::median::median;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct TimeBudget {
     /// Seconds of training steps; scoring and sampling before and after come on top.
     pub seconds: f64,

@@ -23,6 +23,7 @@ pub enum Caller {
 /// One numeric setting: its range, whether it is a whole number, and each caller's default
 /// (`None` where the default follows from other settings, as `help` says).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct Setting {
     pub name: &'static str,
     pub min: f64,
@@ -64,6 +65,7 @@ pub const MAX_SEED: u64 = u32::MAX as u64;
 /// never saw needs the MLP adapted too, and 1e-2 was too high for it (docs/defaults.md; the
 /// measurements: bench/results/).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct AdapterRecipe {
     pub rank: usize,
     /// As `lora::parse_targets` reads them.

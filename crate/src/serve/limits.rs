@@ -52,6 +52,7 @@ pub fn check_chars(chars: f64) -> Result<usize, String> {
 
 /// What the element reads (`serveLimits` in wasm).
 #[derive(Serialize, Debug, Clone, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct Limits {
     pub tenants: usize,
     pub rows: [usize; 2],

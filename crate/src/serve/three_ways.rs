@@ -22,6 +22,7 @@ use crate::shape::ModelShape;
 
 /// One way's throughput and memory.
 #[derive(Serialize, Debug, Clone)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct Way {
     pub chars_per_s: f64,
     pub seconds: f64,
@@ -35,6 +36,7 @@ pub struct Way {
 /// Bringing one tenant onto the device: its adapter vs its merged full model, here and, from
 /// the memory model, for GPT-3 175B from NVMe.
 #[derive(Serialize, Debug, Clone)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct Swap {
     pub adapter_ms: f64,
     pub adapter_file_bytes: usize,
@@ -43,6 +45,7 @@ pub struct Swap {
 }
 
 #[derive(Serialize, Debug, Clone)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
 pub struct ServeReport {
     /// Each request's text from the mixed batch, in request order.
     pub texts: Vec<String>,

@@ -1,0 +1,81 @@
+//! A `Session`: one fine-tuning run, stepped by the page, with its samples, scores, checkpoint
+//! and memory.
+
+use wasm_bindgen::prelude::*;
+
+use super::results::{RunMemory, SessionInfo};
+use super::{js_error, to_js};
+use crate::data;
+use crate::readback::read_scalar;
+use crate::run::{Length, MAX_SAMPLE, Run};
+
+#[wasm_bindgen]
+pub struct Session {
+    run: Run,
+    info: SessionInfo,
+    length: Length,
+    /// The built-in task trained on, if any: an adapter file records it.
+    task: Option<String>,
+}
+
+impl Session {
+    pub(super) fn new(run: Run, info: SessionInfo, length: Length, task: Option<String>) -> Self {
+        Self { run, info, length, task }
+    }
+}
+
+#[wasm_bindgen]
+impl Session {
+    #[wasm_bindgen(getter)]
+    pub fn info(&self) -> Result<JsValue, JsError> {
+        to_js(&self.info)
+    }
+
+    /// The run's length, when a time budget sets it and `times_ms` (every step's time so far,
+    /// in order) has just reached the steps that decide it; otherwise undefined. Asked after
+    /// every step: the crate, not the page, knows which steps are warm-up and which are timed.
+    #[wasm_bindgen(js_name = decideSteps)]
+    pub fn decide_steps(&self, times_ms: Vec<f64>) -> Option<usize> {
+        self.length.decide(&times_ms)
+    }
+
+    /// Whether `sample`, written after the prompt, follows the built-in task's format:
+    /// `{follows, format, why}` (`why` only when it does not); null for the reader's own text,
+    /// which has no format to check.
+    #[wasm_bindgen(js_name = checkFormat)]
+    pub fn check_format(&self, sample: &str) -> Result<JsValue, JsError> {
+        match self.task.as_deref().and_then(data::task) {
+            Some(task) => to_js(&task.verdict(sample)),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// One training step; resolves to its loss once the device has finished it.
+    pub async fn step(&mut self) -> Result<f32, JsError> {
+        let loss = self.run.step();
+        read_scalar(loss).await.map_err(js_error)
+    }
+
+    #[wasm_bindgen(js_name = heldoutLoss)]
+    pub async fn heldout_loss(&self) -> Result<f32, JsError> {
+        read_scalar(self.run.heldout_loss()).await.map_err(js_error)
+    }
+
+    /// Greedy continuation of `prompt` by `chars` characters.
+    pub async fn sample(&self, prompt: String, chars: usize) -> Result<String, JsError> {
+        crate::generate::generate(self.run.model(), &prompt, chars.min(MAX_SAMPLE), 0.0, self.info.seed)
+            .await
+            .map_err(js_error)
+    }
+
+    /// The file a tenant would store: the whole model (full) or the adapter alone.
+    pub async fn checkpoint(&self) -> Result<Vec<u8>, JsError> {
+        self.run.checkpoint(self.task.as_deref()).await.map_err(js_error)
+    }
+
+    /// `{predicted, measured, samples}`: the memory model's figures for this run, and what the
+    /// allocator held around the last step (`measured` is null on the CPU backend).
+    pub fn memory(&self) -> Result<JsValue, JsError> {
+        to_js(&RunMemory::of(&self.run))
+    }
+}
