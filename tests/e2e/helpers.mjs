@@ -101,9 +101,9 @@ export function inWorkers(fn) {
 }
 
 /** A test page: the widget(s) given as HTML, plus optional lesson text around them. */
-export function testPage(body) {
+export function testPage(body, { head = '<script type="module" src="/define.js"></script>' } = {}) {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="/favicon.svg">
-<script type="module" src="/define.js"></script></head><body>${body}</body></html>`;
+${head}</head><body>${body}</body></html>`;
 }
 
 /** The widget locator, waited until its backend is open (the label carries data-backend). */

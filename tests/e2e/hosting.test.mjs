@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setup, openPage, ready } from './helpers.mjs';
+import { setup, openPage, ready, testPage } from './helpers.mjs';
 import { startServer, CSP } from '../../scripts/serve.mjs';
 
 const WWW = fileURLToPath(new URL('../../www/', import.meta.url));
@@ -29,11 +29,9 @@ after(async () => {
   await env?.close();
 });
 
-const html = (head, body) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="/favicon.svg">${head}</head><body>${body}</body></html>`;
-
 /** A page at `path` on the first origin: `head` and `body` as given, served under `policy`. */
 function hostPage(path, { head = '', body, policy = CSP }) {
-  return [(u) => u.pathname === `/${path}`, (route) => route.fulfill({ contentType: 'text/html', headers: { 'Content-Security-Policy': policy }, body: html(head, body) })];
+  return [(u) => u.pathname === `/${path}`, (route) => route.fulfill({ contentType: 'text/html', headers: { 'Content-Security-Policy': policy }, body: testPage(body, { head }) })];
 }
 
 /**
@@ -47,7 +45,7 @@ async function site(page, policy) {
   for (const entry of readdirSync(WWW)) symlinkSync(join(WWW, entry), join(root, entry));
   mkdirSync(join(root, 't'));
   writeFileSync(join(root, 't', 'page.html'), page);
-  writeFileSync(join(root, 't', 'blank.html'), html('', ''));
+  writeFileSync(join(root, 't', 'blank.html'), testPage('', { head: '' }));
   const { server, url } = await startServer({ root, port: 0, csp: policy });
   return {
     env: { ...env, url },
@@ -78,7 +76,10 @@ test('imported in Node, as a server renderer does: the class, no DOM touched, no
 });
 
 test('from another origin under a strict policy: the worker starts through a blob: module and trains', { timeout: 180_000 }, async () => {
-  const hosted = await site(html(`<script type="module" src="${cdn.url}define.js"></script>`, `<finetune-lab load="eager" ${SMALL}></finetune-lab>`), crossOriginPolicy(`'self' blob: ${CDN()}`));
+  const hosted = await site(
+    testPage(`<finetune-lab load="eager" ${SMALL}></finetune-lab>`, { head: `<script type="module" src="${cdn.url}define.js"></script>` }),
+    crossOriginPolicy(`'self' blob: ${CDN()}`),
+  );
   const page = await openPage(hosted.env, 't/blank.html');
   const workers = [];
   page.on('worker', (w) => workers.push(w.url()));
@@ -96,7 +97,10 @@ test('from another origin under a strict policy: the worker starts through a blo
 });
 
 test('from another origin, a policy without blob: workers: the widget says what to allow', { timeout: 120_000 }, async () => {
-  const hosted = await site(html(`<script type="module" src="${cdn.url}define.js"></script>`, `<finetune-lab load="eager" ${SMALL}></finetune-lab>`), crossOriginPolicy(`'self' ${CDN()}`));
+  const hosted = await site(
+    testPage(`<finetune-lab load="eager" ${SMALL}></finetune-lab>`, { head: `<script type="module" src="${cdn.url}define.js"></script>` }),
+    crossOriginPolicy(`'self' ${CDN()}`),
+  );
   const page = await openPage(hosted.env, 't/page.html', { allowErrors: [/Content Security Policy/] });
   const widget = page.locator('finetune-lab');
   await widget.locator('.error[role=alert]').waitFor({ timeout: 60_000 });
@@ -154,7 +158,7 @@ test('a host that answers every path with its index page: the widget names the U
 
 test('two copies of the package on one page: a warning, the first definition stays, the widget trains', { timeout: 180_000 }, async () => {
   const head = `<script type="module" src="/define.js"></script><script type="module" src="${cdn.url}define.js"></script>`;
-  const hosted = await site(html(head, `<finetune-lab load="eager" ${SMALL}></finetune-lab>`), crossOriginPolicy(`'self' blob: ${CDN()}`));
+  const hosted = await site(testPage(`<finetune-lab load="eager" ${SMALL}></finetune-lab>`, { head }), crossOriginPolicy(`'self' blob: ${CDN()}`));
   const page = await openPage(hosted.env, 't/blank.html');
   const warnings = [];
   page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));

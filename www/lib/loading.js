@@ -24,11 +24,14 @@ export class Loading {
 
   /** Resolves once a Lab is open, starting to load if nothing has. */
   whenOpen() {
-    if (!this.opening) {
-      this.opening = this.boot();
-      this.opening.catch(() => (this.opening = null)); // a later call tries again
-    }
+    if (!this.opening) this.begin(this.boot());
     return this.opening;
+  }
+
+  /** `opening` is now how a Lab opens; a failure clears it, so that a later call tries again. */
+  begin(opening) {
+    this.opening = opening;
+    opening.catch(() => (this.opening = null));
   }
 
   /** Load the module and open a Lab; resolves to it, or rejects after showing why with a way back. */
@@ -90,14 +93,12 @@ export class Loading {
   /** The `backend` attribute changed: open that backend's Lab, unless busy or not yet loaded. */
   switchTo(preference) {
     if (!this.lab || this.host.busy) return;
-    this.opening = this.open(preference);
-    this.opening.catch(() => (this.opening = null));
+    this.begin(this.open(preference));
   }
 
   toCpu() {
     if (this.host.busy) return;
-    this.opening = this.open('cpu', { kind: 'cpu', label: 'CPU (chosen over the software WebGPU adapter)' });
-    this.opening.catch(() => (this.opening = null));
+    this.begin(this.open('cpu', { kind: 'cpu', label: 'CPU (chosen over the software WebGPU adapter)' }));
   }
 
   /** Report a loss of the Lab's GPU device while idle (a run reports its own). */
@@ -137,7 +138,6 @@ export class Loading {
   recover(action) {
     this.host.status.hideError();
     restartModule();
-    this.opening = action === 'reload' ? this.boot() : this.open(action, action === 'cpu' ? { kind: 'cpu', label: 'CPU (restarted after a failure)' } : undefined);
-    this.opening.catch(() => (this.opening = null));
+    this.begin(action === 'reload' ? this.boot() : this.open(action, action === 'cpu' ? { kind: 'cpu', label: 'CPU (restarted after a failure)' } : undefined));
   }
 }

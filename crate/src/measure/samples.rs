@@ -38,10 +38,7 @@ pub struct PoolSnapshot {
 /// Bytes the device holds in live allocations: burn's pool on a GPU; on the CPU backend the
 /// program's heap, where a counting allocator is installed (`heap`), tensors and all else.
 pub fn bytes_in_use(device: &Device) -> Option<u64> {
-    match snapshot(device) {
-        Some(pool) => Some(pool.bytes_in_use),
-        None => heap::live_bytes(),
-    }
+    snapshot(device).map(|s| s.bytes_in_use)
 }
 
 /// The device's pool, else the heap where it is counted, else nothing.
