@@ -43,6 +43,9 @@ if [ -z "${FINETUNE_LAB_BIN:-}" ]; then
   say "building the native CLI"
   cargo build -p finetune-lab --features wgpu --bin finetune-lab
 fi
+say "Hugging Face check (tests/peft/check.py: transformers and PEFT load our exports; our imports give PEFT's logits)"
+python=$(scripts/peft-env.sh | tail -n 1)
+"$python" tests/peft/check.py --cli "${FINETUNE_LAB_BIN:-$CARGO_TARGET_DIR/debug/finetune-lab}"
 say "benchmark smoke run (bench/smoke.sh: a few micro-model steps of ours, PyTorch, TF.js)"
 bench/smoke.sh
 say "browser tests (node --test tests/e2e/)"

@@ -20,6 +20,10 @@ pub mod ops;
 pub mod optimizer;
 // The `.ftlab` file: tensors by module path under a JSON header.
 pub mod checkpoint;
+// Hugging Face's formats: a model for transformers, an adapter for PEFT, and PEFT's back.
+pub mod hf;
+// The .zip an export travels in, and the reader's own read back, hostile input included.
+pub mod zip;
 // Text to learn from: the generated corpus, the built-in tasks, the user's own text.
 pub mod data;
 

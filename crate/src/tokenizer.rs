@@ -13,15 +13,49 @@ pub const UNKNOWN: u32 = 0;
 /// Shown when decoding the unknown token (U+FFFD, the replacement character).
 pub const UNKNOWN_CHAR: char = '\u{FFFD}';
 
+/// What `encode` replaces before looking a character up: typographic characters become their
+/// ASCII look-alikes (tabs and non-breaking spaces, curly quotes, dashes, bullets), '\r' goes so
+/// Windows line endings encode like Unix ones, and '…' becomes three dots. The tokenizer exported
+/// for Hugging Face (`hf::tokenizer`) is built from this same table.
+pub const REPLACEMENTS: [(char, &str); 22] = [
+    ('\t', " "),
+    ('\u{00A0}', " "),
+    ('\u{2007}', " "),
+    ('\u{202F}', " "),
+    ('\u{2009}', " "),
+    ('\u{2018}', "'"),
+    ('\u{2019}', "'"),
+    ('\u{201B}', "'"),
+    ('\u{2032}', "'"),
+    ('\u{201C}', "\""),
+    ('\u{201D}', "\""),
+    ('\u{201F}', "\""),
+    ('\u{2033}', "\""),
+    ('\u{2010}', "-"),
+    ('\u{2011}', "-"),
+    ('\u{2012}', "-"),
+    ('\u{2013}', "-"),
+    ('\u{2014}', "-"),
+    ('\u{2212}', "-"),
+    ('\u{2022}', "*"),
+    ('\u{00B7}', "*"),
+    ('\r', ""),
+];
+
+/// The ellipsis, which `encode` spells as three dots (the one replacement longer than a
+/// character, so `fold` leaves it to its callers).
+pub const ELLIPSIS: (char, &str) = ('\u{2026}', "...");
+
+fn replacement(c: char) -> Option<&'static str> {
+    REPLACEMENTS.iter().chain([&ELLIPSIS]).find(|(from, _)| *from == c).map(|(_, to)| *to)
+}
+
 /// The ASCII look-alike of a typographic character, or the character itself.
 pub fn fold(c: char) -> char {
-    match c {
-        '\t' | '\u{00A0}' | '\u{2007}' | '\u{202F}' | '\u{2009}' => ' ',
-        '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{2032}' => '\'',
-        '\u{201C}' | '\u{201D}' | '\u{201F}' | '\u{2033}' => '"',
-        '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2212}' => '-',
-        '\u{2022}' | '\u{00B7}' => '*',
-        other => other,
+    let mut single = replacement(c).unwrap_or_default().chars();
+    match (single.next(), single.next()) {
+        (Some(ascii), None) => ascii,
+        _ => c,
     }
 }
 
@@ -39,15 +73,13 @@ pub fn is_known(c: char) -> bool {
     encode_char(c) != UNKNOWN
 }
 
-/// Token ids of a text. '\r' is dropped so Windows line endings encode like Unix ones, and '…'
-/// becomes three dots.
+/// Token ids of a text, after `REPLACEMENTS` and `ELLIPSIS`.
 pub fn encode(text: &str) -> Vec<u32> {
     let mut ids = Vec::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            '\r' => {}
-            '\u{2026}' => ids.extend([encode_char('.'); 3]),
-            c => ids.push(encode_char(c)),
+        match replacement(c) {
+            Some(spelled) => ids.extend(spelled.chars().map(encode_char)),
+            None => ids.push(encode_char(c)),
         }
     }
     ids

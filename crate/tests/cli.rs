@@ -67,7 +67,10 @@ fn commands() -> Vec<String> {
 #[test]
 fn every_command_answers_help_and_the_program_its_version() {
     let names = commands();
-    assert_eq!(names, ["finetune", "compare", "generate", "serve", "scale", "pretrain", "convert"]);
+    assert_eq!(
+        names,
+        ["finetune", "compare", "generate", "serve", "scale", "pretrain", "convert", "export", "import", "logits"]
+    );
     for name in &names {
         let out = cli(&[name, "--help"]);
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -226,4 +229,26 @@ fn serve_runs_the_shipped_demo_adapters_three_ways_and_prints_the_documented_key
     let out = cli(&["serve", "--adapter", foreign.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("this is a full model, not an adapter file"));
     std::fs::remove_file(&foreign).unwrap();
+}
+
+#[test]
+fn a_demo_adapter_exported_for_peft_imports_back_as_the_same_adapter() {
+    let dir = std::env::temp_dir().join(format!("finetune-lab-cli-peft-{}", std::process::id()));
+    let (peft, back) = (dir.join("qa"), dir.join("qa.ftlab"));
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/base/adapters/qa.ftlab");
+    let out = cli(&["export", "--format", "hf", "--in", demo, "--out", peft.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cli(&["import", "--peft", peft.to_str().unwrap(), "--out", back.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let original = finetune_lab::checkpoint::Checkpoint::parse(&std::fs::read(demo).unwrap()).unwrap();
+    let imported = finetune_lab::checkpoint::Checkpoint::parse(&std::fs::read(&back).unwrap()).unwrap();
+    assert_eq!((imported.header.adapter, imported.values), (original.header.adapter, original.values));
+    usage_error(
+        &["export", "--format", "hf", "--merge", "--out", dir.to_str().unwrap()],
+        "--merge needs an adapter file",
+    );
+    let out = cli(&["import", "--peft", demo, "--out", back.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a usable .zip"));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -5,8 +5,11 @@
 
 mod args;
 mod convert_cmd;
+mod export_cmd;
 mod finetune_cmd;
 mod generate_cmd;
+mod import_cmd;
+mod logits_cmd;
 mod malloc_tuning;
 mod pretrain_cmd;
 mod scale_cmd;
@@ -44,6 +47,12 @@ enum Command {
     Pretrain(pretrain_cmd::PretrainArgs),
     /// Store a checkpoint's values as f32, f16 or i8, and say what it cost in held-out loss.
     Convert(convert_cmd::ConvertArgs),
+    /// A model as a transformers GPT-2 directory, or an adapter as a PEFT LoRA directory.
+    Export(export_cmd::ExportArgs),
+    /// A PEFT LoRA adapter (its directory or a .zip of it) as an adapter file for the base.
+    Import(import_cmd::ImportArgs),
+    /// The next-token logits at every position of a text, as JSON (to hold other code to ours).
+    Logits(logits_cmd::LogitsArgs),
 }
 
 impl Command {
@@ -56,6 +65,9 @@ impl Command {
             Command::Scale(args) => scale_cmd::scale(args),
             Command::Pretrain(args) => pretrain_cmd::pretrain(args),
             Command::Convert(args) => convert_cmd::convert(args),
+            Command::Export(args) => export_cmd::export(args),
+            Command::Import(args) => import_cmd::import(args),
+            Command::Logits(args) => logits_cmd::logits(args),
         }
     }
 }
