@@ -1,16 +1,29 @@
 // Checkpoint downloads: the bytes a tenant would store after each run, as real files with their
-// real sizes (a whole model for full fine-tuning, the adapter alone for LoRA).
+// real sizes (a whole model for full fine-tuning, the adapter alone for LoRA), and each as the
+// .zip of its Hugging Face directory (a transformers model, a PEFT adapter), made on request.
 
 import { h, fill } from './dom.js';
 import { bytes, int } from './format.js';
 
 const FILES = {
-  full: { title: 'Full model file', name: 'finetuned-full.ftlab', why: 'every weight: one whole copy per tenant', when: 'after a full run' },
-  adapter: { title: 'Adapter file', name: 'finetuned-adapter.ftlab', why: 'only the LoRA matrices: the base is shared', when: 'after an adapter run' },
+  full: { title: 'Full model file', name: 'finetuned-full.ftlab', hf: 'transformers model', why: 'every weight: one whole copy per tenant', when: 'after a full run' },
+  adapter: { title: 'Adapter file', name: 'finetuned-adapter.ftlab', hf: 'PEFT adapter', why: 'only the LoRA matrices: the base is shared', when: 'after an adapter run' },
 };
 
+/** Hand `data` to the reader as a download named `name`. */
+export function saveFile(data, name, type = 'application/octet-stream') {
+  const url = URL.createObjectURL(new Blob([data], { type }));
+  const a = h('a', { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000); // after the browser has started saving it
+}
+
 export class Downloads {
-  constructor() {
+  /** onHf(data, name): the .zip of `data`'s Hugging Face directory, saved as `name`. */
+  constructor(onHf) {
+    this.onHf = onHf;
     this.urls = {}; // mode → object URL, revoked when replaced
     this.list = h('ul', { class: 'downloads' });
     this.el = h('div', {}, this.list);
@@ -20,7 +33,7 @@ export class Downloads {
   /** bytes: the Uint8Array from session.checkpoint(). */
   set(mode, data) {
     this.revoke(mode);
-    this.urls[mode] = { url: URL.createObjectURL(new Blob([data], { type: 'application/octet-stream' })), size: data.length };
+    this.urls[mode] = { url: URL.createObjectURL(new Blob([data], { type: 'application/octet-stream' })), size: data.length, data };
     this.render();
   }
 
@@ -47,6 +60,8 @@ export class Downloads {
           ' ',
           h('span', { dataset: { figure: `checkpoint_${mode}_bytes`, value: String(file.size) } }, `${bytes(file.size)} (${int(file.size)} bytes)`),
           h('small', {}, ` — ${f.why}`),
+          ' ',
+          h('button', { type: 'button', class: 'export-hf', dataset: { mode }, onclick: () => this.onHf(file.data, f.name.replace('.ftlab', '-hf.zip')) }, `As a ${f.hf} (.zip)`),
         );
       }),
     );

@@ -219,6 +219,20 @@ export class RemoteLab extends Remote {
   adapterInfo(bytes) {
     return this.call('adapterInfo', bytes);
   }
+  /**
+   * A model or adapter file as the .zip of its transformers or PEFT directory.
+   * @returns {Promise<Uint8Array>}
+   */
+  huggingFaceZip(bytes) {
+    return this.call('huggingFaceZip', bytes);
+  }
+  /**
+   * A PEFT LoRA adapter (a .zip, or its adapter_config.json and adapter_model.safetensors) as an adapter file for this base.
+   * @returns {Promise<Uint8Array>}
+   */
+  importPeft(first, weights = undefined) {
+    return this.call('importPeft', first, weights);
+  }
   /** @returns {Promise<RemoteServing>} */
   serve(adapters, requests) {
     return this.make(RemoteServing, 'serve', adapters, requests);

@@ -9,6 +9,7 @@ import { SWEEP_RANKS, SweepView } from './sweep-view.js';
 import { MemoryView } from './memory-view.js';
 import { modeOf } from './modes.js';
 import { bytes, loss, ms } from './format.js';
+import { saveFile } from './download.js';
 
 export class Runs {
   /**
@@ -17,7 +18,10 @@ export class Runs {
    */
   constructor(host) {
     this.host = host;
-    this.train = new TrainPanel((what) => host.press(what));
+    this.train = new TrainPanel(
+      (what) => host.press(what),
+      (data, name) => this.exportHf(data, name),
+    );
     this.knobs = new AdapterKnobs((choice) => this.adapterChosen(choice));
     this.sweepView = new SweepView(() => host.sweep().catch(() => {}));
     this.memory = new MemoryView();
@@ -222,12 +226,22 @@ export class Runs {
     return this.finish(mode, r, sweep);
   }
 
+  /** A run's checkpoint as the .zip of its Hugging Face directory, saved as a download. */
+  async exportHf(data, name) {
+    try {
+      saveFile(await this.host.lab.huggingFaceZip(data), name, 'application/zip');
+    } catch (e) {
+      this.train.notice(`Not exported: ${e.message}.`);
+    }
+  }
+
   finish(mode, r, sweep) {
     const { host } = this;
     this.train.finish(mode, r);
     if (!sweep && mode === 'adapter' && r.checkpoint) {
+      const run = { steps: r.losses.length, before: r.before?.heldout ?? null, after: r.after?.heldout ?? null };
       host.tenants
-        .add(r.checkpoint, `my ${(r.info?.data ?? 'text').replace(/^your /, '')} adapter`, 'trained')
+        .add(r.checkpoint, `my ${(r.info?.data ?? 'text').replace(/^your /, '')} adapter`, 'trained', run)
         .catch((e) => host.tenants.view.notice(`This run's adapter could not join the library: ${e.message}`));
     }
     if (r.memory) this.memory.set(mode, r.memory, r.shared);

@@ -1,5 +1,5 @@
-// The Serve panel: a library of tenants (the shipped demo adapters, every adapter trained in
-// this widget, imported .ftlab files) and up to 16 of them served together with the base, one
+// The Serve panel: a library of tenants (the shipped demo adapters, every adapter trained or
+// imported here and kept in this browser, .ftlab files and PEFT adapters) and up to 16 of them served together with the base, one
 // batched pass per character, each row through its own adapter (the crate's BGMV); beside it
 // the same requests one at a time and as merged full copies, measured on this device. It only
 // displays and collects input; the element decides what runs.
@@ -13,10 +13,23 @@ const WAYS = [
   ['merged', 'Merged copies (a full model per tenant, all resident)'],
 ];
 
+/** What a tenant learned from, and how far it got when it was trained here. */
+function trainedOn(t) {
+  const data = t.task ?? (t.source === 'imported' && !t.record?.steps ? 'imported' : 'your text');
+  const r = t.record;
+  if (!r?.steps) return data;
+  const heldout = r.heldout_before != null && r.heldout_after != null ? `, held-out ${r.heldout_before.toFixed(3)} → ${r.heldout_after.toFixed(3)}` : '';
+  return `${data} (${r.steps} steps${heldout}, ${new Date(r.saved_at).toLocaleDateString()})`;
+}
+
 export class ServeView {
-  /** onAction(what): "serve" | "compare"; onImport(files): a FileList picked by the reader. */
-  constructor(onAction, onImport) {
-    this.tenants = []; // {name, task, rank, targets, bytes, source, selected, key}
+  /**
+   * on: {action(what): "serve" | "compare", import(files): files picked or dropped, rename(tenant),
+   * remove(tenant), exportHf(tenant), persist(), forgetAll()}.
+   */
+  constructor(on) {
+    this.on = on;
+    this.tenants = []; // {name, task, rank, targets, bytes, source, selected, key, id?, record?, kept?}
     this.nextKey = 0; // keys a row's prompt to its tenant across re-renders
     this.prompts = {}; // task → prompt
     this.maxAdapters = 0; // selectable beside the base, from the crate once it loads
@@ -24,10 +37,16 @@ export class ServeView {
     this.rows = h('div', { class: 'serve-rows' });
     this.note = h('p', { class: 'press-note', 'aria-live': 'polite' });
     this.compare = h('div', { class: 'table-scroll' });
-    const picker = h('input', { type: 'file', accept: '.ftlab', multiple: true, onchange: (e) => onImport(e.target.files) });
+    const picker = h('input', { type: 'file', accept: '.ftlab,.zip,.json,.safetensors', multiple: true, onchange: (e) => on.import([...e.target.files]) });
     this.buttons = {
-      serve: h('button', { type: 'button', class: 'serve', onclick: () => onAction('serve') }, 'Serve together'),
-      compare: h('button', { type: 'button', class: 'compare', onclick: () => onAction('compare') }, 'Compare the three ways'),
+      serve: h('button', { type: 'button', class: 'serve', onclick: () => on.action('serve') }, 'Serve together'),
+      compare: h('button', { type: 'button', class: 'compare', onclick: () => on.action('compare') }, 'Compare the three ways'),
+    };
+    this.storage = h('p', { class: 'storage hint', 'aria-live': 'polite' });
+    this.persisted = h('span', { class: 'persisted' });
+    const dropped = (e) => {
+      e.preventDefault();
+      if (e.dataTransfer?.files?.length) on.import([...e.dataTransfer.files]);
     };
     this.el = h(
       'div',
@@ -35,7 +54,7 @@ export class ServeView {
       h('p', { class: 'hint' }, 'Each adapter is a tenant: a few tens of kilobytes on one shared base. Tick up to 15, give each row a prompt, and serve them all in one batch.'),
       h(
         'div',
-        { class: 'table-scroll' },
+        { class: 'table-scroll', ondragover: (e) => e.preventDefault(), ondrop: dropped },
         h(
           'table',
           { class: 'tenant-list' },
@@ -45,13 +64,22 @@ export class ServeView {
             h(
               'tr',
               {},
-              ['serve', 'tenant', 'trained on', 'LoRA', 'file', 'export'].map((c) => h('th', {}, c)),
+              ['serve', 'tenant', 'trained on', 'LoRA', 'file', 'kept here', 'export'].map((c) => h('th', {}, c)),
             ),
           ),
           this.list,
         ),
       ),
-      h('label', { class: 'import' }, 'Import adapter files (.ftlab): ', picker),
+      h('label', { class: 'import' }, 'Import adapters (.ftlab, or a PEFT LoRA: its .zip or its two files; or drop them on the list): ', picker),
+      h(
+        'div',
+        { class: 'storage-row' },
+        this.storage,
+        h('button', { type: 'button', class: 'persist', onclick: () => on.persist() }, 'Keep them when space runs low'),
+        ' ',
+        this.persisted,
+        h('button', { type: 'button', class: 'forget', onclick: () => on.forgetAll() }, 'Forget all'),
+      ),
       h('div', { class: 'buttons' }, Object.values(this.buttons)),
       this.note,
       this.rows,
@@ -70,11 +98,34 @@ export class ServeView {
     this.maxAdapters = n;
   }
 
-  /** Add a checked adapter ({name, task, rank, targets, bytes, source}); selected while room remains. */
+  /** Add a checked adapter ({name, task, rank, targets, bytes, source, id?, record?}); selected while room remains. */
   add(tenant) {
     const selected = this.selected().length < this.maxAdapters;
-    this.tenants.push({ ...tenant, selected, key: `t${this.nextKey++}` });
+    const added = { ...tenant, selected, key: `t${this.nextKey++}` };
+    this.tenants.push(added);
     this.render();
+    return added;
+  }
+
+  /** Take out a tenant (deleted here, or in another widget or tab). */
+  drop(tenant) {
+    if (tenant.url) URL.revokeObjectURL(tenant.url);
+    this.tenants = this.tenants.filter((t) => t !== tenant);
+    this.render();
+  }
+
+  /** What is kept: our records' bytes and the browser's estimate for the whole site. */
+  showStorage({ count, stored, estimate }) {
+    const browser = estimate?.quota ? ` The browser counts ${bytes(estimate.usage ?? 0)} used by this site of ${bytes(estimate.quota)} it may use.` : '';
+    this.storage.textContent = count
+      ? `Kept in this browser: ${count} adapter${count > 1 ? 's' : ''}, ${bytes(stored)} (${int(stored)} B).${browser}`
+      : `Nothing kept in this browser yet: adapters you train or import are.${browser}`;
+    this.storage.dataset.value = String(stored);
+  }
+
+  /** The browser's answer to the request to keep the data (navigator.storage.persist). */
+  showPersisted(text) {
+    this.persisted.textContent = text;
   }
 
   selected() {
@@ -108,16 +159,35 @@ export class ServeView {
               'tr',
               {},
               h('td', {}, h('input', { type: 'checkbox', checked: t.selected, 'aria-label': `serve ${t.name}`, onchange: (e) => this.toggle(i, e.target) })),
-              h('td', {}, h('input', { type: 'text', value: t.name, 'aria-label': 'tenant name', onchange: (e) => ((t.name = e.target.value.trim() || t.name), this.renderRows()) })),
-              h('td', {}, t.task ?? 'your text'),
+              h('td', {}, h('input', { type: 'text', value: t.name, 'aria-label': 'tenant name', onchange: (e) => this.rename(t, e.target.value) })),
+              h('td', {}, trainedOn(t)),
               h('td', {}, `r = ${t.rank} on ${t.targets.join(',')}`),
               h('td', { dataset: { figure: 'adapter_bytes', value: String(t.bytes.length) } }, `${bytes(t.bytes.length)} (${int(t.bytes.length)} B)`),
-              h('td', {}, this.exportLink(t)),
+              h(
+                'td',
+                { class: 'kept' },
+                t.source === 'demo'
+                  ? 'shipped'
+                  : t.kept
+                    ? [h('span', {}, 'yes '), h('button', { type: 'button', class: 'delete', onclick: () => this.on.remove(t) }, 'Delete')]
+                    : t.kept === false
+                      ? 'no (not saved)'
+                      : 'saving…',
+              ),
+              h('td', {}, this.exportLink(t), ' ', h('button', { type: 'button', class: 'export-hf', onclick: () => this.on.exportHf(t) }, 'PEFT .zip')),
             ),
           )
-        : h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'Loading the demo adapters…')),
+        : h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'Loading the demo adapters…')),
     );
     this.renderRows();
+  }
+
+  rename(t, text) {
+    const name = text.trim();
+    if (!name || name === t.name) return this.render();
+    t.name = name;
+    this.renderRows();
+    this.on.rename(t);
   }
 
   toggle(i, box) {

@@ -1,21 +1,32 @@
-// The widget's tenants: the library of adapters (the shipped demos, every adapter trained here,
-// imported files) and serving them together on the one base, or the three ways measured. The
-// element (its `host`) holds the Lab; this decides what is served and shows it (serve-view.js).
+// The widget's tenants: the library of adapters (the shipped demos, every adapter trained or
+// imported here, kept in this browser by library-store.js) and serving them together on the one
+// base, or the three ways measured. The element (its `host`) holds the Lab; this decides what is
+// served and kept, and shows it (serve-view.js).
 
 import { ServeView } from './serve-view.js';
+import { LibraryStore } from './library-store.js';
 import { loadDemoAdapter } from './wasm.js';
 import { isDeviceFailure } from './backend.js';
 import { bytes } from './format.js';
+import { saveFile } from './download.js';
 
 export class Tenants {
   /** host: the element ({lab, mod, busy, status, say(), showError(), failRun(), emit(), updateButtons(), whenOpen(), isConnected}). */
   constructor(host) {
     this.host = host;
-    this.view = new ServeView(
-      (what) => this.action(what),
-      (files) => this.importFiles(files),
-    );
+    this.view = new ServeView({
+      action: (what) => this.action(what),
+      import: (files) => this.importFiles(files),
+      rename: (t) => this.rename(t),
+      remove: (t) => this.remove(t),
+      exportHf: (t) => this.exportHf(t),
+      persist: () => this.persist(),
+      forgetAll: () => this.forgetAll(),
+    });
     this.demos = null; // Promise, once the demos are asked for
+    this.store = new LibraryStore();
+    this.store.onChange(() => this.restore());
+    this.syncing = Promise.resolve(); // restores, one after another
   }
 
   /** A Lab opened: serving's limits and the tasks' prompts, from the crate. */
@@ -25,6 +36,52 @@ export class Tenants {
     this.limits = mod.serveLimits();
     this.view.setMaxAdapters(this.limits.tenants - 1);
     this.view.setPrompts(mod.tasks());
+    this.restore();
+  }
+
+  /**
+   * The adapters kept in this browser into the library, and those deleted elsewhere out of it:
+   * at open, and whenever another widget or tab changes what is kept. One at a time, so two
+   * changes in a row never add a record twice.
+   */
+  restore() {
+    this.syncing = this.syncing.then(async () => {
+      try {
+        const { records, damaged } = await this.store.list();
+        const ids = new Set(records.map((r) => r.id));
+        for (const t of this.view.tenants.filter((t) => t.id && t.kept && !ids.has(t.id))) this.view.drop(t);
+        const foreign = [];
+        for (const r of records) {
+          const shown = this.view.tenants.find((t) => t.id === r.id);
+          if (shown) {
+            shown.name = r.name;
+            continue;
+          }
+          try {
+            await this.host.lab.adapterInfo(r.bytes);
+            this.view.add({ name: r.name, task: r.task, rank: r.rank, targets: r.targets, bytes: r.bytes, source: r.source, id: r.id, record: r, kept: true });
+          } catch {
+            foreign.push(r.name);
+          }
+        }
+        this.view.render();
+        const notes = [];
+        if (foreign.length) notes.push(`Kept but not shown, as they do not fit this base: ${foreign.join(', ')}.`);
+        if (damaged)
+          notes.push(`${damaged} kept record${damaged > 1 ? 's' : ''} could not be read (damaged or edited by hand) and ${damaged > 1 ? 'are' : 'is'} left alone; "Forget all" clears them.`);
+        if (notes.length) this.view.notice(notes.join(' '));
+        await this.showUsage(records);
+      } catch (e) {
+        this.view.notice(`The adapters kept in this browser could not be read: ${e.message}.`);
+      }
+    });
+    return this.syncing;
+  }
+
+  async showUsage(records = undefined) {
+    records ??= (await this.store.list()).records;
+    const { stored, estimate } = await this.store.usage(records);
+    this.view.showStorage({ count: records.length, stored, estimate });
   }
 
   /**
@@ -47,29 +104,127 @@ export class Tenants {
     return this.demos;
   }
 
-  /** An adapter file into the library, checked against the base first (throws the reason). */
-  async add(bytes, name, source) {
+  /**
+   * An adapter file into the library, checked against the base first (throws the reason); one
+   * trained or imported is kept in this browser too, with what it is (`run`: {steps, before,
+   * after} of the run that made it). A failure to keep it is said, and it stays in the library.
+   */
+  async add(bytes, name, source, run = undefined) {
     /** @type {import('./api/AdapterInfo').AdapterInfo} */
     const info = await this.host.lab.adapterInfo(bytes);
-    this.view.add({ name, task: info.task, rank: info.rank, targets: info.targets, bytes, source });
+    const tenant = { name, task: info.task, rank: info.rank, targets: info.targets, bytes, source };
+    if (source === 'demo') return this.view.add(tenant);
+    /** @type {import('./library-store.js').AdapterRecord} */
+    const record = {
+      id: globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random().toString(36).slice(2)}`,
+      name,
+      bytes,
+      task: info.task ?? null,
+      rank: info.rank,
+      alpha: info.alpha,
+      targets: info.targets,
+      steps: run?.steps ?? null,
+      heldout_before: run?.before ?? null,
+      heldout_after: run?.after ?? null,
+      base_sha256: info.base_sha256,
+      saved_at: new Date().toISOString(),
+      source,
+    };
+    const added = this.view.add({ ...tenant, id: record.id, record });
+    try {
+      await this.store.put(record);
+      added.kept = true;
+    } catch (e) {
+      added.kept = false;
+      added.unkept = `"${name}" is not kept in this browser: ${e.message}. It stays in this library until the page closes; export it to keep it.`;
+      this.view.notice(added.unkept);
+    }
+    this.view.render();
+    await this.showUsage().catch(() => {});
+    return added;
   }
 
-  /** Adapter files the reader picked: each checked; a refused one says why and changes nothing. */
+  async rename(t) {
+    if (!t.kept) return;
+    try {
+      await this.store.rename(t.id, t.name);
+    } catch (e) {
+      this.view.notice(`The new name is not kept: ${e.message}.`);
+    }
+  }
+
+  async remove(t) {
+    try {
+      await this.store.remove(t.id);
+      this.view.drop(t);
+      await this.showUsage();
+    } catch (e) {
+      this.view.notice(`"${t.name}" could not be deleted: ${e.message}.`);
+    }
+  }
+
+  async forgetAll() {
+    try {
+      await this.store.clear();
+      for (const t of this.view.tenants.filter((t) => t.kept)) this.view.drop(t);
+      this.view.notice('Forgot every adapter kept in this browser.');
+      await this.showUsage();
+    } catch (e) {
+      this.view.notice(`Could not forget them: ${e.message}.`);
+    }
+  }
+
+  /** Ask the browser to keep the library when space runs low: only ever from the reader's click. */
+  async persist() {
+    const storage = navigator.storage;
+    if (!storage?.persist) return this.view.showPersisted('This browser cannot be asked to keep data.');
+    const granted = await storage.persist().catch(() => false);
+    this.view.showPersisted(granted ? 'The browser will keep them.' : 'The browser said no: it may clear them when space runs low (it often says yes once a site is bookmarked or installed).');
+  }
+
+  /** A tenant as the .zip of its PEFT directory, saved as a download. */
+  async exportHf(t) {
+    try {
+      await this.host.whenOpen();
+      const zip = await this.host.lab.huggingFaceZip(t.bytes);
+      saveFile(zip, `${t.name.replace(/[^\w.-]+/g, '-')}-peft.zip`, 'application/zip');
+    } catch (e) {
+      this.view.notice(`Not exported: ${e.message}.`);
+    }
+  }
+
+  /**
+   * Adapters the reader picked or dropped: .ftlab files, a PEFT adapter's .zip, or its
+   * adapter_config.json with its adapter_model.safetensors. Each is checked; a refused one says
+   * why and changes nothing.
+   */
   async importFiles(files) {
     const refused = [];
+    let imported = 0;
     try {
       await this.host.whenOpen();
     } catch (e) {
       return this.view.notice(`Not imported: the lab could not load (${e.message}).`);
     }
-    for (const file of files) {
+    const read = async (file) => new Uint8Array(await file.arrayBuffer());
+    const config = files.find((f) => f.name === 'adapter_config.json');
+    const weights = files.find((f) => f.name === 'adapter_model.safetensors');
+    const jobs = files.filter((f) => f !== config && f !== weights).map((f) => ({ label: f.name, name: f.name.replace(/\.(ftlab|zip)$/i, ''), peft: /\.zip$/i.test(f.name), parts: [f] }));
+    if (config && weights) jobs.push({ label: 'the PEFT adapter', name: 'imported PEFT adapter', peft: true, parts: [config, weights] });
+    else if (config || weights) refused.push(`${(config ?? weights).name}: a PEFT adapter needs both adapter_config.json and adapter_model.safetensors`);
+    for (const job of jobs) {
       try {
-        await this.add(new Uint8Array(await file.arrayBuffer()), file.name.replace(/\.ftlab$/i, ''), 'imported');
+        const parts = await Promise.all(job.parts.map(read));
+        const bytes = job.peft ? await this.host.lab.importPeft(...parts) : parts[0];
+        const added = await this.add(bytes, job.name, 'imported');
+        if (added.unkept) refused.push(added.unkept);
+        imported++;
       } catch (e) {
-        refused.push(`${file.name}: ${e.message}`);
+        refused.push(`${job.label}: ${e.message}`);
       }
     }
-    this.view.notice(refused.length ? `Not imported — ${refused.join('; ')}` : `Imported ${files.length} adapter file${files.length > 1 ? 's' : ''}.`);
+    const said = imported ? `Imported ${imported} adapter${imported > 1 ? 's' : ''}.` : '';
+    this.view.notice(refused.length ? `${said} Not imported — ${refused.join('; ')}`.trim() : said);
   }
 
   /** The Serve panel's buttons: its rows served together, or the three ways measured. */

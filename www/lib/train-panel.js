@@ -9,8 +9,8 @@ import { Downloads } from './download.js';
 import { MODES, modeOf } from './modes.js';
 
 export class TrainPanel {
-  /** onClick(what): "full" | "adapter" | "stop" | "reset". */
-  constructor(onClick) {
+  /** onClick(what): "full" | "adapter" | "stop" | "reset"; onHf(data, name): a checkpoint for Hugging Face. */
+  constructor(onClick, onHf) {
     const button = (label, what) => h('button', { type: 'button', class: what, 'aria-disabled': 'true', onclick: () => onClick(what) }, label);
     this.buttons = {
       full: button('Fine-tune full', 'full'),
@@ -29,7 +29,7 @@ export class TrainPanel {
       yLabel: 'loss',
     });
     this.results = new ResultsView();
-    this.files = new Downloads();
+    this.files = new Downloads(onHf);
     this.el = h(
       'div',
       {},

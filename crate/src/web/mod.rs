@@ -3,6 +3,7 @@
 //!   starts sessions;
 //! - `session`: a `Session`, one fine-tuning run;
 //! - `serving`: tenants' adapters served together on the base, or the three ways measured;
+//! - `exchange`: Hugging Face's formats, a `.zip` out and a PEFT adapter in;
 //! - `pure`: the functions without a device: tasks, the memory model, formats, limits;
 //! - `results`: every value these hand the page, as Serialize structs. It alone compiles on
 //!   every target: `cargo test` writes its TypeScript (ts-rs) into `www/lib/api/`, and the
@@ -16,6 +17,8 @@
 
 pub mod results;
 
+#[cfg(target_family = "wasm")]
+mod exchange;
 #[cfg(target_family = "wasm")]
 mod lab;
 #[cfg(target_family = "wasm")]

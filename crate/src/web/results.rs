@@ -94,6 +94,8 @@ pub struct AdapterInfo {
     pub task: Option<String>,
     /// The file's size.
     pub bytes: usize,
+    /// The SHA-256 of the base it was trained on (this base's: it fits).
+    pub base_sha256: String,
 }
 
 impl AdapterInfo {
@@ -107,6 +109,7 @@ impl AdapterInfo {
             targets: spec.targets.clone(),
             task: parsed.header.task.clone(),
             bytes: file.len(),
+            base_sha256: base.sha256.clone(),
         })
     }
 }

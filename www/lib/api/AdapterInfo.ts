@@ -12,4 +12,8 @@ task: string | null,
 /**
  * The file's size.
  */
-bytes: number, };
+bytes: number, 
+/**
+ * The SHA-256 of the base it was trained on (this base's: it fits).
+ */
+base_sha256: string, };
