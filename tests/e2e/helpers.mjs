@@ -31,9 +31,9 @@ export async function setup({ webgpu = false } = {}) {
   };
 }
 
-/** Headless Chromium with the flags the closed network needs; `webgpu` adds SwiftShader's WebGPU. */
-export function launchBrowser({ webgpu = false } = {}) {
-  const args = ['--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
+/** Headless Chromium with the flags the closed network needs; `webgpu` adds SwiftShader's WebGPU, `flags` any others. */
+export function launchBrowser({ webgpu = false, flags = [] } = {}) {
+  const args = ['--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', ...flags];
   if (webgpu) args.push('--enable-unsafe-webgpu');
   if (process.getuid?.() === 0) args.push('--no-sandbox');
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args });

@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setup, testPage, ready, runVia } from './helpers.mjs';
+import { setup, testPage, ready, runVia, launchBrowser } from './helpers.mjs';
 import { CSP } from '../../scripts/serve.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -292,4 +292,40 @@ test('a PEFT adapter imports from its two files or its .zip and serves; the page
   );
   assert.equal(outputs[0].text, outputs[1].text, 'the same adapter, through PEFT and back twice, serves the same text');
   await context.close();
+});
+
+test('in a cross-origin iframe the library works the same, in the storage the browser keeps for that embedding site', { timeout: 300_000 }, async (t) => {
+  const widgetOrigin = env.url.replace('127.0.0.1', 'localhost');
+  const embed = `${widgetOrigin}embed.html?load=eager&${SMALL.replaceAll('"', '').replaceAll(' ', '&')}`;
+  const course = testPage(`<iframe src="${embed}" width="1000" height="1800"></iframe>`, { head: '' });
+  // Chromium asks before a page frames another loopback origin (Local Network Access); the
+  // reader of a course page on the web is never asked, so the check is off for this test.
+  const browser = await launchBrowser({ flags: ['--disable-features=LocalNetworkAccessChecks'] });
+  t.after(() => browser.close());
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  await page.route(
+    (u) => u.pathname === '/t/iframe.html',
+    (r) => r.fulfill({ contentType: 'text/html', body: course }),
+  );
+  await page.goto(env.url + 't/iframe.html');
+  const frame = async () => {
+    const found = await until(() => page.frames().find((f) => f.url().startsWith(widgetOrigin)), 'the iframe');
+    await found.locator('finetune-lab .backend[data-backend]').waitFor({ timeout: 120_000 });
+    return found;
+  };
+  let inner = await frame();
+  await runVia(inner.locator('finetune-lab'), 'adapter');
+  await inner.locator('.tenant-list td.kept button.delete').first().waitFor();
+  await page.reload();
+  inner = await frame();
+  await inner.waitForFunction(() => document.querySelector('finetune-lab').tenants.view.tenants.some((t) => t.kept), undefined, POLL);
+  assert.deepEqual(await kept(inner), [['my qa adapter']]);
+
+  // The same origin at the top level sees its own library, not the one kept for the embedding site.
+  const top = await context.newPage();
+  await top.goto(embed);
+  await top.locator('finetune-lab .backend[data-backend]').waitFor({ timeout: 120_000 });
+  await settled(top);
+  assert.deepEqual(await kept(top), [[]]);
 });

@@ -5,6 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { setup, openPage, testPage } from './helpers.mjs';
 
 let env;
@@ -95,7 +96,8 @@ test("a full model, a cut-short file and another base's adapter are refused with
       noTenant: why(() => lab.serve(window.adapters, [{ tenant: 4, prompt: 'x' }])),
     };
   });
-  assert.deepEqual(reasons.info, { rank: 4, alpha: 8, targets: ['q', 'v'], task: 'qa', bytes: 33899 });
+  const { sha256 } = JSON.parse(readFileSync(new URL('../../www/base/tiny.json', import.meta.url), 'utf8'));
+  assert.deepEqual(reasons.info, { rank: 4, alpha: 8, targets: ['q', 'v'], task: 'qa', bytes: 33899, base_sha256: sha256 });
   assert.match(reasons.full, /this is a full model, not an adapter file/);
   assert.match(reasons.short, /cut short/);
   assert.match(reasons.foreign, /trained on another base/);
