@@ -3,8 +3,10 @@
 //   WebGPU (SwiftShader here): ours on WebGPU  vs TF.js webgpu backend
 //   CPU:                       our CPU fallback vs TF.js wasm backend
 // for full and adapter (LoRA r=4, alpha 8, q,v) fine-tuning, from the same base weights on the
-// same text and the very same batches. Prints ms/step median (min-max) after warm-up, steps to
-// a common loss, peak memory as each library reports it, the ratio ours/TF.js, and the bundle.
+// same text and the very same batches, and with our run's own optimizer settings (learning rate,
+// decay, betas, ε, clip: TF.js keeps none of its own). Prints ms/step median (min-max) after
+// warm-up, steps to a common loss, peak memory as each library reports it, the ratio ours/TF.js,
+// and the bundle; exits 1 when the two loss curves part by more than CURVE_TOLERANCE.
 //
 //   node bench/browser.mjs [--steps 20] [--gpu-steps 5] [--paths webgpu,cpu] [--modes full,adapter]
 //                          [--base www/base/tiny.ftlab] [--out bench/results/browser.json]
@@ -84,6 +86,9 @@ const launch = () =>
 let browser = await launch();
 
 const PAGES = { ours: '/bench/ours.html', tfjs: '/bench/tfjs/index.html' };
+// The same maths on the same batches from the same weights: the curves agree to float rounding
+// (full and adapter alike), so a larger gap means the two no longer train the same thing.
+const CURVE_TOLERANCE = 1e-3;
 
 async function runOne(impl, backend, config) {
   if (!browser.isConnected()) browser = await launch(); // a crashed run must not sink the rest
@@ -144,7 +149,8 @@ for (const path of a.paths.split(',')) {
     const config = { mode, steps: c.steps, warmup: c.warmup, batch: c.batch, context: c.context, base: `/${a.base}`, text: `/${a.text}` };
     console.error(`${path} ${mode}: batch ${c.batch} x ${c.context}, ${c.warmup} + ${c.steps} steps ...`);
     const ours = await runOne('ours', c.ours, config);
-    const tfjs = await runOne('tfjs', c.tfjs, config);
+    const tfjs = ours.optimizer ? await runOne('tfjs', c.tfjs, { ...config, optimizer: ours.optimizer }) : { impl: 'tfjs', backend: c.tfjs, error: 'not run: ours gave no optimizer settings to take' };
+    const curves_max_diff = ours.losses && tfjs.losses ? Math.max(...ours.losses.map((v, i) => Math.abs(v - tfjs.losses[i]))) : null;
     // The common loss: 90% of the way from the first smoothed loss to the higher of the two
     // runs' best, so both reach it before their runs end.
     const best = ours.losses && tfjs.losses ? Math.max(Math.min(...smoothed(ours.losses)), Math.min(...smoothed(tfjs.losses))) : null;
@@ -154,6 +160,7 @@ for (const path of a.paths.split(',')) {
       mode,
       config: c,
       target_loss: target,
+      curves_max_diff,
       ours: { ...ours, steps_to_target: target && stepsTo(ours.losses, target) },
       tfjs: { ...tfjs, steps_to_target: target && stepsTo(tfjs.losses, target) },
     });
@@ -193,9 +200,20 @@ if (counted.length) {
     }
   }
 }
+console.log(`\nLoss curves, ours vs TF.js (the same optimizer settings: ours'), max |difference| over every step; tolerance ${CURVE_TOLERANCE}`);
+const parted = [];
+for (const r of results) {
+  const d = r.curves_max_diff;
+  console.log(`${r.path} ${r.mode}: ${d == null ? 'not compared' : d.toExponential(2)} (lr ${r.ours.optimizer?.lr ?? '-'})`);
+  if (d != null && !(d <= CURVE_TOLERANCE)) parted.push(`${r.path} ${r.mode}`);
+}
 const bundle = bundleSizes();
 console.log(`\n${formatBundle(bundle)}`);
 const out = a.out ?? join(ROOT, 'bench/results/browser.json');
 mkdirSync(join(out, '..'), { recursive: true });
 writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), chromium: chromiumVersion, results, bundle }, null, 1));
 console.error(`wrote ${out}`);
+if (parted.length) {
+  console.error(`the loss curves parted (more than ${CURVE_TOLERANCE}): ${parted.join(', ')}: ours and TF.js no longer train the same thing`);
+  process.exit(1);
+}

@@ -53,12 +53,23 @@ if ! "$PYTHON" -c "import torch; assert torch.cuda.is_available()" 2> /dev/null;
   PYTHON="$VENV/bin/python"
 fi
 
+BIN="${FINETUNE_LAB_BIN:-$TARGET_DIR/release/finetune-lab}"
+if [ -z "${FINETUNE_LAB_BIN:-}" ] && ! cargo build --release -p finetune-lab --features wgpu --manifest-path "$ROOT/Cargo.toml"; then
+  echo "not measured: our wgpu build failed (needs Vulkan headers/loader; ~50 min cold on 2 cores)"
+  exit 0
+fi
+# PyTorch takes our runs' optimizer settings (one CPU step of ours reports them), so both take the same steps.
+optimizer() {
+  "$BIN" finetune --mode "$1" --text-file "$TEXT" --base "$BASE" --steps 1 --batch 1 --context 8 --json 2> /dev/null \
+    | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["optimizer"]))'
+}
+
 echo "== PyTorch eager on CUDA ($GPU)"
 for batch in 16 256; do
   for mode in full adapter; do
     for attn in "" --sdpa; do
       name="pytorch-$mode-b$batch${attn:+-sdpa}"
-      "$PYTHON" "$ROOT/bench/pytorch/bench.py" --device cuda --mode $mode --base "$BASE" --text "$TEXT" \
+      "$PYTHON" "$ROOT/bench/pytorch/bench.py" --device cuda --mode $mode --optimizer "$(optimizer $mode)" --base "$BASE" --text "$TEXT" \
         --batch $batch --context "$CONTEXT" --steps "$STEPS" --warmup $WARMUP $attn --json > "$OUT/$name.json" \
         || { echo "$name: failed"; continue; }
       python3 - "$OUT/$name.json" "$PEAK" <<'EOF'
@@ -74,11 +85,6 @@ EOF
 done
 
 echo "== ours on burn's wgpu backend"
-BIN="${FINETUNE_LAB_BIN:-$TARGET_DIR/release/finetune-lab}"
-if [ -z "${FINETUNE_LAB_BIN:-}" ] && ! cargo build --release -p finetune-lab --features wgpu --manifest-path "$ROOT/Cargo.toml"; then
-  echo "ours: not measured: the wgpu build failed (needs Vulkan headers/loader; ~50 min cold on 2 cores)"
-  exit 0
-fi
 for batch in 16 256; do
   for mode in full adapter; do
     "$BIN" finetune --device wgpu --mode $mode --text-file "$TEXT" --base "$BASE" --batch $batch \

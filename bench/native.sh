@@ -42,9 +42,10 @@ for mode in full adapter; do
   TIMEFORMAT="%R %U %S"  # wall, user, sys: how many cores ours kept busy
   { time "$BIN" finetune --mode "$mode" --text-file "$TEXT" --base "$BASE" --steps $((WARMUP + STEPS)) \
       --batch "$BATCH" --context "$CONTEXT" --json > "$OUT/ours-$mode.json" 2> "$OUT/ours-$mode.log"; } 2> "$OUT/ours-$mode.time"
+  OPTIMIZER="$(node -p "JSON.stringify(require('$OUT/ours-$mode.json').optimizer)")" # the references take ours
   for t in $THREADS; do
     echo "pytorch $mode: $WARMUP + $STEPS steps, $t thread(s) ..." >&2
-    "$VENV/bin/python" "$ROOT/bench/pytorch/bench.py" --mode "$mode" --base "$BASE" --text "$TEXT" \
+    "$VENV/bin/python" "$ROOT/bench/pytorch/bench.py" --mode "$mode" --optimizer "$OPTIMIZER" --base "$BASE" --text "$TEXT" \
       --steps "$STEPS" --warmup "$WARMUP" --batch "$BATCH" --context "$CONTEXT" --threads "$t" --json > "$OUT/pytorch-$mode-t$t.json"
   done
 done

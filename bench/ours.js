@@ -49,6 +49,8 @@ export async function runOurs(options) {
     warmup,
     params_total: info.params_total,
     params_trainable: info.params_trainable,
+    // What each step was taken with: the TF.js reference takes the same (bench/browser.mjs).
+    optimizer: info.optimizer,
     open_ms: openMs,
     ms_per_step: times.length ? stats(times) : null,
     loss_first: losses[0],

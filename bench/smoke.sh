@@ -32,10 +32,13 @@ node --input-type=module -e "
 COMMON=(--batch 4 --context 32)
 
 for mode in full adapter; do
-  node bench/tfjs/node.mjs --base "$OUT/micro.ftlab" --mode $mode "${COMMON[@]}" --steps $((STEPS - 1)) --warmup 1 --json > "$OUT/tfjs-$mode.json"
   # Progress goes to a file, shown if the run fails.
   "$BIN" finetune --mode $mode --text-file "$TEXT" --base "$OUT/micro.ftlab" --steps $STEPS "${COMMON[@]}" --json \
     > "$OUT/ours-$mode.json" 2> "$OUT/ours-$mode.err" || { cat "$OUT/ours-$mode.err" >&2; exit 1; }
+  # The references take our run's optimizer settings from its report, so all take the same steps.
+  OPTIMIZER="$(node -p "JSON.stringify(require('$OUT/ours-$mode.json').optimizer)")"
+  node bench/tfjs/node.mjs --base "$OUT/micro.ftlab" --mode $mode --optimizer "$OPTIMIZER" "${COMMON[@]}" \
+    --steps $((STEPS - 1)) --warmup 1 --json > "$OUT/tfjs-$mode.json"
   # Ours on burn's wgpu backend with our WGSL kernels (lavapipe where there is no GPU), in a
   # `--features wgpu` build.
   if "$BIN" finetune --device wgpu --mode $mode --text-file "$TEXT" --base "$OUT/micro.ftlab" --steps $STEPS \
@@ -49,7 +52,7 @@ for mode in full adapter; do
     exit 1
   fi
   if "$VENV/bin/python" -c "import torch" 2> /dev/null; then
-    "$VENV/bin/python" bench/pytorch/bench.py --base "$OUT/micro.ftlab" --mode $mode "${COMMON[@]}" \
+    "$VENV/bin/python" bench/pytorch/bench.py --base "$OUT/micro.ftlab" --mode $mode --optimizer "$OPTIMIZER" "${COMMON[@]}" \
       --steps $((STEPS - 1)) --warmup 1 --threads 1 --json > "$OUT/pytorch-$mode.json"
   else
     skipped+=("PyTorch $mode: no torch in $VENV (bench/native.sh sets it up, ~5 GB)")

@@ -47,7 +47,8 @@ say "Hugging Face check (tests/peft/check.py: transformers and PEFT load our exp
 python=$(scripts/peft-env.sh | tail -n 1)
 "$python" tests/peft/check.py --cli "${FINETUNE_LAB_BIN:-$CARGO_TARGET_DIR/debug/finetune-lab}"
 say "benchmark smoke run (bench/smoke.sh: a few micro-model steps of ours, PyTorch, TF.js)"
-bench/smoke.sh
+# PyTorch from the PEFT check's environment, which has it.
+VENV="${python%/bin/python}" bench/smoke.sh
 say "browser tests (node --test tests/e2e/)"
 node --test --test-concurrency=1 tests/e2e/
 echo "screenshots of each state: $PWD/tests/screenshots/"

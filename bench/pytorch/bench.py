@@ -45,7 +45,9 @@ def parse():
     p.add_argument("--rank", type=int, default=4)
     p.add_argument("--alpha", type=float, help="default 2 x rank, as our CLI")
     p.add_argument("--targets", default="q,v")
-    p.add_argument("--lr", type=float, help="default 1e-3 full, 1e-2 adapter, as our crate")
+    p.add_argument("--optimizer", required=True, type=json.loads,
+                   help="our run's AdamW settings, the `optimizer` of `finetune-lab finetune --json`: "
+                        '{"lr":..,"weight_decay":..,"beta1":..,"beta2":..,"eps":..,"grad_clip":..}')
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--sdpa", action="store_true", help="fused attention instead of our op-by-op one")
@@ -73,8 +75,7 @@ def main():
         model.with_adapters(args.targets.split(","), args.rank, args.alpha or 2.0 * args.rank,
                             lambda d_in, r: data.adapter_a_values(rng, d_in, r))
     model.to(device)
-    lr = args.lr or (1e-3 if full else 1e-2)
-    trainer = Trainer(model, lr=lr, weight_decay=0.01 if full else 0.0)
+    trainer = Trainer(model, args.optimizer)
 
     train_text, _ = data.split_train(Path(args.text).read_text(), context)
     batches = data.Batches(data.encode(train_text), args.batch, context, args.seed)
@@ -94,7 +95,7 @@ def main():
     ms = statistics.median(times)
     report = dict(
         impl="pytorch-eager", torch=torch.__version__, device=args.device, threads=args.threads,
-        mode=args.mode, batch=args.batch, context=context, lr=lr, steps=args.steps, warmup=args.warmup,
+        mode=args.mode, batch=args.batch, context=context, optimizer=args.optimizer, steps=args.steps, warmup=args.warmup,
         params_total=n_params, params_trainable=sum(p.numel() for p in trainer.params),
         ms_per_step=dict(median=ms, min=min(times), max=max(times)),
         loss_first=losses[0], loss_last=losses[-1], losses=losses,

@@ -216,14 +216,15 @@ def save_checkpoint(model, path):
 # --- the training step -----------------------------------------------------------------------
 
 class Trainer:
-    """crate/src/run/training_loop.rs: AdamW + per-tensor norm clipping; full (lr 1e-3, decay 0.01) or
-    adapter (lr 1e-2, decay 0) settings are passed in."""
+    """crate/src/run/training_loop.rs: AdamW + per-tensor norm clipping, with our run's own
+    settings (`optimizer`: lr, weight_decay, beta1, beta2, eps, grad_clip, from its report)."""
 
-    def __init__(self, model, lr, weight_decay, clip=1.0):
+    def __init__(self, model, optimizer):
         self.model = model
         self.params = [p for p in model.parameters() if p.requires_grad]
-        self.opt = torch.optim.AdamW(self.params, lr=lr, betas=(0.9, 0.999), eps=1e-5, weight_decay=weight_decay)
-        self.clip = clip
+        o = optimizer
+        self.opt = torch.optim.AdamW(self.params, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"], weight_decay=o["weight_decay"])
+        self.clip = o["grad_clip"] if o["grad_clip"] is not None else float("inf")
 
     def step(self, inputs, targets):
         loss = loss_fn(self.model(inputs), targets)

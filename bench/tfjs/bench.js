@@ -15,7 +15,9 @@ const tick = () => new Promise((r) => setTimeout(r, 0)); // let the page breathe
 
 /**
  * options: {base: ArrayBuffer (our checkpoint), text: string, mode, steps (timed), warmup,
- * batch, context, rank, alpha, targets, seed, onStep(step, loss)}
+ * batch, context, rank, alpha, targets, seed, optimizer, onStep(step, loss)}. `optimizer` is our
+ * run's own ({lr, weight_decay, beta1, beta2, eps, grad_clip}, from its report), so both take
+ * the same steps: the reference keeps no learning rate of its own to drift from ours.
  */
 export async function runTfjs(tf, options) {
   const { base, text, mode = 'full', steps = 50, warmup = 3, batch = 16, seed = 1, onStep } = options;
@@ -23,7 +25,9 @@ export async function runTfjs(tf, options) {
   const context = Math.min(options.context ?? 128, checkpoint.header.shape.context);
   const model = buildModel(tf, checkpoint, { ...options, mode, seed });
   const full = mode === 'full';
-  const optim = new AdamW(tf, model.trainable, { lr: options.lr ?? (full ? 1e-3 : 1e-2), weightDecay: full ? 0.01 : 0 });
+  const o = options.optimizer;
+  if (!o) throw new Error("runTfjs needs options.optimizer: our run's {lr, weight_decay, beta1, beta2, eps, grad_clip}, from its report");
+  const optim = new AdamW(tf, model.trainable, { lr: o.lr, weightDecay: o.weight_decay, beta1: o.beta1, beta2: o.beta2, eps: o.eps, clip: o.grad_clip ?? Infinity });
   const batches = new Batches(encode(splitTrain(text, context)[0]), batch, context, seed);
   const step = () => {
     const { inputs, targets } = batches.next();

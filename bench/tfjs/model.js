@@ -107,7 +107,7 @@ const count = (tensors) => tensors.reduce((n, t) => n + t.size, 0);
 /** AdamW (Loshchilov & Hutter 2019) as burn-optim 0.22 computes it, with burn's clipping: each
  * variable's gradient scaled to norm ≤ clip on its own. */
 export class AdamW {
-  constructor(tf, vars, { lr, weightDecay, beta1 = 0.9, beta2 = 0.999, eps = 1e-5, clip = 1.0 }) {
+  constructor(tf, vars, { lr, weightDecay, beta1, beta2, eps, clip }) {
     Object.assign(this, { tf, vars, lr, weightDecay, beta1, beta2, eps, clip, t: 0 });
     this.m = vars.map((x) => tf.variable(tf.zerosLike(x), false));
     this.v = vars.map((x) => tf.variable(tf.zerosLike(x), false));

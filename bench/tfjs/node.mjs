@@ -2,8 +2,10 @@
 // The TF.js reference in Node (wasm or plain-JS cpu backend): a quick check that it learns
 // like ours and the PyTorch reference, without a browser. Timings here are Node's, not a page's.
 //
-//   node bench/tfjs/node.mjs --mode full --steps 5 [--backend wasm|cpu] [--base F.ftlab | --shape micro]
-//       [--batch 16] [--context 128] [--text bench/data/records.txt] [--json]
+//   node bench/tfjs/node.mjs --mode full --optimizer JSON --steps 5 [--backend wasm|cpu]
+//       [--base F.ftlab | --shape micro] [--batch 16] [--context 128] [--text bench/data/records.txt] [--json]
+// --optimizer is our run's (`finetune-lab finetune --json` reports it as `optimizer`), e.g.
+// '{"lr":0.001,"weight_decay":0.01,"beta1":0.9,"beta2":0.999,"eps":1e-5,"grad_clip":1}'.
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -27,9 +29,14 @@ const { values: a } = parseArgs({
     base: { type: 'string' },
     shape: { type: 'string', default: 'micro' },
     text: { type: 'string', default: new URL('../data/records.txt', import.meta.url).pathname },
+    optimizer: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
+if (!a.optimizer) {
+  console.error("--optimizer is required: our run's settings, the `optimizer` of `finetune-lab finetune --json`");
+  process.exit(2);
+}
 
 await tf.setBackend(a.backend);
 await tf.ready();
@@ -42,6 +49,7 @@ const report = await runTfjs(tf, {
   warmup: Number(a.warmup),
   batch: Number(a.batch),
   context: Number(a.context),
+  optimizer: JSON.parse(a.optimizer),
 });
 if (a.json) console.log(JSON.stringify(report));
 else {

@@ -11,13 +11,35 @@ use std::collections::HashMap;
 use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
+use serde::Serialize;
 
 use crate::ops::adamw::{AdamWStep, Moments, adamw_step};
 
-/// burn's `AdamWConfig` defaults, which the PyTorch and TF.js references in `bench/` copy.
+/// burn's `AdamWConfig` defaults.
 const BETA1: f32 = 0.9;
 const BETA2: f32 = 0.999;
 const EPSILON: f32 = 1e-5;
+
+/// Every number one AdamW step of a run is taken with: what a run reports, so that the PyTorch
+/// and TF.js references in `bench/` take the very same steps instead of keeping defaults of
+/// their own that drift from ours.
+#[derive(Serialize, Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(export))]
+pub struct OptimizerSettings {
+    pub lr: f64,
+    pub weight_decay: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    /// Each parameter tensor's gradient is clipped to this norm first.
+    pub grad_clip: Option<f32>,
+}
+
+impl OptimizerSettings {
+    pub fn new(lr: f64, weight_decay: f32, grad_clip: Option<f32>) -> Self {
+        Self { lr, weight_decay, beta1: BETA1, beta2: BETA2, eps: EPSILON, grad_clip }
+    }
+}
 
 struct State {
     /// Steps taken, counting the coming one (bias correction uses it).

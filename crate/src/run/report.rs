@@ -14,6 +14,7 @@ use crate::generate::generate;
 use crate::measure::MeasuredMemory;
 use crate::median::median;
 use crate::memory;
+use crate::optimizer::OptimizerSettings;
 use crate::readback::{block_on, read_scalar};
 
 #[derive(Serialize, Debug, Clone)]
@@ -23,7 +24,8 @@ pub struct FinetuneReport {
     pub steps: usize,
     pub batch: usize,
     pub context: usize,
-    pub lr: f64,
+    /// The learning rate, weight decay, betas, ε and clip every step was taken with.
+    pub optimizer: OptimizerSettings,
     pub seed: u64,
     pub params_total: usize,
     pub params_trainable: usize,
@@ -81,7 +83,7 @@ pub fn finetune(
         steps,
         batch: config.batch,
         context: config.context,
-        lr: config.lr,
+        optimizer: config.optimizer(),
         seed: config.seed,
         params_total,
         params_trainable,

@@ -42,6 +42,11 @@ impl TrainConfig {
         Self { lr: 1e-2, weight_decay: 0.0, ..Self::full(context) }
     }
 
+    /// What each AdamW step of this run is taken with.
+    pub fn optimizer(&self) -> crate::optimizer::OptimizerSettings {
+        crate::optimizer::OptimizerSettings::new(self.lr, self.weight_decay, Some(self.grad_clip))
+    }
+
     /// The defaults for a mode: `full` or `adapter`.
     pub fn for_mode(mode: &Mode, context: usize) -> Self {
         match mode {

@@ -14,6 +14,7 @@ use crate::data::{Dataset, TASKS};
 use crate::lora::Target;
 use crate::measure::{MeasuredMemory, StepSamples, heap};
 use crate::memory::Report;
+use crate::optimizer::OptimizerSettings;
 use crate::run::{Run, RunRequest, TimeBudget};
 
 /// A session's run as resolved from its options (`Session.info`).
@@ -38,7 +39,8 @@ pub struct SessionInfo {
     pub sample: usize,
     pub batch: usize,
     pub context: usize,
-    pub lr: f64,
+    /// The learning rate, weight decay, betas, ε and clip every step is taken with.
+    pub optimizer: OptimizerSettings,
     pub seed: u64,
 }
 
@@ -60,7 +62,7 @@ impl SessionInfo {
             sample: request.sample,
             batch: config.batch,
             context: config.context,
-            lr: config.lr,
+            optimizer: config.optimizer(),
             seed: config.seed,
         }
     }
