@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// Our WebAssembly module (www/pkg) training through Dawn, the WebGPU implementation inside
+// Chromium, run in Node by npm's `webgpu` package: the same module, kernels and Lab the page
+// uses, without a browser, so it runs where Chromium does not (a GPU server). Reports ms/step
+// (median, min-max after warm-up), the WebGPU calls of each step (dispatches, submits,
+// readbacks: bench/webgpu-calls.js) and how far the loss curve is from the CPU path's for the
+// very same run (the same module's CPU backend).
+//
+//   node bench/dawn.mjs [--modes full,adapter] [--steps 5] [--warmup 2] [--batch 4] [--context 64]
+//                       [--icd /usr/lib/chromium/vk_swiftshader_icd.json] [--json]
+//
+// Without a GPU, --icd names SwiftShader's Vulkan driver, which Debian's chromium-common ships
+// (Dawn refuses Mesa 22.3's lavapipe for a missing feature). Needs www/pkg (scripts/build-wasm.sh)
+// and the root's node_modules (npm ci).
+
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { exitOnHelp } from '../scripts/usage.mjs';
+
+exitOnHelp(import.meta.url);
+
+const ROOT = new URL('../', import.meta.url);
+const { values: a } = parseArgs({
+  options: {
+    modes: { type: 'string', default: 'full,adapter' },
+    steps: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    batch: { type: 'string', default: '4' },
+    context: { type: 'string', default: '64' },
+    icd: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+// Read by the Vulkan loader when Dawn first creates an instance, so set before `create()`.
+if (a.icd) process.env.VK_ICD_FILENAMES = a.icd;
+process.env.XDG_RUNTIME_DIR ??= '/tmp'; // Dawn's Linux window-system probe asks for it
+
+const { create, globals } = await import('webgpu');
+Object.assign(globalThis, globals);
+const gpu = create([]);
+// wgpu finds `navigator.gpu` as a page has it: through a `Window` in the global scope, whose
+// getters web-sys calls from the prototypes. Node has neither, so give it both.
+class Navigator {
+  get gpu() {
+    return gpu;
+  }
+}
+const navigator = new Navigator();
+class Window {
+  get navigator() {
+    return navigator;
+  }
+}
+Object.assign(globalThis, { Window, Navigator });
+Object.setPrototypeOf(globalThis, Window.prototype);
+
+// The browser benchmark's call counter, which counts on the WebGPU prototypes and closes a
+// step's record at each `bench:step` event.
+const events = new EventTarget();
+Object.assign(globalThis, { self: globalThis, addEventListener: events.addEventListener.bind(events) });
+await import('./webgpu-calls.js');
+const stepDone = () => events.dispatchEvent(new Event('bench:step'));
+
+const mod = await import(new URL('www/pkg/finetune_lab.js', ROOT));
+await mod.default({ module_or_path: readFileSync(new URL('www/pkg/finetune_lab_bg.wasm', ROOT)) });
+const base = new Uint8Array(readFileSync(new URL('www/base/tiny.ftlab', ROOT)));
+const [steps, warmup] = [Number(a.steps), Number(a.warmup)];
+const median = (v) => [...v].sort((x, y) => x - y)[v.length >> 1];
+
+/** One run of `mode` on `lab`: its losses and step times; on WebGPU each step's calls too. */
+async function train(lab, mode, counted) {
+  const session = lab.start({ mode, task: 'qa', steps: warmup + steps, batch: Number(a.batch), context: Number(a.context), sample: 0 });
+  const losses = [];
+  const times = [];
+  for (let i = 0; i < warmup + steps; i++) {
+    const started = performance.now();
+    losses.push(await session.step()); // resolves once the loss is read back: the whole step
+    if (i >= warmup) times.push(performance.now() - started);
+    if (counted) stepDone();
+  }
+  session.free();
+  return { losses, times };
+}
+
+const gpuLab = await mod.Lab.open(base, true);
+const cpuLab = await mod.Lab.open(base, false);
+const adapter = await gpu.requestAdapter();
+const results = [];
+for (const mode of a.modes.split(',')) {
+  const before = globalThis.webgpuCallsPerStep.length;
+  const dawn = await train(gpuLab, mode, true);
+  const calls = globalThis.webgpuCallsPerStep.slice(before + warmup);
+  const cpu = await train(cpuLab, mode, false);
+  const callMedian = (k) => median(calls.map((c) => c[k]));
+  results.push({
+    mode,
+    batch: Number(a.batch),
+    context: Number(a.context),
+    ms_per_step: { median: median(dawn.times), min: Math.min(...dawn.times), max: Math.max(...dawn.times) },
+    dispatches: callMedian('dispatches'),
+    submits: callMedian('submits'),
+    readbacks: callMedian('readbacks'),
+    losses: dawn.losses,
+    cpu_losses: cpu.losses,
+    max_diff_from_cpu: Math.max(...dawn.losses.map((v, i) => Math.abs(v - cpu.losses[i]))),
+  });
+}
+const report = { adapter: { vendor: adapter.info.vendor, architecture: adapter.info.architecture, description: adapter.info.description }, backend: gpuLab.backend, warmup, steps, results };
+if (a.json) console.log(JSON.stringify(report));
+else {
+  console.log(`Dawn (npm webgpu) on ${report.adapter.description || report.adapter.vendor || 'an unnamed adapter'}; ${warmup} + ${steps} steps`);
+  for (const r of results) {
+    const ms = r.ms_per_step;
+    console.log(
+      `${r.mode} ${r.batch} x ${r.context}: ${ms.median.toFixed(1)} ms/step (${ms.min.toFixed(1)}-${ms.max.toFixed(1)}), ` +
+        `${r.dispatches} dispatches, ${r.submits} submits, ${r.readbacks} readbacks per step; loss within ${r.max_diff_from_cpu.toExponential(2)} of the CPU path`,
+    );
+  }
+}
+process.exit(0); // Dawn's instance keeps the event loop alive
