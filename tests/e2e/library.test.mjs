@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +93,16 @@ test('a trained adapter is kept with what it is, survives reloads, renames and d
 
   const run = await runVia(widget, 'adapter');
   assert.equal(run.mode, 'adapter');
+  // The Train panel's checkpoint as a Hugging Face .zip: stored entries under one folder.
+  const [zip] = await Promise.all([page.waitForEvent('download'), widget.locator('button.export-hf[data-mode="adapter"]').click()]);
+  const bytes = readFileSync(await zip.path());
+  assert.equal(bytes.subarray(0, 4).toString('latin1'), 'PK\x03\x04');
+  for (const name of ['finetune-lab-lora/adapter_config.json', 'finetune-lab-lora/adapter_model.safetensors']) assert.ok(bytes.includes(name), name);
+  await runVia(widget, 'full');
+  const [model] = await Promise.all([page.waitForEvent('download'), widget.locator('button.export-hf[data-mode="full"]').click()]);
+  const modelZip = readFileSync(await model.path());
+  for (const name of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) assert.ok(modelZip.includes(`finetune-lab-gpt2/${name}`), name);
+  console.log(`# the Train panel's .zip files: adapter ${bytes.length} B, full model ${modelZip.length} B`);
   await widget.locator('.tenant-list td.kept button.delete').first().waitFor();
   const [record] = await records(page);
   const sidecar = await (await page.request.get(`${env.url}base/tiny.json`)).json();
@@ -116,7 +126,8 @@ test('a trained adapter is kept with what it is, survives reloads, renames and d
   assert.deepEqual(await kept(page), [['my qa adapter']]);
   assert.equal(await page.evaluate(() => globalThis.__persistCalls ?? 0), 0, 'persistence is never asked for at load');
 
-  const name = widget.locator('.tenant-list input[aria-label="tenant name"]').last();
+  await widget.evaluate((el) => el.tenants.loadDemos()); // no re-render between the typing and the change
+  const name = widget.locator('.tenant-list input[aria-label="tenant name"][value="my qa adapter"]');
   await name.fill('qa, renamed');
   await name.dispatchEvent('change');
   await until(async () => (await records(page))[0]?.name === 'qa, renamed', 'the new name to be kept');

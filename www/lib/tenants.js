@@ -46,6 +46,7 @@ export class Tenants {
    */
   restore() {
     this.syncing = this.syncing.then(async () => {
+      if (!this.host.lab) return; // not open yet: opened() restores once the base is there to check against
       try {
         const { records, damaged } = await this.store.list();
         const ids = new Set(records.map((r) => r.id));
