@@ -11,7 +11,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use common::*;
 use finetune_lab::checkpoint::{self, AdapterMeta, Checkpoint};
-use finetune_lab::hf::{ExportFile, adapter_directory, import_adapter, model_directory};
+use finetune_lab::hf::{ExportFile, adapter_directory, import_adapter, model_directory, peft_files};
 use finetune_lab::init::Init;
 use finetune_lab::lora::{AdapterSpec, Target, parse_targets};
 use finetune_lab::measure::heap::{self, Counting};
@@ -107,6 +107,17 @@ fn the_gpt2_export_holds_every_weight_under_gpt2s_names() {
     assert_eq!(tokenizer["model"]["vocab"].as_object().unwrap().len(), 97);
     assert_eq!(tokenizer["model"]["vocab"]["\n"], 1);
     assert!(model_directory(&adapter(&base, 2, &[Target::Q], 1)).unwrap_err().contains("exports for PEFT"));
+}
+
+#[test]
+fn a_zip_of_a_peft_directory_gives_its_two_files_whatever_its_folder() {
+    let both = zip::write(&[
+        ("my-lora/adapter_config.json", b"{}".as_slice()),
+        ("my-lora/adapter_model.safetensors", b"x".as_slice()),
+    ]);
+    assert_eq!(peft_files(&both).unwrap(), (b"{}".to_vec(), b"x".to_vec()));
+    let half = zip::write(&[("adapter_config.json", b"{}".as_slice())]);
+    assert!(peft_files(&half).unwrap_err().contains("has no adapter_model.safetensors"));
 }
 
 /// Import `config` and `weights` onto `base`, returning the outcome and how far the heap grew.

@@ -13,7 +13,7 @@ mod tensors;
 mod tokenizer;
 
 pub use gpt2::model_directory;
-pub use peft::{adapter_directory, import_adapter};
+pub use peft::{adapter_directory, import_adapter, peft_files};
 
 /// One file of an exported directory: its name in the directory and its bytes.
 #[derive(Debug, Clone)]

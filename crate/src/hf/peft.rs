@@ -110,6 +110,18 @@ fn adapter_config(spec: &AdapterSpec, fused: &BTreeMap<&str, usize>) -> Value {
     })
 }
 
+/// The two files of a PEFT adapter from a `.zip` of its directory (found by name in whatever
+/// folder the archive puts them), or what is missing.
+pub fn peft_files(archive: &[u8]) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let mut files = crate::zip::read(archive)?;
+    let mut take = |name: &str| {
+        let i = files.iter().position(|(n, _)| n.rsplit('/').next() == Some(name));
+        i.map(|i| files.swap_remove(i).1)
+            .ok_or_else(|| format!("the .zip has no {name}: is it a PEFT adapter's directory?"))
+    };
+    Ok((take("adapter_config.json")?, take("adapter_model.safetensors")?))
+}
+
 /// One GPT-2 module's adapter as PEFT stores it: `a` `[rank, in]`, `b` `[out, rank]`, its scale.
 struct ModuleLora {
     a: Vec<f32>,

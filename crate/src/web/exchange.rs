@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use super::js_error;
 use super::lab::Lab;
 use crate::checkpoint::Checkpoint;
-use crate::hf::{adapter_directory, import_adapter, model_directory};
+use crate::hf::{adapter_directory, import_adapter, model_directory, peft_files};
 
 /// The folder an export unpacks into, so unzipping it gives the directory `from_pretrained` takes.
 const MODEL_FOLDER: &str = "finetune-lab-gpt2";
@@ -40,15 +40,7 @@ impl Lab {
     pub fn import_peft(&self, first: Vec<u8>, weights: Option<Vec<u8>>) -> Result<Vec<u8>, JsError> {
         let (config, weights) = match weights {
             Some(weights) => (first, weights),
-            None => {
-                let files = crate::zip::read(&first).map_err(js_error)?;
-                let find = |name: &str| {
-                    files.iter().find(|(n, _)| n.rsplit('/').next() == Some(name)).map(|(_, b)| b.clone()).ok_or_else(
-                        || JsError::new(&format!("the .zip has no {name}: is it a PEFT adapter's directory?")),
-                    )
-                };
-                (find("adapter_config.json")?, find("adapter_model.safetensors")?)
-            }
+            None => peft_files(&first).map_err(js_error)?,
         };
         import_adapter(&config, &weights, &self.base).map_err(js_error)
     }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use finetune_lab::checkpoint::Checkpoint;
-use finetune_lab::hf::import_adapter;
+use finetune_lab::hf::{import_adapter, peft_files};
 
 use crate::CliError;
 use crate::args::{BaseArg, read, write};
@@ -24,7 +24,7 @@ pub struct ImportArgs {
 
 pub fn import(args: &ImportArgs) -> Result<(), CliError> {
     let base = args.base.load()?;
-    let (config, weights) = peft_files(&args.peft)?;
+    let (config, weights) = peft_directory(&args.peft)?;
     let bytes = import_adapter(&config, &weights, &base)
         .map_err(|e| CliError::Failed(format!("{}: {e}", args.peft.display())))?;
     let spec = Checkpoint::parse(&bytes).map_err(CliError::Failed)?.header.adapter.expect("an adapter");
@@ -42,18 +42,9 @@ pub fn import(args: &ImportArgs) -> Result<(), CliError> {
 }
 
 /// The two files of a PEFT adapter, from its directory or from a .zip holding them.
-fn peft_files(path: &Path) -> Result<(Vec<u8>, Vec<u8>), CliError> {
+fn peft_directory(path: &Path) -> Result<(Vec<u8>, Vec<u8>), CliError> {
     if path.is_dir() {
         return Ok((read(&path.join("adapter_config.json"))?, read(&path.join("adapter_model.safetensors"))?));
     }
-    let files =
-        finetune_lab::zip::read(&read(path)?).map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?;
-    let find = |name: &str| {
-        files
-            .iter()
-            .find(|(n, _)| n.rsplit('/').next() == Some(name))
-            .map(|(_, bytes)| bytes.clone())
-            .ok_or_else(|| CliError::Failed(format!("{}: the archive has no {name}", path.display())))
-    };
-    Ok((find("adapter_config.json")?, find("adapter_model.safetensors")?))
+    peft_files(&read(path)?).map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))
 }
