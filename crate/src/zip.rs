@@ -23,10 +23,11 @@ const UTF8_NAMES: u16 = 1 << 11;
 const DOS_DATE: u16 = (1 << 5) | 1;
 
 /// An archive of `files` (name, bytes), stored uncompressed.
-pub fn write(files: &[(&str, &[u8])]) -> Vec<u8> {
+pub fn write(files: &[(impl AsRef<str>, impl AsRef<[u8]>)]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut central = Vec::new();
     for (name, bytes) in files {
+        let (name, bytes) = (name.as_ref(), bytes.as_ref());
         let offset = out.len() as u32;
         let crc = crc32fast::hash(bytes);
         let header = |out: &mut Vec<u8>, signature: u32| {
@@ -45,7 +46,7 @@ pub fn write(files: &[(&str, &[u8])]) -> Vec<u8> {
         };
         header(&mut out, LOCAL);
         out.extend(name.as_bytes());
-        out.extend(*bytes);
+        out.extend(bytes);
         header(&mut central, CENTRAL);
         central.extend([0u8; 10]); // comment length, disk, internal and external attributes
         central.extend(offset.to_le_bytes());

@@ -26,6 +26,11 @@ pub const MODULES: [(&str, &[Target]); 4] = [
     ("mlp.c_proj", &[Target::Proj]),
 ];
 
+/// The projections GPT-2's module `name` (one of `MODULES`) holds.
+pub fn members(name: &str) -> &'static [Target] {
+    MODULES.iter().find(|(n, _)| *n == name).map_or(&[], |(_, members)| *members)
+}
+
 /// Our path of a projection in block `layer`: `blocks.0.attn.q`.
 pub fn ours(layer: usize, target: Target) -> String {
     let group = if matches!(target, Target::Fc | Target::Proj) { "mlp" } else { "attn" };

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use safetensors::SafeTensors;
 use serde_json::{Value, json};
 
-use super::names::{MODULES, PEFT_PREFIX, block, module, ours};
+use super::names::{MODULES, PEFT_PREFIX, block, members, module, ours};
 use super::tensors::{Named, serialize, to_f32, transpose};
 use super::{ExportFile, json_file};
 use crate::checkpoint::{Checkpoint, Dtype, Header, Kind, TensorEntry};
@@ -153,7 +153,7 @@ pub fn import_adapter(config_json: &[u8], weights: &[u8], base: &Checkpoint) -> 
     let mut pieces: BTreeMap<(usize, &str), (Option<Vec<f32>>, Option<Vec<f32>>, usize)> = BTreeMap::new();
     for (key, view) in file.iter() {
         let (layer, name, is_a) = parse_key(key, shape)?;
-        let members = MODULES.iter().find(|(n, _)| *n == name).expect("parse_key names a module").1;
+        let members = members(name);
         let d_in = members[0].dims(shape).0;
         let d_out: usize = members.iter().map(|t| t.dims(shape).1).sum();
         let dims = view.shape();
@@ -291,7 +291,7 @@ fn split_into_projections(
 ) -> BTreeMap<(usize, Target), Part> {
     let mut parts = BTreeMap::new();
     for (&(layer, name), lora) in loras {
-        let members = MODULES.iter().find(|(n, _)| *n == name).expect("a module").1;
+        let members = members(name);
         let (d_in, r) = (members[0].dims(shape).0, lora.rank);
         // B's rows for each member: its slot of the fused output.
         let rows = |t: Target| {

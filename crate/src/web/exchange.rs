@@ -30,7 +30,7 @@ impl Lab {
         let files = files.map_err(js_error)?;
         let named: Vec<(String, &[u8])> =
             files.iter().map(|f| (format!("{folder}/{}", f.name), f.bytes.as_slice())).collect();
-        Ok(crate::zip::write(&named.iter().map(|(n, b)| (n.as_str(), *b)).collect::<Vec<_>>()))
+        Ok(crate::zip::write(&named))
     }
 
     /// A PEFT LoRA adapter as an adapter file for this base, or why it cannot be one. `first` is

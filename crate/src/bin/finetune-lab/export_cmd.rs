@@ -38,21 +38,22 @@ pub struct ExportArgs {
 
 pub fn export(args: &ExportArgs) -> Result<(), CliError> {
     let base = args.base.load()?;
-    let file = match &args.input {
+    let given = match &args.input {
         Some(path) => {
-            Checkpoint::parse(&read(path)?).map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?
+            Some(Checkpoint::parse(&read(path)?).map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?)
         }
-        None => base_again(&base)?,
+        None => None,
     };
+    let file = given.as_ref().unwrap_or(&base);
     let files = match (&file.header.adapter, args.merge) {
         (Some(_), false) => {
             file.adapter_for(&base).map_err(CliError::Failed)?;
-            adapter_directory(&file)
+            adapter_directory(file)
         }
         (Some(_), true) => {
             file.adapter_for(&base).map_err(CliError::Failed)?;
             let device = Device::flex();
-            let model = apply_checkpoint(load_base(&base, &device).map_err(CliError::Failed)?, &file, &device)
+            let model = apply_checkpoint(load_base(&base, &device).map_err(CliError::Failed)?, file, &device)
                 .map_err(CliError::Failed)?;
             let bytes = block_on(to_bytes(&model.merged(), &base.header.shape, None)).map_err(CliError::Failed)?;
             // The merged model records the base it came from, as the base's own export does.
@@ -61,18 +62,10 @@ pub fn export(args: &ExportArgs) -> Result<(), CliError> {
             model_directory(&merged)
         }
         (None, true) => return Err(CliError::Usage("--merge needs an adapter file as --in".into())),
-        (None, false) => model_directory(&file),
+        (None, false) => model_directory(file),
     }
     .map_err(CliError::Failed)?;
     write_directory(&args.output, &files)
-}
-
-/// The base parsed once more, so `export` owns what it exports whichever file it is.
-fn base_again(base: &Checkpoint) -> Result<Checkpoint, CliError> {
-    let bytes = base.to_bytes(base.header.dtype).map_err(CliError::Failed)?;
-    let mut again = Checkpoint::parse(&bytes).map_err(CliError::Failed)?;
-    again.sha256 = base.sha256.clone();
-    Ok(again)
 }
 
 fn write_directory(dir: &Path, files: &[ExportFile]) -> Result<(), CliError> {
