@@ -16,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { exitOnHelp } from '../scripts/usage.mjs';
+import { stats } from './tfjs/bench.js';
 
 exitOnHelp(import.meta.url);
 
@@ -65,7 +66,6 @@ const mod = await import(new URL('www/pkg/finetune_lab.js', ROOT));
 await mod.default({ module_or_path: readFileSync(new URL('www/pkg/finetune_lab_bg.wasm', ROOT)) });
 const base = new Uint8Array(readFileSync(new URL('www/base/tiny.ftlab', ROOT)));
 const [steps, warmup] = [Number(a.steps), Number(a.warmup)];
-const median = (v) => [...v].sort((x, y) => x - y)[v.length >> 1];
 
 /** One run of `mode` on `lab`: its losses and step times; on WebGPU each step's calls too. */
 async function train(lab, mode, counted) {
@@ -91,12 +91,12 @@ for (const mode of a.modes.split(',')) {
   const dawn = await train(gpuLab, mode, true);
   const calls = globalThis.webgpuCallsPerStep.slice(before + warmup);
   const cpu = await train(cpuLab, mode, false);
-  const callMedian = (k) => median(calls.map((c) => c[k]));
+  const callMedian = (k) => stats(calls.map((c) => c[k])).median;
   results.push({
     mode,
     batch: Number(a.batch),
     context: Number(a.context),
-    ms_per_step: { median: median(dawn.times), min: Math.min(...dawn.times), max: Math.max(...dawn.times) },
+    ms_per_step: stats(dawn.times),
     dispatches: callMedian('dispatches'),
     submits: callMedian('submits'),
     readbacks: callMedian('readbacks'),

@@ -42,10 +42,11 @@ export function launchBrowser({ webgpu = false, flags = [] } = {}) {
 /**
  * A page with guards: `problems()` lists console errors, page errors and requests that left
  * 127.0.0.1. `pages` maps extra paths (e.g. "t/two.html") to HTML served for this test only;
- * `init` runs in the page before its scripts; `routes` are extra [match, handler] for page.route.
+ * `init` runs in the page before its scripts; `routes` are extra [match, handler] for page.route;
+ * `context`, a browser context to open it in (tabs that share storage), else a new one.
  */
-export async function openPage(env, path, { pages = {}, colorScheme = 'light', width = 1100, allowErrors = [], init, routes = [] } = {}) {
-  const context = await env.browser.newContext({ viewport: { width, height: 900 }, colorScheme, acceptDownloads: true });
+export async function openPage(env, path, { pages = {}, colorScheme = 'light', width = 1100, allowErrors = [], init, routes = [], context = undefined } = {}) {
+  context ??= await env.browser.newContext({ viewport: { width, height: 900 }, colorScheme, acceptDownloads: true });
   if (init) await context.addInitScript(init);
   const page = await context.newPage();
   const problems = [];

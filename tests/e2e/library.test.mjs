@@ -13,8 +13,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setup, testPage, ready, runVia, launchBrowser } from './helpers.mjs';
-import { CSP } from '../../scripts/serve.mjs';
+import { setup, openPage, testPage, ready, runVia, launchBrowser } from './helpers.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TARGET = process.env.CARGO_TARGET_DIR ?? `${process.env.HOME}/.cache/finetune-lab/target`;
@@ -32,20 +31,9 @@ before(async () => {
 });
 after(() => env?.close());
 
-const open = (context, path = 't/library.html') => openIn(context, path);
 const pages = { 't/library.html': PAGE, 't/two.html': TWO };
-
 /** A page in `context`, so that tabs share its storage. */
-async function openIn(context, path) {
-  const page = await context.newPage();
-  for (const [p, html] of Object.entries(pages))
-    await page.route(
-      (u) => u.pathname === `/${p}`,
-      (r) => r.fulfill({ contentType: 'text/html', headers: { 'Content-Security-Policy': CSP }, body: html }),
-    );
-  await page.goto(env.url + path);
-  return page;
-}
+const open = (context, path = 't/library.html') => openPage(env, path, { pages, context });
 
 /** The tenants each widget on the page lists, kept ones only: [[name, ...], ...]. */
 const kept = (page) => page.evaluate(() => [...document.querySelectorAll('finetune-lab')].map((el) => el.tenants.view.tenants.filter((t) => t.kept).map((t) => t.name)));

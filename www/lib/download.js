@@ -20,6 +20,19 @@ export function saveFile(data, name, type = 'application/octet-stream') {
   setTimeout(() => URL.revokeObjectURL(url), 60_000); // after the browser has started saving it
 }
 
+/**
+ * `data` (a model or adapter file) as the .zip of its Hugging Face directory, made by the
+ * element's Lab and saved as `name`; a failure is said through `say`.
+ */
+export async function saveHuggingFaceZip(host, data, name, say) {
+  try {
+    await host.whenOpen();
+    saveFile(await host.lab.huggingFaceZip(data), name, 'application/zip');
+  } catch (e) {
+    say(`Not exported: ${e.message}.`);
+  }
+}
+
 export class Downloads {
   /** onHf(data, name): the .zip of `data`'s Hugging Face directory, saved as `name`. */
   constructor(onHf) {

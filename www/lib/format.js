@@ -45,6 +45,11 @@ export function loss(x) {
   return Number.isFinite(x) ? x.toFixed(3) : String(x);
 }
 
+/** A tenant's name as a file name's stem: anything but letters, digits, dots and dashes becomes a dash. */
+export function fileStem(name) {
+  return name.replace(/[^\w.-]+/g, '-');
+}
+
 /** The crate's median, as the CLI's reports take it. */
 export function median(values) {
   return crate.median(values);

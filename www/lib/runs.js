@@ -9,7 +9,7 @@ import { SWEEP_RANKS, SweepView } from './sweep-view.js';
 import { MemoryView } from './memory-view.js';
 import { modeOf } from './modes.js';
 import { bytes, loss, ms } from './format.js';
-import { saveFile } from './download.js';
+import { saveHuggingFaceZip } from './download.js';
 
 export class Runs {
   /**
@@ -20,7 +20,7 @@ export class Runs {
     this.host = host;
     this.train = new TrainPanel(
       (what) => host.press(what),
-      (data, name) => this.exportHf(data, name),
+      (data, name) => saveHuggingFaceZip(host, data, name, (text) => this.train.notice(text)),
     );
     this.knobs = new AdapterKnobs((choice) => this.adapterChosen(choice));
     this.sweepView = new SweepView(() => host.sweep().catch(() => {}));
@@ -224,15 +224,6 @@ export class Runs {
       host.updateButtons();
     }
     return this.finish(mode, r, sweep);
-  }
-
-  /** A run's checkpoint as the .zip of its Hugging Face directory, saved as a download. */
-  async exportHf(data, name) {
-    try {
-      saveFile(await this.host.lab.huggingFaceZip(data), name, 'application/zip');
-    } catch (e) {
-      this.train.notice(`Not exported: ${e.message}.`);
-    }
   }
 
   finish(mode, r, sweep) {

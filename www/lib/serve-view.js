@@ -5,7 +5,7 @@
 // displays and collects input; the element decides what runs.
 
 import { h, fill } from './dom.js';
-import { bytes, int, seconds } from './format.js';
+import { bytes, fileStem, int, seconds } from './format.js';
 
 const WAYS = [
   ['mixed', 'Together (one base, each row its own adapter)'],
@@ -201,7 +201,7 @@ export class ServeView {
 
   exportLink(t) {
     t.url ??= URL.createObjectURL(new Blob([t.bytes], { type: 'application/octet-stream' }));
-    return h('a', { href: t.url, download: `${t.name.replace(/[^\w.-]+/g, '-')}.ftlab` }, 'Export');
+    return h('a', { href: t.url, download: `${fileStem(t.name)}.ftlab` }, 'Export');
   }
 
   /** One row per tenant served: its prompt (kept when re-rendered) and its output. */

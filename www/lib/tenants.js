@@ -7,8 +7,8 @@ import { ServeView } from './serve-view.js';
 import { LibraryStore } from './library-store.js';
 import { loadDemoAdapter } from './wasm.js';
 import { isDeviceFailure } from './backend.js';
-import { bytes } from './format.js';
-import { saveFile } from './download.js';
+import { bytes, fileStem } from './format.js';
+import { saveHuggingFaceZip } from './download.js';
 
 export class Tenants {
   /** host: the element ({lab, mod, busy, status, say(), showError(), failRun(), emit(), updateButtons(), whenOpen(), isConnected}). */
@@ -19,7 +19,7 @@ export class Tenants {
       import: (files) => this.importFiles(files),
       rename: (t) => this.rename(t),
       remove: (t) => this.remove(t),
-      exportHf: (t) => this.exportHf(t),
+      exportHf: (t) => saveHuggingFaceZip(host, t.bytes, `${fileStem(t.name)}-peft.zip`, (text) => this.view.notice(text)),
       persist: () => this.persist(),
       forgetAll: () => this.forgetAll(),
     });
@@ -181,17 +181,6 @@ export class Tenants {
     if (!storage?.persist) return this.view.showPersisted('This browser cannot be asked to keep data.');
     const granted = await storage.persist().catch(() => false);
     this.view.showPersisted(granted ? 'The browser will keep them.' : 'The browser said no: it may clear them when space runs low (it often says yes once a site is bookmarked or installed).');
-  }
-
-  /** A tenant as the .zip of its PEFT directory, saved as a download. */
-  async exportHf(t) {
-    try {
-      await this.host.whenOpen();
-      const zip = await this.host.lab.huggingFaceZip(t.bytes);
-      saveFile(zip, `${t.name.replace(/[^\w.-]+/g, '-')}-peft.zip`, 'application/zip');
-    } catch (e) {
-      this.view.notice(`Not exported: ${e.message}.`);
-    }
   }
 
   /**
