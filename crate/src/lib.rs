@@ -37,6 +37,9 @@ pub mod serve;
 pub mod memory;
 // Measuring memory: burn's pool on a GPU, a counting allocator on the CPU.
 pub mod measure;
+// Opening burn's wgpu runtime: how much of a step it sends the GPU at once.
+#[cfg(feature = "wgpu")]
+pub mod gpu;
 
 // SplitMix64: every generated text, batch order and initial weight from one seed.
 pub mod rng;

@@ -86,7 +86,7 @@ impl Lab {
 
 #[cfg(feature = "wgpu")]
 async fn open_gpu() -> Result<Device, JsError> {
-    Device::wgpu_options().init_async().await.map_err(|e| JsError::new(&format!("WebGPU could not start: {e}")))
+    crate::gpu::options().init_async().await.map_err(|e| JsError::new(&format!("WebGPU could not start: {e}")))
 }
 
 /// The CPU-only module (built without the `wgpu` feature, for browsers without WebGPU).

@@ -52,7 +52,7 @@ impl Backend {
 
 #[cfg(feature = "wgpu")]
 fn gpu_device() -> Result<Device, CliError> {
-    Device::wgpu_options().init().map_err(|e| CliError::Failed(format!("no GPU through wgpu: {e}")))
+    finetune_lab::gpu::options().init().map_err(|e| CliError::Failed(format!("no GPU through wgpu: {e}")))
 }
 
 #[cfg(not(feature = "wgpu"))]
