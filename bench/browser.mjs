@@ -106,7 +106,7 @@ async function runOne(impl, backend, config) {
     const timeout = new Promise((_, bad) => setTimeout(() => bad(new Error(`timed out after ${a['timeout-s']} s`)), 1000 * Number(a['timeout-s'])));
     const report = await Promise.race([page.evaluate((o) => window.bench(o), { ...config, backend }), timeout]);
     if (countCalls) {
-      report.webgpu_calls = medianCalls((await page.evaluate(() => window.webgpuCallsPerStep)).slice(config.warmup));
+      report.webgpu_calls = medianCalls((await page.evaluate(() => window.webgpuCallsPerStep)).filter((r) => r.after >= config.warmup));
       const kernels = (await page.evaluate(() => window.webgpuKernelsPerStep)).at(-1); // the last step's
       report.webgpu_dispatches_by_kernel = Object.entries(kernels).sort((x, y) => y[1] - x[1]);
     }
@@ -122,7 +122,7 @@ async function runOne(impl, backend, config) {
 function medianCalls(perStep) {
   if (!perStep.length) return null;
   const median = (v) => [...v].sort((x, y) => x - y)[v.length >> 1];
-  return Object.fromEntries(Object.keys(perStep[0]).map((k) => [k, median(perStep.map((s) => s[k]))]));
+  return Object.fromEntries(Object.keys(perStep[0]).filter((k) => k !== 'after').map((k) => [k, median(perStep.map((s) => s[k]))]));
 }
 
 /** 5-step moving averages of a loss curve (single steps are noisy batches). */

@@ -60,7 +60,7 @@ Object.setPrototypeOf(globalThis, Window.prototype);
 const events = new EventTarget();
 Object.assign(globalThis, { self: globalThis, addEventListener: events.addEventListener.bind(events) });
 await import('./webgpu-calls.js');
-const stepDone = () => events.dispatchEvent(new Event('bench:step'));
+const stepDone = (step, steps) => events.dispatchEvent(new CustomEvent('bench:step', { detail: { step, steps } }));
 
 const mod = await import(new URL('www/pkg/finetune_lab.js', ROOT));
 await mod.default({ module_or_path: readFileSync(new URL('www/pkg/finetune_lab_bg.wasm', ROOT)) });
@@ -72,11 +72,16 @@ async function train(lab, mode, counted) {
   const session = lab.start({ mode, task: 'qa', steps: warmup + steps, batch: Number(a.batch), context: Number(a.context), sample: 0 });
   const losses = [];
   const times = [];
-  for (let i = 0; i < warmup + steps; i++) {
+  while (losses.length < warmup + steps) {
+    // As the page trains: about a frame's worth of steps queued, their losses read back at once.
     const started = performance.now();
-    losses.push(await session.step()); // resolves once the loss is read back: the whole step
-    if (i >= warmup) times.push(performance.now() - started);
-    if (counted) stepDone();
+    const batch = await session.steps(warmup + steps - losses.length);
+    const each = (performance.now() - started) / batch.length;
+    for (const loss of batch) {
+      if (losses.length >= warmup) times.push(each);
+      losses.push(loss);
+    }
+    if (counted) stepDone(losses.length, batch.length);
   }
   session.free();
   return { losses, times };
@@ -89,7 +94,7 @@ const results = [];
 for (const mode of a.modes.split(',')) {
   const before = globalThis.webgpuCallsPerStep.length;
   const dawn = await train(gpuLab, mode, true);
-  const calls = globalThis.webgpuCallsPerStep.slice(before + warmup);
+  const calls = globalThis.webgpuCallsPerStep.slice(before).filter((r) => r.after >= warmup);
   const cpu = await train(cpuLab, mode, false);
   const callMedian = (k) => stats(calls.map((c) => c[k])).median;
   results.push({
@@ -100,6 +105,7 @@ for (const mode of a.modes.split(',')) {
     dispatches: callMedian('dispatches'),
     submits: callMedian('submits'),
     readbacks: callMedian('readbacks'),
+    dispatches_by_kernel: Object.entries(globalThis.webgpuKernelsPerStep.at(-1)).sort((x, y) => y[1] - x[1]),
     losses: dawn.losses,
     cpu_losses: cpu.losses,
     max_diff_from_cpu: Math.max(...dawn.losses.map((v, i) => Math.abs(v - cpu.losses[i]))),

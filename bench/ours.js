@@ -8,7 +8,8 @@ const tick = () => new Promise((r) => setTimeout(r, 0));
 
 /**
  * options: {base: ArrayBuffer (our checkpoint), text, gpu: boolean, mode, steps (timed), warmup,
- * batch, context, rank, alpha, targets, seed, onStep(step, loss, ms)}
+ * batch, context, rank, alpha, targets, seed, onStep(step, loss, ms, read)}: `read` is the number
+ * of steps whose losses came back with this one's, on the last of them, else 0
  */
 export async function runOurs(options) {
   const { base, text, gpu = false, mode = 'full', steps = 50, warmup = 3, batch = 16, context = 128, seed = 1, onStep } = options;
@@ -29,13 +30,17 @@ export async function runOurs(options) {
 
   const losses = [];
   const times = [];
-  for (let i = 0; i < warmup + steps; i++) {
+  while (losses.length < warmup + steps) {
+    // As the page trains: the crate queues about a frame's worth of steps and reads their losses
+    // at once, so a step's time is its batch's over the batch's size.
     const started = performance.now();
-    const value = await session.step(); // resolves once the loss is read back: the whole step
-    const elapsed = performance.now() - started;
-    losses.push(value);
-    if (i >= warmup) times.push(elapsed);
-    onStep?.(i + 1, value, elapsed);
+    const batch = await session.steps(warmup + steps - losses.length); // resolves once read back
+    const each = (performance.now() - started) / batch.length;
+    batch.forEach((value, i) => {
+      if (losses.length >= warmup) times.push(each);
+      losses.push(value);
+      onStep?.(losses.length, value, each, i === batch.length - 1 ? batch.length : 0);
+    });
     await tick();
   }
   const memory = session.memory(); // {predicted, measured (null on the CPU backend), samples}

@@ -45,12 +45,13 @@ export function mountBench({ title, backends, run }) {
     const base = await (await fetchOk(o.base)).arrayBuffer();
     const text = await (await fetchOk(o.text)).text();
     const losses = [];
-    const onStep = (step, loss, ms) => {
+    // TF.js reads every step's loss (no `read`); ours reads a batch of steps at once.
+    const onStep = (step, loss, ms, read = 1) => {
       losses.push(loss);
       status.textContent = `step ${step}/${o.warmup + o.steps}: loss ${loss.toFixed(4)}, ${ms.toFixed(0)} ms`;
       console.debug(`bench: ${status.textContent}`); // bench/browser.mjs shows these as progress
       drawLoss(svg, losses);
-      dispatchEvent(new CustomEvent('bench:step', { detail: { step } })); // for bench/webgpu-calls.js
+      if (read) dispatchEvent(new CustomEvent('bench:step', { detail: { step, steps: read } })); // for bench/webgpu-calls.js
     };
     const report = await run({ ...o, base, text, onStep });
     pre.textContent = JSON.stringify({ ...report, losses: report.losses.map((v) => +v.toFixed(4)) }, null, 1);

@@ -1,7 +1,8 @@
 // Counts the WebGPU calls a page makes, per training step: kernel dispatches, queue submits,
 // buffers created, uploads and readbacks. bench/browser.mjs --gpu-calls injects this before any
-// page script runs; the bench pages announce each finished step with a `bench:step` event, and
-// `window.webgpuCallsPerStep` holds one record of counts per step.
+// page script runs; the bench pages announce each finished step, or batch of steps read back
+// together (`detail.steps`), with a `bench:step` event, and `window.webgpuCallsPerStep` holds
+// one record of counts per event.
 (() => {
   if (!('GPUDevice' in self)) return;
   const totals = {
@@ -87,10 +88,15 @@
   let last = { ...totals };
   self.webgpuCallsPerStep = [];
   self.webgpuKernelsPerStep = [];
-  addEventListener('bench:step', () => {
-    const calls = Object.fromEntries(Object.keys(totals).map((k) => [k, totals[k] - last[k]]));
-    self.webgpuCallsPerStep.push({ ...calls, distinct_kernels: pipelinesThisStep.size });
-    self.webgpuKernelsPerStep.push(Object.fromEntries(byKernel));
+  // An event may close several steps whose losses were read back together (`detail.steps`):
+  // their calls are recorded per step, as the batch's over its size.
+  addEventListener('bench:step', (event) => {
+    const steps = event.detail?.steps ?? 1;
+    const calls = Object.fromEntries(Object.keys(totals).map((k) => [k, (totals[k] - last[k]) / steps]));
+    // `after`: the steps finished before this event's, so a reader can leave out a warm-up.
+    const after = (event.detail?.step ?? 0) - steps;
+    self.webgpuCallsPerStep.push({ ...calls, distinct_kernels: pipelinesThisStep.size, after });
+    self.webgpuKernelsPerStep.push(Object.fromEntries([...byKernel].map(([k, n]) => [k, n / steps])));
     byKernel.clear();
     pipelinesThisStep.clear();
     last = { ...totals };

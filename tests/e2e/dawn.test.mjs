@@ -25,6 +25,6 @@ test('the module trains through Dawn and follows the CPU path', { timeout: 300_0
     assert.equal(r.losses.length, 4);
     assert.ok(r.losses.every(Number.isFinite), JSON.stringify(r.losses));
     assert.ok(r.max_diff_from_cpu <= 1e-4, `${r.mode}: ${r.max_diff_from_cpu}`);
-    assert.ok(r.dispatches > 0 && r.readbacks >= 1, JSON.stringify(r));
+    assert.ok(r.dispatches > 0 && r.readbacks > 0 && r.readbacks <= 1, JSON.stringify(r)); // one readback a step at most
   }
 });

@@ -155,9 +155,12 @@ export class RemoteSession extends Remote {
     this.info = props.info;
   }
 
-  /** @returns {Promise<number>} the step's loss */
-  step() {
-    return this.call('step');
+  /**
+   * Training steps, at least one and at most `most`, as many as the device runs in about a frame.
+   * @returns {Promise<Float32Array>} each step's loss, in order
+   */
+  steps(most) {
+    return this.call('steps', most);
   }
   /** @returns {Promise<number>} */
   heldoutLoss() {

@@ -55,20 +55,27 @@ export async function fineTune(lab, session, { before }, { onPhase, onBefore, on
     const losses = [];
     const times = [];
     let timing = Boolean(budget); // until the crate decides the length from the steps' times
-    for (let step = 1; step <= steps && !shouldStop(); step++) {
+    for (let step = 1; step <= steps && !shouldStop(); ) {
       onPhase(step === 1 ? 'first-step' : 'step', info);
+      // The crate queues as many steps as the device runs in about a frame and reads their
+      // losses back at once: one step at a time on a software GPU, several on a fast one.
       const t0 = performance.now();
-      const loss = await guard(session.step());
-      times.push(performance.now() - t0);
-      losses.push(loss);
-      // The length, when a time budget sets it: the crate decides it once, from the steps
-      // timed after a warm-up (kernels compiling, the engine optimising), so the bar does not wander.
-      if (timing) {
-        const decided = await guard(session.decideSteps(times));
-        if (decided != null) [steps, timing] = [decided, false];
-      }
+      const batch = await guard(session.steps(steps - step + 1));
+      const each = (performance.now() - t0) / batch.length;
+      const memory = await guard(session.memory());
       shared ||= activeRuns() > 1;
-      onStep({ step, steps, timing, loss, ms_per_step: median(times), memory: await guard(session.memory()) });
+      for (const loss of batch) {
+        times.push(each);
+        losses.push(loss);
+        // The length, when a time budget sets it: the crate decides it once, from the steps
+        // timed after a warm-up (kernels compiling, the engine optimising), so the bar does not wander.
+        if (timing) {
+          const decided = await guard(session.decideSteps(times));
+          if (decided != null) [steps, timing] = [decided, false];
+        }
+        onStep({ step, steps, timing, loss, ms_per_step: median(times), memory });
+        step++;
+      }
       await yieldToPage();
     }
     // Nothing trained, or nobody left to show it to (the element left the page): skip the rest.

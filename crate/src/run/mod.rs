@@ -7,6 +7,7 @@
 //!   time budget on the reader's device.
 //! - `fine_tune`: `Run`, one run from the shipped base, fully or through LoRA adapters.
 //! - `training_loop`: `Trainer`, AdamW over seeded batches, one step at a time; the losses.
+//! - `steps_per_read`: how many steps the browser queues before it reads their losses back.
 //! - `report` (native only): a whole run driven synchronously, what the CLI prints and the tests
 //!   check; the browser steps a `Run` itself, reading its losses back asynchronously.
 
@@ -15,6 +16,7 @@ pub mod fine_tune;
 #[cfg(not(target_family = "wasm"))]
 pub mod report;
 pub mod settings;
+pub mod steps_per_read;
 pub mod training_loop;
 
 pub use budget::{Length, PAGE_BUDGET, TimeBudget};
@@ -23,4 +25,5 @@ pub use settings::{
     AdapterRecipe, Caller, Data, Given, MAX_SAMPLE, MAX_SEED, PAGE_ADAPTER, RunRequest, RunSettings, Setting, Targets,
     settings,
 };
+pub use steps_per_read::steps_per_read;
 pub use training_loop::{Batches, TrainConfig, Trainer, corpus_loss, eval_loss};

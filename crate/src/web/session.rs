@@ -6,8 +6,10 @@ use wasm_bindgen::prelude::*;
 use super::results::{RunMemory, SessionInfo};
 use super::{js_error, to_js};
 use crate::data;
-use crate::readback::read_scalar;
-use crate::run::{Length, MAX_SAMPLE, Run};
+use burn::tensor::Tensor;
+
+use crate::readback::{read_f32, read_scalar};
+use crate::run::{Length, MAX_SAMPLE, Run, steps_per_read};
 
 #[wasm_bindgen]
 pub struct Session {
@@ -16,11 +18,13 @@ pub struct Session {
     length: Length,
     /// The built-in task trained on, if any: an adapter file records it.
     task: Option<String>,
+    /// Milliseconds a step took in the last batch, which sizes the next (`steps_per_read`).
+    ms_per_step: Option<f64>,
 }
 
 impl Session {
     pub(super) fn new(run: Run, info: SessionInfo, length: Length, task: Option<String>) -> Self {
-        Self { run, info, length, task }
+        Self { run, info, length, task, ms_per_step: None }
     }
 }
 
@@ -50,10 +54,18 @@ impl Session {
         }
     }
 
-    /// One training step; resolves to its loss once the device has finished it.
-    pub async fn step(&mut self) -> Result<f32, JsError> {
-        let loss = self.run.step();
-        read_scalar(loss).await.map_err(js_error)
+    /// Training steps, at least one and at most `most`: as many as this device takes about a
+    /// frame for (`steps_per_read`), queued together and read back at once. Resolves to each
+    /// step's loss, in order, once the device has finished them.
+    pub async fn steps(&mut self, most: usize) -> Result<Vec<f32>, JsError> {
+        let count = steps_per_read(self.ms_per_step).min(most).max(1);
+        let started = js_sys::Date::now();
+        let mut losses: Vec<Tensor<1>> = (0..count).map(|_| self.run.step()).collect();
+        // Joined on the device (a dispatch per loss), so that one readback brings them all.
+        let joined = if count == 1 { losses.pop().expect("one step") } else { Tensor::cat(losses, 0) };
+        let losses = read_f32(joined).await.map_err(js_error)?;
+        self.ms_per_step = Some((js_sys::Date::now() - started) / count as f64);
+        Ok(losses)
     }
 
     #[wasm_bindgen(js_name = heldoutLoss)]
