@@ -1,19 +1,26 @@
 // A matrix product, the workhorse of every linear layer and its backward pass:
-//   C (m × n) = A (m × k) · B (k × n)  [+ bias (n), broadcast over rows]
-// with A and B read through row and column strides, so transposed operands (xᵀ · dy for a
-// weight's gradient, dy · Wᵀ for the input's) need no copy. Optionally also writes B's column
+//   C (m × n) = scale · A (m × k) · B (k × n)  [+ scale2 · A2 (m × k2) · B2 (k2 × n)]  [+ bias (n)]
+// with every operand read through row and column strides, so transposed operands (xᵀ · dy for
+// a weight's gradient, dy · Wᵀ for the input's) need no copy. Optionally also writes B's column
 // sums (a bias's gradient is the column sums of dy, taken while dy is read anyway), so a linear
 // layer is one dispatch forward and at most two backward.
+//
+// The second product is a LoRA adapter's path (Hu et al. 2021): a projection with an adapter is
+// y = x W + b + s · (x A) B, so with A2 = x A (m × r, r small) and B2 = B its forward is one
+// dispatch after x A, and its input's gradient dy Wᵀ + (s · dy Bᵀ) Aᵀ is one too; built from
+// plain products, the scale and the sums were dispatches of their own. The second product is
+// summed into the same registers after the first, so it costs k2 steps of the loop below.
 //
 // Split along k: a weight's gradient sums over every token (k = batch × context) into a small
 // C (d_in × d_out), too few tiles to fill a real GPU: at batch 256 × 128 it was 1,024 threads
 // each walking 32,768 rows, and an H200 spent 1.8 s on a step. So the host may cut k into
 // `pieces` of `k_piece`: piece s writes its partial C to c[s · m · n ..] and its partial column
 // sums to sums[s · n ..], and the host adds the pieces up. One piece (k_piece = k) is the plain
-// product, and the only one that may add a bias.
+// product, and the only one that may add a bias or a second product.
 //
 // Bindings: 0 a, 1 b, 2 bias (n; a one-value stand-in without), 3 c (pieces × m × n,
-// row-major), 4 sums (pieces × n; a stand-in without), 5 the uniform below.
+// row-major), 4 sums (pieces × n; a stand-in without), 5 A2, 6 B2 (stand-ins without), 7 the
+// uniform below.
 // Workgroup: WORKGROUP_SIZE threads, each computing an 8 × 8 tile of C in sixteen vec4
 // registers: per step along k it loads 8 values of A and 8 of B for 64 multiply-adds. No shared
 // memory and no barriers: software WebGPU (SwiftShader in Chromium, lavapipe) pays more for a
@@ -32,6 +39,13 @@ struct Info {
     b_col: u32,
     flags: u32, // ADD_BIAS | COLUMN_SUMS
     k_piece: u32, // k's length per piece: the grid is `pieces` copies of the tiles (and sums)
+    scale: f32,   // of the first product
+    k2: u32,      // the second product's inner length: 0 without one
+    a2_row: u32,
+    a2_col: u32,
+    b2_row: u32,
+    b2_col: u32,
+    scale2: f32,
 }
 
 @group(0) @binding(0) var<storage, read_write> a: array<f32>;
@@ -39,7 +53,9 @@ struct Info {
 @group(0) @binding(2) var<storage, read_write> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<storage, read_write> sums: array<f32>;
-@group(0) @binding(5) var<uniform> info: Info;
+@group(0) @binding(5) var<storage, read_write> a_second: array<f32>;
+@group(0) @binding(6) var<storage, read_write> b_second: array<f32>;
+@group(0) @binding(7) var<uniform> info: Info;
 
 const ADD_BIAS: u32 = 1u;
 const COLUMN_SUMS: u32 = 2u;
@@ -68,8 +84,9 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     }
 }
 
-// The 8 × 8 tile of C from (row0, col0), summed over k0..k1, written from c[out]. Rows and
-// columns past the edge read the last one again (kept in bounds) and are never written.
+// The 8 × 8 tile of C from (row0, col0), summed over k0..k1 (and the second product, in the
+// first piece), written from c[out]. Rows and columns past the edge read the last one again
+// (kept in bounds) and are never written.
 fn tile(row0: u32, col0: u32, k0: u32, k1: u32, out: u32) {
     let last_row = info.m - 1u;
     let last_col = info.n - 1u;
@@ -113,6 +130,45 @@ fn tile(row0: u32, col0: u32, k0: u32, k1: u32, out: u32) {
         let x7 = a[a7 + ap]; lo7 += x7 * bl; hi7 += x7 * bh;
         ap += info.a_col;
         bp += info.b_row;
+    }
+    let s = info.scale;
+    lo0 *= s; hi0 *= s; lo1 *= s; hi1 *= s; lo2 *= s; hi2 *= s; lo3 *= s; hi3 *= s;
+    lo4 *= s; hi4 *= s; lo5 *= s; hi5 *= s; lo6 *= s; hi6 *= s; lo7 *= s; hi7 *= s;
+    // The second product, whole, in the first piece; its scale goes with each value of A2.
+    if (out == 0u && info.k2 > 0u) {
+        let c0 = min(row0, last_row) * info.a2_row;
+        let c1 = min(row0 + 1u, last_row) * info.a2_row;
+        let c2 = min(row0 + 2u, last_row) * info.a2_row;
+        let c3 = min(row0 + 3u, last_row) * info.a2_row;
+        let c4 = min(row0 + 4u, last_row) * info.a2_row;
+        let c5 = min(row0 + 5u, last_row) * info.a2_row;
+        let c6 = min(row0 + 6u, last_row) * info.a2_row;
+        let c7 = min(row0 + 7u, last_row) * info.a2_row;
+        let d0 = min(col0, last_col) * info.b2_col;
+        let d1 = min(col0 + 1u, last_col) * info.b2_col;
+        let d2 = min(col0 + 2u, last_col) * info.b2_col;
+        let d3 = min(col0 + 3u, last_col) * info.b2_col;
+        let d4 = min(col0 + 4u, last_col) * info.b2_col;
+        let d5 = min(col0 + 5u, last_col) * info.b2_col;
+        let d6 = min(col0 + 6u, last_col) * info.b2_col;
+        let d7 = min(col0 + 7u, last_col) * info.b2_col;
+        let s2 = info.scale2;
+        var cp = 0u;
+        var dp = 0u;
+        for (var p = 0u; p < info.k2; p++) {
+            let bl = vec4<f32>(b_second[dp + d0], b_second[dp + d1], b_second[dp + d2], b_second[dp + d3]);
+            let bh = vec4<f32>(b_second[dp + d4], b_second[dp + d5], b_second[dp + d6], b_second[dp + d7]);
+            let x0 = a_second[c0 + cp] * s2; lo0 += x0 * bl; hi0 += x0 * bh;
+            let x1 = a_second[c1 + cp] * s2; lo1 += x1 * bl; hi1 += x1 * bh;
+            let x2 = a_second[c2 + cp] * s2; lo2 += x2 * bl; hi2 += x2 * bh;
+            let x3 = a_second[c3 + cp] * s2; lo3 += x3 * bl; hi3 += x3 * bh;
+            let x4 = a_second[c4 + cp] * s2; lo4 += x4 * bl; hi4 += x4 * bh;
+            let x5 = a_second[c5 + cp] * s2; lo5 += x5 * bl; hi5 += x5 * bh;
+            let x6 = a_second[c6 + cp] * s2; lo6 += x6 * bl; hi6 += x6 * bh;
+            let x7 = a_second[c7 + cp] * s2; lo7 += x7 * bl; hi7 += x7 * bh;
+            cp += info.a2_col;
+            dp += info.b2_row;
+        }
     }
     store_row(row0, col0, lo0, hi0, out);
     store_row(row0 + 1u, col0, lo1, hi1, out);

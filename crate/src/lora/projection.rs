@@ -12,6 +12,7 @@ use super::spec::Target;
 use crate::init::Init;
 use crate::ops::linear::linear;
 use crate::ops::lora_bgmv::{AdapterStack, lora_bgmv};
+use crate::ops::lora_linear::lora_projection;
 
 /// Serving many tenants in one batch: every tenant's adapter for each target projection of one
 /// block, stacked (slot 0 = none), and the slot of each sequence in the batch.
@@ -53,14 +54,20 @@ impl Projection {
 
     /// `[..., d_input]` → `[..., d_output]`
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
-        let y = linear(x.clone(), self.base.weight.val(), self.base.bias.as_ref().map(|b| b.val()));
-        match &self.adapter {
-            None => y,
-            // x A is [..., rank]: the adapter never forms the full d_input × d_output update.
-            Some(adapter) => {
-                let low = linear(x, adapter.a.val(), None);
-                y + linear(low, adapter.b.val(), None).mul_scalar(adapter.scale)
+        let (weight, bias) = (self.base.weight.val(), self.base.bias.as_ref().map(|b| b.val()));
+        match (&self.adapter, bias) {
+            // The base frozen, as LoRA trains it: one operation of ours, whose backward pass
+            // gives x, A and B their gradients. x A is [..., rank]: the adapter never forms the
+            // full d_input × d_output update.
+            (Some(adapter), Some(bias)) if !weight.is_require_grad() && !bias.is_require_grad() => {
+                lora_projection(x, weight, bias, adapter.a.val(), adapter.b.val(), adapter.scale)
             }
+            // A base that trains too (or has no bias): the same sum from plain products.
+            (Some(adapter), bias) => {
+                let low = linear(x.clone(), adapter.a.val(), None);
+                linear(x, weight, bias) + linear(low, adapter.b.val(), None).mul_scalar(adapter.scale)
+            }
+            (None, bias) => linear(x, weight, bias),
         }
     }
 

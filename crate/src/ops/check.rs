@@ -18,6 +18,7 @@ use super::gelu::gelu;
 use super::layer_norm::LayerNorm;
 use super::linear::linear;
 use super::lora_bgmv::{AdapterStack, lora_bgmv};
+use super::lora_linear::lora_projection;
 use crate::optimizer::AdamW;
 use crate::readback::read_f32;
 
@@ -57,6 +58,7 @@ pub async fn all(device: &Device) -> Result<Vec<Check>, String> {
         checks.push(adamw_case(device, weight_decay).await?);
     }
     checks.push(bgmv_case(device).await?);
+    checks.push(lora_linear_case(device).await?);
     Ok(checks)
 }
 
@@ -187,6 +189,35 @@ async fn linear_case(device: &Device, biased: bool) -> Result<Check, String> {
         burn::tensor::module::linear(x, w, b).reshape([1, rows, d_out]) + t[2].clone().mul_scalar(0.0)
     };
     let name = format!("linear {rows}x{d_in} -> {d_out}{}", if biased { " + bias" } else { "" });
+    compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
+}
+
+async fn lora_linear_case(device: &Device) -> Result<Check, String> {
+    // Widths not multiples of the 8 × 8 tiles; W and b frozen (constants to autodiff), x, A and
+    // B differentiated, B not zero so every gradient is exercised.
+    let (rows, d_in, d_out, rank, scale) = (37, 29, 43, 4, 2.5);
+    let (x, a, b) = (pattern(rows * d_in, 14, 1.0), pattern(d_in * rank, 15, 0.5), pattern(rank * d_out, 16, 0.5));
+    let (w, bias) = (pattern(d_in * d_out, 17, 0.5), pattern(d_out, 18, 0.5));
+    let inputs = [(&x[..], [1, rows, d_in]), (&a[..], [1, d_in, rank]), (&b[..], [1, rank, d_out])];
+    let frozen = |t: &[Tensor<3>]| {
+        let device = t[0].device();
+        (
+            Tensor::<2>::from_data(TensorData::new(w.clone(), [d_in, d_out]), &device),
+            Tensor::<1>::from_data(TensorData::new(bias.clone(), [d_out]), &device),
+        )
+    };
+    let ours = |t: &[Tensor<3>]| {
+        let (w, bias) = frozen(t);
+        let (a, b) = (t[1].clone().reshape([d_in, rank]), t[2].clone().reshape([rank, d_out]));
+        lora_projection(t[0].clone(), w, bias, a, b, scale)
+    };
+    let burns = |t: &[Tensor<3>]| {
+        let (w, bias) = frozen(t);
+        let (a, b) = (t[1].clone().reshape([d_in, rank]), t[2].clone().reshape([rank, d_out]));
+        let low = burn::tensor::module::linear(t[0].clone(), a, None);
+        burn::tensor::module::linear(t[0].clone(), w, Some(bias)) + burn::tensor::module::linear(low, b, None).mul_scalar(scale)
+    };
+    let name = format!("lora_linear {rows}x{d_in} -> {d_out}, rank {rank}, scale {scale}");
     compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
 }
 

@@ -28,6 +28,7 @@ mod host;
 pub mod layer_norm;
 pub mod linear;
 pub mod lora_bgmv;
+pub mod lora_linear;
 pub mod shader;
 
 #[cfg(feature = "wgpu")]

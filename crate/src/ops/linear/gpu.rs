@@ -7,6 +7,7 @@ use super::{LinearKernels, LinearOps};
 use crate::ops::shader::MATMUL;
 use crate::ops::wgsl::{Info, empty, inputs, launch, pieces_for, sum_pieces, workgroups_for};
 
+
 impl LinearOps for CubeBackend {
     fn linear_biased(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
         Self::linear_forward(x, weight, Some(bias))
@@ -24,8 +25,66 @@ const COLUMN_SUMS: u32 = MATMUL.constant("COLUMN_SUMS");
 const TILE: usize = MATMUL.constant("TILE") as usize;
 
 /// (rows, columns) of a 2-D tensor.
-fn dims(t: &CubeTensor) -> (usize, usize) {
+pub fn dims(t: &CubeTensor) -> (usize, usize) {
     (t.meta.shape()[0], t.meta.shape()[1])
+}
+
+/// A matrix as a product reads it: element (i, p) is `tensor[i · row + p · col]`, so a
+/// transposed operand is the same buffer read with its strides swapped.
+pub struct Strided<'a> {
+    pub tensor: &'a CubeTensor,
+    pub row: usize,
+    pub col: usize,
+}
+
+/// `scale · A B`, A (m × k) by B (k × n).
+pub struct Product<'a> {
+    pub a: Strided<'a>,
+    pub b: Strided<'a>,
+    pub k: usize,
+    pub scale: f32,
+}
+
+/// C (m × n) = `first` [+ `second`] [+ `bias`], and the first product's B's column sums (n)
+/// when `column_sums`: one dispatch of `shaders/matmul.wgsl`, plus burn's sum of the pieces
+/// when a long k is split.
+pub fn products(
+    (m, n): (usize, usize),
+    first: Product,
+    second: Option<Product>,
+    bias: Option<&CubeTensor>,
+    column_sums: bool,
+) -> (CubeTensor, Option<CubeTensor>) {
+    let like = first.a.tensor;
+    // One thread per tile of C, and per `TILE` column sums, in each piece of k (a bias and a
+    // second product are added to a whole product only).
+    let threads = m.div_ceil(TILE) * n.div_ceil(TILE) + if column_sums { n.div_ceil(TILE) } else { 0 };
+    let k = first.k;
+    let pieces = if bias.is_some() || second.is_some() { 1 } else { pieces_for(threads, k) };
+    let k_piece = k.div_ceil(pieces).max(1);
+    let c = empty(like, [pieces, m, n]);
+    let sums = column_sums.then(|| empty(like, [pieces, n]));
+    let flags = if bias.is_some() { ADD_BIAS } else { 0 } | if column_sums { COLUMN_SUMS } else { 0 };
+    let stand_in = || empty(like, [1]);
+    let (stand_in_bias, stand_in_sums, stand_in_a2, stand_in_b2) = (stand_in(), stand_in(), stand_in(), stand_in());
+    let info = Info::new().usize(m).usize(n).usize(k);
+    let info = info.usize(first.a.row).usize(first.a.col).usize(first.b.row).usize(first.b.col);
+    let info = info.u32(flags).usize(k_piece).f32(first.scale);
+    let info = match &second {
+        Some(p) => info.usize(p.k).usize(p.a.row).usize(p.a.col).usize(p.b.row).usize(p.b.col).f32(p.scale),
+        None => info.u32(0).u32(0).u32(0).u32(0).u32(0).f32(0.0),
+    };
+    let buffers = [
+        first.a.tensor,
+        first.b.tensor,
+        bias.unwrap_or(&stand_in_bias),
+        &c,
+        sums.as_ref().unwrap_or(&stand_in_sums),
+        second.as_ref().map_or(&stand_in_a2, |p| p.a.tensor),
+        second.as_ref().map_or(&stand_in_b2, |p| p.b.tensor),
+    ];
+    launch(&MATMUL, workgroups_for(&MATMUL, threads * pieces), &buffers, info);
+    (sum_pieces(c, [m, n]), sums.map(|s| sum_pieces(s, [n])))
 }
 
 /// A (m × k) read with strides (row, col), likewise B (k × n), plus `bias` when given. Returns
@@ -39,20 +98,13 @@ fn product(
     bias: Option<&CubeTensor>,
     column_sums: bool,
 ) -> (CubeTensor, Option<CubeTensor>) {
-    // One thread per tile of C, and per `TILE` column sums, in each piece of k (a bias is added
-    // to a whole product only).
-    let threads = m.div_ceil(TILE) * n.div_ceil(TILE) + if column_sums { n.div_ceil(TILE) } else { 0 };
-    let pieces = if bias.is_some() { 1 } else { pieces_for(threads, k) };
-    let k_piece = k.div_ceil(pieces).max(1);
-    let c = empty(a, [pieces, m, n]);
-    let sums = column_sums.then(|| empty(a, [pieces, n]));
-    let flags = if bias.is_some() { ADD_BIAS } else { 0 } | if column_sums { COLUMN_SUMS } else { 0 };
-    let (stand_in_bias, stand_in_sums) = (empty(a, [1]), empty(a, [1]));
-    let info = Info::new().usize(m).usize(n).usize(k).usize(a_row).usize(a_col).usize(b_row).usize(b_col).u32(flags);
-    let info = info.usize(k_piece);
-    let buffers = [a, b, bias.unwrap_or(&stand_in_bias), &c, sums.as_ref().unwrap_or(&stand_in_sums)];
-    launch(&MATMUL, workgroups_for(&MATMUL, threads * pieces), &buffers, info);
-    (sum_pieces(c, [m, n]), sums.map(|s| sum_pieces(s, [n])))
+    let first = Product {
+        a: Strided { tensor: a, row: a_row, col: a_col },
+        b: Strided { tensor: b, row: b_row, col: b_col },
+        k,
+        scale: 1.0,
+    };
+    products((m, n), first, None, bias, column_sums)
 }
 
 impl LinearKernels for CubeBackend {

@@ -10,7 +10,7 @@
 mod autodiff;
 mod cpu;
 #[cfg(feature = "wgpu")]
-mod gpu;
+pub(crate) mod gpu;
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};

@@ -1,0 +1,61 @@
+//! The adapted projection's backward pass: x, x A, W, A and B are kept; W and b are frozen, so
+//! only x, A and B are tracked.
+
+use burn::backend::Autodiff;
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::tensor::FloatTensor;
+
+use super::{LoraKernels, LoraOps};
+
+#[derive(Debug)]
+struct LoraBackward {
+    scale: f32,
+}
+
+impl<B: LoraKernels> Backward<B, 3> for LoraBackward {
+    /// (x, x A, W, A, B)
+    type State = (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>, FloatTensor<B>, FloatTensor<B>);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = grads.consume::<B>(&ops.node);
+        let [x_node, a_node, b_node] = ops.parents.map(|p| p.map(|n| n.id));
+        let (x, low, weight, a, b) = ops.state;
+        let (dx, da, db) = B::lora_backward(x, low, weight, a, b, self.scale, dy, x_node.is_some());
+        if let (Some(node), Some(dx)) = (x_node, dx) {
+            grads.register::<B>(node, dx);
+        }
+        if let Some(node) = a_node {
+            grads.register::<B>(node, da);
+        }
+        if let Some(node) = b_node {
+            grads.register::<B>(node, db);
+        }
+    }
+}
+
+impl<B: LoraKernels + LoraOps, C: CheckpointStrategy> LoraOps for Autodiff<B, C> {
+    fn lora_projection(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        scale: f32,
+    ) -> FloatTensor<Self> {
+        let prep = <LoraBackward as Backward<B, 3>>::prepare::<C>(LoraBackward { scale }, [x.node(), a.node(), b.node()])
+            .compute_bound()
+            .stateful();
+        let (x, weight, bias) = (x.into_primitive(), weight.into_primitive(), bias.into_primitive());
+        let (a, b) = (a.into_primitive(), b.into_primitive());
+        match prep {
+            OpsKind::Tracked(prep) => {
+                let (low, y) = B::lora_forward(x.clone(), weight.clone(), bias, a.clone(), b.clone(), scale);
+                prep.finish((x, low, weight, a, b), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::lora_projection(x, weight, bias, a, b, scale)),
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! The adapted projection on burn's wgpu backend: `shaders/matmul.wgsl`, whose second product
+//! carries the adapter's path.
+
+use burn::backend::tensor::FloatTensor;
+use burn::backend::wgpu::{CubeBackend, CubeTensor};
+
+use super::{LoraKernels, LoraOps};
+use crate::ops::linear::gpu::{Product, Strided, dims, products};
+use crate::ops::wgsl::inputs;
+
+impl LoraOps for CubeBackend {
+    fn lora_projection(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        scale: f32,
+    ) -> FloatTensor<Self> {
+        Self::lora_forward(x, weight, bias, a, b, scale).1
+    }
+}
+
+/// A row-major matrix read as it is stored.
+fn plain(t: &CubeTensor) -> Strided<'_> {
+    Strided { tensor: t, row: dims(t).1, col: 1 }
+}
+
+/// A row-major matrix read transposed.
+fn transposed(t: &CubeTensor) -> Strided<'_> {
+    Strided { tensor: t, row: 1, col: dims(t).1 }
+}
+
+/// `scale · lhs rhs`, inner length k.
+fn times<'a>(lhs: Strided<'a>, rhs: Strided<'a>, k: usize, scale: f32) -> Product<'a> {
+    Product { a: lhs, b: rhs, k, scale }
+}
+
+impl LoraKernels for CubeBackend {
+    fn lora_forward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        scale: f32,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        let [x, weight, bias, a, b] = inputs([x, weight, bias, a, b]);
+        let ((rows, d_in), (_, d_out), (_, rank)) = (dims(&x), dims(&weight), dims(&a));
+        let low = products((rows, rank), times(plain(&x), plain(&a), d_in, 1.0), None, None, false).0;
+        let adapter = times(plain(&low), plain(&b), rank, scale);
+        let y = products((rows, d_out), times(plain(&x), plain(&weight), d_in, 1.0), Some(adapter), Some(&bias), false).0;
+        (low, y)
+    }
+
+    fn lora_backward(
+        x: FloatTensor<Self>,
+        low: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        scale: f32,
+        dy: FloatTensor<Self>,
+        input_gradient: bool,
+    ) -> (Option<FloatTensor<Self>>, FloatTensor<Self>, FloatTensor<Self>) {
+        let [x, low, weight, a, b, dy] = inputs([x, low, weight, a, b, dy]);
+        let ((rows, d_in), (_, d_out), (_, rank)) = (dims(&x), dims(&weight), dims(&a));
+        let db = products((rank, d_out), times(transposed(&low), plain(&dy), rows, scale), None, None, false).0;
+        let d_low = products((rows, rank), times(plain(&dy), transposed(&b), d_out, scale), None, None, false).0;
+        let da = products((d_in, rank), times(transposed(&x), plain(&d_low), rows, 1.0), None, None, false).0;
+        let dx = input_gradient.then(|| {
+            let adapter = times(plain(&d_low), transposed(&a), rank, 1.0);
+            products((rows, d_in), times(plain(&dy), transposed(&weight), d_out, 1.0), Some(adapter), None, false).0
+        });
+        (dx, da, db)
+    }
+}

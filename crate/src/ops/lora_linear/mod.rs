@@ -1,0 +1,84 @@
+//! A projection that carries a LoRA adapter (Hu et al. 2021), as one operation of ours:
+//!   y = x W + b + s · (x A) B
+//! with W and b frozen, as LoRA keeps them, and its backward pass for x, A and B:
+//!   dB = s · (x A)ᵀ dy,   d(x A) = s · dy Bᵀ,   dA = xᵀ d(x A),   dx = dy Wᵀ + d(x A) Aᵀ.
+//!
+//! Built from linear layers, a scale and two sums, an adapted projection took five dispatches
+//! forward and seven backward; here it takes two forward (x A, then both products and the bias
+//! into y) and four backward (three when x takes no gradient), with `shaders/matmul.wgsl`'s
+//! second product adding the adapter's path into the base's. On the CPU the same products are
+//! `gemm` calls that accumulate into one output.
+
+mod autodiff;
+mod cpu;
+#[cfg(feature = "wgpu")]
+mod gpu;
+
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, Dispatch, backend_extension};
+use burn::tensor::Tensor;
+
+/// The kernels on one backend, without autodiff; x and dy are 2-D: (rows, d_in), (rows, d_out);
+/// W (d_in, d_out), b (d_out), A (d_in, r), B (r, d_out).
+pub trait LoraKernels: Backend {
+    /// (x A, x W + b + s · (x A) B): the first is kept for the backward pass.
+    fn lora_forward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        scale: f32,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+
+    /// (dx when `input_gradient`, dA, dB), given x, `low` = x A and dy.
+    #[allow(clippy::too_many_arguments)]
+    fn lora_backward(
+        x: FloatTensor<Self>,
+        low: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        scale: f32,
+        dy: FloatTensor<Self>,
+        input_gradient: bool,
+    ) -> (Option<FloatTensor<Self>>, FloatTensor<Self>, FloatTensor<Self>);
+}
+
+#[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
+pub trait LoraOps: Backend {
+    /// x (rows, d_in) → (rows, d_out); gradients reach x, A and B only.
+    fn lora_projection(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        scale: f32,
+    ) -> FloatTensor<Self>;
+}
+
+/// `x W + b + scale · (x A) B` over the last dimension of x: (..., d_in) → (..., d_out). W and
+/// b take no gradient here: call it only with a frozen base (`Projection::forward` checks).
+pub fn lora_projection<const D: usize>(
+    x: Tensor<D>,
+    weight: Tensor<2>,
+    bias: Tensor<1>,
+    a: Tensor<2>,
+    b: Tensor<2>,
+    scale: f32,
+) -> Tensor<D> {
+    let mut dims = x.dims();
+    let d_in = dims[D - 1];
+    dims[D - 1] = weight.dims()[1];
+    let rows = x.shape().num_elements() / d_in.max(1);
+    let y = <Dispatch as LoraOps>::lora_projection(
+        x.reshape([rows, d_in]).into_dispatch(),
+        weight.into_dispatch(),
+        bias.into_dispatch(),
+        a.into_dispatch(),
+        b.into_dispatch(),
+        scale,
+    );
+    Tensor::<2>::from_dispatch(y).reshape(dims)
+}
