@@ -122,7 +122,11 @@ async function runOne(impl, backend, config) {
 function medianCalls(perStep) {
   if (!perStep.length) return null;
   const median = (v) => [...v].sort((x, y) => x - y)[v.length >> 1];
-  return Object.fromEntries(Object.keys(perStep[0]).filter((k) => k !== 'after').map((k) => [k, median(perStep.map((s) => s[k]))]));
+  return Object.fromEntries(
+    Object.keys(perStep[0])
+      .filter((k) => k !== 'after')
+      .map((k) => [k, median(perStep.map((s) => s[k]))]),
+  );
 }
 
 /** 5-step moving averages of a loss curve (single steps are noisy batches). */

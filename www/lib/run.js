@@ -55,7 +55,7 @@ export async function fineTune(lab, session, { before }, { onPhase, onBefore, on
     const losses = [];
     const times = [];
     let timing = Boolean(budget); // until the crate decides the length from the steps' times
-    for (let step = 1; step <= steps && !shouldStop(); ) {
+    for (let step = 1; step <= steps && !shouldStop();) {
       onPhase(step === 1 ? 'first-step' : 'step', info);
       // The crate queues as many steps as the device runs in about a frame and reads their
       // losses back at once: one step at a time on a software GPU, several on a fast one.
