@@ -16,7 +16,7 @@ use super::attention::causal_attention;
 use super::cross_entropy::cross_entropy;
 use super::gelu::gelu;
 use super::layer_norm::LayerNorm;
-use super::linear::linear;
+use super::linear::{MatmulKernel, linear, use_matmul_kernel};
 use super::lora_bgmv::{AdapterStack, lora_bgmv};
 use super::lora_linear::lora_projection;
 use crate::optimizer::AdamW;
@@ -51,15 +51,31 @@ pub async fn all(device: &Device) -> Result<Vec<Check>, String> {
     for (b, t, c, heads) in [(3, 19, 24, 3), (2, 64, 128, 4)] {
         checks.push(attention_case(device, b, t, c, heads).await?);
     }
-    checks.push(linear_case(device, true).await?);
-    checks.push(linear_case(device, false).await?);
+    // On a GPU both matrix-product kernels, whichever this adapter would be given.
+    let kernels: &[MatmulKernel] =
+        if *device == Device::flex() { &[MatmulKernel::ByAdapter] } else { &[MatmulKernel::Registers, MatmulKernel::Tiled] };
+    for &kernel in kernels {
+        let previous = use_matmul_kernel(kernel);
+        let cases = product_cases(device).await;
+        use_matmul_kernel(previous);
+        for mut case in cases? {
+            if kernel != MatmulKernel::ByAdapter {
+                case.name += &format!(", {} kernel", if kernel == MatmulKernel::Tiled { "tiled" } else { "register" });
+            }
+            checks.push(case);
+        }
+    }
     checks.push(cross_entropy_case(device).await?);
     for weight_decay in [0.0, 0.01] {
         checks.push(adamw_case(device, weight_decay).await?);
     }
     checks.push(bgmv_case(device).await?);
-    checks.push(lora_linear_case(device).await?);
     Ok(checks)
+}
+
+/// The cases that run the matrix product: linear layers and the adapted projection.
+async fn product_cases(device: &Device) -> Result<Vec<Check>, String> {
+    Ok(vec![linear_case(device, true).await?, linear_case(device, false).await?, lora_linear_case(device).await?])
 }
 
 /// Deterministic values in about [-scale, scale], not all alike (a fixed LCG).

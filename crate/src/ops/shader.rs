@@ -71,6 +71,7 @@ macro_rules! shader {
 
 pub const ADAMW: Shader = shader!("adamw");
 pub const MATMUL: Shader = shader!("matmul");
+pub const MATMUL_TILED: Shader = shader!("matmul_tiled");
 pub const GELU: Shader = shader!("gelu");
 pub const LAYER_NORM: Shader = shader!("layer_norm");
 pub const LAYER_NORM_BACKWARD: Shader = shader!("layer_norm_backward");
@@ -87,6 +88,7 @@ pub const LORA_EXPAND: Shader = shader!("lora_expand");
 pub const ALL: &[&Shader] = &[
     &ADAMW,
     &MATMUL,
+    &MATMUL_TILED,
     &GELU,
     &LAYER_NORM,
     &LAYER_NORM_BACKWARD,

@@ -88,9 +88,36 @@ pub struct Runtime {
     pub base: BaseArg,
     #[arg(long, value_enum, default_value_t = Backend::Cpu)]
     pub device: Backend,
+    /// the GPU's matrix-product kernel, for comparing them (`--device wgpu` only)
+    #[arg(long, value_enum, default_value_t = Matmul::ByAdapter)]
+    pub matmul: Matmul,
     /// print the report as JSON on stdout
     #[arg(long)]
     pub json: bool,
+}
+
+/// `ops::linear::MatmulKernel` on the command line.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum Matmul {
+    /// tiled on a hardware GPU, registers on a software one (SwiftShader, lavapipe)
+    ByAdapter,
+    /// shaders/matmul.wgsl: each thread's 8 × 8 tile in registers, no barriers
+    Registers,
+    /// shaders/matmul_tiled.wgsl: 64 × 64 blocks from operands staged in workgroup memory
+    Tiled,
+}
+
+impl Runtime {
+    /// The backend asked for, its products run by the kernel asked for.
+    pub fn device(&self) -> Result<Device, CliError> {
+        use finetune_lab::ops::linear::{MatmulKernel, use_matmul_kernel};
+        use_matmul_kernel(match self.matmul {
+            Matmul::ByAdapter => MatmulKernel::ByAdapter,
+            Matmul::Registers => MatmulKernel::Registers,
+            Matmul::Tiled => MatmulKernel::Tiled,
+        });
+        self.device.device()
+    }
 }
 
 /// A file's bytes, or a message that names it.

@@ -125,7 +125,7 @@ fn run_one(
 ) -> Result<(FinetuneReport, Vec<u8>), CliError> {
     let request = request(run, lora, mode, base)?;
     let data = request.dataset().map_err(CliError::Failed)?;
-    let device = run.runtime.device.device()?;
+    let device = run.runtime.device()?;
     let (steps, config) = (request.length.planned(), &request.config);
     eprintln!(
         "fine-tuning ({mode}) on {} for {steps} steps, batch {} x {} chars",

@@ -92,7 +92,7 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
         })
         .collect();
 
-    let device = args.runtime.device.device()?;
+    let device = args.runtime.device()?;
     let started = Instant::now();
     let clock = || started.elapsed().as_secs_f64();
     eprintln!("serving {rows} rows ({} tenants and the base), {chars} characters each", files.len());

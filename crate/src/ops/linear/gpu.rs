@@ -3,9 +3,9 @@
 use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
 
-use super::{LinearKernels, LinearOps};
-use crate::ops::shader::MATMUL;
-use crate::ops::wgsl::{Info, empty, inputs, launch, pieces_for, sum_pieces, workgroups_for};
+use super::{LinearKernels, LinearOps, MatmulKernel, matmul_kernel};
+use crate::ops::shader::{MATMUL, MATMUL_TILED};
+use crate::ops::wgsl::{Info, MAX_WORKGROUPS, empty, inputs, launch, pieces_for, sum_pieces};
 
 
 impl LinearOps for CubeBackend {
@@ -23,6 +23,19 @@ impl LinearOps for CubeBackend {
 const ADD_BIAS: u32 = MATMUL.constant("ADD_BIAS");
 const COLUMN_SUMS: u32 = MATMUL.constant("COLUMN_SUMS");
 const TILE: usize = MATMUL.constant("TILE") as usize;
+// The tiled kernel's block of C and its workgroup, which also takes that many column sums.
+const BLOCK: usize = MATMUL_TILED.constant("BLOCK") as usize;
+const TILED_WORKGROUP: usize = MATMUL_TILED.workgroup_size as usize;
+const _: () = assert!(
+    MATMUL_TILED.constant("ADD_BIAS") == ADD_BIAS && MATMUL_TILED.constant("COLUMN_SUMS") == COLUMN_SUMS,
+    "the two matrix-product kernels read one uniform: their flags must agree"
+);
+
+/// Whether `like`'s device is a hardware GPU: cubecl names the card behind a device, and none
+/// behind a CPU adapter (SwiftShader, lavapipe, a browser's fallback adapter).
+fn on_hardware(like: &CubeTensor) -> bool {
+    like.client.properties().identity.physical.is_some()
+}
 
 /// (rows, columns) of a 2-D tensor.
 pub fn dims(t: &CubeTensor) -> (usize, usize) {
@@ -56,9 +69,22 @@ pub fn products(
     column_sums: bool,
 ) -> (CubeTensor, Option<CubeTensor>) {
     let like = first.a.tensor;
-    // One thread per tile of C, and per `TILE` column sums, in each piece of k (a bias and a
-    // second product are added to a whole product only).
-    let threads = m.div_ceil(TILE) * n.div_ceil(TILE) + if column_sums { n.div_ceil(TILE) } else { 0 };
+    let tiled = match matmul_kernel() {
+        MatmulKernel::ByAdapter => on_hardware(like),
+        MatmulKernel::Registers => false,
+        MatmulKernel::Tiled => true,
+    };
+    // The register kernel: one thread per tile of C, and per `TILE` column sums, in each piece
+    // of k. The tiled kernel: a workgroup per block of C, and per workgroup's worth of sums.
+    let (threads, groups) = if tiled {
+        let sum_groups = if column_sums { n.div_ceil(TILED_WORKGROUP) } else { 0 };
+        let groups = m.div_ceil(BLOCK) * n.div_ceil(BLOCK) + sum_groups;
+        (groups * TILED_WORKGROUP, groups)
+    } else {
+        let threads = m.div_ceil(TILE) * n.div_ceil(TILE) + if column_sums { n.div_ceil(TILE) } else { 0 };
+        (threads, threads.div_ceil(MATMUL.workgroup_size as usize))
+    };
+    // A bias and a second product are added to a whole product only.
     let k = first.k;
     let pieces = if bias.is_some() || second.is_some() { 1 } else { pieces_for(threads, k) };
     let k_piece = k.div_ceil(pieces).max(1);
@@ -83,7 +109,8 @@ pub fn products(
         second.as_ref().map_or(&stand_in_a2, |p| p.a.tensor),
         second.as_ref().map_or(&stand_in_b2, |p| p.b.tensor),
     ];
-    launch(&MATMUL, workgroups_for(&MATMUL, threads * pieces), &buffers, info);
+    let shader = if tiled { &MATMUL_TILED } else { &MATMUL };
+    launch(shader, ((groups * pieces).clamp(1, MAX_WORKGROUPS as usize) as u32, 1), &buffers, info);
     (sum_pieces(c, [m, n]), sums.map(|s| sum_pieces(s, [n])))
 }
 

@@ -1,0 +1,198 @@
+// The matrix product of matmul.wgsl, for hardware GPUs: the same C (m × n) = scale · A · B
+// [+ scale2 · A2 · B2] [+ bias], the same strided operands, column sums, pieces of k, bindings
+// and uniform, so the host switches kernels by name alone.
+//
+// Why a second kernel: matmul.wgsl has each thread read its 8 rows of A and 8 columns of B
+// from device memory at every step along k, with no sharing between threads. That suits
+// software WebGPU (SwiftShader, lavapipe), where a workgroup barrier costs more than the loads
+// it saves, but on a real GPU a large product (a batch of 256 × 128 tokens) is then bound by
+// memory traffic. Here a workgroup computes a 64 × 64 block of C: at each stage its 256 threads
+// copy a 64 × 16 slice of A and a 16 × 64 slice of B into workgroup memory once, wait at a
+// barrier, and each thread then reads its 4 × 4 outputs' operands from there: every value of A
+// and B leaves device memory once per block instead of once per thread.
+//
+// Bindings: 0 a, 1 b, 2 bias, 3 c, 4 sums, 5 A2, 6 B2, 7 the uniform: as matmul.wgsl.
+// Workgroup: WORKGROUP_SIZE threads as 16 × 16, each a 4 × 4 patch of the block. The host
+// dispatches one workgroup per block of C in each piece of k, then one per 256 of B's column
+// sums in each piece; workgroups stride on past the grid limit.
+
+struct Info {
+    m: u32,
+    n: u32,
+    k: u32,
+    a_row: u32, // A(i, p) = a[i · a_row + p · a_col]
+    a_col: u32,
+    b_row: u32, // B(p, j) = b[p · b_row + j · b_col]
+    b_col: u32,
+    flags: u32, // ADD_BIAS | COLUMN_SUMS
+    k_piece: u32,
+    scale: f32,
+    k2: u32,
+    a2_row: u32,
+    a2_col: u32,
+    b2_row: u32,
+    b2_col: u32,
+    scale2: f32,
+}
+
+@group(0) @binding(0) var<storage, read_write> a: array<f32>;
+@group(0) @binding(1) var<storage, read_write> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+@group(0) @binding(4) var<storage, read_write> sums: array<f32>;
+@group(0) @binding(5) var<storage, read_write> a_second: array<f32>;
+@group(0) @binding(6) var<storage, read_write> b_second: array<f32>;
+@group(0) @binding(7) var<uniform> info: Info;
+
+const ADD_BIAS: u32 = 1u;
+const COLUMN_SUMS: u32 = 2u;
+
+// The block of C a workgroup computes is BLOCK × BLOCK; k is staged DEPTH at a time.
+const BLOCK: u32 = 64u;
+const DEPTH: u32 = 16u;
+const WORKGROUP_SIZE: u32 = 256u;
+
+var<workgroup> slice_a: array<f32, 1024>; // BLOCK × DEPTH: slice_a[row · DEPTH + p]
+var<workgroup> slice_b: array<f32, 1024>; // DEPTH × BLOCK: slice_b[p · BLOCK + col]
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(
+    @builtin(local_invocation_index) lid: u32,
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let blocks_n = (info.n + BLOCK - 1u) / BLOCK;
+    let blocks = ((info.m + BLOCK - 1u) / BLOCK) * blocks_n;
+    let sum_groups = select(0u, (info.n + WORKGROUP_SIZE - 1u) / WORKGROUP_SIZE, (info.flags & COLUMN_SUMS) != 0u);
+    let per_piece = blocks + sum_groups;
+    let pieces = max(1u, (info.k + info.k_piece - 1u) / info.k_piece);
+    // g is the same for every thread of the workgroup, so the barriers below are reached by all.
+    for (var g = group.x; g < per_piece * pieces; g += groups.x) {
+        let piece = g / per_piece;
+        let u = g % per_piece;
+        let k0 = piece * info.k_piece;
+        let k1 = min(k0 + info.k_piece, info.k);
+        if (u >= blocks) {
+            column_sum((u - blocks) * WORKGROUP_SIZE + lid, k0, k1, piece * info.n);
+        } else {
+            block((u / blocks_n) * BLOCK, (u % blocks_n) * BLOCK, k0, k1, piece * info.m * info.n, lid);
+        }
+    }
+}
+
+// The block of C from (row0, col0), summed over k0..k1 (and the second product, in the first
+// piece), written from c[out]. Values past the edges of A and B are staged as zeros.
+fn block(row0: u32, col0: u32, k0: u32, k1: u32, out: u32, lid: u32) {
+    let r = (lid / 16u) * 4u; // this thread's first row and column within the block
+    let q = (lid % 16u) * 4u;
+    var acc0 = vec4<f32>(0.0);
+    var acc1 = vec4<f32>(0.0);
+    var acc2 = vec4<f32>(0.0);
+    var acc3 = vec4<f32>(0.0);
+    for (var p0 = k0; p0 < k1; p0 += DEPTH) {
+        stage_first(row0, col0, p0, k1, lid);
+        workgroupBarrier();
+        for (var p = 0u; p < DEPTH; p++) {
+            let bv = vec4<f32>(slice_b[p * BLOCK + q], slice_b[p * BLOCK + q + 1u], slice_b[p * BLOCK + q + 2u], slice_b[p * BLOCK + q + 3u]);
+            acc0 += slice_a[r * DEPTH + p] * bv;
+            acc1 += slice_a[(r + 1u) * DEPTH + p] * bv;
+            acc2 += slice_a[(r + 2u) * DEPTH + p] * bv;
+            acc3 += slice_a[(r + 3u) * DEPTH + p] * bv;
+        }
+        workgroupBarrier();
+    }
+    acc0 *= info.scale;
+    acc1 *= info.scale;
+    acc2 *= info.scale;
+    acc3 *= info.scale;
+    if (out == 0u && info.k2 > 0u) {
+        for (var p0 = 0u; p0 < info.k2; p0 += DEPTH) {
+            stage_second(row0, col0, p0, lid);
+            workgroupBarrier();
+            for (var p = 0u; p < DEPTH; p++) {
+                let bv = vec4<f32>(slice_b[p * BLOCK + q], slice_b[p * BLOCK + q + 1u], slice_b[p * BLOCK + q + 2u], slice_b[p * BLOCK + q + 3u]);
+                acc0 += slice_a[r * DEPTH + p] * bv;
+                acc1 += slice_a[(r + 1u) * DEPTH + p] * bv;
+                acc2 += slice_a[(r + 2u) * DEPTH + p] * bv;
+                acc3 += slice_a[(r + 3u) * DEPTH + p] * bv;
+            }
+            workgroupBarrier();
+        }
+    }
+    store_row(row0 + r, col0 + q, acc0, out);
+    store_row(row0 + r + 1u, col0 + q, acc1, out);
+    store_row(row0 + r + 2u, col0 + q, acc2, out);
+    store_row(row0 + r + 3u, col0 + q, acc3, out);
+}
+
+// Copy A[row0.., p0..p0+DEPTH] and B[p0..p0+DEPTH, col0..] into workgroup memory, four values of
+// each a thread; zeros past m, n or k1.
+fn stage_first(row0: u32, col0: u32, p0: u32, k1: u32, lid: u32) {
+    for (var i = 0u; i < 4u; i++) {
+        let e = lid + i * WORKGROUP_SIZE;
+        let row = row0 + e / DEPTH;
+        let pa = p0 + e % DEPTH;
+        var va = 0.0;
+        if (row < info.m && pa < k1) {
+            va = a[row * info.a_row + pa * info.a_col];
+        }
+        slice_a[e] = va;
+        let pb = p0 + e / BLOCK;
+        let col = col0 + e % BLOCK;
+        var vb = 0.0;
+        if (col < info.n && pb < k1) {
+            vb = b[pb * info.b_row + col * info.b_col];
+        }
+        slice_b[e] = vb;
+    }
+}
+
+// The same for the second product, its scale taken with each value of A2.
+fn stage_second(row0: u32, col0: u32, p0: u32, lid: u32) {
+    for (var i = 0u; i < 4u; i++) {
+        let e = lid + i * WORKGROUP_SIZE;
+        let row = row0 + e / DEPTH;
+        let pa = p0 + e % DEPTH;
+        var va = 0.0;
+        if (row < info.m && pa < info.k2) {
+            va = a_second[row * info.a2_row + pa * info.a2_col] * info.scale2;
+        }
+        slice_a[e] = va;
+        let pb = p0 + e / BLOCK;
+        let col = col0 + e % BLOCK;
+        var vb = 0.0;
+        if (col < info.n && pb < info.k2) {
+            vb = b_second[pb * info.b2_row + col * info.b2_col];
+        }
+        slice_b[e] = vb;
+    }
+}
+
+// C[row, col0..col0+4] = v [+ bias], the columns past n left alone.
+fn store_row(row: u32, col0: u32, v: vec4<f32>, out: u32) {
+    if (row >= info.m) {
+        return;
+    }
+    for (var j = 0u; j < 4u; j++) {
+        let col = col0 + j;
+        if (col < info.n) {
+            var value = v[j];
+            if ((info.flags & ADD_BIAS) != 0u) {
+                value += bias[col];
+            }
+            c[out + row * info.n + col] = value;
+        }
+    }
+}
+
+// sums[out + j] = Σ_{p in k0..k1} B(p, j).
+fn column_sum(j: u32, k0: u32, k1: u32, out: u32) {
+    if (j >= info.n) {
+        return;
+    }
+    var total = 0.0;
+    for (var p = k0; p < k1; p++) {
+        total += b[p * info.b_row + j * info.b_col];
+    }
+    sums[out + j] = total;
+}
