@@ -93,6 +93,14 @@ impl Run {
         self.trainer.step()
     }
 
+    /// `count` training steps (at least one) queued back to back; their losses joined on the
+    /// device (a dispatch per loss) and returned unread, so that one readback brings them all
+    /// (`steps_per_read` says how many a device should take at once).
+    pub fn steps(&mut self, count: usize) -> Tensor<1> {
+        let mut losses: Vec<Tensor<1>> = (0..count.max(1)).map(|_| self.step()).collect();
+        if losses.len() == 1 { losses.pop().expect("one step") } else { Tensor::cat(losses, 0) }
+    }
+
     pub fn steps_done(&self) -> usize {
         self.trainer.steps_done
     }

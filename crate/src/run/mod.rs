@@ -7,7 +7,7 @@
 //!   time budget on the reader's device.
 //! - `fine_tune`: `Run`, one run from the shipped base, fully or through LoRA adapters.
 //! - `training_loop`: `Trainer`, AdamW over seeded batches, one step at a time; the losses.
-//! - `steps_per_read`: how many steps the browser queues before it reads their losses back.
+//! - `steps_per_read`: how many steps the page and the CLI queue before they read the losses back.
 //! - `report` (native only): a whole run driven synchronously, what the CLI prints and the tests
 //!   check; the browser steps a `Run` itself, reading its losses back asynchronously.
 

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::fine_tune::Run;
 use super::settings::RunRequest;
+use super::steps_per_read::steps_per_read;
 use crate::checkpoint::Checkpoint;
 use crate::data::{Dataset, FormatVerdict};
 use crate::generate::generate;
@@ -15,7 +16,7 @@ use crate::measure::MeasuredMemory;
 use crate::median::median;
 use crate::memory;
 use crate::optimizer::OptimizerSettings;
-use crate::readback::{block_on, read_scalar};
+use crate::readback::{block_on, read_f32, read_scalar};
 
 #[derive(Serialize, Debug, Clone)]
 pub struct FinetuneReport {
@@ -65,13 +66,20 @@ pub fn finetune(
 
     let mut losses = Vec::with_capacity(steps);
     let mut times = Vec::with_capacity(steps);
-    for step in 1..=steps {
+    let mut ms_per_step = None;
+    while losses.len() < steps {
+        // As the page trains: about a frame's worth of steps, their losses read back at once.
+        // The read waits for the steps to finish, so a step's time is the batch's over its size.
+        let count = steps_per_read(ms_per_step).min(steps - losses.len());
         let started = Instant::now();
-        // Reading the loss waits for the step to finish, so the time is the whole step.
-        let loss = block_on(read_scalar(run.step()))?;
-        times.push(started.elapsed().as_secs_f64() * 1e3);
-        losses.push(loss);
-        progress(step, loss);
+        let batch = block_on(read_f32(run.steps(count)))?;
+        let each = started.elapsed().as_secs_f64() * 1e3 / count as f64;
+        ms_per_step = Some(each);
+        for loss in batch {
+            times.push(each);
+            losses.push(loss);
+            progress(losses.len(), loss);
+        }
     }
 
     let heldout_loss_after = block_on(read_scalar(run.heldout_loss()))?;

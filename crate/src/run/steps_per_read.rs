@@ -1,10 +1,10 @@
 //! How many training steps go to the GPU before their losses are read back. A readback waits
 //! for everything queued, so reading each step's loss leaves a fast GPU idle while the loss
-//! travels to the page and the next step is recorded: on a GPU that takes 2 ms a step, that
-//! wait is most of the step. Steps are therefore queued in batches and their losses read in
-//! one readback, about once per frame, so the page's chart still gets every step's loss as
-//! quickly as it can draw it. A device that takes a frame or more a step (a software GPU, the
-//! CPU) still reads after every step.
+//! travels back and the next step is recorded: on a GPU that takes 2 ms a step, that wait is
+//! most of the step. Steps are therefore queued in batches and their losses read in one
+//! readback, about once per frame, so the page's chart and the CLI's progress still get every
+//! step's loss as quickly as they can show it. A device that takes a frame or more a step (a
+//! software GPU, the CPU) still reads after every step.
 
 /// About one animation frame at 60 Hz: how long a batch of steps aims to take.
 pub const READ_EVERY_MS: f64 = 16.0;

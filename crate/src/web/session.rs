@@ -6,8 +6,6 @@ use wasm_bindgen::prelude::*;
 use super::results::{RunMemory, SessionInfo};
 use super::{js_error, to_js};
 use crate::data;
-use burn::tensor::Tensor;
-
 use crate::readback::{read_f32, read_scalar};
 use crate::run::{Length, MAX_SAMPLE, Run, steps_per_read};
 
@@ -60,10 +58,7 @@ impl Session {
     pub async fn steps(&mut self, most: usize) -> Result<Vec<f32>, JsError> {
         let count = steps_per_read(self.ms_per_step).min(most).max(1);
         let started = js_sys::Date::now();
-        let mut losses: Vec<Tensor<1>> = (0..count).map(|_| self.run.step()).collect();
-        // Joined on the device (a dispatch per loss), so that one readback brings them all.
-        let joined = if count == 1 { losses.pop().expect("one step") } else { Tensor::cat(losses, 0) };
-        let losses = read_f32(joined).await.map_err(js_error)?;
+        let losses = read_f32(self.run.steps(count)).await.map_err(js_error)?;
         self.ms_per_step = Some((js_sys::Date::now() - started) / count as f64);
         Ok(losses)
     }
