@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# On a machine with an NVIDIA GPU: our step on burn's wgpu backend (Vulkan) vs PyTorch eager on
-# CUDA, same model, text, batches and base; ms/step and model-FLOPs utilisation (MFU).
+# On a machine with an NVIDIA GPU: our step on burn's wgpu backend (Vulkan), with each of our two
+# matrix-product kernels, vs PyTorch eager on CUDA, same model, text, batches and base, at the
+# widget's 4 × 64 and at batches 16 and 256 × CONTEXT; ms/step and model-FLOPs utilisation (MFU).
 # Skips cleanly (exit 0) where nvidia-smi is absent.
 #
 #   bench/gpu.sh [STEPS]       # default 200 timed steps after 20 warm-up
@@ -64,13 +65,17 @@ optimizer() {
     | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["optimizer"]))'
 }
 
+# Batch × context: the widget's run, and two larger batches at CONTEXT.
+SHAPES="4x64 16x$CONTEXT 256x$CONTEXT"
+
 echo "== PyTorch eager on CUDA ($GPU)"
-for batch in 16 256; do
+for shape in $SHAPES; do
+  batch=${shape%x*} context=${shape#*x}
   for mode in full adapter; do
     for attn in "" --sdpa; do
-      name="pytorch-$mode-b$batch${attn:+-sdpa}"
+      name="pytorch-$mode-b$batch-t$context${attn:+-sdpa}"
       "$PYTHON" "$ROOT/bench/pytorch/bench.py" --device cuda --mode $mode --optimizer "$(optimizer $mode)" --base "$BASE" --text "$TEXT" \
-        --batch $batch --context "$CONTEXT" --steps "$STEPS" --warmup $WARMUP $attn --json > "$OUT/$name.json" \
+        --batch $batch --context "$context" --steps "$STEPS" --warmup $WARMUP $attn --json > "$OUT/$name.json" \
         || { echo "$name: failed"; continue; }
       python3 - "$OUT/$name.json" "$PEAK" <<'EOF'
 import json, sys
@@ -84,21 +89,25 @@ EOF
   done
 done
 
-echo "== ours on burn's wgpu backend"
-for batch in 16 256; do
+echo "== ours on burn's wgpu backend, each matrix-product kernel (by-adapter takes the tiled one on a GPU)"
+for shape in $SHAPES; do
+  batch=${shape%x*} context=${shape#*x}
   for mode in full adapter; do
-    "$BIN" finetune --device wgpu --mode $mode --text-file "$TEXT" --base "$BASE" --batch $batch \
-      --context "$CONTEXT" --steps $((STEPS + WARMUP)) --json > "$OUT/ours-$mode-b$batch.json" 2> "$OUT/ours-$mode-b$batch.log" \
-      || { echo "ours $mode batch $batch: failed, see $OUT/ours-$mode-b$batch.log"; continue; }
-    python3 - "$OUT/ours-$mode-b$batch.json" "$PEAK" <<'EOF'
+    for kernel in tiled registers; do
+      name="ours-$mode-b$batch-t$context-$kernel"
+      "$BIN" finetune --device wgpu --matmul $kernel --mode $mode --text-file "$TEXT" --base "$BASE" --batch $batch \
+        --context "$context" --steps $((STEPS + WARMUP)) --json > "$OUT/$name.json" 2> "$OUT/$name.log" \
+        || { echo "$name: failed, see $OUT/$name.log"; continue; }
+      python3 - "$OUT/$name.json" "$PEAK" "$kernel" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1])); peak = float(sys.argv[2] or "nan")
 # Same MFU as PyTorch's (6 · all parameters · tokens per step); ours' CLI reports the median
 # of all steps, warm-up included.
 tflops = 6 * r["params_total"] * r["batch"] * r["context"] / (r["ms_per_step_median"] / 1e3) / 1e12
-print(f"ours {r['mode']:8} batch {r['batch']:3}: {r['ms_per_step_median']:.2f} ms/step (median of all steps), "
+print(f"ours {r['mode']:8} {r['batch']:3} x {r['context']:3} {sys.argv[3]:9}: {r['ms_per_step_median']:.2f} ms/step (median of all steps), "
       f"{tflops:.3f} model TFLOP/s, MFU {100 * tflops / peak:.2f}% of {peak} TFLOPS fp32, "
       f"loss {r['loss_first']:.3f} -> {r['loss_last']:.3f}")
 EOF
+    done
   done
 done
