@@ -2,13 +2,19 @@
 
 use burn::tensor::wgpu::WgpuOptions;
 
-/// Dispatches burn queues before it submits them to the GPU. Its default, 32, cut a step into
-/// seven or more submissions; this is more than a step at the widget's sizes dispatches (about
-/// 230 in full mode, 400 with adapters on every projection), so a step goes to the GPU whole,
-/// sent by its loss's readback or by the next step's upload of its batch.
+/// Dispatches burn queues before it submits them to a hardware GPU. Its default, 32, cut a step
+/// into seven or more submissions; this is more than a step at the widget's sizes dispatches
+/// (about 230 in full mode, 260 with adapters on every projection), so a step goes to the GPU
+/// whole, sent by its loss's readback or by the next step's upload of its batch.
 pub const DISPATCHES_PER_SUBMISSION: usize = 512;
 
-/// Options for `Device::wgpu_options()`'s `init` (native) or `init_async` (the browser).
-pub fn options() -> WgpuOptions {
-    burn::tensor::Device::wgpu_options().tasks_max(DISPATCHES_PER_SUBMISSION)
+/// The same on a software adapter (SwiftShader, lavapipe): burn's default. There the "GPU" is
+/// the CPU's other threads, which start on a step's first dispatches while the rest are still
+/// being recorded; a whole-step submission made Chromium's SwiftShader 12% slower a full step.
+pub const SOFTWARE_DISPATCHES_PER_SUBMISSION: usize = 32;
+
+/// Options for `init` (native) or `init_async` (the browser), on a software adapter or not.
+pub fn options(software: bool) -> WgpuOptions {
+    let tasks = if software { SOFTWARE_DISPATCHES_PER_SUBMISSION } else { DISPATCHES_PER_SUBMISSION };
+    burn::tensor::Device::wgpu_options().tasks_max(tasks)
 }

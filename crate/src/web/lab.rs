@@ -86,7 +86,22 @@ impl Lab {
 
 #[cfg(feature = "wgpu")]
 async fn open_gpu() -> Result<Device, JsError> {
-    crate::gpu::options().init_async().await.map_err(|e| JsError::new(&format!("WebGPU could not start: {e}")))
+    let software = software_adapter().await;
+    crate::gpu::options(software).init_async().await.map_err(|e| JsError::new(&format!("WebGPU could not start: {e}")))
+}
+
+/// Whether the browser's WebGPU adapter is a software one (`GPUAdapterInfo.isFallbackAdapter`:
+/// SwiftShader in Chromium), asked before burn opens its own, whose options depend on it. Where
+/// the question cannot be asked, a hardware adapter is assumed.
+#[cfg(feature = "wgpu")]
+async fn software_adapter() -> bool {
+    use js_sys::{Function, Promise, Reflect};
+    let get = |object: &JsValue, key: &str| Reflect::get(object, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined());
+    let Some(gpu) = get(&js_sys::global(), "navigator").and_then(|n| get(&n, "gpu")) else { return false };
+    let Some(request) = get(&gpu, "requestAdapter").and_then(|f| f.dyn_into::<Function>().ok()) else { return false };
+    let Some(promise) = request.call0(&gpu).ok().and_then(|p| p.dyn_into::<Promise>().ok()) else { return false };
+    let Ok(adapter) = wasm_bindgen_futures::JsFuture::from(promise).await else { return false };
+    get(&adapter, "info").and_then(|info| get(&info, "isFallbackAdapter")).and_then(|v| v.as_bool()).unwrap_or(false)
 }
 
 /// The CPU-only module (built without the `wgpu` feature, for browsers without WebGPU).

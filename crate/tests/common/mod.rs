@@ -28,7 +28,7 @@ pub fn devices() -> Vec<(&'static str, Device)> {
 pub fn gpu() -> Device {
     static GPU: std::sync::OnceLock<Device> = std::sync::OnceLock::new();
     GPU.get_or_init(|| {
-        finetune_lab::gpu::options().init().unwrap_or_else(|e| {
+        finetune_lab::gpu::options(false).init().unwrap_or_else(|e| {
             panic!("no wgpu device ({e}); without a GPU install Mesa's lavapipe: apt-get install mesa-vulkan-drivers")
         })
     })

@@ -52,7 +52,8 @@ impl Backend {
 
 #[cfg(feature = "wgpu")]
 fn gpu_device() -> Result<Device, CliError> {
-    finetune_lab::gpu::options().init().map_err(|e| CliError::Failed(format!("no GPU through wgpu: {e}")))
+    // Natively the adapter is known only once opened, so a hardware GPU is assumed.
+    finetune_lab::gpu::options(false).init().map_err(|e| CliError::Failed(format!("no GPU through wgpu: {e}")))
 }
 
 #[cfg(not(feature = "wgpu"))]
