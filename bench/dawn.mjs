@@ -4,10 +4,11 @@
 // uses, without a browser, so it runs where Chromium does not (a GPU server). Reports ms/step
 // (median, min-max after warm-up), the WebGPU calls of each step (dispatches, submits,
 // readbacks: bench/webgpu-calls.js) and how far the loss curve is from the CPU path's for the
-// very same run (the same module's CPU backend).
+// very same run (the same module's CPU backend), over its first --compare steps (default all:
+// at 256 × 128 the CPU path takes seconds a step, so a GPU run compares a few).
 //
 //   node bench/dawn.mjs [--modes full,adapter] [--steps 5] [--warmup 2] [--batch 4] [--context 64]
-//                       [--icd /usr/lib/chromium/vk_swiftshader_icd.json] [--json]
+//                       [--compare N] [--icd /usr/lib/chromium/vk_swiftshader_icd.json] [--json]
 //
 // Without a GPU, --icd names SwiftShader's Vulkan driver, which Debian's chromium-common ships
 // (Dawn refuses Mesa 22.3's lavapipe for a missing feature). Needs www/pkg (scripts/build-wasm.sh)
@@ -28,6 +29,7 @@ const { values: a } = parseArgs({
     warmup: { type: 'string', default: '2' },
     batch: { type: 'string', default: '4' },
     context: { type: 'string', default: '64' },
+    compare: { type: 'string' },
     icd: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
@@ -66,16 +68,18 @@ const mod = await import(new URL('www/pkg/finetune_lab.js', ROOT));
 await mod.default({ module_or_path: readFileSync(new URL('www/pkg/finetune_lab_bg.wasm', ROOT)) });
 const base = new Uint8Array(readFileSync(new URL('www/base/tiny.ftlab', ROOT)));
 const [steps, warmup] = [Number(a.steps), Number(a.warmup)];
+const compared = Math.min(Number(a.compare ?? warmup + steps), warmup + steps);
 
-/** One run of `mode` on `lab`: its losses and step times; on WebGPU each step's calls too. */
-async function train(lab, mode, counted) {
+/** The first `total` steps of `mode` on `lab`: their losses and times; on WebGPU their calls too. */
+async function train(lab, mode, total, counted) {
+  // The run is planned for all steps, so a shorter comparison takes the same first steps.
   const session = lab.start({ mode, task: 'qa', steps: warmup + steps, batch: Number(a.batch), context: Number(a.context), sample: 0 });
   const losses = [];
   const times = [];
-  while (losses.length < warmup + steps) {
+  while (losses.length < total) {
     // As the page trains: about a frame's worth of steps queued, their losses read back at once.
     const started = performance.now();
-    const batch = await session.steps(warmup + steps - losses.length);
+    const batch = await session.steps(total - losses.length);
     const each = (performance.now() - started) / batch.length;
     for (const loss of batch) {
       if (losses.length >= warmup) times.push(each);
@@ -93,9 +97,9 @@ const adapter = await gpu.requestAdapter();
 const results = [];
 for (const mode of a.modes.split(',')) {
   const before = globalThis.webgpuCallsPerStep.length;
-  const dawn = await train(gpuLab, mode, true);
+  const dawn = await train(gpuLab, mode, warmup + steps, true);
   const calls = globalThis.webgpuCallsPerStep.slice(before).filter((r) => r.after >= warmup);
-  const cpu = await train(cpuLab, mode, false);
+  const cpu = await train(cpuLab, mode, compared, false);
   const callMedian = (k) => stats(calls.map((c) => c[k])).median;
   results.push({
     mode,
@@ -108,7 +112,8 @@ for (const mode of a.modes.split(',')) {
     dispatches_by_kernel: Object.entries(globalThis.webgpuKernelsPerStep.at(-1)).sort((x, y) => y[1] - x[1]),
     losses: dawn.losses,
     cpu_losses: cpu.losses,
-    max_diff_from_cpu: Math.max(...dawn.losses.map((v, i) => Math.abs(v - cpu.losses[i]))),
+    compared_steps: cpu.losses.length,
+    max_diff_from_cpu: Math.max(...cpu.losses.map((v, i) => Math.abs(v - dawn.losses[i]))),
   });
 }
 const report = { adapter: { vendor: adapter.info.vendor, architecture: adapter.info.architecture, description: adapter.info.description }, backend: gpuLab.backend, warmup, steps, results };
@@ -119,7 +124,7 @@ else {
     const ms = r.ms_per_step;
     console.log(
       `${r.mode} ${r.batch} x ${r.context}: ${ms.median.toFixed(1)} ms/step (${ms.min.toFixed(1)}-${ms.max.toFixed(1)}), ` +
-        `${r.dispatches} dispatches, ${r.submits} submits, ${r.readbacks} readbacks per step; loss within ${r.max_diff_from_cpu.toExponential(2)} of the CPU path`,
+        `${r.dispatches} dispatches, ${r.submits} submits, ${r.readbacks} readbacks per step; loss within ${r.max_diff_from_cpu.toExponential(2)} of the CPU path over ${r.compared_steps} steps`,
     );
   }
 }

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU: our step on burn's wgpu backend (Vulkan), with each of our two
-# matrix-product kernels, vs PyTorch eager on CUDA, same model, text, batches and base, at the
-# widget's 4 × 64 and at batches 16 and 256 × CONTEXT; ms/step and model-FLOPs utilisation (MFU).
+# matrix-product kernels, our WebAssembly module through Dawn (Chromium's WebGPU, bench/dawn.mjs),
+# and PyTorch eager on CUDA, same model, text, batches and base, at the widget's 4 × 64 and at
+# batches 16 and 256 × CONTEXT; ms/step and model-FLOPs utilisation (MFU).
 # Skips cleanly (exit 0) where nvidia-smi is absent.
 #
 #   bench/gpu.sh [STEPS]       # default 200 timed steps after 20 warm-up
 #
 # Env: FINETUNE_LAB_BIN (a `--features wgpu` build of our CLI, for a GPU machine with no Rust
 # toolchain; else it is built here), PYTHON (one whose torch sees CUDA; else a venv is made),
-# CONTEXT (default 128, both sides), OUT (results folder).
+# NODE (a node binary for the Dawn runs, which need www/pkg and node_modules/webgpu brought
+# along; they are skipped without them), CONTEXT (default 128, all sides), OUT (results folder).
 #
 # MFU = 6·N·tokens per step / time / peak (PaLM, Chowdhery et al. 2022, App. B; attention's
 # extra FLOPs left out). Peak: the GPU's dense FP32 (non-tensor-core) rate, because both sides
@@ -57,7 +59,7 @@ fi
 BIN="${FINETUNE_LAB_BIN:-$TARGET_DIR/release/finetune-lab}"
 if [ -z "${FINETUNE_LAB_BIN:-}" ] && ! cargo build --release -p finetune-lab --features wgpu --manifest-path "$ROOT/Cargo.toml"; then
   echo "not measured: our wgpu build failed (needs Vulkan headers/loader; ~50 min cold on 2 cores)"
-  exit 0
+  BIN="" # the Dawn runs still go ahead
 fi
 # PyTorch takes our runs' optimizer settings (one CPU step of ours reports them), so both take the same steps.
 optimizer() {
@@ -68,6 +70,32 @@ optimizer() {
 # Batch × context: the widget's run, and two larger batches at CONTEXT.
 SHAPES="4x64 16x$CONTEXT 256x$CONTEXT"
 
+echo "== ours in Dawn (npm webgpu): the page's module, with its batched readback"
+NODE="${NODE:-node}"
+if ! "$NODE" --version > /dev/null 2>&1 || [ ! -f "$ROOT/www/pkg/finetune_lab_bg.wasm" ] || [ ! -d "$ROOT/node_modules/webgpu" ]; then
+  echo "not measured: needs node (NODE), www/pkg (scripts/build-wasm.sh) and node_modules/webgpu (npm ci)"
+  SHAPES_DAWN=""
+else
+  SHAPES_DAWN="$SHAPES"
+fi
+for shape in $SHAPES_DAWN; do
+  batch=${shape%x*} context=${shape#*x}
+  name="dawn-b$batch-t$context"
+  # Three steps against the module's CPU path catch a wrong kernel, in minutes at 256 x CONTEXT.
+  "$NODE" "$ROOT/bench/dawn.mjs" --batch "$batch" --context "$context" --steps "$STEPS" --warmup $WARMUP --compare 3 --json \
+    > "$OUT/$name.json" 2> "$OUT/$name.log" || { echo "$name: failed, see $OUT/$name.log"; continue; }
+  python3 - "$OUT/$name.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for x in r["results"]:
+    ms = x["ms_per_step"]
+    print(f"dawn {x['mode']:8} {x['batch']:3} x {x['context']:3}: {ms['median']:.2f} ms/step (min {ms['min']:.2f}, max {ms['max']:.2f}), "
+          f"{x['dispatches']} dispatches, {x['submits']} submits, {x['readbacks']} readbacks per step, "
+          f"loss within {x['max_diff_from_cpu']:.1e} of the CPU path over {x['compared_steps']} steps ({r['adapter']['description']})")
+EOF
+done
+
+[ -n "$BIN" ] || exit 0
 echo "== PyTorch eager on CUDA ($GPU)"
 for shape in $SHAPES; do
   batch=${shape%x*} context=${shape#*x}
