@@ -188,14 +188,15 @@ for (const r of results) {
   const label = `${r.path} (ours ${r.config.ours}, TF.js ${r.config.tfjs})`;
   console.log([label, r.mode, `${r.config.batch}x${r.config.context}, ${r.config.warmup}+${r.config.steps}`, cell(r.ours), cell(r.tfjs), ratio, steps, `${oursMem} | ${tfMem}`].join(' | '));
 }
-const counted = results.filter((r) => r.ours.webgpu_calls && r.tfjs.webgpu_calls);
+// Ours are counted even where TF.js did not run (its packages not installed).
+const counted = results.filter((r) => r.ours.webgpu_calls);
 if (counted.length) {
   const keys = Object.keys(counted[0].ours.webgpu_calls);
   console.log('\nWebGPU calls per training step (median over the timed steps), ours | TF.js');
   console.log(['mode', ...keys].join(' | '));
-  for (const r of counted) console.log([r.mode, ...keys.map((k) => `${r.ours.webgpu_calls[k]} | ${r.tfjs.webgpu_calls[k]}`)].join(' | '));
+  for (const r of counted) console.log([r.mode, ...keys.map((k) => `${r.ours.webgpu_calls[k]} | ${r.tfjs.webgpu_calls?.[k] ?? '-'}`)].join(' | '));
   for (const r of counted) {
-    for (const impl of ['ours', 'tfjs']) {
+    for (const impl of ['ours', 'tfjs'].filter((i) => r[i].webgpu_dispatches_by_kernel)) {
       const top = r[impl].webgpu_dispatches_by_kernel
         .slice(0, 12)
         .map(([k, n]) => `${n} ${k}`)
