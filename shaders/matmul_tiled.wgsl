@@ -85,44 +85,41 @@ fn main(
 fn block(row0: u32, col0: u32, k0: u32, k1: u32, out: u32, lid: u32) {
     let r = (lid / 16u) * 4u; // this thread's first row and column within the block
     let q = (lid % 16u) * 4u;
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
-    var acc2 = vec4<f32>(0.0);
-    var acc3 = vec4<f32>(0.0);
+    var acc = array<vec4<f32>, 4>(); // rows r..r+4, columns q..q+4, zeros to start
     for (var p0 = k0; p0 < k1; p0 += DEPTH) {
         stage_first(row0, col0, p0, k1, lid);
         workgroupBarrier();
-        for (var p = 0u; p < DEPTH; p++) {
-            let bv = vec4<f32>(slice_b[p * BLOCK + q], slice_b[p * BLOCK + q + 1u], slice_b[p * BLOCK + q + 2u], slice_b[p * BLOCK + q + 3u]);
-            acc0 += slice_a[r * DEPTH + p] * bv;
-            acc1 += slice_a[(r + 1u) * DEPTH + p] * bv;
-            acc2 += slice_a[(r + 2u) * DEPTH + p] * bv;
-            acc3 += slice_a[(r + 3u) * DEPTH + p] * bv;
-        }
+        multiply_slices(r, q, &acc);
         workgroupBarrier();
     }
-    acc0 *= info.scale;
-    acc1 *= info.scale;
-    acc2 *= info.scale;
-    acc3 *= info.scale;
+    acc[0] *= info.scale;
+    acc[1] *= info.scale;
+    acc[2] *= info.scale;
+    acc[3] *= info.scale;
     if (out == 0u && info.k2 > 0u) {
         for (var p0 = 0u; p0 < info.k2; p0 += DEPTH) {
             stage_second(row0, col0, p0, lid);
             workgroupBarrier();
-            for (var p = 0u; p < DEPTH; p++) {
-                let bv = vec4<f32>(slice_b[p * BLOCK + q], slice_b[p * BLOCK + q + 1u], slice_b[p * BLOCK + q + 2u], slice_b[p * BLOCK + q + 3u]);
-                acc0 += slice_a[r * DEPTH + p] * bv;
-                acc1 += slice_a[(r + 1u) * DEPTH + p] * bv;
-                acc2 += slice_a[(r + 2u) * DEPTH + p] * bv;
-                acc3 += slice_a[(r + 3u) * DEPTH + p] * bv;
-            }
+            multiply_slices(r, q, &acc);
             workgroupBarrier();
         }
     }
-    store_row(row0 + r, col0 + q, acc0, out);
-    store_row(row0 + r + 1u, col0 + q, acc1, out);
-    store_row(row0 + r + 2u, col0 + q, acc2, out);
-    store_row(row0 + r + 3u, col0 + q, acc3, out);
+    store_row(row0 + r, col0 + q, acc[0], out);
+    store_row(row0 + r + 1u, col0 + q, acc[1], out);
+    store_row(row0 + r + 2u, col0 + q, acc[2], out);
+    store_row(row0 + r + 3u, col0 + q, acc[3], out);
+}
+
+// Add the staged slices' product to this thread's 4 × 4 of C: rows r..r+4 of slice_a times
+// columns q..q+4 of slice_b. Both products of a block share it, as they share the slices.
+fn multiply_slices(r: u32, q: u32, acc: ptr<function, array<vec4<f32>, 4>>) {
+    for (var p = 0u; p < DEPTH; p++) {
+        let bv = vec4<f32>(slice_b[p * BLOCK + q], slice_b[p * BLOCK + q + 1u], slice_b[p * BLOCK + q + 2u], slice_b[p * BLOCK + q + 3u]);
+        (*acc)[0] += slice_a[r * DEPTH + p] * bv;
+        (*acc)[1] += slice_a[(r + 1u) * DEPTH + p] * bv;
+        (*acc)[2] += slice_a[(r + 2u) * DEPTH + p] * bv;
+        (*acc)[3] += slice_a[(r + 3u) * DEPTH + p] * bv;
+    }
 }
 
 // Copy A[row0.., p0..p0+DEPTH] and B[p0..p0+DEPTH, col0..] into workgroup memory, four values of
