@@ -28,7 +28,8 @@ fn losses(mode: Mode, device: &burn::tensor::Device, batches: &[usize]) -> Vec<f
 fn twenty_steps_on_wgpu_follow_the_cpu_loss_curve() {
     for mode in [Mode::Full, Mode::adapter(4, &[Target::Q, Target::V])] {
         // The CPU reads every step; the GPU reads in batches, whose losses come back in order.
-        let (cpu_losses, gpu_losses) = (losses(mode.clone(), &cpu(), &[1; 20]), losses(mode.clone(), &gpu(), &[1, 3, 7, 9]));
+        let (cpu_losses, gpu_losses) =
+            (losses(mode.clone(), &cpu(), &[1; 20]), losses(mode.clone(), &gpu(), &[1, 3, 7, 9]));
         assert_eq!(gpu_losses.len(), 20);
         let diff = max_diff(&cpu_losses, &gpu_losses);
         eprintln!("{mode:?}: cpu {:?}\n  wgpu {:?}\n  max difference {diff:.1e}", cpu_losses, gpu_losses);

@@ -52,8 +52,11 @@ pub async fn all(device: &Device) -> Result<Vec<Check>, String> {
         checks.push(attention_case(device, b, t, c, heads).await?);
     }
     // On a GPU both matrix-product kernels, whichever this adapter would be given.
-    let kernels: &[MatmulKernel] =
-        if *device == Device::flex() { &[MatmulKernel::ByAdapter] } else { &[MatmulKernel::Registers, MatmulKernel::Tiled] };
+    let kernels: &[MatmulKernel] = if *device == Device::flex() {
+        &[MatmulKernel::ByAdapter]
+    } else {
+        &[MatmulKernel::Registers, MatmulKernel::Tiled]
+    };
     for &kernel in kernels {
         let previous = use_matmul_kernel(kernel);
         let cases = product_cases(device).await;
@@ -231,7 +234,8 @@ async fn lora_linear_case(device: &Device) -> Result<Check, String> {
         let (w, bias) = frozen(t);
         let (a, b) = (t[1].clone().reshape([d_in, rank]), t[2].clone().reshape([rank, d_out]));
         let low = burn::tensor::module::linear(t[0].clone(), a, None);
-        burn::tensor::module::linear(t[0].clone(), w, Some(bias)) + burn::tensor::module::linear(low, b, None).mul_scalar(scale)
+        burn::tensor::module::linear(t[0].clone(), w, Some(bias))
+            + burn::tensor::module::linear(low, b, None).mul_scalar(scale)
     };
     let name = format!("lora_linear {rows}x{d_in} -> {d_out}, rank {rank}, scale {scale}");
     compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await

@@ -7,7 +7,6 @@ use super::{LinearKernels, LinearOps, MatmulKernel, matmul_kernel};
 use crate::ops::shader::{MATMUL, MATMUL_TILED};
 use crate::ops::wgsl::{Info, MAX_WORKGROUPS, empty, inputs, launch, pieces_for, sum_pieces};
 
-
 impl LinearOps for CubeBackend {
     fn linear_biased(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
         Self::linear_forward(x, weight, Some(bias))

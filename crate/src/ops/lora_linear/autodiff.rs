@@ -45,9 +45,10 @@ impl<B: LoraKernels + LoraOps, C: CheckpointStrategy> LoraOps for Autodiff<B, C>
         b: FloatTensor<Self>,
         scale: f32,
     ) -> FloatTensor<Self> {
-        let prep = <LoraBackward as Backward<B, 3>>::prepare::<C>(LoraBackward { scale }, [x.node(), a.node(), b.node()])
-            .compute_bound()
-            .stateful();
+        let prep =
+            <LoraBackward as Backward<B, 3>>::prepare::<C>(LoraBackward { scale }, [x.node(), a.node(), b.node()])
+                .compute_bound()
+                .stateful();
         let (x, weight, bias) = (x.into_primitive(), weight.into_primitive(), bias.into_primitive());
         let (a, b) = (a.into_primitive(), b.into_primitive());
         match prep {

@@ -49,7 +49,8 @@ impl LoraKernels for CubeBackend {
         let ((rows, d_in), (_, d_out), (_, rank)) = (dims(&x), dims(&weight), dims(&a));
         let low = products((rows, rank), times(plain(&x), plain(&a), d_in, 1.0), None, None, false).0;
         let adapter = times(plain(&low), plain(&b), rank, scale);
-        let y = products((rows, d_out), times(plain(&x), plain(&weight), d_in, 1.0), Some(adapter), Some(&bias), false).0;
+        let y =
+            products((rows, d_out), times(plain(&x), plain(&weight), d_in, 1.0), Some(adapter), Some(&bias), false).0;
         (low, y)
     }
 
