@@ -1,34 +1,45 @@
-// One AdamW step for one parameter tensor, its gradient clipped to a maximum L2 norm first:
-// burn's AdamW with per-tensor norm clipping (burn 0.22's ModuleOptimizer clips each tensor on
-// its own), in one dispatch where burn issues about twenty.
+// One AdamW step for a group of up to four parameter tensors, each tensor's gradient clipped to
+// a maximum L2 norm first: burn's AdamW with per-tensor norm clipping (burn 0.22's
+// ModuleOptimizer clips each tensor on its own), for four tensors in one dispatch where burn
+// issues about twenty per tensor.
 //
-// For every element of the n-element tensor:
-//   c   = min(1, clip / (‖grad‖₂ + 1.17549435e-38))     (1 when not clipping)
-//   g   = grad · c
+// For every element of tensor t of the group:
+//   c   = min(1, clip / (‖grad_t‖₂ + 1.17549435e-38))   (1 when not clipping)
+//   g   = grad_t · c
 //   m'  = β1·m + (1 − β1)·g                              (m = v = 0 on the first step)
 //   v'  = β2·v + (1 − β2)·g²
 //   p'  = p·decay − lr · (m' / bc1) / (sqrt(v' / bc2) + ε)
 // with decay = 1 − lr·weight_decay and bc = 1 − β^t, computed on the host as burn does.
 //
-// Bindings: 0 param, 1 grad, 2 m, 3 v (not read on the first step, which binds one-value
-// stand-ins), 4 the step's scalars, 5 param_out, 6 m_out, 7 v_out, 8 the uniform below.
-// The scalars that change every step (lr, decay, bc1, bc2) come in a storage buffer, not as
-// uniform fields: burn's wgpu backend caches each launch's uniform by its content (512 entries),
-// so a uniform new every step would hold a new buffer every step until that cache filled.
-// Every storage buffer is declared read_write: natively burn's memory pool places several
-// tensors in one device buffer, and WebGPU forbids a read-only and a writable binding of one
-// buffer in one dispatch.
+// The group's parameters lie back to back in one buffer (tensor t at info.offset[t], each start
+// a multiple of 64 values so every parameter can also be bound on its own as a view), and its
+// moments in another, all the m then all the v, in the same layout. So a group binds 4 storage
+// buffers for its parameters, moments and scalars, plus one per gradient: four gradients fill
+// WebGPU's default 8 storage buffers per shader stage. Gradients come from burn's autodiff, one
+// buffer each; WGSL cannot index bindings, so `grad` picks one with a switch on the workgroup's
+// tensor, the same for all its threads.
 //
-// Workgroup: a single workgroup of WORKGROUP_SIZE threads does the whole tensor. The norm
-// needs every element before any element can be updated; one workgroup reduces it in shared
-// memory and then updates, with no second dispatch and no grid-wide barrier. Each thread strides
-// over the tensor, so any size works; at the sizes trained here (at most 65,536 elements) a
-// dispatch costs more than the arithmetic.
+// Bindings: 0 params, 1–4 the gradients (a one-value stand-in for a slot the group leaves
+// empty), 5 moments (updated in place; not read on the first step), 6 the step's scalars,
+// 7 params_out, 8 the uniform below. The scalars that change every step (lr, decay, bc1, bc2)
+// come in a storage buffer, not as uniform fields: burn's wgpu backend caches each launch's
+// uniform by its content (512 entries), so a uniform new every step would hold a new buffer every
+// step until that cache filled. Every storage buffer is declared read_write: natively burn's
+// memory pool places several tensors in one device buffer, and WebGPU forbids a read-only and a
+// writable binding of one buffer in one dispatch.
+//
+// Workgroups: one per tensor of the group, WORKGROUP_SIZE threads each. The norm needs every
+// element before any element can be updated; one workgroup reduces it in shared memory and then
+// updates, with no second dispatch and no grid-wide barrier. Each thread strides over its
+// tensor, so any size works; at the sizes trained here (at most 65,536 elements) a dispatch
+// costs more than the arithmetic.
 
 struct Info {
-    n: u32,
-    first_step: u32, // 1 on the first step: m and v hold no values yet
-    clip: u32,       // 1 to clip the gradient's norm to clip_norm
+    count: vec4<u32>,  // elements of each tensor of the group (unused slots are not dispatched)
+    offset: vec4<u32>, // where each starts in params, params_out and each half of moments
+    total: u32,        // the length of params; moments hold m in [0, total), v in [total, 2·total)
+    first_step: u32,   // 1 on the first step: moments hold no values yet
+    clip: u32,         // 1 to clip each gradient's norm to clip_norm
     clip_norm: f32,
     beta1: f32,
     beta2: f32,
@@ -37,25 +48,39 @@ struct Info {
     epsilon: f32,
 }
 
-@group(0) @binding(0) var<storage, read_write> param: array<f32>;
-@group(0) @binding(1) var<storage, read_write> grad: array<f32>;
-@group(0) @binding(2) var<storage, read_write> m: array<f32>;
-@group(0) @binding(3) var<storage, read_write> v: array<f32>;
-@group(0) @binding(4) var<storage, read_write> step: array<f32, 4>; // lr, decay, bc1, bc2
-@group(0) @binding(5) var<storage, read_write> param_out: array<f32>;
-@group(0) @binding(6) var<storage, read_write> m_out: array<f32>;
-@group(0) @binding(7) var<storage, read_write> v_out: array<f32>;
+@group(0) @binding(0) var<storage, read_write> params: array<f32>;
+@group(0) @binding(1) var<storage, read_write> grad0: array<f32>;
+@group(0) @binding(2) var<storage, read_write> grad1: array<f32>;
+@group(0) @binding(3) var<storage, read_write> grad2: array<f32>;
+@group(0) @binding(4) var<storage, read_write> grad3: array<f32>;
+@group(0) @binding(5) var<storage, read_write> moments: array<f32>;
+@group(0) @binding(6) var<storage, read_write> step: array<f32, 4>; // lr, decay, bc1, bc2
+@group(0) @binding(7) var<storage, read_write> params_out: array<f32>;
 @group(0) @binding(8) var<uniform> info: Info;
 
 const WORKGROUP_SIZE: u32 = 256u;
 var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
 
+// Element i of tensor t's gradient.
+fn grad(t: u32, i: u32) -> f32 {
+    switch t {
+        case 0u: { return grad0[i]; }
+        case 1u: { return grad1[i]; }
+        case 2u: { return grad2[i]; }
+        default: { return grad3[i]; }
+    }
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let t = group.x;
+    let n = info.count[t];
+
     // The gradient's squared norm: a strided sum per thread, then a tree in shared memory.
     var sum = 0.0;
-    for (var i = lid; i < info.n; i += WORKGROUP_SIZE) {
-        sum += grad[i] * grad[i];
+    for (var i = lid; i < n; i += WORKGROUP_SIZE) {
+        let g = grad(t, i);
+        sum += g * g;
     }
     partial[lid] = sum;
     workgroupBarrier();
@@ -74,17 +99,19 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     let decay = step[1];
     let bc1 = step[2];
     let bc2 = step[3];
-    for (var i = lid; i < info.n; i += WORKGROUP_SIZE) {
-        let g = grad[i] * scale;
+    let start = info.offset[t];
+    for (var i = lid; i < n; i += WORKGROUP_SIZE) {
+        let at = start + i;
+        let g = grad(t, i) * scale;
         var m_i = info.one_minus_beta1 * g;
         var v_i = g * g * info.one_minus_beta2;
         if (info.first_step == 0u) {
-            m_i = m[i] * info.beta1 + m_i;
-            v_i = v[i] * info.beta2 + v_i;
+            m_i = moments[at] * info.beta1 + m_i;
+            v_i = moments[info.total + at] * info.beta2 + v_i;
         }
         let delta = (m_i / bc1) / (sqrt(v_i / bc2) + info.epsilon);
-        param_out[i] = param[i] * decay - delta * lr;
-        m_out[i] = m_i;
-        v_out[i] = v_i;
+        params_out[at] = params[at] * decay - delta * lr;
+        moments[at] = m_i;
+        moments[info.total + at] = v_i;
     }
 }

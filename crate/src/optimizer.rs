@@ -1,19 +1,22 @@
 //! AdamW over a whole model (Loshchilov & Hutter 2019), each parameter tensor's gradient clipped
 //! to a maximum norm first: burn 0.22's `AdamWConfig` + `GradientClippingConfig::Norm` maths,
-//! with each tensor's clip-and-update fused into one operation of ours (`ops::adamw`).
+//! with the clip-and-update of each group of `ops::adamw::GROUP` tensors fused into one
+//! operation of ours (`ops::adamw`).
 //!
-//! Like burn's `ModuleOptimizer`, it walks the module's parameters, steps those that received a
-//! gradient (frozen ones receive none, so they get no state), and keeps two moment tensors and a
-//! step count per trained parameter.
+//! Like burn's `ModuleOptimizer`, it walks the module's parameters and steps those that received
+//! a gradient (frozen ones receive none, so they get no state). It groups them in the order of
+//! the walk, and keeps two moments per trained value, in one buffer per group, and a step count.
+//! A group is known by its parameters: a step whose trained parameters group differently starts
+//! those groups afresh.
 
 use std::collections::HashMap;
 
-use burn::module::{Module, ModuleMapper, Param, ParamId};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 use serde::Serialize;
 
-use crate::ops::adamw::{AdamWStep, Moments, adamw_step};
+use crate::ops::adamw::{AdamWStep, GROUP, adamw_step};
 
 /// burn's `AdamWConfig` defaults.
 const BETA1: f32 = 0.9;
@@ -44,14 +47,17 @@ impl OptimizerSettings {
 struct State {
     /// Steps taken, counting the coming one (bias correction uses it).
     time: i32,
-    /// Flattened to one dimension: the update is elementwise.
-    moments: Moments<1>,
+    /// The group's m and v, laid out by `ops::adamw::Layout`.
+    moments: Tensor<1>,
+    /// Trained values in the group (the layout's padding between tensors is not state).
+    values: usize,
 }
 
 pub struct AdamW {
     weight_decay: f32,
     grad_clip: Option<f32>,
-    states: HashMap<ParamId, State>,
+    /// By the group's parameters, in the walk's order.
+    states: HashMap<Vec<ParamId>, State>,
 }
 
 impl AdamW {
@@ -61,49 +67,73 @@ impl AdamW {
 
     /// One update of every parameter that has a gradient in `grads`.
     pub fn step<M: Module>(&mut self, lr: f64, module: M, mut grads: GradientsParams) -> M {
-        module.map(&mut Stepper { optim: self, grads: &mut grads, lr })
+        let mut trained = Trained { grads: &mut grads, found: Vec::new() };
+        module.visit(&mut trained);
+
+        let mut found = trained.found.into_iter().peekable();
+        let mut updated = HashMap::new();
+        let mut states = HashMap::new();
+        while found.peek().is_some() {
+            let group: Vec<_> = found.by_ref().take(GROUP).collect();
+            let ids: Vec<ParamId> = group.iter().map(|(id, _, _)| *id).collect();
+            let previous = self.states.remove(&ids);
+            let time = previous.as_ref().map_or(1, |s| s.time + 1);
+            let step = AdamWStep::new(lr, time, BETA1, BETA2, EPSILON, self.weight_decay, self.grad_clip);
+            let values = group.iter().map(|(_, p, _)| p.shape().num_elements()).sum();
+            let (params, grads): (Vec<_>, Vec<_>) = group.into_iter().map(|(_, p, g)| (p, g)).unzip();
+            let (params, moments) = adamw_step(params, grads, previous.map(|s| s.moments), step);
+            updated.extend(ids.iter().copied().zip(params));
+            states.insert(ids, State { time, moments, values });
+        }
+        self.states = states;
+        module.map(&mut Replace { updated })
     }
 
     /// Parameter tensors the optimizer keeps moments for: those that have trained.
     pub fn tensors_with_state(&self) -> usize {
-        self.states.len()
+        self.states.keys().map(Vec::len).sum()
     }
 
-    /// Bytes of optimizer state held (f32 moments), for the memory figures.
+    /// Bytes of optimizer state held: the f32 moments of every trained value, for the memory
+    /// figures.
     pub fn state_bytes(&self) -> u64 {
-        self.states.values().map(|s| 2 * 4 * s.moments.m.shape().num_elements() as u64).sum()
+        self.states.values().map(|s| 2 * 4 * s.values as u64).sum()
     }
 }
 
-struct Stepper<'a> {
-    optim: &'a mut AdamW,
+/// Collects, in the walk's order, each parameter that has a gradient, flattened (the update is
+/// elementwise), without autodiff, with its gradient.
+struct Trained<'a> {
     grads: &'a mut GradientsParams,
-    lr: f64,
+    found: Vec<(ParamId, Tensor<1>, Tensor<1>)>,
 }
 
-impl ModuleMapper for Stepper<'_> {
+impl ModuleVisitor for Trained<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(grad) = self.grads.remove::<D>(param.id) {
+            let n = grad.shape().num_elements();
+            self.found.push((param.id, param.val().inner().reshape([n]), grad.reshape([n])));
+        }
+    }
+}
+
+/// Puts each updated parameter in the place of the one it updates.
+struct Replace {
+    updated: HashMap<ParamId, Tensor<1>>,
+}
+
+impl ModuleMapper for Replace {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let (id, tensor, mapper) = param.consume();
-        let Some(grad) = self.grads.remove::<D>(id) else {
+        let Some(updated) = self.updated.remove(&id) else {
             return Param::from_mapped_value(id, tensor, mapper);
         };
-        let (dims, require_grad) = (tensor.dims(), tensor.is_require_grad());
-        let strategy = tensor.gradient_checkpointing_strategy();
-        let n = tensor.shape().num_elements();
-
-        let previous = self.optim.states.remove(&id);
-        let time = previous.as_ref().map_or(1, |s| s.time + 1);
-        let step = AdamWStep::new(self.lr, time, BETA1, BETA2, EPSILON, self.optim.weight_decay, self.optim.grad_clip);
-        let (updated, moments) =
-            adamw_step(tensor.inner().reshape([n]), grad.reshape([n]), previous.map(|s| s.moments), step);
-        self.optim.states.insert(id, State { time, moments });
-
         // Back under autodiff, tracked as before (as burn's ModuleOptimizer restores it).
-        let mut updated = Tensor::from_inner(updated.reshape(dims));
-        if let Some(strategy) = strategy {
+        let mut updated = Tensor::from_inner(updated.reshape(tensor.dims()));
+        if let Some(strategy) = tensor.gradient_checkpointing_strategy() {
             updated = updated.with_gradient_checkpointing_strategy(strategy);
         }
-        if require_grad {
+        if tensor.is_require_grad() {
             updated = updated.require_grad();
         }
         Param::from_mapped_value(id, updated, mapper)

@@ -10,7 +10,7 @@
 //! in one device buffer, and WebGPU forbids a read-only and a writable binding of one buffer in
 //! a dispatch); a uniform `Info` struct at binding k, filled from `Info` below. No two bindings
 //! may overlap (WebGPU forbids overlapping writable bindings): inputs go through `inputs`, which
-//! copies one that shares its memory with another, and outputs are fresh.
+//! copies one whose bytes overlap another's, and outputs are fresh.
 
 use burn::backend::ops::FloatTensorOps;
 use burn::backend::wgpu::{
@@ -82,8 +82,8 @@ impl Info {
 pub fn launch(shader: &'static Shader, workgroups: (u32, u32), buffers: &[&CubeTensor], info: Info) {
     for (i, a) in buffers.iter().enumerate() {
         assert!(
-            buffers[..i].iter().all(|b| !same_memory(a, b)),
-            "shaders/{}.wgsl: binding {i} shares its memory with an earlier one",
+            buffers[..i].iter().all(|b| !overlaps(a, b)),
+            "shaders/{}.wgsl: binding {i} overlaps an earlier one",
             shader.name
         );
     }
@@ -102,20 +102,29 @@ pub fn workgroups_for(shader: &Shader, items: usize) -> (u32, u32) {
     (groups.min(MAX_WORKGROUPS as usize) as u32, 1)
 }
 
-/// Inputs as the shaders read them: contiguous f32, none sharing memory with another.
+/// Inputs as the shaders read them: contiguous f32, none overlapping another.
 pub fn inputs<const N: usize>(tensors: [CubeTensor; N]) -> [CubeTensor; N] {
     let mut done: Vec<CubeTensor> = Vec::with_capacity(N);
     for tensor in tensors {
         assert_eq!(tensor.dtype, DType::F32, "our kernels are written for f32 tensors");
         let tensor = into_contiguous(tensor);
-        let tensor = if done.iter().any(|t| same_memory(t, &tensor)) { tensor.copy() } else { tensor };
+        let tensor = if done.iter().any(|t| overlaps(t, &tensor)) { tensor.copy() } else { tensor };
         done.push(tensor);
     }
     done.try_into().unwrap_or_else(|_| unreachable!("N tensors in, N out"))
 }
 
-fn same_memory(a: &CubeTensor, b: &CubeTensor) -> bool {
+/// Whether two tensors' bytes overlap. Views of one buffer that do not (the parameters of an
+/// AdamW group, `ops::adamw`) may be bound side by side.
+fn overlaps(a: &CubeTensor, b: &CubeTensor) -> bool {
+    let bytes = |t: &CubeTensor| {
+        let start = t.handle.offset_start.unwrap_or(0);
+        start..t.handle.size() - t.handle.offset_end.unwrap_or(0)
+    };
+    let (a_bytes, b_bytes) = (bytes(a), bytes(b));
     std::ptr::eq(a.handle.memory.descriptor(), b.handle.memory.descriptor())
+        && a_bytes.start < b_bytes.end
+        && b_bytes.start < a_bytes.end
 }
 
 /// A new, uninitialised f32 tensor on `like`'s device.

@@ -1,34 +1,53 @@
-//! AdamW on burn's CPU backend: the norm, then one pass over the elements.
+//! AdamW on burn's CPU backend: per tensor, the norm, then one pass over the elements; the
+//! group's moments in one buffer as `Layout` lays them out.
 
 use burn::backend::Flex;
 use burn::backend::tensor::FloatTensor;
 
-use super::{AdamWOps, AdamWStep, update};
+use super::{AdamWOps, AdamWStep, Layout, into_slots, update};
 use crate::ops::host::{f32s, tensor};
 
 impl AdamWOps for Flex {
     fn adamw_step(
-        param: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        m: FloatTensor<Self>,
-        v: FloatTensor<Self>,
+        moments: FloatTensor<Self>,
+        p0: FloatTensor<Self>,
+        p1: FloatTensor<Self>,
+        p2: FloatTensor<Self>,
+        p3: FloatTensor<Self>,
+        g0: FloatTensor<Self>,
+        g1: FloatTensor<Self>,
+        g2: FloatTensor<Self>,
+        g3: FloatTensor<Self>,
+        count: usize,
         step: AdamWStep,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        let shape = param.layout().shape().clone();
-        let (param, grad) = (param.to_contiguous(), grad.to_contiguous());
-        let (p, g) = (f32s(&param), f32s(&grad));
-        let scale = step.clip_scale(g.iter().map(|g| g * g).sum::<f32>().sqrt());
-        let (m, v) = (m.to_contiguous(), v.to_contiguous());
-        let (m, v) = (f32s(&m), f32s(&v));
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let mut params = vec![p0, p1, p2, p3];
+        let mut grads = vec![g0, g1, g2, g3];
+        let unused = params.split_off(count);
+        grads.truncate(count);
+        let layout = Layout::new(params.iter().map(|p| p.layout().shape().num_elements()));
+        let total = layout.total;
+        // Updated in place (copied first only if shared): the optimizer holds the only reference.
+        let mut moments = moments;
+        let state = moments.storage_mut::<f32>();
+        assert_eq!(state.len(), 2 * total, "a group's moments, whole, as `Layout` lays them out");
+        let (m, v) = state.split_at_mut(total);
 
-        let (mut p_out, mut m_out, mut v_out) =
-            (Vec::with_capacity(p.len()), Vec::with_capacity(p.len()), Vec::with_capacity(p.len()));
-        for i in 0..p.len() {
-            let (p, m, v) = update(p[i], g[i] * scale, m[i], v[i], &step);
-            p_out.push(p);
-            m_out.push(m);
-            v_out.push(v);
+        let mut updated = Vec::with_capacity(params.len());
+        for ((param, grad), &start) in params.into_iter().zip(grads).zip(&layout.offsets) {
+            let shape = param.layout().shape().clone();
+            let (param, grad) = (param.to_contiguous(), grad.to_contiguous());
+            let (p, g) = (f32s(&param), f32s(&grad));
+            let scale = step.clip_scale(g.iter().map(|g| g * g).sum::<f32>().sqrt());
+            let mut p_out = Vec::with_capacity(p.len());
+            for i in 0..p.len() {
+                let at = start + i;
+                let (p, m_i, v_i) = update(p[i], g[i] * scale, m[at], v[at], &step);
+                p_out.push(p);
+                (m[at], v[at]) = (m_i, v_i);
+            }
+            updated.push(tensor(p_out, shape));
         }
-        (tensor(p_out, shape.clone()), tensor(m_out, shape.clone()), tensor(v_out, shape))
+        into_slots(updated, unused, moments)
     }
 }

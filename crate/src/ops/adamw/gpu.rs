@@ -1,32 +1,62 @@
-//! AdamW on burn's wgpu backend: `shaders/adamw.wgsl`, one dispatch per parameter tensor.
+//! AdamW on burn's wgpu backend: `shaders/adamw.wgsl`, one dispatch per group of tensors.
+//!
+//! The updated parameters are views into one new buffer per group, at `Layout`'s offsets. When
+//! the next step brings them back unchanged, that buffer is bound whole; parameters that come
+//! from anywhere else (the first step, a model loaded since) are first copied into such a
+//! buffer, one copy each.
 
 use std::cell::RefCell;
 
 use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
-use burn::tensor::TensorData;
+use burn::tensor::{Shape, TensorData};
 
-use super::{AdamWOps, AdamWStep};
+use super::{AdamWOps, AdamWStep, GROUP, Layout, into_slots};
 use crate::ops::shader::ADAMW;
 use crate::ops::wgsl::{Info, empty, inputs, launch};
 
+const F32: u64 = std::mem::size_of::<f32>() as u64;
+
 impl AdamWOps for CubeBackend {
     fn adamw_step(
-        param: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        m: FloatTensor<Self>,
-        v: FloatTensor<Self>,
+        moments: FloatTensor<Self>,
+        p0: FloatTensor<Self>,
+        p1: FloatTensor<Self>,
+        p2: FloatTensor<Self>,
+        p3: FloatTensor<Self>,
+        g0: FloatTensor<Self>,
+        g1: FloatTensor<Self>,
+        g2: FloatTensor<Self>,
+        g3: FloatTensor<Self>,
+        count: usize,
         step: AdamWStep,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        let shape = param.meta.shape().clone();
-        // The first step reads no moments (the caller passes stand-ins): bind one-value buffers.
-        let (m, v) = if step.first { (empty(&param, [1]), empty(&param, [1])) } else { (m, v) };
-        let scalars = step_scalars(&step, &param);
-        let [param, grad, m, v, scalars] = inputs([param, grad, m, v, scalars]);
-        let outputs = [empty(&param, shape.clone()), empty(&param, shape.clone()), empty(&param, shape)];
-        let info = Info::new()
-            .usize(param.meta.shape().num_elements())
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let mut params = vec![p0, p1, p2, p3];
+        let mut grads = vec![g0, g1, g2, g3];
+        let unused = params.split_off(count);
+        grads.truncate(count);
+        let layout = Layout::new(params.iter().map(|p| p.meta.shape().num_elements()));
+        let like = params[0].clone();
+        let flat = packed(&params, &layout).unwrap_or_else(|| pack(params, &layout));
+        // Written in place: the optimizer holds the only reference from one step to the next.
+        let moments = if moments.can_mut() { moments } else { moments.copy() };
+        let scalars = step_scalars(&step, &like);
+        let mut grads = grads.into_iter();
+        let grads = [(); GROUP].map(|_| grads.next().unwrap_or_else(|| empty(&like, [1])));
+        let [g0, g1, g2, g3] = inputs(grads);
+        let out = empty(&like, [layout.total]);
+
+        let slot = |values: &[usize], t: usize| values.get(t).copied().unwrap_or(0);
+        let mut info = Info::new();
+        for t in 0..GROUP {
+            info = info.usize(slot(&layout.sizes, t));
+        }
+        for t in 0..GROUP {
+            info = info.usize(slot(&layout.offsets, t));
+        }
+        let info = info
+            .usize(layout.total)
             .u32(step.first as u32)
             .u32(step.clip_norm.is_some() as u32)
             .f32(step.clip_norm.unwrap_or(0.0))
@@ -35,10 +65,56 @@ impl AdamWOps for CubeBackend {
             .f32(step.one_minus_beta1)
             .f32(step.one_minus_beta2)
             .f32(step.epsilon);
-        let [p_out, m_out, v_out] = outputs;
-        launch(&ADAMW, (1, 1), &[&param, &grad, &m, &v, &scalars, &p_out, &m_out, &v_out], info);
-        (p_out, m_out, v_out)
+        let workgroups = (layout.sizes.len() as u32, 1);
+        launch(&ADAMW, workgroups, &[&flat, &g0, &g1, &g2, &g3, &moments, &scalars, &out], info);
+        into_slots(views(&out, &layout), unused, moments)
     }
+}
+
+/// Each parameter as a view of the group's buffer: no copy, and a binding of its own where a
+/// kernel takes it alone.
+fn views(flat: &CubeTensor, layout: &Layout) -> Vec<CubeTensor> {
+    let bytes = flat.handle.size();
+    let views = layout.sizes.iter().zip(&layout.offsets);
+    views
+        .map(|(&n, &start)| {
+            let end = (start + n) as u64 * F32;
+            let handle = flat.handle.clone().offset_start(start as u64 * F32).offset_end(bytes - end);
+            CubeTensor::new_contiguous(flat.client.clone(), flat.device.clone(), [n].into(), handle, flat.dtype)
+        })
+        .collect()
+}
+
+/// The group's buffer, when `params` are still the views `views` made of it.
+fn packed(params: &[CubeTensor], layout: &Layout) -> Option<CubeTensor> {
+    let first = &params[0];
+    let bytes = layout.total as u64 * F32;
+    let same = params.iter().zip(&layout.offsets).all(|(p, &start)| {
+        std::ptr::eq(p.handle.memory.descriptor(), first.handle.memory.descriptor())
+            && p.handle.offset_start.unwrap_or(0) == start as u64 * F32
+            && p.handle.size() == bytes
+            && p.is_contiguous()
+    });
+    same.then(|| {
+        let mut handle = first.handle.clone();
+        (handle.offset_start, handle.offset_end) = (None, None);
+        CubeTensor::new_contiguous(
+            first.client.clone(),
+            first.device.clone(),
+            [layout.total].into(),
+            handle,
+            first.dtype,
+        )
+    })
+}
+
+/// A new group buffer holding `params` at the layout's offsets (the gaps are never read).
+fn pack(params: Vec<CubeTensor>, layout: &Layout) -> CubeTensor {
+    let flat = empty(&params[0], [layout.total]);
+    params.into_iter().zip(layout.sizes.iter().zip(&layout.offsets)).fold(flat, |flat, (p, (&n, &start))| {
+        let p = CubeBackend::float_reshape(p, Shape::from([n]));
+        CubeBackend::float_slice_assign(flat, &[(start..start + n).into()], p)
+    })
 }
 
 thread_local! {
@@ -48,9 +124,9 @@ thread_local! {
 
 /// What changes every step (lr, decay, bc1, bc2) goes in a buffer, so the launch info stays the
 /// same from step to step and the backend's cache of infos (keyed by content) holds one per
-/// tensor size. Every tensor of one step shares these values, so they are uploaded once a step:
-/// burn submits the queued work before every upload, and an upload per tensor made one
-/// submission per tensor.
+/// group. Every group of one step shares these values, so they are uploaded once a step: burn
+/// submits the queued work before every upload, and an upload per group would make one
+/// submission per group.
 fn step_scalars(step: &AdamWStep, like: &CubeTensor) -> CubeTensor {
     let values = [step.lr, step.decay, step.bc1, step.bc2];
     let key = values.map(f32::to_bits);
@@ -65,4 +141,32 @@ fn step_scalars(step: &AdamWStep, like: &CubeTensor) -> CubeTensor {
         *last = Some((key, tensor.clone()));
         tensor
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The point of the group buffer: a step's parameters come back as views of it, which the
+    /// next step recognises and binds whole instead of copying them in again.
+    #[test]
+    fn the_next_step_binds_the_group_buffer_whole() {
+        let device = Default::default();
+        let ramp = |n: usize| {
+            let values: Vec<f32> = (0..n).map(|i| i as f32 / n as f32 - 0.5).collect();
+            CubeBackend::float_from_data(TensorData::new(values, [n]), &device)
+        };
+        let layout = Layout::new([29, 64]);
+        let (p0, p1) = (ramp(29), ramp(64));
+        assert!(packed(&[p0.clone(), p1.clone()], &layout).is_none(), "separate tensors are no group buffer");
+
+        let step = AdamWStep::new(1e-2, 1, 0.9, 0.999, 1e-5, 0.0, Some(1.0));
+        let moments = empty(&p0, [2 * layout.total]);
+        let (g0, g1) = (ramp(29), ramp(64));
+        let (q0, q1, ..) =
+            CubeBackend::adamw_step(moments, p0.clone(), p1, p0.clone(), p0, g0.clone(), g1, g0.clone(), g0, 2, step);
+        let flat = packed(&[q0.clone(), q1.clone()], &layout).expect("the updated parameters are views of one buffer");
+        assert_eq!(flat.meta.shape().num_elements(), layout.total);
+        assert!(packed(&[q1, q0], &layout).is_none(), "the same views in another order are not the layout");
+    }
 }

@@ -1,6 +1,12 @@
-//! One AdamW step on one parameter tensor, with per-tensor gradient-norm clipping: burn 0.22's
-//! `AdamW` + `GradientClipping::Norm` maths in one kernel (`shaders/adamw.wgsl`) where burn runs
-//! about twenty elementwise kernels per tensor.
+//! One AdamW step on a group of parameter tensors, each with per-tensor gradient-norm clipping:
+//! burn 0.22's `AdamW` + `GradientClippingConfig::Norm` maths in one kernel
+//! (`shaders/adamw.wgsl`) per group of `GROUP` tensors, where burn runs about twenty
+//! elementwise kernels per tensor.
+//!
+//! A group keeps its moments in one flat buffer, and on the GPU its updated parameters in
+//! another, each parameter a view into it (`Layout`), so the next step binds the group's
+//! parameters as one buffer: four buffers for parameters, moments and scalars, and one per
+//! gradient, within WebGPU's default 8 storage buffers a dispatch.
 //!
 //! The optimizer works on the tensors under autodiff (`Tensor::inner`), so this operation needs
 //! no backward pass.
@@ -12,6 +18,10 @@ mod gpu;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
 use burn::tensor::Tensor;
+
+/// Tensors one dispatch updates: their gradients, one binding each, and the group's four other
+/// buffers fill WebGPU's default limit of 8 storage buffers per shader stage.
+pub const GROUP: usize = 4;
 
 /// The scalars of one step, derived on the host in the precision burn derives them.
 #[derive(Debug, Clone, Copy)]
@@ -29,7 +39,7 @@ pub struct AdamWStep {
     pub epsilon: f32,
     /// Clip the gradient to this L2 norm first.
     pub clip_norm: Option<f32>,
-    /// The first step: m and v start at zero and the tensors given for them are not read.
+    /// The first step: m and v start at zero and no moments are read.
     pub first: bool,
 }
 
@@ -69,44 +79,91 @@ impl AdamWStep {
     }
 }
 
+/// Where each tensor of a group lies in the group's flat buffers: back to back in the order
+/// given, each start rounded up to a multiple of `ALIGN` values. 256 bytes is the largest
+/// storage-binding offset alignment WebGPU lets a device require, so each parameter can be
+/// bound on its own as a view of the group's buffer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    pub sizes: Vec<usize>,
+    pub offsets: Vec<usize>,
+    /// Values in the flat parameter buffer; the moments hold twice this (all m, then all v).
+    pub total: usize,
+}
+
+impl Layout {
+    pub const ALIGN: usize = 64;
+
+    pub fn new(sizes: impl IntoIterator<Item = usize>) -> Self {
+        let sizes: Vec<usize> = sizes.into_iter().collect();
+        let mut offsets = Vec::with_capacity(sizes.len());
+        let mut total = 0;
+        for &n in &sizes {
+            offsets.push(total);
+            total += n.next_multiple_of(Self::ALIGN);
+        }
+        Self { sizes, offsets, total }
+    }
+}
+
+/// One group's tensors: `GROUP` slots of which the first `count` hold tensors to update. (A
+/// backend extension's operation takes its tensors one by one, not in a Vec.)
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"))]
 pub trait AdamWOps: Backend {
-    /// (param', m', v'). On the first step (`step.first`) `m` and `v` are not read.
+    /// Updates the first `count` flat parameters `p0..` from their flat gradients `g0..`;
+    /// `moments` is the group's m and v as `Layout` lays them out (not read on the first step).
+    /// Returns the updated parameters in their slots (the unused slots' inputs in theirs) and
+    /// the moments.
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     fn adamw_step(
-        param: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        m: FloatTensor<Self>,
-        v: FloatTensor<Self>,
+        moments: FloatTensor<Self>,
+        p0: FloatTensor<Self>,
+        p1: FloatTensor<Self>,
+        p2: FloatTensor<Self>,
+        p3: FloatTensor<Self>,
+        g0: FloatTensor<Self>,
+        g1: FloatTensor<Self>,
+        g2: FloatTensor<Self>,
+        g3: FloatTensor<Self>,
+        count: usize,
         step: AdamWStep,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
-/// The first and second moment estimates AdamW keeps for one parameter.
-#[derive(Clone)]
-pub struct Moments<const D: usize> {
-    pub m: Tensor<D>,
-    pub v: Tensor<D>,
-}
-
-/// Update `param` from `grad`; returns the new parameter and moments. All on one device,
-/// without autodiff.
-pub fn adamw_step<const D: usize>(
-    param: Tensor<D>,
-    grad: Tensor<D>,
-    moments: Option<Moments<D>>,
+/// Update a group of flat parameters from their gradients; returns the new parameters and the
+/// group's moments (`None` on the first step). All on one device, without autodiff.
+pub fn adamw_step(
+    params: Vec<Tensor<1>>,
+    grads: Vec<Tensor<1>>,
+    moments: Option<Tensor<1>>,
     step: AdamWStep,
-) -> (Tensor<D>, Moments<D>) {
+) -> (Vec<Tensor<1>>, Tensor<1>) {
     assert_eq!(moments.is_none(), step.first, "moments exist from the second step on");
-    // The first step reads no moments: the gradient stands in for them.
-    let Moments { m, v } = moments.unwrap_or_else(|| Moments { m: grad.clone(), v: grad.clone() });
-    let (param, m, v) = <Dispatch as AdamWOps>::adamw_step(
-        param.into_dispatch(),
-        grad.into_dispatch(),
-        m.into_dispatch(),
-        v.into_dispatch(),
-        step,
-    );
-    (Tensor::from_dispatch(param), Moments { m: Tensor::from_dispatch(m), v: Tensor::from_dispatch(v) })
+    let count = params.len();
+    assert!((1..=GROUP).contains(&count), "1 to {GROUP} tensors a group");
+    assert_eq!(count, grads.len(), "a gradient for each parameter");
+    let layout = Layout::new(params.iter().map(|p| p.shape().num_elements()));
+    // Unwritten memory on the first step: the kernel does not read it then.
+    let moments = moments.unwrap_or_else(|| Tensor::empty([2 * layout.total], &params[0].device()));
+    // Unused slots repeat the first tensor; the kernels do not touch them.
+    let slots = |tensors: Vec<Tensor<1>>| {
+        let filler = tensors[0].clone();
+        let mut slots = tensors.into_iter().chain(std::iter::repeat(filler)).map(Tensor::into_dispatch);
+        [(); GROUP].map(|_| slots.next().expect("an endless iterator"))
+    };
+    let ([p0, p1, p2, p3], [g0, g1, g2, g3]) = (slots(params), slots(grads));
+    let (p0, p1, p2, p3, moments) =
+        <Dispatch as AdamWOps>::adamw_step(moments.into_dispatch(), p0, p1, p2, p3, g0, g1, g2, g3, count, step);
+    let updated = [p0, p1, p2, p3].into_iter().take(count).map(Tensor::from_dispatch).collect();
+    (updated, Tensor::from_dispatch(moments))
+}
+
+/// The updated tensors back in their slots, the unused slots' inputs after them, and the
+/// moments: what a backend's `adamw_step` returns.
+fn into_slots<T>(updated: Vec<T>, unused: Vec<T>, moments: T) -> (T, T, T, T, T) {
+    let mut slots = updated.into_iter().chain(unused);
+    let mut next = || slots.next().expect("GROUP slots");
+    (next(), next(), next(), next(), moments)
 }
 
 /// The same maths for one element, as the CPU kernel runs it.
@@ -120,4 +177,16 @@ pub fn update(p: f32, g: f32, m: f32, v: f32, step: &AdamWStep) -> (f32, f32, f3
     }
     let delta = (m_i / step.bc1) / ((v_i / step.bc2).sqrt() + step.epsilon);
     (p * step.decay - delta * step.lr, m_i, v_i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_tensor_starts_on_a_256_byte_boundary() {
+        let layout = Layout::new([29, 64, 1073, 1]);
+        assert_eq!(layout.offsets, [0, 64, 128, 1216]);
+        assert_eq!(layout.total, 1280);
+    }
 }
