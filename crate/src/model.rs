@@ -12,6 +12,7 @@ use crate::init::Init;
 use crate::lora::{Projection, Target, Tenants};
 use crate::ops::attention::causal_attention;
 use crate::ops::cross_entropy::cross_entropy;
+use crate::ops::embedding::embed;
 use crate::ops::gelu::gelu;
 use crate::ops::layer_norm::LayerNorm;
 use crate::ops::linear::linear;
@@ -138,10 +139,7 @@ impl Gpt {
         ids: Tensor<2, Int>,
         tenants: impl Fn(usize) -> Option<Tenants<'a>>,
     ) -> Tensor<3> {
-        let [b, t] = ids.dims();
-        let device = ids.device();
-        let positions = Tensor::<1, Int>::arange(0..t as i64, &device).unsqueeze::<2>().expand([b, t]);
-        let mut x = self.tok_emb.forward(ids) + self.pos_emb.forward(positions); // (B, T, C)
+        let mut x = embed(ids, self.tok_emb.weight.val(), self.pos_emb.weight.val()); // (B, T, C)
         for (i, block) in self.blocks.iter().enumerate() {
             x = block.forward(x, tenants(i));
         }

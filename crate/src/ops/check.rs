@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::attention::causal_attention;
 use super::cross_entropy::cross_entropy;
+use super::embedding::embed;
 use super::gelu::gelu;
 use super::layer_norm::LayerNorm;
 use super::linear::{MatmulKernel, linear, use_matmul_kernel};
@@ -69,6 +70,9 @@ pub async fn all(device: &Device) -> Result<Vec<Check>, String> {
         }
     }
     checks.push(cross_entropy_case(device).await?);
+    for (b, t) in [(3, 19), (4, 300)] {
+        checks.push(embedding_case(device, b, t).await?);
+    }
     for weight_decay in [0.0, 0.01] {
         checks.push(adamw_case(device, weight_decay).await?);
     }
@@ -263,6 +267,26 @@ async fn cross_entropy_case(device: &Device) -> Result<Check, String> {
             .mul_scalar(rows as f32)
     };
     compare(format!("cross_entropy {rows}x{vocab}"), device, &[(&logits, [rows, vocab])], ours, reference, 1e-6).await
+}
+
+async fn embedding_case(device: &Device, b: usize, t: usize) -> Result<Check, String> {
+    // A vocabulary of 37 and a table of t + 4 positions (more than a sequence holds, so some
+    // position rows take no gradient); tokens repeat, so their rows' gradients are sums. 4 × 300
+    // rows are enough for the GPU to sum the token table's gradient in two pieces.
+    let (vocab, context, c) = (37, t + 4, 24);
+    let tokens: Vec<i32> = (0..b * t).map(|n| ((n * 13 + 5) % 31) as i32).collect();
+    let (tok, pos) = (pattern(vocab * c, 19, 1.0), pattern(context * c, 20, 0.5));
+    let ids = |device: &Device| Tensor::<2, Int>::from_data(TensorData::new(tokens.clone(), [b, t]), device);
+    let ours = |x: &[Tensor<2>]| embed(ids(&x[0].device()), x[0].clone(), x[1].clone());
+    let burns = |x: &[Tensor<2>]| {
+        let device = x[0].device();
+        let positions = Tensor::<1, Int>::arange(0..t as i64, &device).unsqueeze::<2>().expand([b, t]);
+        burn::tensor::module::embedding(x[0].clone(), ids(&device))
+            + burn::tensor::module::embedding(x[1].clone(), positions)
+    };
+    let inputs = [(&tok[..], [vocab, c]), (&pos[..], [context, c])];
+    let name = format!("embedding {b}x{t}, vocab {vocab}, {context} positions, {c} wide");
+    compare(name, device, &inputs, ours, burns, sum_tolerance(b * t)).await
 }
 
 /// 37 × 29 = 1,073 weights (not a multiple of the 256-thread workgroup) and 29 biases.

@@ -1,7 +1,7 @@
 //! Reading and making burn CPU-backend tensors as plain `f32` slices, for the Rust twins of our
 //! kernels (each op's `cpu.rs`).
 
-use burn::tensor::{Shape, TensorData};
+use burn::tensor::{DType, Shape, TensorData};
 use burn_flex::FlexTensor;
 
 /// The values of a contiguous f32 tensor (callers make it contiguous first).
@@ -12,4 +12,14 @@ pub fn f32s(tensor: &FlexTensor) -> &[f32] {
 /// A tensor of `values` in `shape`.
 pub fn tensor(values: Vec<f32>, shape: impl Into<Shape>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+/// Token ids as indices, whatever integer type the backend stores them in.
+pub fn ids(ids: FlexTensor) -> Vec<usize> {
+    let ids = ids.to_contiguous();
+    match ids.dtype() {
+        DType::I64 => ids.as_slice::<i64>().expect("contiguous").iter().map(|&t| t as usize).collect(),
+        DType::I32 => ids.as_slice::<i32>().expect("contiguous").iter().map(|&t| t as usize).collect(),
+        other => panic!("token ids stored as {other:?}"),
+    }
 }

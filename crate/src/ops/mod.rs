@@ -22,6 +22,7 @@ pub mod adamw;
 pub mod attention;
 pub mod check;
 pub mod cross_entropy;
+pub mod embedding;
 pub mod gelu;
 pub mod gemm;
 mod host;

@@ -79,6 +79,8 @@ pub const LAYER_NORM_PARAMS_BACKWARD: Shader = shader!("layer_norm_params_backwa
 pub const ATTENTION: Shader = shader!("attention");
 pub const ATTENTION_BACKWARD_QUERY: Shader = shader!("attention_backward_query");
 pub const ATTENTION_BACKWARD_KEY: Shader = shader!("attention_backward_key");
+pub const EMBEDDING: Shader = shader!("embedding");
+pub const EMBEDDING_BACKWARD: Shader = shader!("embedding_backward");
 pub const CROSS_ENTROPY: Shader = shader!("cross_entropy");
 pub const CROSS_ENTROPY_BACKWARD: Shader = shader!("cross_entropy_backward");
 pub const LORA_SHRINK: Shader = shader!("lora_shrink");
@@ -96,6 +98,8 @@ pub const ALL: &[&Shader] = &[
     &ATTENTION,
     &ATTENTION_BACKWARD_QUERY,
     &ATTENTION_BACKWARD_KEY,
+    &EMBEDDING,
+    &EMBEDDING_BACKWARD,
     &CROSS_ENTROPY,
     &CROSS_ENTROPY_BACKWARD,
     &LORA_SHRINK,

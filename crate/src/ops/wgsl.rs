@@ -12,14 +12,14 @@
 //! may overlap (WebGPU forbids overlapping writable bindings): inputs go through `inputs`, which
 //! copies one whose bytes overlap another's, and outputs are fresh.
 
-use burn::backend::ops::FloatTensorOps;
+use burn::backend::ops::{FloatTensorOps, IntTensorOps};
 use burn::backend::wgpu::{
     CubeBackend, CubeDim, CubeTensor, KernelSource, SourceKernel, SourceTemplate, into_contiguous,
 };
 use burn::cubecl::CubeCount;
 use burn::cubecl::prelude::KernelId;
 use burn::cubecl::server::{KernelArguments, MetadataBindingInfo};
-use burn::tensor::{DType, Shape};
+use burn::tensor::{DType, IntDType, Shape};
 
 use super::shader::Shader;
 
@@ -112,6 +112,12 @@ pub fn inputs<const N: usize>(tensors: [CubeTensor; N]) -> [CubeTensor; N] {
         done.push(tensor);
     }
     done.try_into().unwrap_or_else(|_| unreachable!("N tensors in, N out"))
+}
+
+/// Token ids as the shaders read them: contiguous 32-bit integers.
+pub fn ids(ids: CubeTensor) -> CubeTensor {
+    let ids = if ids.dtype == DType::I32 { ids } else { CubeBackend::int_cast(ids, IntDType::I32) };
+    into_contiguous(ids)
 }
 
 /// Whether two tensors' bytes overlap. Views of one buffer that do not (the parameters of an

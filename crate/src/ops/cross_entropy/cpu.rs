@@ -2,12 +2,10 @@
 
 use burn::backend::Flex;
 use burn::backend::tensor::{FloatTensor, IntTensor};
-use burn::tensor::DType;
-use burn_flex::FlexTensor;
 
 use super::{CrossEntropyKernels, CrossEntropyOps};
 use crate::ops::gelu::math::exp;
-use crate::ops::host::{f32s, tensor};
+use crate::ops::host::{f32s, ids, tensor};
 
 impl CrossEntropyOps for Flex {
     fn cross_entropy(logits: FloatTensor<Self>, targets: IntTensor<Self>) -> FloatTensor<Self> {
@@ -53,15 +51,5 @@ impl CrossEntropyKernels for Flex {
             );
         }
         tensor(out, shape)
-    }
-}
-
-/// Target ids as indices, whatever integer type the backend stores them in.
-fn ids(targets: FlexTensor) -> Vec<usize> {
-    let targets = targets.to_contiguous();
-    match targets.dtype() {
-        DType::I64 => targets.as_slice::<i64>().expect("contiguous").iter().map(|&t| t as usize).collect(),
-        DType::I32 => targets.as_slice::<i32>().expect("contiguous").iter().map(|&t| t as usize).collect(),
-        other => panic!("target ids stored as {other:?}"),
     }
 }

@@ -1,24 +1,16 @@
 //! Cross-entropy's kernels on burn's wgpu backend: `shaders/cross_entropy*.wgsl`.
 
-use burn::backend::ops::IntTensorOps;
 use burn::backend::tensor::{FloatTensor, IntTensor};
-use burn::backend::wgpu::{CubeBackend, into_contiguous};
-use burn::tensor::{DType, IntDType};
+use burn::backend::wgpu::CubeBackend;
 
 use super::{CrossEntropyKernels, CrossEntropyOps};
 use crate::ops::shader::{CROSS_ENTROPY, CROSS_ENTROPY_BACKWARD};
-use crate::ops::wgsl::{Info, empty, inputs, launch, workgroups_for};
+use crate::ops::wgsl::{Info, empty, ids, inputs, launch, workgroups_for};
 
 impl CrossEntropyOps for CubeBackend {
     fn cross_entropy(logits: FloatTensor<Self>, targets: IntTensor<Self>) -> FloatTensor<Self> {
         Self::cross_entropy_forward(logits, targets).0
     }
-}
-
-/// Target ids as the shaders read them: contiguous 32-bit integers.
-fn ids(targets: IntTensor<CubeBackend>) -> IntTensor<CubeBackend> {
-    let targets = if targets.dtype == DType::I32 { targets } else { CubeBackend::int_cast(targets, IntDType::I32) };
-    into_contiguous(targets)
 }
 
 impl CrossEntropyKernels for CubeBackend {
