@@ -75,7 +75,6 @@ pub const MATMUL_TILED: Shader = shader!("matmul_tiled");
 pub const GELU: Shader = shader!("gelu");
 pub const LAYER_NORM: Shader = shader!("layer_norm");
 pub const LAYER_NORM_BACKWARD: Shader = shader!("layer_norm_backward");
-pub const LAYER_NORM_PARAMS_BACKWARD: Shader = shader!("layer_norm_params_backward");
 pub const ATTENTION: Shader = shader!("attention");
 pub const ATTENTION_BACKWARD_QUERY: Shader = shader!("attention_backward_query");
 pub const ATTENTION_BACKWARD_KEY: Shader = shader!("attention_backward_key");
@@ -94,7 +93,6 @@ pub const ALL: &[&Shader] = &[
     &GELU,
     &LAYER_NORM,
     &LAYER_NORM_BACKWARD,
-    &LAYER_NORM_PARAMS_BACKWARD,
     &ATTENTION,
     &ATTENTION_BACKWARD_QUERY,
     &ATTENTION_BACKWARD_KEY,

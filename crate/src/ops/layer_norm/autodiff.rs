@@ -1,5 +1,5 @@
-//! LayerNorm's backward pass: the forward kernel's stats are kept with x and γ, and the
-//! parameters' kernel runs only when γ or β takes a gradient.
+//! LayerNorm's backward pass: the forward kernel's stats are kept with x and γ, and γ and β's
+//! gradients are taken only when either trains.
 
 use burn::backend::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -21,8 +21,9 @@ impl<B: LayerNormKernels> Backward<B, 3> for LayerNormBackward {
         let (x, gamma, stats) = ops.state;
         let dy = grads.consume::<B>(&ops.node);
         let [x_node, gamma_node, beta_node] = ops.parents;
-        if gamma_node.is_some() || beta_node.is_some() {
-            let (dgamma, dbeta) = B::layer_norm_backward_params(x.clone(), stats.clone(), dy.clone());
+        let params = gamma_node.is_some() || beta_node.is_some();
+        let (dx, dparams) = B::layer_norm_backward(x, gamma, stats, dy, params);
+        if let Some((dgamma, dbeta)) = dparams {
             if let Some(node) = gamma_node {
                 grads.register::<B>(node.id, dgamma);
             }
@@ -31,7 +32,7 @@ impl<B: LayerNormKernels> Backward<B, 3> for LayerNormBackward {
             }
         }
         if let Some(node) = x_node {
-            grads.register::<B>(node.id, B::layer_norm_backward_input(x, gamma, stats, dy));
+            grads.register::<B>(node.id, dx);
         }
     }
 }

@@ -4,6 +4,8 @@ use burn::backend::Flex;
 use burn::backend::tensor::FloatTensor;
 
 use super::{LayerNormKernels, LayerNormOps};
+use burn_flex::FlexTensor;
+
 use crate::ops::host::{f32s, tensor};
 
 impl LayerNormOps for Flex {
@@ -43,50 +45,53 @@ impl LayerNormKernels for Flex {
         (tensor(y, shape.to_vec()), tensor(stats, vec![rows, 2]))
     }
 
-    fn layer_norm_backward_input(
+    fn layer_norm_backward(
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
         stats: FloatTensor<Self>,
         dy: FloatTensor<Self>,
-    ) -> FloatTensor<Self> {
-        let shape = x.layout().shape().clone();
-        let (x, gamma, stats, dy) =
-            (x.to_contiguous(), gamma.to_contiguous(), stats.to_contiguous(), dy.to_contiguous());
-        let gamma = f32s(&gamma);
-        let d = gamma.len();
-        let mut dx = vec![0.0; shape.num_elements()];
-        let rows = f32s(&x).chunks_exact(d).zip(f32s(&dy).chunks_exact(d)).zip(f32s(&stats).chunks_exact(2));
-        for (((x, dy), stat), dx) in rows.zip(dx.chunks_exact_mut(d)) {
-            let (mean, rstd) = (stat[0], stat[1]);
-            let (mut g_sum, mut gx_sum) = (0.0, 0.0);
-            for j in 0..d {
-                let g = dy[j] * gamma[j];
-                g_sum += g;
-                gx_sum += g * (x[j] - mean) * rstd;
-            }
-            let (g_mean, gx_mean) = (g_sum / d as f32, gx_sum / d as f32);
-            for j in 0..d {
-                dx[j] = rstd * (dy[j] * gamma[j] - g_mean - (x[j] - mean) * rstd * gx_mean);
-            }
-        }
-        tensor(dx, shape.to_vec())
+        params: bool,
+    ) -> (FloatTensor<Self>, Option<(FloatTensor<Self>, FloatTensor<Self>)>) {
+        let dparams = params.then(|| parameter_gradients(&x, &stats, &dy));
+        (input_gradient(x, gamma, stats, dy), dparams)
     }
+}
 
-    fn layer_norm_backward_params(
-        x: FloatTensor<Self>,
-        stats: FloatTensor<Self>,
-        dy: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let d = *x.layout().shape().last().expect("at least one dimension");
-        let (x, stats, dy) = (x.to_contiguous(), stats.to_contiguous(), dy.to_contiguous());
-        let (mut dgamma, mut dbeta) = (vec![0.0; d], vec![0.0; d]);
-        let rows = f32s(&x).chunks_exact(d).zip(f32s(&dy).chunks_exact(d)).zip(f32s(&stats).chunks_exact(2));
-        for ((x, dy), stat) in rows {
-            for j in 0..d {
-                dgamma[j] += dy[j] * (x[j] - stat[0]) * stat[1];
-                dbeta[j] += dy[j];
-            }
+/// dx, a row at a time.
+fn input_gradient(x: FlexTensor, gamma: FlexTensor, stats: FlexTensor, dy: FlexTensor) -> FlexTensor {
+    let shape = x.layout().shape().clone();
+    let (x, gamma, stats, dy) = (x.to_contiguous(), gamma.to_contiguous(), stats.to_contiguous(), dy.to_contiguous());
+    let gamma = f32s(&gamma);
+    let d = gamma.len();
+    let mut dx = vec![0.0; shape.num_elements()];
+    let rows = f32s(&x).chunks_exact(d).zip(f32s(&dy).chunks_exact(d)).zip(f32s(&stats).chunks_exact(2));
+    for (((x, dy), stat), dx) in rows.zip(dx.chunks_exact_mut(d)) {
+        let (mean, rstd) = (stat[0], stat[1]);
+        let (mut g_sum, mut gx_sum) = (0.0, 0.0);
+        for j in 0..d {
+            let g = dy[j] * gamma[j];
+            g_sum += g;
+            gx_sum += g * (x[j] - mean) * rstd;
         }
-        (tensor(dgamma, vec![d]), tensor(dbeta, vec![d]))
+        let (g_mean, gx_mean) = (g_sum / d as f32, gx_sum / d as f32);
+        for j in 0..d {
+            dx[j] = rstd * (dy[j] * gamma[j] - g_mean - (x[j] - mean) * rstd * gx_mean);
+        }
     }
+    tensor(dx, shape.to_vec())
+}
+
+/// (dγ, dβ), summed over the rows in order.
+fn parameter_gradients(x: &FlexTensor, stats: &FlexTensor, dy: &FlexTensor) -> (FlexTensor, FlexTensor) {
+    let d = *x.layout().shape().last().expect("at least one dimension");
+    let (x, stats, dy) = (x.to_contiguous(), stats.to_contiguous(), dy.to_contiguous());
+    let (mut dgamma, mut dbeta) = (vec![0.0; d], vec![0.0; d]);
+    let rows = f32s(&x).chunks_exact(d).zip(f32s(&dy).chunks_exact(d)).zip(f32s(&stats).chunks_exact(2));
+    for ((x, dy), stat) in rows {
+        for j in 0..d {
+            dgamma[j] += dy[j] * (x[j] - stat[0]) * stat[1];
+            dbeta[j] += dy[j];
+        }
+    }
+    (tensor(dgamma, vec![d]), tensor(dbeta, vec![d]))
 }

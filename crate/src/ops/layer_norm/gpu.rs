@@ -4,7 +4,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
 
 use super::{LayerNormKernels, LayerNormOps};
-use crate::ops::shader::{LAYER_NORM, LAYER_NORM_BACKWARD, LAYER_NORM_PARAMS_BACKWARD};
+use crate::ops::shader::{LAYER_NORM, LAYER_NORM_BACKWARD};
 use crate::ops::wgsl::{Info, empty, inputs, launch, pieces_for, sum_pieces, workgroups_for};
 
 impl LayerNormOps for CubeBackend {
@@ -41,41 +41,27 @@ impl LayerNormKernels for CubeBackend {
         (y, stats)
     }
 
-    fn layer_norm_backward_input(
+    fn layer_norm_backward(
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
         stats: FloatTensor<Self>,
         dy: FloatTensor<Self>,
-    ) -> FloatTensor<Self> {
+        params: bool,
+    ) -> (FloatTensor<Self>, Option<(FloatTensor<Self>, FloatTensor<Self>)>) {
         let [x, gamma, stats, dy] = inputs([x, gamma, stats, dy]);
         let (rows, d) = rows_and_width(&x);
         let dx = empty(&x, x.meta.shape().clone());
+        // γ and β's sums: one thread per column in each piece of the rows (see `pieces_for`).
+        let pieces = if params { pieces_for(d, rows) } else { 0 };
+        let sums = if params { [pieces, d] } else { [1, 1] };
+        let (dgamma, dbeta) = (empty(&x, sums), empty(&x, sums));
+        let info = Info::new().usize(rows).usize(d).usize(rows.div_ceil(pieces.max(1)).max(1)).u32(params as u32);
         launch(
             &LAYER_NORM_BACKWARD,
-            workgroups_for(&LAYER_NORM_BACKWARD, rows),
-            &[&x, &gamma, &stats, &dy, &dx],
-            Info::new().usize(rows).usize(d),
-        );
-        dx
-    }
-
-    fn layer_norm_backward_params(
-        x: FloatTensor<Self>,
-        stats: FloatTensor<Self>,
-        dy: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let [x, stats, dy] = inputs([x, stats, dy]);
-        let (rows, d) = rows_and_width(&x);
-        // One thread per column in each piece of the rows (see `pieces_for`).
-        let pieces = pieces_for(d, rows);
-        let (dgamma, dbeta) = (empty(&x, [pieces, d]), empty(&x, [pieces, d]));
-        let info = Info::new().usize(rows).usize(d).usize(rows.div_ceil(pieces).max(1));
-        launch(
-            &LAYER_NORM_PARAMS_BACKWARD,
-            workgroups_for(&LAYER_NORM_PARAMS_BACKWARD, d * pieces),
-            &[&x, &stats, &dy, &dgamma, &dbeta],
+            workgroups_for(&LAYER_NORM_BACKWARD, rows + d * pieces),
+            &[&x, &gamma, &stats, &dy, &dx, &dgamma, &dbeta],
             info,
         );
-        (sum_pieces(dgamma, [d]), sum_pieces(dbeta, [d]))
+        (dx, params.then(|| (sum_pieces(dgamma, [d]), sum_pieces(dbeta, [d]))))
     }
 }

@@ -1,10 +1,10 @@
 //! LayerNorm over the last dimension (Ba et al. 2016) as an operation of ours:
 //! `y = (x − mean) / sqrt(var + ε) · γ + β`, mean and biased variance over the last dimension,
 //! as burn's `LayerNorm` computes it. burn runs it as about eight kernels forward and twenty
-//! backward; ours is one forward (`shaders/layer_norm.wgsl`), one for the input's gradient and
-//! one for γ and β's, skipped when they are frozen (an adapter run).
+//! backward; ours is one kernel forward (`shaders/layer_norm.wgsl`) and one backward, for the
+//! input's gradient and, unless they are frozen (an adapter run), γ and β's.
 //!
-//! `LayerNormKernels` are the three kernels on a concrete backend (`cpu.rs` in Rust, `gpu.rs`
+//! `LayerNormKernels` are the two kernels on a concrete backend (`cpu.rs` in Rust, `gpu.rs`
 //! in WGSL); `LayerNormOps` is the differentiable operation the model calls (`autodiff.rs`).
 
 mod autodiff;
@@ -31,20 +31,16 @@ pub trait LayerNormKernels: Backend {
         epsilon: f32,
     ) -> (FloatTensor<Self>, FloatTensor<Self>);
 
-    /// dx from dy: `rstd · (g − mean(g) − x̂ · mean(g · x̂))` per row, g = dy · γ.
-    fn layer_norm_backward_input(
+    /// dx from dy, `rstd · (g − mean(g) − x̂ · mean(g · x̂))` per row with g = dy · γ, and when
+    /// `params` (γ and β train) also (dγ, dβ) = (Σ_rows dy · x̂, Σ_rows dy).
+    #[allow(clippy::type_complexity)]
+    fn layer_norm_backward(
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
         stats: FloatTensor<Self>,
         dy: FloatTensor<Self>,
-    ) -> FloatTensor<Self>;
-
-    /// (dγ, dβ) = (Σ_rows dy · x̂, Σ_rows dy).
-    fn layer_norm_backward_params(
-        x: FloatTensor<Self>,
-        stats: FloatTensor<Self>,
-        dy: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+        params: bool,
+    ) -> (FloatTensor<Self>, Option<(FloatTensor<Self>, FloatTensor<Self>)>);
 }
 
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
