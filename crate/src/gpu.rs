@@ -3,9 +3,9 @@
 use burn::tensor::wgpu::WgpuOptions;
 
 /// Dispatches burn queues before it submits them to a hardware GPU. Its default, 32, cut a step
-/// into seven or more submissions; this is more than a step at the widget's sizes dispatches
-/// (about 230 in full mode, 260 with adapters on every projection), so a step goes to the GPU
-/// whole, sent by its loss's readback or by the next step's upload of its batch.
+/// into several submissions; this is more than a step at the widget's sizes dispatches (under
+/// 250 in either mode), so a step goes to the GPU whole, sent by its loss's readback or by the
+/// next step's upload of its batch.
 pub const DISPATCHES_PER_SUBMISSION: usize = 512;
 
 /// The same on a software adapter (SwiftShader, lavapipe): burn's default, kept there because
