@@ -7,7 +7,8 @@
 //! a gradient (frozen ones receive none, so they get no state). It groups them in the order of
 //! the walk, and keeps two moments per trained value, in one buffer per group, and a step count.
 //! A group is known by its parameters: a step whose trained parameters group differently starts
-//! those groups afresh.
+//! those groups afresh, and a group that takes no step drops its state. (A run trains the same
+//! parameters every step, so neither happens in one.)
 
 use std::collections::HashMap;
 
