@@ -4,7 +4,7 @@
 use burn::backend::Flex;
 use burn::backend::tensor::FloatTensor;
 
-use super::{AdamWOps, AdamWStep, Layout, into_slots, update};
+use super::{AdamWOps, AdamWStep, Layout, from_slots, into_slots, update};
 use crate::ops::host::{f32s, tensor};
 
 impl AdamWOps for Flex {
@@ -21,10 +21,7 @@ impl AdamWOps for Flex {
         count: usize,
         step: AdamWStep,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        let mut params = vec![p0, p1, p2, p3];
-        let mut grads = vec![g0, g1, g2, g3];
-        let unused = params.split_off(count);
-        grads.truncate(count);
+        let (params, grads, unused) = from_slots([p0, p1, p2, p3], [g0, g1, g2, g3], count);
         let layout = Layout::new(params.iter().map(|p| p.layout().shape().num_elements()));
         let total = layout.total;
         // Updated in place (copied first only if shared): the optimizer holds the only reference.

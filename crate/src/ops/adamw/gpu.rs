@@ -12,7 +12,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
 use burn::tensor::{Shape, TensorData};
 
-use super::{AdamWOps, AdamWStep, GROUP, Layout, into_slots};
+use super::{AdamWOps, AdamWStep, GROUP, Layout, from_slots, into_slots};
 use crate::ops::shader::ADAMW;
 use crate::ops::wgsl::{Info, empty, inputs, launch};
 
@@ -32,10 +32,7 @@ impl AdamWOps for CubeBackend {
         count: usize,
         step: AdamWStep,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        let mut params = vec![p0, p1, p2, p3];
-        let mut grads = vec![g0, g1, g2, g3];
-        let unused = params.split_off(count);
-        grads.truncate(count);
+        let (params, grads, unused) = from_slots([p0, p1, p2, p3], [g0, g1, g2, g3], count);
         let layout = Layout::new(params.iter().map(|p| p.meta.shape().num_elements()));
         let like = params[0].clone();
         let flat = packed(&params, &layout).unwrap_or_else(|| pack(params, &layout));

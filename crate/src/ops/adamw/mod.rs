@@ -158,6 +158,15 @@ pub fn adamw_step(
     (updated, Tensor::from_dispatch(moments))
 }
 
+/// A backend's slots as the group's parameters and gradients, and the unused slots' inputs to
+/// hand back.
+fn from_slots<T>(params: [T; GROUP], grads: [T; GROUP], count: usize) -> (Vec<T>, Vec<T>, Vec<T>) {
+    let (mut params, mut grads) = (Vec::from(params), Vec::from(grads));
+    let unused = params.split_off(count);
+    grads.truncate(count);
+    (params, grads, unused)
+}
+
 /// The updated tensors back in their slots, the unused slots' inputs after them, and the
 /// moments: what a backend's `adamw_step` returns.
 fn into_slots<T>(updated: Vec<T>, unused: Vec<T>, moments: T) -> (T, T, T, T, T) {
