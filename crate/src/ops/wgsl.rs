@@ -123,14 +123,18 @@ pub fn ids(ids: CubeTensor) -> CubeTensor {
 /// Whether two tensors' bytes overlap. Views of one buffer that do not (the parameters of an
 /// AdamW group, `ops::adamw`) may be bound side by side.
 fn overlaps(a: &CubeTensor, b: &CubeTensor) -> bool {
-    let bytes = |t: &CubeTensor| {
-        let start = t.handle.offset_start.unwrap_or(0);
-        start..t.handle.size() - t.handle.offset_end.unwrap_or(0)
-    };
     let (a_bytes, b_bytes) = (bytes(a), bytes(b));
+    same_buffer(a, b) && a_bytes.start < b_bytes.end && b_bytes.start < a_bytes.end
+}
+
+/// Whether two tensors are views of one allocation.
+pub fn same_buffer(a: &CubeTensor, b: &CubeTensor) -> bool {
     std::ptr::eq(a.handle.memory.descriptor(), b.handle.memory.descriptor())
-        && a_bytes.start < b_bytes.end
-        && b_bytes.start < a_bytes.end
+}
+
+/// The bytes of its allocation a tensor's handle covers.
+pub fn bytes(t: &CubeTensor) -> std::ops::Range<u64> {
+    t.handle.offset_start.unwrap_or(0)..t.handle.size() - t.handle.offset_end.unwrap_or(0)
 }
 
 /// A new, uninitialised f32 tensor on `like`'s device.

@@ -14,7 +14,7 @@ use burn::tensor::{Shape, TensorData};
 
 use super::{AdamWOps, AdamWStep, GROUP, Layout, from_slots, into_slots};
 use crate::ops::shader::ADAMW;
-use crate::ops::wgsl::{Info, empty, inputs, launch};
+use crate::ops::wgsl::{Info, bytes, empty, inputs, launch, same_buffer};
 
 const F32: u64 = std::mem::size_of::<f32>() as u64;
 
@@ -69,14 +69,15 @@ impl AdamWOps for CubeBackend {
 }
 
 /// Each parameter as a view of the group's buffer: no copy, and a binding of its own where a
-/// kernel takes it alone.
+/// kernel takes it alone. (burn's slice makes a view only when the end, too, lies on the
+/// alignment, and copies a tensor whose size is not a multiple of it.)
 fn views(flat: &CubeTensor, layout: &Layout) -> Vec<CubeTensor> {
-    let bytes = flat.handle.size();
+    let size = flat.handle.size();
     let views = layout.sizes.iter().zip(&layout.offsets);
     views
         .map(|(&n, &start)| {
             let end = (start + n) as u64 * F32;
-            let handle = flat.handle.clone().offset_start(start as u64 * F32).offset_end(bytes - end);
+            let handle = flat.handle.clone().offset_start(start as u64 * F32).offset_end(size - end);
             CubeTensor::new_contiguous(flat.client.clone(), flat.device.clone(), [n].into(), handle, flat.dtype)
         })
         .collect()
@@ -85,11 +86,11 @@ fn views(flat: &CubeTensor, layout: &Layout) -> Vec<CubeTensor> {
 /// The group's buffer, when `params` are still the views `views` made of it.
 fn packed(params: &[CubeTensor], layout: &Layout) -> Option<CubeTensor> {
     let first = &params[0];
-    let bytes = layout.total as u64 * F32;
+    let group_size = layout.total as u64 * F32;
     let same = params.iter().zip(&layout.offsets).all(|(p, &start)| {
-        std::ptr::eq(p.handle.memory.descriptor(), first.handle.memory.descriptor())
-            && p.handle.offset_start.unwrap_or(0) == start as u64 * F32
-            && p.handle.size() == bytes
+        same_buffer(p, first)
+            && bytes(p).start == start as u64 * F32
+            && p.handle.size() == group_size
             && p.is_contiguous()
     });
     same.then(|| {
