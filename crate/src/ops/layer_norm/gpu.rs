@@ -52,13 +52,14 @@ impl LayerNormKernels for CubeBackend {
         let (rows, d) = rows_and_width(&x);
         let dx = empty(&x, x.meta.shape().clone());
         // γ and β's sums: one thread per column in each piece of the rows (see `pieces_for`).
-        let pieces = if params { pieces_for(d, rows) } else { 0 };
-        let sums = if params { [pieces, d] } else { [1, 1] };
+        // Frozen, they bind one-value stand-ins and the grid holds only the rows.
+        let pieces = pieces_for(d, rows);
+        let (sums, columns) = if params { ([pieces, d], d * pieces) } else { ([1, 1], 0) };
         let (dgamma, dbeta) = (empty(&x, sums), empty(&x, sums));
-        let info = Info::new().usize(rows).usize(d).usize(rows.div_ceil(pieces.max(1)).max(1)).u32(params as u32);
+        let info = Info::new().usize(rows).usize(d).usize(rows.div_ceil(pieces).max(1)).u32(params as u32);
         launch(
             &LAYER_NORM_BACKWARD,
-            workgroups_for(&LAYER_NORM_BACKWARD, rows + d * pieces),
+            workgroups_for(&LAYER_NORM_BACKWARD, rows + columns),
             &[&x, &gamma, &stats, &dy, &dx, &dgamma, &dbeta],
             info,
         );
