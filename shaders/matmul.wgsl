@@ -1,5 +1,6 @@
 // A matrix product, the workhorse of every linear layer and its backward pass:
 //   C (m × n) = scale · A (m × k) · B (k × n)  [+ scale2 · A2 (m × k2) · B2 (k2 × n)]  [+ bias (n)]
+//               [+ R (m × n)]
 // with every operand read through row and column strides, so transposed operands (xᵀ · dy for
 // a weight's gradient, dy · Wᵀ for the input's) need no copy. Optionally also writes B's column
 // sums (a bias's gradient is the column sums of dy, taken while dy is read anyway), so a linear
@@ -11,16 +12,21 @@
 // plain products, the scale and the sums were dispatches of their own. The second product is
 // summed into the same registers after the first, so it costs k2 steps of the loop below.
 //
+// R is a residual connection's other side: a block's x + f(x) is summed in the product of f's
+// last projection (attention's output, the MLP's second layer), not by a dispatch after it.
+//
 // Split along k: a weight's gradient sums over every token (k = batch × context) into a small
 // C (d_in × d_out), too few tiles to fill a real GPU: at batch 256 × 128 it was 1,024 threads
 // each walking 32,768 rows, and an H200 spent 1.8 s on a step. So the host may cut k into
 // `pieces` of `k_piece`: piece s writes its partial C to c[s · m · n ..] and its partial column
 // sums to sums[s · n ..], and the host adds the pieces up. One piece (k_piece = k) is the plain
-// product, and the only one that may add a bias or a second product.
+// product, and the only one that may add a bias, R or a second product.
 //
 // Bindings: 0 a, 1 b, 2 bias (n; a one-value stand-in without), 3 c (pieces × m × n,
-// row-major), 4 sums (pieces × n; a stand-in without), 5 A2, 6 B2 (stand-ins without), 7 the
-// uniform below.
+// row-major), 4 sums (pieces × n; a stand-in without), 5 A2, 6 B2 (stand-ins without), 7 R (m ×
+// n, row-major; a stand-in without), 8 the uniform below: eight storage buffers, WebGPU's
+// default limit. The uniform is matmul_tiled.wgsl's, whose APART mode this kernel has not: on
+// software WebGPU a layer's two backward products ran slower as one dispatch than as two.
 // Workgroup: WORKGROUP_SIZE threads, each computing an 8 × 8 tile of C in sixteen vec4
 // registers: per step along k it loads 8 values of A and 8 of B for 64 multiply-adds. No shared
 // memory and no barriers: software WebGPU (SwiftShader in Chromium, lavapipe) pays more for a
@@ -37,7 +43,7 @@ struct Info {
     a_col: u32,
     b_row: u32, // B(p, j) = b[p · b_row + j · b_col]
     b_col: u32,
-    flags: u32, // ADD_BIAS | COLUMN_SUMS
+    flags: u32, // ADD_BIAS | COLUMN_SUMS | ADD_RESIDUAL
     k_piece: u32, // k's length per piece: the grid is `pieces` copies of the tiles (and sums)
     scale: f32,   // of the first product
     k2: u32,      // the second product's inner length: 0 without one
@@ -46,6 +52,8 @@ struct Info {
     b2_row: u32,
     b2_col: u32,
     scale2: f32,
+    m2: u32, // matmul_tiled.wgsl's APART only
+    n2: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> a: array<f32>;
@@ -55,10 +63,12 @@ struct Info {
 @group(0) @binding(4) var<storage, read_write> sums: array<f32>;
 @group(0) @binding(5) var<storage, read_write> a_second: array<f32>;
 @group(0) @binding(6) var<storage, read_write> b_second: array<f32>;
-@group(0) @binding(7) var<uniform> info: Info;
+@group(0) @binding(7) var<storage, read_write> residual: array<f32>;
+@group(0) @binding(8) var<uniform> info: Info;
 
 const ADD_BIAS: u32 = 1u;
 const COLUMN_SUMS: u32 = 2u;
+const ADD_RESIDUAL: u32 = 8u;
 const TILE: u32 = 8u;
 
 // 8 × 8 output tiles a thread: a 256 × 512 product is 2,048 tiles, 32 workgroups.
@@ -180,7 +190,7 @@ fn tile(row0: u32, col0: u32, k0: u32, k1: u32, out: u32) {
     store_row(row0 + 7u, col0, lo7, hi7, out);
 }
 
-// C[row, col0..col0+8] = (lo, hi) [+ bias], the columns past n left alone.
+// C[row, col0..col0+8] = (lo, hi) [+ bias] [+ R], the columns past n left alone.
 fn store_row(row: u32, col0: u32, lo: vec4<f32>, hi: vec4<f32>, out: u32) {
     if (row >= info.m) {
         return;
@@ -191,6 +201,9 @@ fn store_row(row: u32, col0: u32, lo: vec4<f32>, hi: vec4<f32>, out: u32) {
             var value = select(hi[j % 4u], lo[j % 4u], j < 4u);
             if ((info.flags & ADD_BIAS) != 0u) {
                 value += bias[col0 + j];
+            }
+            if ((info.flags & ADD_RESIDUAL) != 0u) {
+                value += residual[row * info.n + col0 + j];
             }
             c[at + j] = value;
         }

@@ -1,6 +1,14 @@
 // The matrix product of matmul.wgsl, for hardware GPUs: the same C (m × n) = scale · A · B
-// [+ scale2 · A2 · B2] [+ bias], the same strided operands, column sums, pieces of k, bindings
-// and uniform, so the host switches kernels by name alone.
+// [+ scale2 · A2 · B2] [+ bias] [+ R], the same strided operands, column sums, pieces of k,
+// bindings and uniform, so the host switches kernels by name alone.
+//
+// One mode of its own, APART: the second product is an output of its own, C2 (m2 × n2) =
+// scale2 · A2 · B2, computed by workgroups after the first's in the same grid, with A2 read from
+// B's binding. A linear layer's backward pass is two products that read dy (the weight's
+// gradient xᵀ dy with dy's column sums, and the input's dy Wᵀ), and a dispatch may bind dy only
+// once; as one dispatch a layer costs a real GPU one launch backward instead of two. (On
+// SwiftShader such a grid ran up to 1.1× slower than two dispatches, so matmul.wgsl, the
+// software kernel, keeps them apart.)
 //
 // Why a second kernel: matmul.wgsl has each thread read its 8 rows of A and 8 columns of B
 // from device memory at every step along k, with no sharing between threads. That suits
@@ -11,10 +19,11 @@
 // barrier, and each thread then reads its 4 × 4 outputs' operands from there: every value of A
 // and B leaves device memory once per block instead of once per thread.
 //
-// Bindings: 0 a, 1 b, 2 bias, 3 c, 4 sums, 5 A2, 6 B2, 7 the uniform: as matmul.wgsl.
+// Bindings: 0 a, 1 b, 2 bias or, with APART, C2, 3 c, 4 sums, 5 A2 (a stand-in with APART), 6 B2,
+// 7 R, 8 the uniform: as matmul.wgsl.
 // Workgroup: WORKGROUP_SIZE threads as 16 × 16, each a 4 × 4 patch of the block. The host
 // dispatches one workgroup per block of C in each piece of k, then one per 256 of B's column
-// sums in each piece; workgroups stride on past the grid limit.
+// sums in each piece, then one per block of C2; workgroups stride on past the grid limit.
 
 struct Info {
     m: u32,
@@ -24,7 +33,7 @@ struct Info {
     a_col: u32,
     b_row: u32, // B(p, j) = b[p · b_row + j · b_col]
     b_col: u32,
-    flags: u32, // ADD_BIAS | COLUMN_SUMS
+    flags: u32, // ADD_BIAS | COLUMN_SUMS | APART | ADD_RESIDUAL
     k_piece: u32,
     scale: f32,
     k2: u32,
@@ -33,19 +42,24 @@ struct Info {
     b2_row: u32,
     b2_col: u32,
     scale2: f32,
+    m2: u32,
+    n2: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> a: array<f32>;
 @group(0) @binding(1) var<storage, read_write> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> bias: array<f32>;
+@group(0) @binding(2) var<storage, read_write> bias_or_c2: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<storage, read_write> sums: array<f32>;
 @group(0) @binding(5) var<storage, read_write> a_second: array<f32>;
 @group(0) @binding(6) var<storage, read_write> b_second: array<f32>;
-@group(0) @binding(7) var<uniform> info: Info;
+@group(0) @binding(7) var<storage, read_write> residual: array<f32>;
+@group(0) @binding(8) var<uniform> info: Info;
 
 const ADD_BIAS: u32 = 1u;
 const COLUMN_SUMS: u32 = 2u;
+const APART: u32 = 4u;
+const ADD_RESIDUAL: u32 = 8u;
 
 // The block of C a workgroup computes is BLOCK × BLOCK; k is staged DEPTH at a time.
 const BLOCK: u32 = 64u;
@@ -66,8 +80,16 @@ fn main(
     let sum_groups = select(0u, (info.n + WORKGROUP_SIZE - 1u) / WORKGROUP_SIZE, (info.flags & COLUMN_SUMS) != 0u);
     let per_piece = blocks + sum_groups;
     let pieces = max(1u, (info.k + info.k_piece - 1u) / info.k_piece);
+    let first = per_piece * pieces;
+    let blocks2_n = (info.n2 + BLOCK - 1u) / BLOCK;
+    let blocks2 = select(0u, ((info.m2 + BLOCK - 1u) / BLOCK) * blocks2_n, (info.flags & APART) != 0u);
     // g is the same for every thread of the workgroup, so the barriers below are reached by all.
-    for (var g = group.x; g < per_piece * pieces; g += groups.x) {
+    for (var g = group.x; g < first + blocks2; g += groups.x) {
+        if (g >= first) {
+            let u = g - first;
+            block((u / blocks2_n) * BLOCK, (u % blocks2_n) * BLOCK, 0u, 0u, 0u, lid, true);
+            continue;
+        }
         let piece = g / per_piece;
         let u = g % per_piece;
         let k0 = piece * info.k_piece;
@@ -75,14 +97,15 @@ fn main(
         if (u >= blocks) {
             column_sum((u - blocks) * WORKGROUP_SIZE + lid, k0, k1, piece * info.n);
         } else {
-            block((u / blocks_n) * BLOCK, (u % blocks_n) * BLOCK, k0, k1, piece * info.m * info.n, lid);
+            block((u / blocks_n) * BLOCK, (u % blocks_n) * BLOCK, k0, k1, piece * info.m * info.n, lid, false);
         }
     }
 }
 
-// The block of C from (row0, col0), summed over k0..k1 (and the second product, in the first
-// piece), written from c[out]. Values past the edges of A and B are staged as zeros.
-fn block(row0: u32, col0: u32, k0: u32, k1: u32, out: u32, lid: u32) {
+// The block of C from (row0, col0), summed over k0..k1 (and the summed second product, in the
+// first piece), written from c[out]; or, when `second`, of C2, the second product alone (k0 =
+// k1). Values past the edges of A and B are staged as zeros.
+fn block(row0: u32, col0: u32, k0: u32, k1: u32, out: u32, lid: u32, second: bool) {
     let r = (lid / 16u) * 4u; // this thread's first row and column within the block
     let q = (lid % 16u) * 4u;
     var acc = array<vec4<f32>, 4>(); // rows r..r+4, columns q..q+4, zeros to start
@@ -96,13 +119,21 @@ fn block(row0: u32, col0: u32, k0: u32, k1: u32, out: u32, lid: u32) {
     acc[1] *= info.scale;
     acc[2] *= info.scale;
     acc[3] *= info.scale;
-    if (out == 0u && info.k2 > 0u) {
+    let summed = (info.flags & APART) == 0u && out == 0u && info.k2 > 0u;
+    if (second || summed) {
         for (var p0 = 0u; p0 < info.k2; p0 += DEPTH) {
-            stage_second(row0, col0, p0, lid);
+            stage_second(row0, col0, p0, lid, select(info.m, info.m2, second), select(info.n, info.n2, second));
             workgroupBarrier();
             multiply_slices(r, q, &acc);
             workgroupBarrier();
         }
+    }
+    if (second) {
+        store_second(row0 + r, col0 + q, acc[0]);
+        store_second(row0 + r + 1u, col0 + q, acc[1]);
+        store_second(row0 + r + 2u, col0 + q, acc[2]);
+        store_second(row0 + r + 3u, col0 + q, acc[3]);
+        return;
     }
     store_row(row0 + r, col0 + q, acc[0], out);
     store_row(row0 + r + 1u, col0 + q, acc[1], out);
@@ -144,28 +175,29 @@ fn stage_first(row0: u32, col0: u32, p0: u32, k1: u32, lid: u32) {
     }
 }
 
-// The same for the second product, its scale taken with each value of A2.
-fn stage_second(row0: u32, col0: u32, p0: u32, lid: u32) {
+// The same for the second product, its scale taken with each value of A2; (m, n) is the shape
+// of the output it goes to.
+fn stage_second(row0: u32, col0: u32, p0: u32, lid: u32, m: u32, n: u32) {
     for (var i = 0u; i < 4u; i++) {
         let e = lid + i * WORKGROUP_SIZE;
         let row = row0 + e / DEPTH;
         let pa = p0 + e % DEPTH;
         var va = 0.0;
-        if (row < info.m && pa < info.k2) {
-            va = a_second[row * info.a2_row + pa * info.a2_col] * info.scale2;
+        if (row < m && pa < info.k2) {
+            va = second_a(row * info.a2_row + pa * info.a2_col) * info.scale2;
         }
         slice_a[e] = va;
         let pb = p0 + e / BLOCK;
         let col = col0 + e % BLOCK;
         var vb = 0.0;
-        if (col < info.n && pb < info.k2) {
+        if (col < n && pb < info.k2) {
             vb = b_second[pb * info.b2_row + col * info.b2_col];
         }
         slice_b[e] = vb;
     }
 }
 
-// C[row, col0..col0+4] = v [+ bias], the columns past n left alone.
+// C[row, col0..col0+4] = v [+ bias] [+ R], the columns past n left alone.
 fn store_row(row: u32, col0: u32, v: vec4<f32>, out: u32) {
     if (row >= info.m) {
         return;
@@ -175,9 +207,32 @@ fn store_row(row: u32, col0: u32, v: vec4<f32>, out: u32) {
         if (col < info.n) {
             var value = v[j];
             if ((info.flags & ADD_BIAS) != 0u) {
-                value += bias[col];
+                value += bias_or_c2[col];
+            }
+            if ((info.flags & ADD_RESIDUAL) != 0u) {
+                value += residual[row * info.n + col];
             }
             c[out + row * info.n + col] = value;
+        }
+    }
+}
+
+// A value of A2: from its own binding, or with APART from b's (dy, which both products read).
+fn second_a(i: u32) -> f32 {
+    if ((info.flags & APART) != 0u) {
+        return b[i];
+    }
+    return a_second[i];
+}
+
+// C2[row, col0..col0+4] = v, the columns past n2 left alone.
+fn store_second(row: u32, col0: u32, v: vec4<f32>) {
+    if (row >= info.m2) {
+        return;
+    }
+    for (var j = 0u; j < 4u; j++) {
+        if (col0 + j < info.n2) {
+            bias_or_c2[row * info.n2 + col0 + j] = v[j];
         }
     }
 }

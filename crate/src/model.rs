@@ -31,12 +31,13 @@ pub struct Attention {
 }
 
 impl Attention {
-    /// `x`: (B, T, C) → (B, T, C); each position attends to itself and the positions before it.
-    pub fn forward(&self, x: Tensor<3>, tenants: Option<Tenants>) -> Tensor<3> {
-        let project = |p: &Projection, target, x| p.forward_for(x, tenants.and_then(|t| t.of(target)));
-        let (q, k) = (project(&self.q, Target::Q, x.clone()), project(&self.k, Target::K, x.clone()));
-        let y = causal_attention(q, k, project(&self.v, Target::V, x), self.heads);
-        project(&self.o, Target::O, y)
+    /// `residual + attention(x)`, (B, T, C) → (B, T, C); each position attends to itself and
+    /// the positions before it.
+    pub fn forward(&self, x: Tensor<3>, residual: Tensor<3>, tenants: Option<Tenants>) -> Tensor<3> {
+        let of = |target| tenants.and_then(|t| t.of(target));
+        let (q, k) = (self.q.forward_for(x.clone(), of(Target::Q)), self.k.forward_for(x.clone(), of(Target::K)));
+        let y = causal_attention(q, k, self.v.forward_for(x, of(Target::V)), self.heads);
+        self.o.forward_onto_for(y, Some(residual), of(Target::O))
     }
 }
 
@@ -47,9 +48,10 @@ pub struct Mlp {
 }
 
 impl Mlp {
-    pub fn forward(&self, x: Tensor<3>, tenants: Option<Tenants>) -> Tensor<3> {
+    /// `residual + mlp(x)`.
+    pub fn forward(&self, x: Tensor<3>, residual: Tensor<3>, tenants: Option<Tenants>) -> Tensor<3> {
         let h = gelu(self.fc.forward_for(x, tenants.and_then(|t| t.of(Target::Fc))));
-        self.proj.forward_for(h, tenants.and_then(|t| t.of(Target::Proj)))
+        self.proj.forward_onto_for(h, Some(residual), tenants.and_then(|t| t.of(Target::Proj)))
     }
 }
 
@@ -64,8 +66,9 @@ pub struct Block {
 impl Block {
     /// With `tenants`, each sequence also goes through its own tenant's adapters (serving).
     pub fn forward(&self, x: Tensor<3>, tenants: Option<Tenants>) -> Tensor<3> {
-        let x = x.clone() + self.attn.forward(self.ln1.forward(x), tenants);
-        x.clone() + self.mlp.forward(self.ln2.forward(x), tenants)
+        // Each branch's last projection adds the residual stream in its own product.
+        let x = self.attn.forward(self.ln1.forward(x.clone()), x, tenants);
+        self.mlp.forward(self.ln2.forward(x.clone()), x, tenants)
     }
 
     /// The projection a LoRA target names.

@@ -10,9 +10,9 @@ use burn::tensor::Tensor;
 
 use super::spec::Target;
 use crate::init::Init;
-use crate::ops::linear::linear;
+use crate::ops::linear::{linear, linear_onto};
 use crate::ops::lora_bgmv::{AdapterStack, lora_bgmv};
-use crate::ops::lora_linear::lora_projection;
+use crate::ops::lora_linear::{lora_projection, lora_projection_onto};
 
 /// Serving many tenants in one batch: every tenant's adapter for each target projection of one
 /// block, stacked (slot 0 = none), and the slot of each sequence in the batch.
@@ -54,28 +54,49 @@ impl Projection {
 
     /// `[..., d_input]` → `[..., d_output]`
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        self.forward_onto(x, None)
+    }
+
+    /// `residual + forward(x)` when given, the residual (`[..., d_output]`) summed in the
+    /// projection's own product: a block's residual branch ends in this projection.
+    pub fn forward_onto<const D: usize>(&self, x: Tensor<D>, residual: Option<Tensor<D>>) -> Tensor<D> {
         let (weight, bias) = (self.base.weight.val(), self.base.bias.as_ref().map(|b| b.val()));
-        match (&self.adapter, bias) {
+        match (&self.adapter, bias, residual) {
             // The base frozen, as LoRA trains it: one operation of ours, whose backward pass
             // gives x, A and B their gradients. x A is [..., rank]: the adapter never forms the
             // full d_input × d_output update.
-            (Some(adapter), Some(bias)) if !weight.is_require_grad() && !bias.is_require_grad() => {
-                lora_projection(x, weight, bias, adapter.a.val(), adapter.b.val(), adapter.scale)
+            (Some(adapter), Some(bias), residual) if !weight.is_require_grad() && !bias.is_require_grad() => {
+                let (a, b, scale) = (adapter.a.val(), adapter.b.val(), adapter.scale);
+                match residual {
+                    Some(residual) => lora_projection_onto(x, weight, bias, a, b, scale, residual),
+                    None => lora_projection(x, weight, bias, a, b, scale),
+                }
             }
             // A base that trains too (or has no bias): the same sum from plain products.
-            (Some(adapter), bias) => {
+            (Some(adapter), bias, residual) => {
                 let low = linear(x.clone(), adapter.a.val(), None);
-                linear(x, weight, bias) + linear(low, adapter.b.val(), None).mul_scalar(adapter.scale)
+                plus(residual, linear(x, weight, bias) + linear(low, adapter.b.val(), None).mul_scalar(adapter.scale))
             }
-            (None, bias) => linear(x, weight, bias),
+            (None, Some(bias), Some(residual)) => linear_onto(x, weight, bias, residual),
+            (None, bias, residual) => plus(residual, linear(x, weight, bias)),
         }
     }
 
     /// `forward`, plus each sequence's own tenant's adapter from `tenants` (stack, slots).
     pub fn forward_for<const D: usize>(&self, x: Tensor<D>, tenants: Option<(&AdapterStack, &Tensor<1>)>) -> Tensor<D> {
+        self.forward_onto_for(x, None, tenants)
+    }
+
+    /// `forward_onto`, plus each sequence's own tenant's adapter from `tenants`.
+    pub fn forward_onto_for<const D: usize>(
+        &self,
+        x: Tensor<D>,
+        residual: Option<Tensor<D>>,
+        tenants: Option<(&AdapterStack, &Tensor<1>)>,
+    ) -> Tensor<D> {
         match tenants {
-            None => self.forward(x),
-            Some((stack, slots)) => lora_bgmv(self.forward(x.clone()), x, stack, slots.clone()),
+            None => self.forward_onto(x, residual),
+            Some((stack, slots)) => lora_bgmv(self.forward_onto(x.clone(), residual), x, stack, slots.clone()),
         }
     }
 
@@ -96,5 +117,13 @@ impl Projection {
         let delta = adapter.a.val().matmul(adapter.b.val()).mul_scalar(adapter.scale);
         let weight = self.base.weight.map(|w| w + delta);
         Self { base: Linear { weight, bias: self.base.bias }, adapter: None }
+    }
+}
+
+/// `residual + y`, or `y` alone.
+fn plus<const D: usize>(residual: Option<Tensor<D>>, y: Tensor<D>) -> Tensor<D> {
+    match residual {
+        Some(residual) => residual + y,
+        None => y,
     }
 }

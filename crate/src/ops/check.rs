@@ -17,9 +17,9 @@ use super::cross_entropy::cross_entropy;
 use super::embedding::embed;
 use super::gelu::gelu;
 use super::layer_norm::LayerNorm;
-use super::linear::{MatmulKernel, linear, use_matmul_kernel};
+use super::linear::{MatmulKernel, linear, linear_onto, use_matmul_kernel};
 use super::lora_bgmv::{AdapterStack, lora_bgmv};
-use super::lora_linear::lora_projection;
+use super::lora_linear::{lora_projection, lora_projection_onto};
 use crate::optimizer::AdamW;
 use crate::readback::read_f32;
 
@@ -80,9 +80,16 @@ pub async fn all(device: &Device) -> Result<Vec<Check>, String> {
     Ok(checks)
 }
 
-/// The cases that run the matrix product: linear layers and the adapted projection.
+/// The cases that run the matrix product: linear layers and the adapted projection, each also
+/// with a residual summed in.
 async fn product_cases(device: &Device) -> Result<Vec<Check>, String> {
-    Ok(vec![linear_case(device, true).await?, linear_case(device, false).await?, lora_linear_case(device).await?])
+    Ok(vec![
+        linear_case(device, true).await?,
+        linear_case(device, false).await?,
+        linear_onto_case(device).await?,
+        lora_linear_case(device, false).await?,
+        lora_linear_case(device, true).await?,
+    ])
 }
 
 /// Deterministic values in about [-scale, scale], not all alike (a fixed LCG).
@@ -215,13 +222,36 @@ async fn linear_case(device: &Device, biased: bool) -> Result<Check, String> {
     compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
 }
 
-async fn lora_linear_case(device: &Device) -> Result<Check, String> {
+async fn linear_onto_case(device: &Device) -> Result<Check, String> {
+    let (rows, d_in, d_out) = (37, 29, 43);
+    let (x, w, b) = (pattern(rows * d_in, 8, 1.0), pattern(d_in * d_out, 9, 0.5), pattern(d_out, 10, 0.5));
+    let r = pattern(rows * d_out, 11, 1.0);
+    let inputs =
+        [(&x[..], [1, rows, d_in]), (&w[..], [1, d_in, d_out]), (&b[..], [1, 1, d_out]), (&r[..], [1, rows, d_out])];
+    let split = |t: &[Tensor<3>]| (t[0].clone(), t[1].clone().reshape([d_in, d_out]), t[2].clone().reshape([d_out]));
+    let ours = |t: &[Tensor<3>]| {
+        let (x, w, b) = split(t);
+        linear_onto(x, w, b, t[3].clone())
+    };
+    let burns = |t: &[Tensor<3>]| {
+        let (x, w, b) = split(t);
+        t[3].clone() + burn::tensor::module::linear(x, w, Some(b))
+    };
+    let name = format!("linear {rows}x{d_in} -> {d_out} + bias + residual");
+    compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
+}
+
+async fn lora_linear_case(device: &Device, residual: bool) -> Result<Check, String> {
     // Widths not multiples of the 8 × 8 tiles; W and b frozen (constants to autodiff), x, A and
-    // B differentiated, B not zero so every gradient is exercised.
+    // B differentiated, B not zero so every gradient is exercised; the residual too when given.
     let (rows, d_in, d_out, rank, scale) = (37, 29, 43, 4, 2.5);
     let (x, a, b) = (pattern(rows * d_in, 14, 1.0), pattern(d_in * rank, 15, 0.5), pattern(rank * d_out, 16, 0.5));
     let (w, bias) = (pattern(d_in * d_out, 17, 0.5), pattern(d_out, 18, 0.5));
-    let inputs = [(&x[..], [1, rows, d_in]), (&a[..], [1, d_in, rank]), (&b[..], [1, rank, d_out])];
+    let r = pattern(rows * d_out, 19, 1.0);
+    let mut inputs = vec![(&x[..], [1, rows, d_in]), (&a[..], [1, d_in, rank]), (&b[..], [1, rank, d_out])];
+    if residual {
+        inputs.push((&r[..], [1, rows, d_out]));
+    }
     let frozen = |t: &[Tensor<3>]| {
         let device = t[0].device();
         (
@@ -232,16 +262,21 @@ async fn lora_linear_case(device: &Device) -> Result<Check, String> {
     let ours = |t: &[Tensor<3>]| {
         let (w, bias) = frozen(t);
         let (a, b) = (t[1].clone().reshape([d_in, rank]), t[2].clone().reshape([rank, d_out]));
-        lora_projection(t[0].clone(), w, bias, a, b, scale)
+        match t.get(3) {
+            Some(r) => lora_projection_onto(t[0].clone(), w, bias, a, b, scale, r.clone()),
+            None => lora_projection(t[0].clone(), w, bias, a, b, scale),
+        }
     };
     let burns = |t: &[Tensor<3>]| {
         let (w, bias) = frozen(t);
         let (a, b) = (t[1].clone().reshape([d_in, rank]), t[2].clone().reshape([rank, d_out]));
         let low = burn::tensor::module::linear(t[0].clone(), a, None);
-        burn::tensor::module::linear(t[0].clone(), w, Some(bias))
-            + burn::tensor::module::linear(low, b, None).mul_scalar(scale)
+        let y = burn::tensor::module::linear(t[0].clone(), w, Some(bias))
+            + burn::tensor::module::linear(low, b, None).mul_scalar(scale);
+        t.get(3).map_or(y.clone(), |r| r.clone() + y)
     };
-    let name = format!("lora_linear {rows}x{d_in} -> {d_out}, rank {rank}, scale {scale}");
+    let with = if residual { " + residual" } else { "" };
+    let name = format!("lora_linear {rows}x{d_in} -> {d_out}, rank {rank}, scale {scale}{with}");
     compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
 }
 

@@ -104,14 +104,20 @@ pub fn workgroups_for(shader: &Shader, items: usize) -> (u32, u32) {
 
 /// Inputs as the shaders read them: contiguous f32, none overlapping another.
 pub fn inputs<const N: usize>(tensors: [CubeTensor; N]) -> [CubeTensor; N] {
+    optional_inputs(tensors.map(Some)).map(|t| t.expect("every input is given"))
+}
+
+/// `inputs`, some of which may be absent.
+pub fn optional_inputs<const N: usize>(tensors: [Option<CubeTensor>; N]) -> [Option<CubeTensor>; N] {
     let mut done: Vec<CubeTensor> = Vec::with_capacity(N);
-    for tensor in tensors {
+    tensors.map(|tensor| {
+        let tensor = tensor?;
         assert_eq!(tensor.dtype, DType::F32, "our kernels are written for f32 tensors");
         let tensor = into_contiguous(tensor);
         let tensor = if done.iter().any(|t| overlaps(t, &tensor)) { tensor.copy() } else { tensor };
-        done.push(tensor);
-    }
-    done.try_into().unwrap_or_else(|_| unreachable!("N tensors in, N out"))
+        done.push(tensor.clone());
+        Some(tensor)
+    })
 }
 
 /// Token ids as the shaders read them: contiguous 32-bit integers.

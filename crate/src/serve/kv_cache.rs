@@ -255,10 +255,10 @@ impl KvCache {
             };
             self.keys.push(k_cache);
             self.values.push(v_cache);
-            x = x.clone() + attn.o.forward_for(y, of(Target::O));
+            x = attn.o.forward_onto_for(y, Some(x), of(Target::O));
             let h = block.ln2.forward(x.clone());
             let h = gelu(block.mlp.fc.forward_for(h, of(Target::Fc)));
-            x = x.clone() + block.mlp.proj.forward_for(h, of(Target::Proj));
+            x = block.mlp.proj.forward_onto_for(h, Some(x), of(Target::Proj));
         }
         let last = match new.last {
             None => x,

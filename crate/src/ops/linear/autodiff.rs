@@ -1,5 +1,6 @@
-//! Linear's backward pass: x and W are kept; the weight's kernel (which also gives the bias's
-//! gradient) runs only when W or b takes a gradient, the input's only when x does.
+//! Linear's backward pass: x and W are kept; the weight's product (which also gives the bias's
+//! gradient) runs only when W or b takes a gradient, the input's only when x does. A residual
+//! summed in the product takes dy itself.
 
 use burn::backend::Autodiff;
 use burn::backend::autodiff::NodeId;
@@ -22,17 +23,18 @@ fn backward<B: LinearKernels>(
     grads: &mut Gradients,
 ) {
     let [x_node, weight_node, bias_node] = parents;
-    if weight_node.is_some() || bias_node.is_some() {
-        let (dw, db) = B::linear_backward_weight(x, dy.clone());
+    let params = weight_node.is_some() || bias_node.is_some();
+    let (dx, dw_db) = B::linear_backward(x, weight, dy, x_node.is_some(), params);
+    if let (Some(node), Some(dx)) = (x_node, dx) {
+        grads.register::<B>(node, dx);
+    }
+    if let Some((dw, db)) = dw_db {
         if let Some(node) = weight_node {
             grads.register::<B>(node, dw);
         }
         if let Some(node) = bias_node {
             grads.register::<B>(node, db);
         }
-    }
-    if let Some(node) = x_node {
-        grads.register::<B>(node, B::linear_backward_input(dy, weight));
     }
 }
 
@@ -55,6 +57,19 @@ impl<B: LinearKernels> Backward<B, 2> for LinearBackward {
     }
 }
 
+impl<B: LinearKernels> Backward<B, 4> for LinearBackward {
+    type State = (FloatTensor<B>, FloatTensor<B>);
+
+    fn backward(self, ops: Ops<Self::State, 4>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = grads.consume::<B>(&ops.node);
+        let [x, weight, bias, residual] = ops.parents.map(|p| p.map(|n| n.id));
+        if let Some(node) = residual {
+            grads.register::<B>(node, dy.clone());
+        }
+        backward::<B>(ops.state, [x, weight, bias], dy, grads);
+    }
+}
+
 impl<B: LinearKernels + LinearOps, C: CheckpointStrategy> LinearOps for Autodiff<B, C> {
     fn linear_biased(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
         let prep =
@@ -64,7 +79,7 @@ impl<B: LinearKernels + LinearOps, C: CheckpointStrategy> LinearOps for Autodiff
         let (x, weight, bias) = (x.into_primitive(), weight.into_primitive(), bias.into_primitive());
         match prep {
             OpsKind::Tracked(prep) => {
-                let y = B::linear_forward(x.clone(), weight.clone(), Some(bias));
+                let y = B::linear_forward(x.clone(), weight.clone(), Some(bias), None);
                 prep.finish((x, weight), y)
             }
             OpsKind::UnTracked(prep) => prep.finish(B::linear_biased(x, weight, bias)),
@@ -78,10 +93,29 @@ impl<B: LinearKernels + LinearOps, C: CheckpointStrategy> LinearOps for Autodiff
         let (x, weight) = (x.into_primitive(), weight.into_primitive());
         match prep {
             OpsKind::Tracked(prep) => {
-                let y = B::linear_forward(x.clone(), weight.clone(), None);
+                let y = B::linear_forward(x.clone(), weight.clone(), None, None);
                 prep.finish((x, weight), y)
             }
             OpsKind::UnTracked(prep) => prep.finish(B::linear_unbiased(x, weight)),
+        }
+    }
+
+    fn linear_onto(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        residual: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let parents = [x.node(), weight.node(), bias.node(), residual.node()];
+        let prep = <LinearBackward as Backward<B, 4>>::prepare::<C>(LinearBackward, parents).compute_bound().stateful();
+        let (x, weight) = (x.into_primitive(), weight.into_primitive());
+        let (bias, residual) = (bias.into_primitive(), residual.into_primitive());
+        match prep {
+            OpsKind::Tracked(prep) => {
+                let y = B::linear_forward(x.clone(), weight.clone(), Some(bias), Some(residual));
+                prep.finish((x, weight), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::linear_onto(x, weight, bias, residual)),
         }
     }
 }

@@ -4,17 +4,26 @@ use burn::backend::Flex;
 use burn::backend::tensor::FloatTensor;
 use burn_flex::FlexTensor;
 
-use super::{LinearKernels, LinearOps};
+use super::{LinearGradients, LinearKernels, LinearOps};
 use crate::ops::gemm::{View, matmul};
 use crate::ops::host::{f32s, tensor};
 
 impl LinearOps for Flex {
     fn linear_biased(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
-        Self::linear_forward(x, weight, Some(bias))
+        Self::linear_forward(x, weight, Some(bias), None)
     }
 
     fn linear_unbiased(x: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self> {
-        Self::linear_forward(x, weight, None)
+        Self::linear_forward(x, weight, None, None)
+    }
+
+    fn linear_onto(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        residual: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        Self::linear_forward(x, weight, Some(bias), Some(residual))
     }
 }
 
@@ -29,14 +38,21 @@ impl LinearKernels for Flex {
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: Option<FloatTensor<Self>>,
+        residual: Option<FloatTensor<Self>>,
     ) -> FloatTensor<Self> {
         let (x, weight) = (x.to_contiguous(), weight.to_contiguous());
         let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&weight));
-        let mut y = match bias {
-            // The bias in every row first, then the product added to it.
-            Some(bias) => f32s(&bias.to_contiguous()).repeat(rows),
+        // The residual and the bias in every row first, then the product added to them.
+        let mut y = match residual {
+            Some(residual) => f32s(&residual.to_contiguous()).to_vec(),
             None => vec![0.0; rows * d_out],
         };
+        if let Some(bias) = bias {
+            let bias = bias.to_contiguous();
+            for row in y.chunks_exact_mut(d_out) {
+                row.iter_mut().zip(f32s(&bias)).for_each(|(y, b)| *y += b);
+            }
+        }
         let (xs, ws) = (f32s(&x), f32s(&weight));
         matmul(
             (rows, d_out, d_in),
@@ -52,36 +68,32 @@ impl LinearKernels for Flex {
         tensor(y, [rows, d_out])
     }
 
-    fn linear_backward_input(dy: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self> {
-        let (dy, weight) = (dy.to_contiguous(), weight.to_contiguous());
-        let ((rows, d_out), (d_in, _)) = (dims(&dy), dims(&weight));
-        let mut dx = vec![0.0; rows * d_in];
-        let w_t = View::rows(0, d_out).transposed();
-        matmul(
-            (rows, d_in, d_out),
-            &mut dx,
-            View::rows(0, d_in),
-            f32s(&dy),
-            View::rows(0, d_out),
-            f32s(&weight),
-            w_t,
-            1.0,
-            false,
-        );
-        tensor(dx, [rows, d_in])
-    }
-
-    fn linear_backward_weight(x: FloatTensor<Self>, dy: FloatTensor<Self>) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let (x, dy) = (x.to_contiguous(), dy.to_contiguous());
-        let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&dy));
-        let (xs, dys) = (f32s(&x), f32s(&dy));
-        let mut dw = vec![0.0; d_in * d_out];
-        let x_t = View::rows(0, d_in).transposed();
-        matmul((d_in, d_out, rows), &mut dw, View::rows(0, d_out), xs, x_t, dys, View::rows(0, d_out), 1.0, false);
-        let mut db = vec![0.0; d_out];
-        for row in dys.chunks_exact(d_out) {
-            db.iter_mut().zip(row).for_each(|(s, v)| *s += v);
-        }
-        (tensor(dw, [d_in, d_out]), tensor(db, [d_out]))
+    fn linear_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        dy: FloatTensor<Self>,
+        input: bool,
+        params: bool,
+    ) -> LinearGradients<Self> {
+        let (x, weight, dy) = (x.to_contiguous(), weight.to_contiguous(), dy.to_contiguous());
+        let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&weight));
+        let (xs, ws, dys) = (f32s(&x), f32s(&weight), f32s(&dy));
+        let dx = input.then(|| {
+            let mut dx = vec![0.0; rows * d_in];
+            let w_t = View::rows(0, d_out).transposed();
+            matmul((rows, d_in, d_out), &mut dx, View::rows(0, d_in), dys, View::rows(0, d_out), ws, w_t, 1.0, false);
+            tensor(dx, [rows, d_in])
+        });
+        let params = params.then(|| {
+            let mut dw = vec![0.0; d_in * d_out];
+            let x_t = View::rows(0, d_in).transposed();
+            matmul((d_in, d_out, rows), &mut dw, View::rows(0, d_out), xs, x_t, dys, View::rows(0, d_out), 1.0, false);
+            let mut db = vec![0.0; d_out];
+            for row in dys.chunks_exact(d_out) {
+                db.iter_mut().zip(row).for_each(|(s, v)| *s += v);
+            }
+            (tensor(dw, [d_in, d_out]), tensor(db, [d_out]))
+        });
+        (dx, params)
     }
 }

@@ -3,17 +3,28 @@
 use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
 
-use super::{LinearKernels, LinearOps, MatmulKernel, matmul_kernel};
+use super::{LinearGradients, LinearKernels, LinearOps, MatmulKernel, matmul_kernel};
 use crate::ops::shader::{MATMUL, MATMUL_TILED};
-use crate::ops::wgsl::{Info, MAX_WORKGROUPS, empty, inputs, launch, pieces_for, sum_pieces};
+use crate::ops::wgsl::{
+    Info, MAX_WORKGROUPS, bytes, empty, inputs, launch, optional_inputs, pieces_for, same_buffer, sum_pieces,
+};
 
 impl LinearOps for CubeBackend {
     fn linear_biased(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
-        Self::linear_forward(x, weight, Some(bias))
+        Self::linear_forward(x, weight, Some(bias), None)
     }
 
     fn linear_unbiased(x: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self> {
-        Self::linear_forward(x, weight, None)
+        Self::linear_forward(x, weight, None, None)
+    }
+
+    fn linear_onto(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        residual: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        Self::linear_forward(x, weight, Some(bias), Some(residual))
     }
 }
 
@@ -21,12 +32,17 @@ impl LinearOps for CubeBackend {
 // sums a thread takes.
 const ADD_BIAS: u32 = MATMUL.constant("ADD_BIAS");
 const COLUMN_SUMS: u32 = MATMUL.constant("COLUMN_SUMS");
+const ADD_RESIDUAL: u32 = MATMUL.constant("ADD_RESIDUAL");
+// The tiled kernel's alone: a second product as an output of its own.
+const APART: u32 = MATMUL_TILED.constant("APART");
 const TILE: usize = MATMUL.constant("TILE") as usize;
 // The tiled kernel's block of C and its workgroup, which also takes that many column sums.
 const BLOCK: usize = MATMUL_TILED.constant("BLOCK") as usize;
 const TILED_WORKGROUP: usize = MATMUL_TILED.workgroup_size as usize;
 const _: () = assert!(
-    MATMUL_TILED.constant("ADD_BIAS") == ADD_BIAS && MATMUL_TILED.constant("COLUMN_SUMS") == COLUMN_SUMS,
+    MATMUL_TILED.constant("ADD_BIAS") == ADD_BIAS
+        && MATMUL_TILED.constant("COLUMN_SUMS") == COLUMN_SUMS
+        && MATMUL_TILED.constant("ADD_RESIDUAL") == ADD_RESIDUAL,
     "the two matrix-product kernels read one uniform: their flags must agree"
 );
 
@@ -57,80 +73,121 @@ pub struct Product<'a> {
     pub scale: f32,
 }
 
-/// C (m × n) = `first` [+ `second`] [+ `bias`], and the first product's B's column sums (n)
+/// What C adds to its products: a bias (n) in every row, a residual (m × n).
+#[derive(Clone, Copy, Default)]
+pub struct Added<'a> {
+    pub bias: Option<&'a CubeTensor>,
+    pub residual: Option<&'a CubeTensor>,
+}
+
+/// C (m × n) = `first` [+ `second`] + `added`, and the first product's B's column sums (n)
 /// when `column_sums`: one dispatch of `shaders/matmul.wgsl`, plus burn's sum of the pieces
 /// when a long k is split.
 pub fn products(
     (m, n): (usize, usize),
     first: Product,
     second: Option<Product>,
-    bias: Option<&CubeTensor>,
+    added: Added,
     column_sums: bool,
 ) -> (CubeTensor, Option<CubeTensor>) {
-    let like = first.a.tensor;
-    let tiled = match matmul_kernel() {
+    let (c, sums, _) = dispatch((m, n), first, second.map(|p| (p, None)), added, column_sums);
+    (c, sums)
+}
+
+/// Whether this thread's products on `like`'s device run the tiled kernel.
+pub fn tiled(like: &CubeTensor) -> bool {
+    match matmul_kernel() {
         MatmulKernel::ByAdapter => on_hardware(like),
         MatmulKernel::Registers => false,
         MatmulKernel::Tiled => true,
-    };
+    }
+}
+
+/// C (m × n) = `first` with its B's column sums when `column_sums`, and C2 (m2 × n2) =
+/// `second`, two outputs of one dispatch: (C, the sums, C2). The two share an operand, `first`'s
+/// B as `second`'s A (a backward pass's dy), which a dispatch may bind only once. The tiled
+/// kernel's only (`tiled`): software WebGPU runs the two products faster as two dispatches.
+pub fn products_apart(
+    (m, n): (usize, usize),
+    first: Product,
+    column_sums: bool,
+    (m2, n2): (usize, usize),
+    second: Product,
+) -> (CubeTensor, Option<CubeTensor>, CubeTensor) {
+    let shared = same_buffer(first.b.tensor, second.a.tensor) && bytes(first.b.tensor) == bytes(second.a.tensor);
+    assert!(shared, "the second product's A is the first's B");
+    assert!(tiled(first.a.tensor), "only the tiled kernel writes two outputs");
+    let (c, sums, c2) = dispatch((m, n), first, Some((second, Some((m2, n2)))), Added::default(), column_sums);
+    (c, sums, c2.expect("a second output was asked for"))
+}
+
+/// The dispatch behind `products` and `products_apart`: `second` comes with C2's shape when it
+/// is an output of its own, without when it is summed into C.
+fn dispatch(
+    (m, n): (usize, usize),
+    first: Product,
+    second: Option<(Product, Option<(usize, usize)>)>,
+    Added { bias, residual }: Added,
+    column_sums: bool,
+) -> (CubeTensor, Option<CubeTensor>, Option<CubeTensor>) {
+    let like = first.a.tensor;
+    let tiled = tiled(like);
+    let apart = second.as_ref().and_then(|(_, apart)| *apart);
+    let summed = second.is_some() && apart.is_none();
     // The register kernel: one thread per tile of C, and per `TILE` column sums, in each piece
     // of k. The tiled kernel: a workgroup per block of C, and per workgroup's worth of sums.
-    let (threads, groups) = if tiled {
+    // C2's tiles (or blocks) come after, once.
+    let (per_piece, apart_threads, per_group) = if tiled {
         let sum_groups = if column_sums { n.div_ceil(TILED_WORKGROUP) } else { 0 };
-        let groups = m.div_ceil(BLOCK) * n.div_ceil(BLOCK) + sum_groups;
-        (groups * TILED_WORKGROUP, groups)
+        let blocks = |(m, n): (usize, usize)| m.div_ceil(BLOCK) * n.div_ceil(BLOCK);
+        let threads = (blocks((m, n)) + sum_groups) * TILED_WORKGROUP;
+        (threads, apart.map_or(0, blocks) * TILED_WORKGROUP, TILED_WORKGROUP)
     } else {
-        let threads = m.div_ceil(TILE) * n.div_ceil(TILE) + if column_sums { n.div_ceil(TILE) } else { 0 };
-        (threads, threads.div_ceil(MATMUL.workgroup_size as usize))
+        let tiles = |(m, n): (usize, usize)| m.div_ceil(TILE) * n.div_ceil(TILE);
+        let threads = tiles((m, n)) + if column_sums { n.div_ceil(TILE) } else { 0 };
+        (threads, apart.map_or(0, tiles), MATMUL.workgroup_size as usize)
     };
-    // A bias and a second product are added to a whole product only.
+    // A bias, a residual and a summed second product are added to a whole product only.
     let k = first.k;
-    let pieces = if bias.is_some() || second.is_some() { 1 } else { pieces_for(threads, k) };
+    let whole = bias.is_some() || residual.is_some() || summed;
+    let pieces = if whole { 1 } else { pieces_for(per_piece, k) };
     let k_piece = k.div_ceil(pieces).max(1);
     let c = empty(like, [pieces, m, n]);
     let sums = column_sums.then(|| empty(like, [pieces, n]));
-    let flags = if bias.is_some() { ADD_BIAS } else { 0 } | if column_sums { COLUMN_SUMS } else { 0 };
+    let c2 = apart.map(|shape| empty(like, [shape.0, shape.1]));
+    let flags = if bias.is_some() { ADD_BIAS } else { 0 }
+        | if column_sums { COLUMN_SUMS } else { 0 }
+        | if apart.is_some() { APART } else { 0 }
+        | if residual.is_some() { ADD_RESIDUAL } else { 0 };
     let stand_in = || empty(like, [1]);
     let (stand_in_bias, stand_in_sums, stand_in_a2, stand_in_b2) = (stand_in(), stand_in(), stand_in(), stand_in());
+    let stand_in_residual = stand_in();
     let info = Info::new().usize(m).usize(n).usize(k);
     let info = info.usize(first.a.row).usize(first.a.col).usize(first.b.row).usize(first.b.col);
     let info = info.u32(flags).usize(k_piece).f32(first.scale);
     let info = match &second {
-        Some(p) => info.usize(p.k).usize(p.a.row).usize(p.a.col).usize(p.b.row).usize(p.b.col).f32(p.scale),
+        Some((p, _)) => info.usize(p.k).usize(p.a.row).usize(p.a.col).usize(p.b.row).usize(p.b.col).f32(p.scale),
         None => info.u32(0).u32(0).u32(0).u32(0).u32(0).f32(0.0),
     };
+    let (m2, n2) = apart.unwrap_or((0, 0));
+    let info = info.usize(m2).usize(n2);
     let buffers = [
         first.a.tensor,
         first.b.tensor,
-        bias.unwrap_or(&stand_in_bias),
+        c2.as_ref().or(bias).unwrap_or(&stand_in_bias),
         &c,
         sums.as_ref().unwrap_or(&stand_in_sums),
-        second.as_ref().map_or(&stand_in_a2, |p| p.a.tensor),
-        second.as_ref().map_or(&stand_in_b2, |p| p.b.tensor),
+        match &second {
+            Some((p, None)) => p.a.tensor,
+            _ => &stand_in_a2,
+        },
+        second.as_ref().map_or(&stand_in_b2, |(p, _)| p.b.tensor),
+        residual.unwrap_or(&stand_in_residual),
     ];
     let shader = if tiled { &MATMUL_TILED } else { &MATMUL };
-    launch(shader, ((groups * pieces).clamp(1, MAX_WORKGROUPS as usize) as u32, 1), &buffers, info);
-    (sum_pieces(c, [m, n]), sums.map(|s| sum_pieces(s, [n])))
-}
-
-/// A (m × k) read with strides (row, col), likewise B (k × n), plus `bias` when given. Returns
-/// C (m × n), and B's column sums (n) when `column_sums`.
-fn product(
-    (m, n, k): (usize, usize, usize),
-    a: &CubeTensor,
-    (a_row, a_col): (usize, usize),
-    b: &CubeTensor,
-    (b_row, b_col): (usize, usize),
-    bias: Option<&CubeTensor>,
-    column_sums: bool,
-) -> (CubeTensor, Option<CubeTensor>) {
-    let first = Product {
-        a: Strided { tensor: a, row: a_row, col: a_col },
-        b: Strided { tensor: b, row: b_row, col: b_col },
-        k,
-        scale: 1.0,
-    };
-    products((m, n), first, None, bias, column_sums)
+    let groups = (per_piece * pieces + apart_threads).div_ceil(per_group);
+    launch(shader, (groups.clamp(1, MAX_WORKGROUPS as usize) as u32, 1), &buffers, info);
+    (sum_pieces(c, [m, n]), sums.map(|s| sum_pieces(s, [n])), c2)
 }
 
 impl LinearKernels for CubeBackend {
@@ -138,33 +195,49 @@ impl LinearKernels for CubeBackend {
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: Option<FloatTensor<Self>>,
+        residual: Option<FloatTensor<Self>>,
     ) -> FloatTensor<Self> {
-        let (x, weight, bias) = match bias {
-            Some(bias) => {
-                let [x, weight, bias] = inputs([x, weight, bias]);
-                (x, weight, Some(bias))
-            }
-            None => {
-                let [x, weight] = inputs([x, weight]);
-                (x, weight, None)
-            }
-        };
+        let [x, weight, bias, residual] = optional_inputs([Some(x), Some(weight), bias, residual]);
+        let (x, weight) = (x.expect("given"), weight.expect("given"));
         let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&weight));
-        product((rows, d_out, d_in), &x, (d_in, 1), &weight, (d_out, 1), bias.as_ref(), false).0
+        let product = Product {
+            a: Strided { tensor: &x, row: d_in, col: 1 },
+            b: Strided { tensor: &weight, row: d_out, col: 1 },
+            k: d_in,
+            scale: 1.0,
+        };
+        products((rows, d_out), product, None, Added { bias: bias.as_ref(), residual: residual.as_ref() }, false).0
     }
 
-    fn linear_backward_input(dy: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self> {
-        let [dy, weight] = inputs([dy, weight]);
-        let ((rows, d_out), (d_in, _)) = (dims(&dy), dims(&weight));
-        // Wᵀ (d_out × d_in): element (p, j) = W[j · d_out + p].
-        product((rows, d_in, d_out), &dy, (d_out, 1), &weight, (1, d_out), None, false).0
-    }
-
-    fn linear_backward_weight(x: FloatTensor<Self>, dy: FloatTensor<Self>) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let [x, dy] = inputs([x, dy]);
-        let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&dy));
-        // xᵀ (d_in × rows): element (i, p) = x[p · d_in + i].
-        let (dw, db) = product((d_in, d_out, rows), &x, (1, d_in), &dy, (d_out, 1), None, true);
-        (dw, db.expect("asked for the column sums"))
+    fn linear_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        dy: FloatTensor<Self>,
+        input: bool,
+        params: bool,
+    ) -> LinearGradients<Self> {
+        let [x, weight, dy] = inputs([x, weight, dy]);
+        let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&weight));
+        let strided = |tensor, row, col| Strided { tensor, row, col };
+        // dy Wᵀ, Wᵀ (d_out × d_in) read as W with its strides swapped.
+        let input_product = Product { a: strided(&dy, d_out, 1), b: strided(&weight, 1, d_out), k: d_out, scale: 1.0 };
+        // xᵀ dy, xᵀ (d_in × rows) likewise; dy's column sums come with it.
+        let weight_product = Product { a: strided(&x, 1, d_in), b: strided(&dy, d_out, 1), k: rows, scale: 1.0 };
+        match (input, params) {
+            // One dispatch for both on a hardware GPU, where it saves a launch; two on a
+            // software adapter, where they run faster apart.
+            (true, true) if tiled(&x) => {
+                let (dw, db, dx) = products_apart((d_in, d_out), weight_product, true, (rows, d_in), input_product);
+                (Some(dx), Some((dw, db.expect("asked for the column sums"))))
+            }
+            (input, params) => {
+                let dx = input.then(|| products((rows, d_in), input_product, None, Added::default(), false).0);
+                let dw_db = params.then(|| {
+                    let (dw, db) = products((d_in, d_out), weight_product, None, Added::default(), true);
+                    (dw, db.expect("asked for the column sums"))
+                });
+                (dx, dw_db)
+            }
+        }
     }
 }

@@ -1,9 +1,10 @@
 //! A linear layer as an operation of ours: `y = x W + b` for x (..., d_in), W (d_in, d_out),
-//! b (d_out), and its backward pass `dx = dy Wᵀ`, `dW = xᵀ dy`, `db = Σ_rows dy`.
+//! b (d_out), and its backward pass `dx = dy Wᵀ`, `dW = xᵀ dy`, `db = Σ_rows dy`; or `y = r +
+//! x W + b` for the projection that ends a residual branch, whose r takes dy as its gradient.
 //!
-//! On the GPU every product is one dispatch of ours: the bias joins the forward product and
-//! the bias's gradient joins the weight's, so a layer is one dispatch forward and two backward
-//! (one when its weights are frozen). Two kernels compute it, chosen by the adapter
+//! On the GPU a layer is one dispatch of ours forward, where the bias and the residual join the
+//! product, and two backward (the bias's gradient joins the weight's); on a hardware GPU the
+//! input's gradient is a second output of the weight's dispatch, one launch in all. Two kernels compute it, chosen by the adapter
 //! (`MatmulKernel`): `shaders/matmul.wgsl` keeps each thread's tile in registers with no
 //! barriers, which software WebGPU runs fastest; `shaders/matmul_tiled.wgsl` stages operands in
 //! workgroup memory, as a real GPU needs for large products. On the CPU the products are `gemm`
@@ -49,19 +50,26 @@ pub fn matmul_kernel() -> MatmulKernel {
 
 /// The kernels on one backend, without autodiff; x and dy are 2-D: (rows, d_in), (rows, d_out).
 pub trait LinearKernels: Backend {
-    /// `x W (+ b)`.
+    /// `x W (+ b) (+ r)`, r (rows, d_out).
     fn linear_forward(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: Option<FloatTensor<Self>>,
+        residual: Option<FloatTensor<Self>>,
     ) -> FloatTensor<Self>;
 
-    /// `dy Wᵀ`.
-    fn linear_backward_input(dy: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self>;
-
-    /// (`xᵀ dy`, `Σ_rows dy`).
-    fn linear_backward_weight(x: FloatTensor<Self>, dy: FloatTensor<Self>) -> (FloatTensor<Self>, FloatTensor<Self>);
+    /// (`dy Wᵀ` when `input`, (`xᵀ dy`, `Σ_rows dy`) when `params`).
+    fn linear_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        dy: FloatTensor<Self>,
+        input: bool,
+        params: bool,
+    ) -> LinearGradients<Self>;
 }
+
+/// The input's gradient and the (weight's, bias's), each when asked for.
+pub type LinearGradients<B> = (Option<FloatTensor<B>>, Option<(FloatTensor<B>, FloatTensor<B>)>);
 
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
 pub trait LinearOps: Backend {
@@ -70,6 +78,14 @@ pub trait LinearOps: Backend {
 
     /// x (rows, d_in) → (rows, d_out), no bias.
     fn linear_unbiased(x: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self>;
+
+    /// r + x W + b: x (rows, d_in), r (rows, d_out) → (rows, d_out).
+    fn linear_onto(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        residual: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
 }
 
 /// `x W + b` over the last dimension of x: (..., d_in) → (..., d_out).
@@ -83,5 +99,21 @@ pub fn linear<const D: usize>(x: Tensor<D>, weight: Tensor<2>, bias: Option<Tens
         Some(bias) => <Dispatch as LinearOps>::linear_biased(x, weight.into_dispatch(), bias.into_dispatch()),
         None => <Dispatch as LinearOps>::linear_unbiased(x, weight.into_dispatch()),
     };
+    Tensor::<2>::from_dispatch(y).reshape(dims)
+}
+
+/// `residual + x W + b` over the last dimension of x, the residual (..., d_out) summed in the
+/// product: the projection that ends a block's residual branch.
+pub fn linear_onto<const D: usize>(x: Tensor<D>, weight: Tensor<2>, bias: Tensor<1>, residual: Tensor<D>) -> Tensor<D> {
+    let dims = residual.dims();
+    let d_in = x.dims()[D - 1];
+    let rows = x.shape().num_elements() / d_in.max(1);
+    let d_out = weight.dims()[1];
+    let y = <Dispatch as LinearOps>::linear_onto(
+        x.reshape([rows, d_in]).into_dispatch(),
+        weight.into_dispatch(),
+        bias.into_dispatch(),
+        residual.reshape([rows, d_out]).into_dispatch(),
+    );
     Tensor::<2>::from_dispatch(y).reshape(dims)
 }

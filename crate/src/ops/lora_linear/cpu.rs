@@ -17,7 +17,19 @@ impl LoraOps for Flex {
         b: FloatTensor<Self>,
         scale: f32,
     ) -> FloatTensor<Self> {
-        Self::lora_forward(x, weight, bias, a, b, scale).1
+        Self::lora_forward(x, weight, bias, a, b, scale, None).1
+    }
+
+    fn lora_projection_onto(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        scale: f32,
+        residual: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        Self::lora_forward(x, weight, bias, a, b, scale, Some(residual)).1
     }
 }
 
@@ -56,14 +68,18 @@ impl LoraKernels for Flex {
         a: FloatTensor<Self>,
         b: FloatTensor<Self>,
         scale: f32,
+        residual: Option<FloatTensor<Self>>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
         let [x, weight, bias, a, b] = [x, weight, bias, a, b].map(|t| t.to_contiguous());
         let ((rows, d_in), (_, d_out), (_, rank)) = (dims(&x), dims(&weight), dims(&a));
         let xs = f32s(&x);
         let mut low = vec![0.0; rows * rank];
         product((rows, rank, d_in), &mut low, xs, false, f32s(&a), false, 1.0, false);
-        // The bias in every row, then both products added to it.
+        // The bias in every row (and the residual), then both products added to it.
         let mut y = f32s(&bias).repeat(rows);
+        if let Some(residual) = residual {
+            y.iter_mut().zip(f32s(&residual.to_contiguous())).for_each(|(y, r)| *y += r);
+        }
         product((rows, d_out, d_in), &mut y, xs, false, f32s(&weight), false, 1.0, true);
         product((rows, d_out, rank), &mut y, &low, false, f32s(&b), false, scale, true);
         (tensor(low, [rows, rank]), tensor(y, [rows, d_out]))

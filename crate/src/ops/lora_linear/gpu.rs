@@ -1,12 +1,12 @@
 //! The adapted projection on burn's wgpu backend: `shaders/matmul.wgsl`, whose second product
-//! carries the adapter's path.
+//! carries the adapter's path (summed into the base's) or the backward's second output.
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
 
 use super::{LoraKernels, LoraOps};
-use crate::ops::linear::gpu::{Product, Strided, dims, products};
-use crate::ops::wgsl::inputs;
+use crate::ops::linear::gpu::{Added, Product, Strided, dims, products, products_apart, tiled};
+use crate::ops::wgsl::{inputs, optional_inputs};
 
 impl LoraOps for CubeBackend {
     fn lora_projection(
@@ -17,7 +17,19 @@ impl LoraOps for CubeBackend {
         b: FloatTensor<Self>,
         scale: f32,
     ) -> FloatTensor<Self> {
-        Self::lora_forward(x, weight, bias, a, b, scale).1
+        Self::lora_forward(x, weight, bias, a, b, scale, None).1
+    }
+
+    fn lora_projection_onto(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        scale: f32,
+        residual: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        Self::lora_forward(x, weight, bias, a, b, scale, Some(residual)).1
     }
 }
 
@@ -44,13 +56,16 @@ impl LoraKernels for CubeBackend {
         a: FloatTensor<Self>,
         b: FloatTensor<Self>,
         scale: f32,
+        residual: Option<FloatTensor<Self>>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let [x, weight, bias, a, b] = inputs([x, weight, bias, a, b]);
+        let [x, weight, bias, a, b, residual] =
+            optional_inputs([Some(x), Some(weight), Some(bias), Some(a), Some(b), residual]);
+        let [x, weight, bias, a, b] = [x, weight, bias, a, b].map(|t| t.expect("given"));
         let ((rows, d_in), (_, d_out), (_, rank)) = (dims(&x), dims(&weight), dims(&a));
-        let low = products((rows, rank), times(plain(&x), plain(&a), d_in, 1.0), None, None, false).0;
+        let low = products((rows, rank), times(plain(&x), plain(&a), d_in, 1.0), None, Added::default(), false).0;
         let adapter = times(plain(&low), plain(&b), rank, scale);
-        let y =
-            products((rows, d_out), times(plain(&x), plain(&weight), d_in, 1.0), Some(adapter), Some(&bias), false).0;
+        let added = Added { bias: Some(&bias), residual: residual.as_ref() };
+        let y = products((rows, d_out), times(plain(&x), plain(&weight), d_in, 1.0), Some(adapter), added, false).0;
         (low, y)
     }
 
@@ -66,12 +81,22 @@ impl LoraKernels for CubeBackend {
     ) -> (Option<FloatTensor<Self>>, FloatTensor<Self>, FloatTensor<Self>) {
         let [x, low, weight, a, b, dy] = inputs([x, low, weight, a, b, dy]);
         let ((rows, d_in), (_, d_out), (_, rank)) = (dims(&x), dims(&weight), dims(&a));
-        let db = products((rank, d_out), times(transposed(&low), plain(&dy), rows, scale), None, None, false).0;
-        let d_low = products((rows, rank), times(plain(&dy), transposed(&b), d_out, scale), None, None, false).0;
-        let da = products((d_in, rank), times(transposed(&x), plain(&d_low), rows, 1.0), None, None, false).0;
+        // dB and d(x A) both read dy: one dispatch with two outputs on a hardware GPU.
+        let db = times(transposed(&low), plain(&dy), rows, scale);
+        let d_low = times(plain(&dy), transposed(&b), d_out, scale);
+        let (db, d_low) = if tiled(&x) {
+            let (db, _, d_low) = products_apart((rank, d_out), db, false, (rows, rank), d_low);
+            (db, d_low)
+        } else {
+            let db = products((rank, d_out), db, None, Added::default(), false).0;
+            (db, products((rows, rank), d_low, None, Added::default(), false).0)
+        };
+        let da =
+            products((d_in, rank), times(transposed(&x), plain(&d_low), rows, 1.0), None, Added::default(), false).0;
         let dx = input_gradient.then(|| {
             let adapter = times(plain(&d_low), transposed(&a), rank, 1.0);
-            products((rows, d_in), times(plain(&dy), transposed(&weight), d_out, 1.0), Some(adapter), None, false).0
+            let input = times(plain(&dy), transposed(&weight), d_out, 1.0);
+            products((rows, d_in), input, Some(adapter), Added::default(), false).0
         });
         (dx, da, db)
     }

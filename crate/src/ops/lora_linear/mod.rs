@@ -1,11 +1,13 @@
 //! A projection that carries a LoRA adapter (Hu et al. 2021), as one operation of ours:
 //!   y = x W + b + s · (x A) B
+//! (or `r + ...` for the projection that ends a residual branch, r taking dy as its gradient)
 //! with W and b frozen, as LoRA keeps them, and its backward pass for x, A and B:
 //!   dB = s · (x A)ᵀ dy,   d(x A) = s · dy Bᵀ,   dA = xᵀ d(x A),   dx = dy Wᵀ + d(x A) Aᵀ.
 //!
 //! Built from linear layers, a scale and two sums, an adapted projection took five dispatches
 //! forward and seven backward; here it takes two forward (x A, then both products and the bias
-//! into y) and four backward (three when x takes no gradient), with `shaders/matmul.wgsl`'s
+//! into y) and four backward (three when x takes no gradient; one fewer on a hardware GPU,
+//! whose tiled kernel writes dB and d(x A) from one dispatch), with `shaders/matmul.wgsl`'s
 //! second product adding the adapter's path into the base's. On the CPU the same products are
 //! `gemm` calls that accumulate into one output.
 
@@ -21,7 +23,8 @@ use burn::tensor::Tensor;
 /// The kernels on one backend, without autodiff; x and dy are 2-D: (rows, d_in), (rows, d_out);
 /// W (d_in, d_out), b (d_out), A (d_in, r), B (r, d_out).
 pub trait LoraKernels: Backend {
-    /// (x A, x W + b + s · (x A) B): the first is kept for the backward pass.
+    /// (x A, x W + b + s · (x A) B (+ r)): the first is kept for the backward pass.
+    #[allow(clippy::too_many_arguments)]
     fn lora_forward(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
@@ -29,6 +32,7 @@ pub trait LoraKernels: Backend {
         a: FloatTensor<Self>,
         b: FloatTensor<Self>,
         scale: f32,
+        residual: Option<FloatTensor<Self>>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>);
 
     /// (dx when `input_gradient`, dA, dB), given x, `low` = x A and dy.
@@ -56,6 +60,17 @@ pub trait LoraOps: Backend {
         b: FloatTensor<Self>,
         scale: f32,
     ) -> FloatTensor<Self>;
+
+    /// r + the same, r (rows, d_out); r takes dy as its gradient.
+    fn lora_projection_onto(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        scale: f32,
+        residual: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
 }
 
 /// `x W + b + scale · (x A) B` over the last dimension of x: (..., d_in) → (..., d_out). W and
@@ -79,6 +94,33 @@ pub fn lora_projection<const D: usize>(
         a.into_dispatch(),
         b.into_dispatch(),
         scale,
+    );
+    Tensor::<2>::from_dispatch(y).reshape(dims)
+}
+
+/// `residual + lora_projection(...)`, the residual (..., d_out) summed in the product: an
+/// adapted projection that ends a block's residual branch.
+pub fn lora_projection_onto<const D: usize>(
+    x: Tensor<D>,
+    weight: Tensor<2>,
+    bias: Tensor<1>,
+    a: Tensor<2>,
+    b: Tensor<2>,
+    scale: f32,
+    residual: Tensor<D>,
+) -> Tensor<D> {
+    let dims = residual.dims();
+    let d_in = x.dims()[D - 1];
+    let rows = x.shape().num_elements() / d_in.max(1);
+    let d_out = weight.dims()[1];
+    let y = <Dispatch as LoraOps>::lora_projection_onto(
+        x.reshape([rows, d_in]).into_dispatch(),
+        weight.into_dispatch(),
+        bias.into_dispatch(),
+        a.into_dispatch(),
+        b.into_dispatch(),
+        scale,
+        residual.reshape([rows, d_out]).into_dispatch(),
     );
     Tensor::<2>::from_dispatch(y).reshape(dims)
 }
