@@ -95,7 +95,7 @@ pub fn products(
 }
 
 /// Whether this thread's products on `like`'s device run the tiled kernel.
-pub fn tiled(like: &CubeTensor) -> bool {
+fn tiled(like: &CubeTensor) -> bool {
     match matmul_kernel() {
         MatmulKernel::ByAdapter => on_hardware(like),
         MatmulKernel::Registers => false,
@@ -104,9 +104,10 @@ pub fn tiled(like: &CubeTensor) -> bool {
 }
 
 /// C (m × n) = `first` with its B's column sums when `column_sums`, and C2 (m2 × n2) =
-/// `second`, two outputs of one dispatch: (C, the sums, C2). The two share an operand, `first`'s
-/// B as `second`'s A (a backward pass's dy), which a dispatch may bind only once. The tiled
-/// kernel's only (`tiled`): software WebGPU runs the two products faster as two dispatches.
+/// `second`: (C, the sums, C2). The two share an operand, `first`'s B as `second`'s A (a
+/// backward pass's dy), which a dispatch may bind only once. One dispatch with two outputs on
+/// the tiled kernel, where it saves a real GPU a launch; two on the register kernel, since
+/// software WebGPU runs the two products faster apart.
 pub fn products_apart(
     (m, n): (usize, usize),
     first: Product,
@@ -116,7 +117,10 @@ pub fn products_apart(
 ) -> (CubeTensor, Option<CubeTensor>, CubeTensor) {
     let shared = same_buffer(first.b.tensor, second.a.tensor) && bytes(first.b.tensor) == bytes(second.a.tensor);
     assert!(shared, "the second product's A is the first's B");
-    assert!(tiled(first.a.tensor), "only the tiled kernel writes two outputs");
+    if !tiled(first.a.tensor) {
+        let (c, sums) = products((m, n), first, None, Added::default(), column_sums);
+        return (c, sums, products((m2, n2), second, None, Added::default(), false).0);
+    }
     let (c, sums, c2) = dispatch((m, n), first, Some((second, Some((m2, n2)))), Added::default(), column_sums);
     (c, sums, c2.expect("a second output was asked for"))
 }
@@ -224,9 +228,7 @@ impl LinearKernels for CubeBackend {
         // xᵀ dy, xᵀ (d_in × rows) likewise; dy's column sums come with it.
         let weight_product = Product { a: strided(&x, 1, d_in), b: strided(&dy, d_out, 1), k: rows, scale: 1.0 };
         match (input, params) {
-            // One dispatch for both on a hardware GPU, where it saves a launch; two on a
-            // software adapter, where they run faster apart.
-            (true, true) if tiled(&x) => {
+            (true, true) => {
                 let (dw, db, dx) = products_apart((d_in, d_out), weight_product, true, (rows, d_in), input_product);
                 (Some(dx), Some((dw, db.expect("asked for the column sums"))))
             }
