@@ -14,6 +14,18 @@ pub fn tensor(values: Vec<f32>, shape: impl Into<Shape>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
 
+/// A projection's output (rows × d_out) before its products are added: the residual when given,
+/// plus the bias in every row when given.
+pub fn bias_and_residual(rows: usize, d_out: usize, bias: Option<&[f32]>, residual: Option<&[f32]>) -> Vec<f32> {
+    let mut y = residual.map_or_else(|| vec![0.0; rows * d_out], <[f32]>::to_vec);
+    if let Some(bias) = bias {
+        for row in y.chunks_exact_mut(d_out) {
+            row.iter_mut().zip(bias).for_each(|(y, b)| *y += b);
+        }
+    }
+    y
+}
+
 /// Token ids as indices, whatever integer type the backend stores them in.
 pub fn ids(ids: FlexTensor) -> Vec<usize> {
     let ids = ids.to_contiguous();

@@ -6,7 +6,7 @@ use burn_flex::FlexTensor;
 
 use super::{LinearGradients, LinearKernels, LinearOps};
 use crate::ops::gemm::{View, matmul};
-use crate::ops::host::{f32s, tensor};
+use crate::ops::host::{bias_and_residual, f32s, tensor};
 
 impl LinearOps for Flex {
     fn linear_biased(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -42,17 +42,8 @@ impl LinearKernels for Flex {
     ) -> FloatTensor<Self> {
         let (x, weight) = (x.to_contiguous(), weight.to_contiguous());
         let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&weight));
-        // The residual and the bias in every row first, then the product added to them.
-        let mut y = match residual {
-            Some(residual) => f32s(&residual.to_contiguous()).to_vec(),
-            None => vec![0.0; rows * d_out],
-        };
-        if let Some(bias) = bias {
-            let bias = bias.to_contiguous();
-            for row in y.chunks_exact_mut(d_out) {
-                row.iter_mut().zip(f32s(&bias)).for_each(|(y, b)| *y += b);
-            }
-        }
+        let (bias, residual) = (bias.map(|t| t.to_contiguous()), residual.map(|t| t.to_contiguous()));
+        let mut y = bias_and_residual(rows, d_out, bias.as_ref().map(f32s), residual.as_ref().map(f32s));
         let (xs, ws) = (f32s(&x), f32s(&weight));
         matmul(
             (rows, d_out, d_in),

@@ -6,7 +6,7 @@ use burn_flex::FlexTensor;
 
 use super::{LoraKernels, LoraOps};
 use crate::ops::gemm::{View, matmul};
-use crate::ops::host::{f32s, tensor};
+use crate::ops::host::{bias_and_residual, f32s, tensor};
 
 impl LoraOps for Flex {
     fn lora_projection(
@@ -76,10 +76,8 @@ impl LoraKernels for Flex {
         let mut low = vec![0.0; rows * rank];
         product((rows, rank, d_in), &mut low, xs, false, f32s(&a), false, 1.0, false);
         // The bias in every row (and the residual), then both products added to it.
-        let mut y = f32s(&bias).repeat(rows);
-        if let Some(residual) = residual {
-            y.iter_mut().zip(f32s(&residual.to_contiguous())).for_each(|(y, r)| *y += r);
-        }
+        let residual = residual.map(|t| t.to_contiguous());
+        let mut y = bias_and_residual(rows, d_out, Some(f32s(&bias)), residual.as_ref().map(f32s));
         product((rows, d_out, d_in), &mut y, xs, false, f32s(&weight), false, 1.0, true);
         product((rows, d_out, rank), &mut y, &low, false, f32s(&b), false, scale, true);
         (tensor(low, [rows, rank]), tensor(y, [rows, d_out]))
