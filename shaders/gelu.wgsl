@@ -38,6 +38,11 @@ fn normal_cdf(x: f32) -> f32 {
     return 0.5 + 0.5 * erf(x * FRAC_1_SQRT_2);
 }
 
+// d/dx [x · Φ(x)] = Φ(x) + x · φ(x).
+fn gelu_derivative(x: f32) -> f32 {
+    return normal_cdf(x) + x * NORMAL_PDF_0 * exp(-0.5 * x * x);
+}
+
 const WORKGROUP_SIZE: u32 = 256u;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -48,7 +53,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
         if (info.backward == 0u) {
             out[i] = v * normal_cdf(v);
         } else {
-            out[i] = grad[i] * (normal_cdf(v) + v * NORMAL_PDF_0 * exp(-0.5 * v * v));
+            out[i] = grad[i] * gelu_derivative(v);
         }
     }
 }

@@ -15,6 +15,12 @@
 // R is a residual connection's other side: a block's x + f(x) is summed in the product of f's
 // last projection (attention's output, the MLP's second layer), not by a dispatch after it.
 //
+// The MLP's GELU (the exact, erf form of gelu.wgsl) joins its products both ways. Forward, with
+// GELU, C = GELU(the sum above) and the sum itself, H, is written where the column sums go: the
+// backward pass needs it. Backward, with GELU_GRADIENT, C (dy W₂ᵀ, the gradient of the GELU's
+// output) is multiplied by GELU'(H), H bound where R goes: C is then the gradient of H, which the
+// first layer's backward products read. The GELU's own two dispatches are gone.
+//
 // Split along k: a weight's gradient sums over every token (k = batch × context) into a small
 // C (d_in × d_out), too few tiles to fill a real GPU: at batch 256 × 128 it was 1,024 threads
 // each walking 32,768 rows, and an H200 spent 1.8 s on a step. So the host may cut k into
@@ -23,9 +29,9 @@
 // product, and the only one that may add a bias, R or a second product.
 //
 // Bindings: 0 a, 1 b, 2 bias (n; a one-value stand-in without), 3 c (pieces × m × n,
-// row-major), 4 sums (pieces × n; a stand-in without), 5 A2, 6 B2 (stand-ins without), 7 R (m ×
-// n, row-major; a stand-in without), 8 the uniform below: eight storage buffers, WebGPU's
-// default limit. The uniform is matmul_tiled.wgsl's, whose APART mode this kernel has not: on
+// row-major), 4 sums (pieces × n; with GELU, H: m × n; a stand-in without), 5 A2, 6 B2
+// (stand-ins without), 7 R (m × n, row-major; with GELU_GRADIENT, H; a stand-in without), 8 the
+// uniform below: eight storage buffers, WebGPU's default limit. The uniform is matmul_tiled.wgsl's, whose APART mode this kernel has not: on
 // software WebGPU a layer's two backward products ran slower as one dispatch than as two.
 // Workgroup: WORKGROUP_SIZE threads, each computing an 8 × 8 tile of C in sixteen vec4
 // registers: per step along k it loads 8 values of A and 8 of B for 64 multiply-adds. No shared
@@ -43,7 +49,7 @@ struct Info {
     a_col: u32,
     b_row: u32, // B(p, j) = b[p · b_row + j · b_col]
     b_col: u32,
-    flags: u32, // ADD_BIAS | COLUMN_SUMS | ADD_RESIDUAL
+    flags: u32, // ADD_BIAS | COLUMN_SUMS | ADD_RESIDUAL | GELU | GELU_GRADIENT
     k_piece: u32, // k's length per piece: the grid is `pieces` copies of the tiles (and sums)
     scale: f32,   // of the first product
     k2: u32,      // the second product's inner length: 0 without one
@@ -69,6 +75,8 @@ struct Info {
 const ADD_BIAS: u32 = 1u;
 const COLUMN_SUMS: u32 = 2u;
 const ADD_RESIDUAL: u32 = 8u;
+const GELU: u32 = 16u;
+const GELU_GRADIENT: u32 = 32u;
 const TILE: u32 = 8u;
 
 // 8 × 8 output tiles a thread: a 256 × 512 product is 2,048 tiles, 32 workgroups.
@@ -188,6 +196,29 @@ fn tile(row0: u32, col0: u32, k0: u32, k1: u32, out: u32) {
     store_row(row0 + 5u, col0, lo5, hi5, out);
     store_row(row0 + 6u, col0, lo6, hi6, out);
     store_row(row0 + 7u, col0, lo7, hi7, out);
+    if ((info.flags & (GELU | GELU_GRADIENT)) != 0u) {
+        activate(row0, col0);
+    }
+}
+
+// GELU's step on the tile of C just stored (a whole product, so from c[0]). Kept out of
+// store_row, whose eight calls each carried a copy of it there: every product, GELU or not,
+// then ran 1.1× slower on SwiftShader.
+fn activate(row0: u32, col0: u32) {
+    let rows = min(TILE, info.m - row0);
+    let cols = min(TILE, info.n - col0);
+    for (var i = 0u; i < rows; i++) {
+        for (var j = 0u; j < cols; j++) {
+            let at = (row0 + i) * info.n + col0 + j;
+            let value = c[at];
+            if ((info.flags & GELU) != 0u) {
+                sums[at] = value;
+                c[at] = value * normal_cdf(value);
+            } else {
+                c[at] = value * gelu_derivative(residual[at]);
+            }
+        }
+    }
 }
 
 // C[row, col0..col0+8] = (lo, hi) [+ bias] [+ R], the columns past n left alone.
@@ -219,4 +250,26 @@ fn column_sums(col0: u32, k0: u32, k1: u32, out: u32) {
         }
         sums[out + j] = total;
     }
+}
+
+// GELU's pieces, as gelu.wgsl has them (a test holds the copies alike).
+const FRAC_1_SQRT_2: f32 = 0.70710678;
+const NORMAL_PDF_0: f32 = 0.39894228; // 1 / sqrt(2π)
+
+// erf(x) = x · P(x²) / Q(x²) for |x| < 4, and ±1 beyond (1 − erf(4) = 1.5e-8).
+fn erf(x: f32) -> f32 {
+    let c = clamp(x, -4.0, 4.0);
+    let x2 = c * c;
+    let p = 1.128379 + x2 * (0.1965647 + x2 * (0.05350358 + x2 * (0.004015303 + x2 * (0.0002879879 + x2 * 1.9685446e-6))));
+    let q = 1.0 + x2 * (0.5075321 + x2 * (0.11660169 + x2 * (0.015468457 + x2 * (0.0012185685 + x2 * 3.7412226e-5))));
+    return select(c * p / q, sign(x), abs(x) >= 4.0);
+}
+
+fn normal_cdf(x: f32) -> f32 {
+    return 0.5 + 0.5 * erf(x * FRAC_1_SQRT_2);
+}
+
+// d/dx [x · Φ(x)] = Φ(x) + x · φ(x).
+fn gelu_derivative(x: f32) -> f32 {
+    return normal_cdf(x) + x * NORMAL_PDF_0 * exp(-0.5 * x * x);
 }

@@ -19,8 +19,11 @@
 // barrier, and each thread then reads its 4 × 4 outputs' operands from there: every value of A
 // and B leaves device memory once per block instead of once per thread.
 //
-// Bindings: 0 a, 1 b, 2 bias or, with APART, C2, 3 c, 4 sums, 5 A2 (a stand-in with APART), 6 B2,
-// 7 R, 8 the uniform: as matmul.wgsl.
+// GELU and GELU_GRADIENT as matmul.wgsl's; with APART, GELU_GRADIENT applies to C2, the input's
+// gradient, C being the weight's.
+//
+// Bindings: 0 a, 1 b, 2 bias or, with APART, C2, 3 c, 4 sums (or H), 5 A2 (a stand-in with
+// APART), 6 B2, 7 R (or H), 8 the uniform: as matmul.wgsl.
 // Workgroup: WORKGROUP_SIZE threads as 16 × 16, each a 4 × 4 patch of the block. The host
 // dispatches one workgroup per block of C in each piece of k, then one per 256 of B's column
 // sums in each piece, then one per block of C2; workgroups stride on past the grid limit.
@@ -33,7 +36,7 @@ struct Info {
     a_col: u32,
     b_row: u32, // B(p, j) = b[p · b_row + j · b_col]
     b_col: u32,
-    flags: u32, // ADD_BIAS | COLUMN_SUMS | APART | ADD_RESIDUAL
+    flags: u32, // ADD_BIAS | COLUMN_SUMS | APART | ADD_RESIDUAL | GELU | GELU_GRADIENT
     k_piece: u32,
     scale: f32,
     k2: u32,
@@ -60,6 +63,8 @@ const ADD_BIAS: u32 = 1u;
 const COLUMN_SUMS: u32 = 2u;
 const APART: u32 = 4u;
 const ADD_RESIDUAL: u32 = 8u;
+const GELU: u32 = 16u;
+const GELU_GRADIENT: u32 = 32u;
 
 // The block of C a workgroup computes is BLOCK × BLOCK; k is staged DEPTH at a time.
 const BLOCK: u32 = 64u;
@@ -197,7 +202,8 @@ fn stage_second(row0: u32, col0: u32, p0: u32, lid: u32, m: u32, n: u32) {
     }
 }
 
-// C[row, col0..col0+4] = v [+ bias] [+ R], the columns past n left alone.
+// C[row, col0..col0+4] = v [+ bias] [+ R], then GELU's forward or backward step, the columns
+// past n left alone.
 fn store_row(row: u32, col0: u32, v: vec4<f32>, out: u32) {
     if (row >= info.m) {
         return;
@@ -212,6 +218,13 @@ fn store_row(row: u32, col0: u32, v: vec4<f32>, out: u32) {
             if ((info.flags & ADD_RESIDUAL) != 0u) {
                 value += residual[row * info.n + col];
             }
+            if ((info.flags & GELU) != 0u) {
+                sums[row * info.n + col] = value;
+                value *= normal_cdf(value);
+            }
+            if ((info.flags & (GELU_GRADIENT | APART)) == GELU_GRADIENT) {
+                value *= gelu_derivative(residual[row * info.n + col]);
+            }
             c[out + row * info.n + col] = value;
         }
     }
@@ -225,14 +238,19 @@ fn second_a(i: u32) -> f32 {
     return a_second[i];
 }
 
-// C2[row, col0..col0+4] = v, the columns past n2 left alone.
+// C2[row, col0..col0+4] = v [· GELU'(H)], the columns past n2 left alone.
 fn store_second(row: u32, col0: u32, v: vec4<f32>) {
     if (row >= info.m2) {
         return;
     }
     for (var j = 0u; j < 4u; j++) {
+        let at = row * info.n2 + col0 + j;
         if (col0 + j < info.n2) {
-            bias_or_c2[row * info.n2 + col0 + j] = v[j];
+            var value = v[j];
+            if ((info.flags & GELU_GRADIENT) != 0u) {
+                value *= gelu_derivative(residual[at]);
+            }
+            bias_or_c2[at] = value;
         }
     }
 }
@@ -247,4 +265,26 @@ fn column_sum(j: u32, k0: u32, k1: u32, out: u32) {
         total += b[p * info.b_row + j * info.b_col];
     }
     sums[out + j] = total;
+}
+
+// GELU's pieces, as gelu.wgsl has them (a test holds the copies alike).
+const FRAC_1_SQRT_2: f32 = 0.70710678;
+const NORMAL_PDF_0: f32 = 0.39894228; // 1 / sqrt(2π)
+
+// erf(x) = x · P(x²) / Q(x²) for |x| < 4, and ±1 beyond (1 − erf(4) = 1.5e-8).
+fn erf(x: f32) -> f32 {
+    let c = clamp(x, -4.0, 4.0);
+    let x2 = c * c;
+    let p = 1.128379 + x2 * (0.1965647 + x2 * (0.05350358 + x2 * (0.004015303 + x2 * (0.0002879879 + x2 * 1.9685446e-6))));
+    let q = 1.0 + x2 * (0.5075321 + x2 * (0.11660169 + x2 * (0.015468457 + x2 * (0.0012185685 + x2 * 3.7412226e-5))));
+    return select(c * p / q, sign(x), abs(x) >= 4.0);
+}
+
+fn normal_cdf(x: f32) -> f32 {
+    return 0.5 + 0.5 * erf(x * FRAC_1_SQRT_2);
+}
+
+// d/dx [x · Φ(x)] = Φ(x) + x · φ(x).
+fn gelu_derivative(x: f32) -> f32 {
+    return normal_cdf(x) + x * NORMAL_PDF_0 * exp(-0.5 * x * x);
 }

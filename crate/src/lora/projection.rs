@@ -82,6 +82,15 @@ impl Projection {
         }
     }
 
+    /// The weight and bias of a projection with a bias and no adapter: what the operations that
+    /// fuse a projection with its neighbours take (`ops::mlp`).
+    pub fn plain(&self) -> Option<(Tensor<2>, Tensor<1>)> {
+        match (&self.adapter, &self.base.bias) {
+            (None, Some(bias)) => Some((self.base.weight.val(), bias.val())),
+            _ => None,
+        }
+    }
+
     /// `forward`, plus each sequence's own tenant's adapter from `tenants` (stack, slots).
     pub fn forward_for<const D: usize>(&self, x: Tensor<D>, tenants: Option<(&AdapterStack, &Tensor<1>)>) -> Tensor<D> {
         self.forward_onto_for(x, None, tenants)

@@ -20,6 +20,7 @@ use super::layer_norm::LayerNorm;
 use super::linear::{MatmulKernel, linear, linear_onto, use_matmul_kernel};
 use super::lora_bgmv::{AdapterStack, lora_bgmv};
 use super::lora_linear::{lora_projection, lora_projection_onto};
+use super::mlp::mlp_onto;
 use crate::optimizer::AdamW;
 use crate::readback::read_f32;
 
@@ -81,7 +82,7 @@ pub async fn all(device: &Device) -> Result<Vec<Check>, String> {
 }
 
 /// The cases that run the matrix product: linear layers and the adapted projection, each also
-/// with a residual summed in.
+/// with a residual summed in, and the MLP, its weights trained or frozen.
 async fn product_cases(device: &Device) -> Result<Vec<Check>, String> {
     Ok(vec![
         linear_case(device, true).await?,
@@ -89,6 +90,8 @@ async fn product_cases(device: &Device) -> Result<Vec<Check>, String> {
         linear_onto_case(device).await?,
         lora_linear_case(device, false).await?,
         lora_linear_case(device, true).await?,
+        mlp_case(device, false).await?,
+        mlp_case(device, true).await?,
     ])
 }
 
@@ -277,6 +280,45 @@ async fn lora_linear_case(device: &Device, residual: bool) -> Result<Check, Stri
     };
     let with = if residual { " + residual" } else { "" };
     let name = format!("lora_linear {rows}x{d_in} -> {d_out}, rank {rank}, scale {scale}{with}");
+    compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
+}
+
+async fn mlp_case(device: &Device, frozen: bool) -> Result<Check, String> {
+    // Widths not multiples of the tiles; pre-activations over [-3, 3], where GELU bends.
+    let (rows, d, d_ff) = (37, 29, 43);
+    let (x, r) = (pattern(rows * d, 20, 1.0), pattern(rows * d, 21, 1.0));
+    let (w1, b1) = (pattern(d * d_ff, 22, 0.6), pattern(d_ff, 23, 0.5));
+    let (w2, b2) = (pattern(d_ff * d, 24, 0.5), pattern(d, 25, 0.5));
+    let mut inputs = vec![(&x[..], [1, rows, d]), (&r[..], [1, rows, d])];
+    if !frozen {
+        inputs.extend([
+            (&w1[..], [1, d, d_ff]),
+            (&b1[..], [1, 1, d_ff]),
+            (&w2[..], [1, d_ff, d]),
+            (&b2[..], [1, 1, d]),
+        ]);
+    }
+    // The weights as inputs, or (frozen, as a LoRA run leaves them) constants to autodiff.
+    let params = |t: &[Tensor<3>]| {
+        let device = t[0].device();
+        let given = |i: usize, values: &[f32], shape: [usize; 2]| match t.get(i) {
+            Some(t) => t.clone().reshape(shape),
+            None => Tensor::<2>::from_data(TensorData::new(values.to_vec(), shape), &device),
+        };
+        let (w1, w2) = (given(2, &w1, [d, d_ff]), given(4, &w2, [d_ff, d]));
+        let (b1, b2) = (given(3, &b1, [1, d_ff]).reshape([d_ff]), given(5, &b2, [1, d]).reshape([d]));
+        (w1, b1, w2, b2)
+    };
+    let ours = |t: &[Tensor<3>]| {
+        let (w1, b1, w2, b2) = params(t);
+        mlp_onto(t[0].clone(), [w1, w2], [b1, b2], t[1].clone())
+    };
+    let burns = |t: &[Tensor<3>]| {
+        let (w1, b1, w2, b2) = params(t);
+        let h = burn::tensor::activation::gelu(burn::tensor::module::linear(t[0].clone(), w1, Some(b1)));
+        t[1].clone() + burn::tensor::module::linear(h, w2, Some(b2))
+    };
+    let name = format!("mlp {rows}x{d} -> {d_ff} -> {d} + residual{}", if frozen { ", weights frozen" } else { "" });
     compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
 }
 

@@ -9,7 +9,8 @@
 //! extension (`#[backend_extension]`) with, where it is differentiable, its own backward pass.
 //!
 //! Each operation's folder holds the same files (GELU's also `math.rs`, its maths in a form the
-//! compiler vectorises):
+//! compiler vectorises; the MLP's only `mod.rs` and `autodiff.rs`, as it runs linear's kernels
+//! on both backends):
 //! - `mod.rs`: the operation as the model calls it, and its trait, the backend extension;
 //! - `gpu.rs`: its launch on burn's wgpu backend (`CubeBackend`), built with the `wgpu` feature;
 //! - `cpu.rs`: its twin in Rust on burn's CPU backend (`Flex`);
@@ -30,6 +31,7 @@ pub mod layer_norm;
 pub mod linear;
 pub mod lora_bgmv;
 pub mod lora_linear;
+pub mod mlp;
 pub mod shader;
 
 #[cfg(feature = "wgpu")]

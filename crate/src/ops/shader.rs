@@ -108,6 +108,22 @@ pub const ALL: &[&Shader] = &[
 mod tests {
     use super::*;
 
+    /// From GELU's first constant to the end of its derivative: the text the product kernels
+    /// copy from gelu.wgsl, since WGSL has no includes.
+    fn gelu_pieces(shader: &Shader) -> &'static str {
+        let start = shader.text.find("const FRAC_1_SQRT_2").expect("GELU's constants");
+        let derivative = shader.text.find("fn gelu_derivative").expect("GELU's derivative");
+        let end = derivative + shader.text[derivative..].find("\n}\n").expect("its end") + 3;
+        &shader.text[start..end]
+    }
+
+    #[test]
+    fn the_product_kernels_compute_gelu_as_its_own_kernel_does() {
+        for shader in [&MATMUL, &MATMUL_TILED] {
+            assert_eq!(gelu_pieces(shader), gelu_pieces(&GELU), "shaders/{}.wgsl", shader.name);
+        }
+    }
+
     #[test]
     fn a_constant_is_read_by_its_whole_name() {
         let text = "const TILE_ROWS: u32 = 16u;\nconst TILE: u32 = 8u; // the side\n";

@@ -26,7 +26,6 @@ use super::TenantStacks;
 use crate::lora::Target;
 use crate::model::Gpt;
 use crate::ops::attention::causal_attention;
-use crate::ops::gelu::gelu;
 use crate::ops::linear::linear;
 
 pub struct KvCache {
@@ -256,9 +255,7 @@ impl KvCache {
             self.keys.push(k_cache);
             self.values.push(v_cache);
             x = attn.o.forward_onto_for(y, Some(x), of(Target::O));
-            let h = block.ln2.forward(x.clone());
-            let h = gelu(block.mlp.fc.forward_for(h, of(Target::Fc)));
-            x = block.mlp.proj.forward_onto_for(h, Some(x), of(Target::Proj));
+            x = block.mlp.forward(block.ln2.forward(x.clone()), x, tenants);
         }
         let last = match new.last {
             None => x,

@@ -24,7 +24,7 @@ fn backward<B: LinearKernels>(
 ) {
     let [x_node, weight_node, bias_node] = parents;
     let params = weight_node.is_some() || bias_node.is_some();
-    let (dx, dw_db) = B::linear_backward(x, weight, dy, x_node.is_some(), params);
+    let (dx, dw_db) = B::linear_backward(x, weight, dy, x_node.is_some(), params, None);
     if let (Some(node), Some(dx)) = (x_node, dx) {
         grads.register::<B>(node, dx);
     }

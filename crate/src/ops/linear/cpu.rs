@@ -5,6 +5,7 @@ use burn::backend::tensor::FloatTensor;
 use burn_flex::FlexTensor;
 
 use super::{LinearGradients, LinearKernels, LinearOps};
+use crate::ops::gelu;
 use crate::ops::gemm::{View, matmul};
 use crate::ops::host::{bias_and_residual, f32s, tensor};
 
@@ -59,12 +60,23 @@ impl LinearKernels for Flex {
         tensor(y, [rows, d_out])
     }
 
+    fn linear_gelu_forward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        let h = Self::linear_forward(x, weight, Some(bias), None);
+        let a: Vec<f32> = f32s(&h).iter().map(|&v| gelu::math::gelu(v)).collect();
+        (tensor(a, h.layout().shape().clone()), h)
+    }
+
     fn linear_backward(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         dy: FloatTensor<Self>,
         input: bool,
         params: bool,
+        through_gelu: Option<FloatTensor<Self>>,
     ) -> LinearGradients<Self> {
         let (x, weight, dy) = (x.to_contiguous(), weight.to_contiguous(), dy.to_contiguous());
         let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&weight));
@@ -73,6 +85,10 @@ impl LinearKernels for Flex {
             let mut dx = vec![0.0; rows * d_in];
             let w_t = View::rows(0, d_out).transposed();
             matmul((rows, d_in, d_out), &mut dx, View::rows(0, d_in), dys, View::rows(0, d_out), ws, w_t, 1.0, false);
+            if let Some(h) = through_gelu {
+                let h = h.to_contiguous();
+                dx.iter_mut().zip(f32s(&h)).for_each(|(g, &v)| *g *= gelu::math::gelu_derivative(v));
+            }
             tensor(dx, [rows, d_in])
         });
         let params = params.then(|| {

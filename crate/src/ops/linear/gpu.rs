@@ -33,6 +33,8 @@ impl LinearOps for CubeBackend {
 const ADD_BIAS: u32 = MATMUL.constant("ADD_BIAS");
 const COLUMN_SUMS: u32 = MATMUL.constant("COLUMN_SUMS");
 const ADD_RESIDUAL: u32 = MATMUL.constant("ADD_RESIDUAL");
+const GELU: u32 = MATMUL.constant("GELU");
+const GELU_GRADIENT: u32 = MATMUL.constant("GELU_GRADIENT");
 // The tiled kernel's alone: a second product as an output of its own.
 const APART: u32 = MATMUL_TILED.constant("APART");
 const TILE: usize = MATMUL.constant("TILE") as usize;
@@ -42,7 +44,9 @@ const TILED_WORKGROUP: usize = MATMUL_TILED.workgroup_size as usize;
 const _: () = assert!(
     MATMUL_TILED.constant("ADD_BIAS") == ADD_BIAS
         && MATMUL_TILED.constant("COLUMN_SUMS") == COLUMN_SUMS
-        && MATMUL_TILED.constant("ADD_RESIDUAL") == ADD_RESIDUAL,
+        && MATMUL_TILED.constant("ADD_RESIDUAL") == ADD_RESIDUAL
+        && MATMUL_TILED.constant("GELU") == GELU
+        && MATMUL_TILED.constant("GELU_GRADIENT") == GELU_GRADIENT,
     "the two matrix-product kernels read one uniform: their flags must agree"
 );
 
@@ -80,6 +84,17 @@ pub struct Added<'a> {
     pub residual: Option<&'a CubeTensor>,
 }
 
+/// How C leaves the kernel: as summed, as GELU of that (the MLP's first layer, whose sum the
+/// backward pass keeps), or times GELU'(H) (the gradient reaching the MLP's first layer through
+/// its GELU, H that layer's sum).
+#[derive(Clone, Copy, Default)]
+pub enum Activation<'a> {
+    #[default]
+    None,
+    Gelu,
+    GeluGradient(&'a CubeTensor),
+}
+
 /// C (m × n) = `first` [+ `second`] + `added`, and the first product's B's column sums (n)
 /// when `column_sums`: one dispatch of `shaders/matmul.wgsl`, plus burn's sum of the pieces
 /// when a long k is split.
@@ -90,8 +105,20 @@ pub fn products(
     added: Added,
     column_sums: bool,
 ) -> (CubeTensor, Option<CubeTensor>) {
-    let (c, sums, _) = dispatch((m, n), first, second.map(|p| (p, None)), added, column_sums);
+    let (c, sums, _) = dispatch((m, n), first, second.map(|p| (p, None)), added, Activation::None, column_sums);
     (c, sums)
+}
+
+/// (GELU(C), C) for C (m × n) = `first` + `added`: the MLP's first layer, one dispatch.
+pub fn product_gelu((m, n): (usize, usize), first: Product, added: Added) -> (CubeTensor, CubeTensor) {
+    let (c, h, _) = dispatch((m, n), first, None, added, Activation::Gelu, false);
+    (c, h.expect("GELU's input comes back"))
+}
+
+/// C (m × n) = `first` with `activation`: a layer's input gradient, which may go on through
+/// the GELU before the layer.
+pub fn product_through((m, n): (usize, usize), first: Product, activation: Activation) -> CubeTensor {
+    dispatch((m, n), first, None, Added::default(), activation, false).0
 }
 
 /// Whether this thread's products on `like`'s device run the tiled kernel.
@@ -104,34 +131,38 @@ fn tiled(like: &CubeTensor) -> bool {
 }
 
 /// C (m × n) = `first` with its B's column sums when `column_sums`, and C2 (m2 × n2) =
-/// `second`: (C, the sums, C2). The two share an operand, `first`'s B as `second`'s A (a
-/// backward pass's dy), which a dispatch may bind only once. One dispatch with two outputs on
-/// the tiled kernel, where it saves a real GPU a launch; two on the register kernel, since
-/// software WebGPU runs the two products faster apart.
+/// `second` with `activation`: (C, the sums, C2). The two share an operand, `first`'s B as
+/// `second`'s A (a backward pass's dy), which a dispatch may bind only once. One dispatch with
+/// two outputs on the tiled kernel, where it saves a real GPU a launch; two on the register
+/// kernel, since software WebGPU runs the two products faster apart.
 pub fn products_apart(
     (m, n): (usize, usize),
     first: Product,
     column_sums: bool,
     (m2, n2): (usize, usize),
     second: Product,
+    activation: Activation,
 ) -> (CubeTensor, Option<CubeTensor>, CubeTensor) {
     let shared = same_buffer(first.b.tensor, second.a.tensor) && bytes(first.b.tensor) == bytes(second.a.tensor);
     assert!(shared, "the second product's A is the first's B");
     if !tiled(first.a.tensor) {
         let (c, sums) = products((m, n), first, None, Added::default(), column_sums);
-        return (c, sums, products((m2, n2), second, None, Added::default(), false).0);
+        return (c, sums, product_through((m2, n2), second, activation));
     }
-    let (c, sums, c2) = dispatch((m, n), first, Some((second, Some((m2, n2)))), Added::default(), column_sums);
+    let apart = Some((second, Some((m2, n2))));
+    let (c, sums, c2) = dispatch((m, n), first, apart, Added::default(), activation, column_sums);
     (c, sums, c2.expect("a second output was asked for"))
 }
 
-/// The dispatch behind `products` and `products_apart`: `second` comes with C2's shape when it
-/// is an output of its own, without when it is summed into C.
+/// The dispatch behind the functions above: `second` comes with C2's shape when it is an output
+/// of its own, without when it is summed into C; `activation` applies to C2 when there is one.
+/// (C, the column sums or with GELU its input, C2).
 fn dispatch(
     (m, n): (usize, usize),
     first: Product,
     second: Option<(Product, Option<(usize, usize)>)>,
     Added { bias, residual }: Added,
+    activation: Activation,
     column_sums: bool,
 ) -> (CubeTensor, Option<CubeTensor>, Option<CubeTensor>) {
     let like = first.a.tensor;
@@ -151,18 +182,26 @@ fn dispatch(
         let threads = tiles((m, n)) + if column_sums { n.div_ceil(TILE) } else { 0 };
         (threads, apart.map_or(0, tiles), MATMUL.workgroup_size as usize)
     };
-    // A bias, a residual and a summed second product are added to a whole product only.
+    // A bias, a residual, a summed second product and an activation need a whole product.
     let k = first.k;
-    let whole = bias.is_some() || residual.is_some() || summed;
+    let (gelu, gelu_at) = match activation {
+        Activation::None => (false, None),
+        Activation::Gelu => (true, None),
+        Activation::GeluGradient(h) => (false, Some(h)),
+    };
+    let whole = bias.is_some() || residual.is_some() || summed || gelu || (gelu_at.is_some() && apart.is_none());
+    assert!(!(gelu && column_sums) && !(residual.is_some() && gelu_at.is_some()), "each binding has one use");
     let pieces = if whole { 1 } else { pieces_for(per_piece, k) };
     let k_piece = k.div_ceil(pieces).max(1);
     let c = empty(like, [pieces, m, n]);
-    let sums = column_sums.then(|| empty(like, [pieces, n]));
+    let sums = if gelu { Some(empty(like, [m, n])) } else { column_sums.then(|| empty(like, [pieces, n])) };
     let c2 = apart.map(|shape| empty(like, [shape.0, shape.1]));
     let flags = if bias.is_some() { ADD_BIAS } else { 0 }
         | if column_sums { COLUMN_SUMS } else { 0 }
         | if apart.is_some() { APART } else { 0 }
-        | if residual.is_some() { ADD_RESIDUAL } else { 0 };
+        | if residual.is_some() { ADD_RESIDUAL } else { 0 }
+        | if gelu { GELU } else { 0 }
+        | if gelu_at.is_some() { GELU_GRADIENT } else { 0 };
     let stand_in = || empty(like, [1]);
     let (stand_in_bias, stand_in_sums, stand_in_a2, stand_in_b2) = (stand_in(), stand_in(), stand_in(), stand_in());
     let stand_in_residual = stand_in();
@@ -186,12 +225,24 @@ fn dispatch(
             _ => &stand_in_a2,
         },
         second.as_ref().map_or(&stand_in_b2, |(p, _)| p.b.tensor),
-        residual.unwrap_or(&stand_in_residual),
+        residual.or(gelu_at).unwrap_or(&stand_in_residual),
     ];
     let shader = if tiled { &MATMUL_TILED } else { &MATMUL };
     let groups = (per_piece * pieces + apart_threads).div_ceil(per_group);
     launch(shader, (groups.clamp(1, MAX_WORKGROUPS as usize) as u32, 1), &buffers, info);
-    (sum_pieces(c, [m, n]), sums.map(|s| sum_pieces(s, [n])), c2)
+    let sums = sums.map(|s| if gelu { s } else { sum_pieces(s, [n]) });
+    (sum_pieces(c, [m, n]), sums, c2)
+}
+
+/// x W for x (rows, d_in) and W (d_in, d_out), both row-major.
+fn forward_product<'a>(x: &'a CubeTensor, weight: &'a CubeTensor) -> Product<'a> {
+    let (d_in, d_out) = dims(weight);
+    Product {
+        a: Strided { tensor: x, row: d_in, col: 1 },
+        b: Strided { tensor: weight, row: d_out, col: 1 },
+        k: d_in,
+        scale: 1.0,
+    }
 }
 
 impl LinearKernels for CubeBackend {
@@ -203,14 +254,18 @@ impl LinearKernels for CubeBackend {
     ) -> FloatTensor<Self> {
         let [x, weight, bias, residual] = optional_inputs([Some(x), Some(weight), bias, residual]);
         let (x, weight) = (x.expect("given"), weight.expect("given"));
-        let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&weight));
-        let product = Product {
-            a: Strided { tensor: &x, row: d_in, col: 1 },
-            b: Strided { tensor: &weight, row: d_out, col: 1 },
-            k: d_in,
-            scale: 1.0,
-        };
-        products((rows, d_out), product, None, Added { bias: bias.as_ref(), residual: residual.as_ref() }, false).0
+        let added = Added { bias: bias.as_ref(), residual: residual.as_ref() };
+        products((dims(&x).0, dims(&weight).1), forward_product(&x, &weight), None, added, false).0
+    }
+
+    fn linear_gelu_forward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        let [x, weight, bias] = inputs([x, weight, bias]);
+        let added = Added { bias: Some(&bias), residual: None };
+        product_gelu((dims(&x).0, dims(&weight).1), forward_product(&x, &weight), added)
     }
 
     fn linear_backward(
@@ -219,8 +274,11 @@ impl LinearKernels for CubeBackend {
         dy: FloatTensor<Self>,
         input: bool,
         params: bool,
+        through_gelu: Option<FloatTensor<Self>>,
     ) -> LinearGradients<Self> {
-        let [x, weight, dy] = inputs([x, weight, dy]);
+        let [x, weight, dy, h] = optional_inputs([Some(x), Some(weight), Some(dy), through_gelu]);
+        let (x, weight, dy) = (x.expect("given"), weight.expect("given"), dy.expect("given"));
+        let activation = h.as_ref().map_or(Activation::None, Activation::GeluGradient);
         let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&weight));
         let strided = |tensor, row, col| Strided { tensor, row, col };
         // dy Wᵀ, Wᵀ (d_out × d_in) read as W with its strides swapped.
@@ -229,11 +287,12 @@ impl LinearKernels for CubeBackend {
         let weight_product = Product { a: strided(&x, 1, d_in), b: strided(&dy, d_out, 1), k: rows, scale: 1.0 };
         match (input, params) {
             (true, true) => {
-                let (dw, db, dx) = products_apart((d_in, d_out), weight_product, true, (rows, d_in), input_product);
+                let (dw, db, dx) =
+                    products_apart((d_in, d_out), weight_product, true, (rows, d_in), input_product, activation);
                 (Some(dx), Some((dw, db.expect("asked for the column sums"))))
             }
             (input, params) => {
-                let dx = input.then(|| products((rows, d_in), input_product, None, Added::default(), false).0);
+                let dx = input.then(|| product_through((rows, d_in), input_product, activation));
                 let dw_db = params.then(|| {
                     let (dw, db) = products((d_in, d_out), weight_product, None, Added::default(), true);
                     (dw, db.expect("asked for the column sums"))

@@ -3,8 +3,9 @@
 //! x W + b` for the projection that ends a residual branch, whose r takes dy as its gradient.
 //!
 //! On the GPU a layer is one dispatch of ours forward, where the bias and the residual join the
-//! product, and two backward (the bias's gradient joins the weight's); on a hardware GPU the
-//! input's gradient is a second output of the weight's dispatch, one launch in all. Two kernels compute it, chosen by the adapter
+//! product (and for the MLP, `ops::mlp`, its GELU, each way), and two backward (the bias's
+//! gradient joins the weight's); on a hardware GPU the input's gradient is a second output of
+//! the weight's dispatch, one launch in all. Two kernels compute it, chosen by the adapter
 //! (`MatmulKernel`): `shaders/matmul.wgsl` keeps each thread's tile in registers with no
 //! barriers, which software WebGPU runs fastest; `shaders/matmul_tiled.wgsl` stages operands in
 //! workgroup memory, as a real GPU needs for large products. On the CPU the products are `gemm`
@@ -58,13 +59,23 @@ pub trait LinearKernels: Backend {
         residual: Option<FloatTensor<Self>>,
     ) -> FloatTensor<Self>;
 
-    /// (`dy Wᵀ` when `input`, (`xᵀ dy`, `Σ_rows dy`) when `params`).
+    /// (GELU(x W + b), x W + b): the MLP's first layer, whose sum its backward pass keeps.
+    fn linear_gelu_forward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+
+    /// (`dy Wᵀ` when `input`, (`xᵀ dy`, `Σ_rows dy`) when `params`). With `through_gelu` = h
+    /// where x = GELU(h), the input's gradient goes on through the GELU: `dy Wᵀ ⊙ GELU'(h)`,
+    /// the gradient of h.
     fn linear_backward(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         dy: FloatTensor<Self>,
         input: bool,
         params: bool,
+        through_gelu: Option<FloatTensor<Self>>,
     ) -> LinearGradients<Self>;
 }
 

@@ -5,7 +5,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
 
 use super::{LoraKernels, LoraOps};
-use crate::ops::linear::gpu::{Added, Product, Strided, dims, products, products_apart};
+use crate::ops::linear::gpu::{Activation, Added, Product, Strided, dims, products, products_apart};
 use crate::ops::wgsl::{inputs, optional_inputs};
 
 impl LoraOps for CubeBackend {
@@ -84,7 +84,7 @@ impl LoraKernels for CubeBackend {
         // dB and d(x A) both read dy: one dispatch with two outputs on a hardware GPU.
         let db = times(transposed(&low), plain(&dy), rows, scale);
         let d_low = times(plain(&dy), transposed(&b), d_out, scale);
-        let (db, _, d_low) = products_apart((rank, d_out), db, false, (rows, rank), d_low);
+        let (db, _, d_low) = products_apart((rank, d_out), db, false, (rows, rank), d_low, Activation::None);
         let da =
             products((d_in, rank), times(transposed(&x), plain(&d_low), rows, 1.0), None, Added::default(), false).0;
         let dx = input_gradient.then(|| {
