@@ -16,7 +16,7 @@ use crate::ops::embedding::embed;
 use crate::ops::gelu::gelu;
 use crate::ops::layer_norm::LayerNorm;
 use crate::ops::linear::linear;
-use crate::ops::mlp::mlp_onto;
+use crate::ops::mlp::{mlp_adapted_onto, mlp_onto};
 use crate::shape::ModelShape;
 
 /// GPT-2's initialisation: N(0, 0.02), residual output projections scaled by 1/sqrt(2·layers).
@@ -49,11 +49,16 @@ pub struct Mlp {
 }
 
 impl Mlp {
-    /// `residual + mlp(x)`: one operation of ours (its GELU inside the products) unless an
-    /// adapter, or a tenant's, joins a layer.
+    /// `residual + mlp(x)`: one operation of ours (its GELU inside the products) when both
+    /// layers are plain or both carry a training adapter, and no tenant's joins them.
     pub fn forward(&self, x: Tensor<3>, residual: Tensor<3>, tenants: Option<Tenants>) -> Tensor<3> {
-        if let (None, Some((w1, b1)), Some((w2, b2))) = (tenants, self.fc.plain(), self.proj.plain()) {
-            return mlp_onto(x, [w1, w2], [b1, b2], residual);
+        if tenants.is_none() {
+            if let (Some((w1, b1)), Some((w2, b2))) = (self.fc.plain(), self.proj.plain()) {
+                return mlp_onto(x, [w1, w2], [b1, b2], residual);
+            }
+            if let (Some(fc), Some(proj)) = (self.fc.adapted(), self.proj.adapted()) {
+                return mlp_adapted_onto(x, fc, proj, residual);
+            }
         }
         let h = gelu(self.fc.forward_for(x, tenants.and_then(|t| t.of(Target::Fc))));
         self.proj.forward_onto_for(h, Some(residual), tenants.and_then(|t| t.of(Target::Proj)))

@@ -13,6 +13,7 @@ use crate::init::Init;
 use crate::ops::linear::{linear, linear_onto};
 use crate::ops::lora_bgmv::{AdapterStack, lora_bgmv};
 use crate::ops::lora_linear::{lora_projection, lora_projection_onto};
+use crate::ops::mlp::AdaptedLayer;
 
 /// Serving many tenants in one batch: every tenant's adapter for each target projection of one
 /// block, stacked (slot 0 = none), and the slot of each sequence in the batch.
@@ -89,6 +90,15 @@ impl Projection {
             (None, Some(bias)) => Some((self.base.weight.val(), bias.val())),
             _ => None,
         }
+    }
+
+    /// The layer of a projection whose adapter trains on a frozen base with a bias, as LoRA
+    /// trains it: what `ops::mlp` takes for an adapted MLP.
+    pub fn adapted(&self) -> Option<AdaptedLayer> {
+        let (adapter, bias) = (self.adapter.as_ref()?, self.base.bias.as_ref()?.val());
+        let weight = self.base.weight.val();
+        let frozen = !weight.is_require_grad() && !bias.is_require_grad();
+        frozen.then(|| AdaptedLayer { weight, bias, a: adapter.a.val(), b: adapter.b.val(), scale: adapter.scale })
     }
 
     /// `forward`, plus each sequence's own tenant's adapter from `tenants` (stack, slots).

@@ -20,7 +20,7 @@ use super::layer_norm::LayerNorm;
 use super::linear::{MatmulKernel, linear, linear_onto, use_matmul_kernel};
 use super::lora_bgmv::{AdapterStack, lora_bgmv};
 use super::lora_linear::{lora_projection, lora_projection_onto};
-use super::mlp::mlp_onto;
+use super::mlp::{AdaptedLayer, mlp_adapted_onto, mlp_onto};
 use crate::optimizer::AdamW;
 use crate::readback::read_f32;
 
@@ -92,6 +92,7 @@ async fn product_cases(device: &Device) -> Result<Vec<Check>, String> {
         lora_linear_case(device, true).await?,
         mlp_case(device, false).await?,
         mlp_case(device, true).await?,
+        mlp_adapted_case(device).await?,
     ])
 }
 
@@ -319,6 +320,62 @@ async fn mlp_case(device: &Device, frozen: bool) -> Result<Check, String> {
         t[1].clone() + burn::tensor::module::linear(h, w2, Some(b2))
     };
     let name = format!("mlp {rows}x{d} -> {d_ff} -> {d} + residual{}", if frozen { ", weights frozen" } else { "" });
+    compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
+}
+
+async fn mlp_adapted_case(device: &Device) -> Result<Check, String> {
+    // Both layers adapted on a frozen base: x, r and each layer's A and B differentiated, B not
+    // zero so every gradient is exercised.
+    let (rows, d, d_ff, rank, scales) = (37, 29, 43, 4, [1.5, 0.5]);
+    let (x, r) = (pattern(rows * d, 30, 1.0), pattern(rows * d, 31, 1.0));
+    let (a1, b1) = (pattern(d * rank, 32, 0.5), pattern(rank * d_ff, 33, 0.5));
+    let (a2, b2) = (pattern(d_ff * rank, 34, 0.5), pattern(rank * d, 35, 0.5));
+    let (w1, bias1) = (pattern(d * d_ff, 36, 0.6), pattern(d_ff, 37, 0.5));
+    let (w2, bias2) = (pattern(d_ff * d, 38, 0.5), pattern(d, 39, 0.5));
+    let inputs = [
+        (&x[..], [1, rows, d]),
+        (&r[..], [1, rows, d]),
+        (&a1[..], [1, d, rank]),
+        (&b1[..], [1, rank, d_ff]),
+        (&a2[..], [1, d_ff, rank]),
+        (&b2[..], [1, rank, d]),
+    ];
+    let layers = |t: &[Tensor<3>]| {
+        let device = t[0].device();
+        let constant = |values: &[f32], shape: [usize; 2]| {
+            Tensor::<2>::from_data(TensorData::new(values.to_vec(), shape), &device)
+        };
+        let fc = AdaptedLayer {
+            weight: constant(&w1, [d, d_ff]),
+            bias: constant(&bias1, [1, d_ff]).reshape([d_ff]),
+            a: t[2].clone().reshape([d, rank]),
+            b: t[3].clone().reshape([rank, d_ff]),
+            scale: scales[0],
+        };
+        let proj = AdaptedLayer {
+            weight: constant(&w2, [d_ff, d]),
+            bias: constant(&bias2, [1, d]).reshape([d]),
+            a: t[4].clone().reshape([d_ff, rank]),
+            b: t[5].clone().reshape([rank, d]),
+            scale: scales[1],
+        };
+        (fc, proj)
+    };
+    let ours = |t: &[Tensor<3>]| {
+        let (fc, proj) = layers(t);
+        mlp_adapted_onto(t[0].clone(), fc, proj, t[1].clone())
+    };
+    let burns = |t: &[Tensor<3>]| {
+        let (fc, proj) = layers(t);
+        let adapted = |x: Tensor<3>, l: AdaptedLayer| {
+            let low = burn::tensor::module::linear(x.clone(), l.a, None);
+            burn::tensor::module::linear(x, l.weight, Some(l.bias))
+                + burn::tensor::module::linear(low, l.b, None).mul_scalar(l.scale)
+        };
+        let h = burn::tensor::activation::gelu(adapted(t[0].clone(), fc));
+        t[1].clone() + adapted(h, proj)
+    };
+    let name = format!("mlp {rows}x{d} -> {d_ff} -> {d} + residual, both layers adapted (rank {rank})");
     compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
 }
 

@@ -5,7 +5,7 @@ use burn::backend::tensor::FloatTensor;
 use burn_flex::FlexTensor;
 
 use super::{LinearGradients, LinearKernels, LinearOps};
-use crate::ops::gelu;
+use crate::ops::gelu::math;
 use crate::ops::gemm::{View, matmul};
 use crate::ops::host::{bias_and_residual, f32s, tensor};
 
@@ -66,7 +66,8 @@ impl LinearKernels for Flex {
         bias: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
         let h = Self::linear_forward(x, weight, Some(bias), None);
-        let a: Vec<f32> = f32s(&h).iter().map(|&v| gelu::math::gelu(v)).collect();
+        let mut a = f32s(&h).to_vec();
+        math::gelu_in_place(&mut a);
         (tensor(a, h.layout().shape().clone()), h)
     }
 
@@ -86,8 +87,7 @@ impl LinearKernels for Flex {
             let w_t = View::rows(0, d_out).transposed();
             matmul((rows, d_in, d_out), &mut dx, View::rows(0, d_in), dys, View::rows(0, d_out), ws, w_t, 1.0, false);
             if let Some(h) = through_gelu {
-                let h = h.to_contiguous();
-                dx.iter_mut().zip(f32s(&h)).for_each(|(g, &v)| *g *= gelu::math::gelu_derivative(v));
+                math::through_gelu(&mut dx, f32s(&h.to_contiguous()));
             }
             tensor(dx, [rows, d_in])
         });

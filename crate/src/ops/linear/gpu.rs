@@ -109,16 +109,27 @@ pub fn products(
     (c, sums)
 }
 
-/// (GELU(C), C) for C (m × n) = `first` + `added`: the MLP's first layer, one dispatch.
-pub fn product_gelu((m, n): (usize, usize), first: Product, added: Added) -> (CubeTensor, CubeTensor) {
-    let (c, h, _) = dispatch((m, n), first, None, added, Activation::Gelu, false);
+/// (GELU(C), C) for C (m × n) = `first` [+ `second`] + `added`: the MLP's first layer, one
+/// dispatch.
+pub fn products_gelu(
+    (m, n): (usize, usize),
+    first: Product,
+    second: Option<Product>,
+    added: Added,
+) -> (CubeTensor, CubeTensor) {
+    let (c, h, _) = dispatch((m, n), first, second.map(|p| (p, None)), added, Activation::Gelu, false);
     (c, h.expect("GELU's input comes back"))
 }
 
-/// C (m × n) = `first` with `activation`: a layer's input gradient, which may go on through
-/// the GELU before the layer.
-pub fn product_through((m, n): (usize, usize), first: Product, activation: Activation) -> CubeTensor {
-    dispatch((m, n), first, None, Added::default(), activation, false).0
+/// C (m × n) = `first` [+ `second`] with `activation`: a layer's input gradient, which may go
+/// on through the GELU before the layer.
+pub fn products_through(
+    (m, n): (usize, usize),
+    first: Product,
+    second: Option<Product>,
+    activation: Activation,
+) -> CubeTensor {
+    dispatch((m, n), first, second.map(|p| (p, None)), Added::default(), activation, false).0
 }
 
 /// Whether this thread's products on `like`'s device run the tiled kernel.
@@ -147,7 +158,7 @@ pub fn products_apart(
     assert!(shared, "the second product's A is the first's B");
     if !tiled(first.a.tensor) {
         let (c, sums) = products((m, n), first, None, Added::default(), column_sums);
-        return (c, sums, product_through((m2, n2), second, activation));
+        return (c, sums, products_through((m2, n2), second, None, activation));
     }
     let apart = Some((second, Some((m2, n2))));
     let (c, sums, c2) = dispatch((m, n), first, apart, Added::default(), activation, column_sums);
@@ -190,7 +201,9 @@ fn dispatch(
         Activation::GeluGradient(h) => (false, Some(h)),
     };
     let whole = bias.is_some() || residual.is_some() || summed || gelu || (gelu_at.is_some() && apart.is_none());
-    assert!(!(gelu && column_sums) && !(residual.is_some() && gelu_at.is_some()), "each binding has one use");
+    // Binding 4 holds the sums or GELU's input, binding 7 the residual or GELU's input.
+    assert!(!(gelu && column_sums), "the column sums and GELU's input share a binding");
+    assert!(residual.is_none() || gelu_at.is_none(), "the residual and GELU's input share a binding");
     let pieces = if whole { 1 } else { pieces_for(per_piece, k) };
     let k_piece = k.div_ceil(pieces).max(1);
     let c = empty(like, [pieces, m, n]);
@@ -265,7 +278,7 @@ impl LinearKernels for CubeBackend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
         let [x, weight, bias] = inputs([x, weight, bias]);
         let added = Added { bias: Some(&bias), residual: None };
-        product_gelu((dims(&x).0, dims(&weight).1), forward_product(&x, &weight), added)
+        products_gelu((dims(&x).0, dims(&weight).1), forward_product(&x, &weight), None, added)
     }
 
     fn linear_backward(
@@ -292,7 +305,7 @@ impl LinearKernels for CubeBackend {
                 (Some(dx), Some((dw, db.expect("asked for the column sums"))))
             }
             (input, params) => {
-                let dx = input.then(|| product_through((rows, d_in), input_product, activation));
+                let dx = input.then(|| products_through((rows, d_in), input_product, None, activation));
                 let dw_db = params.then(|| {
                     let (dw, db) = products((d_in, d_out), weight_product, None, Added::default(), true);
                     (dw, db.expect("asked for the column sums"))

@@ -27,7 +27,7 @@ fn backward<B: LoraKernels>(
     dy: FloatTensor<B>,
     grads: &mut Gradients,
 ) {
-    let (dx, da, db) = B::lora_backward(x, low, weight, a, b, scale, dy, x_node.is_some());
+    let (dx, da, db) = B::lora_backward(x, low, weight, a, b, scale, dy, x_node.is_some(), None);
     if let (Some(node), Some(dx)) = (x_node, dx) {
         grads.register::<B>(node, dx);
     }

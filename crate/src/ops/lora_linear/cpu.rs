@@ -5,6 +5,7 @@ use burn::backend::tensor::FloatTensor;
 use burn_flex::FlexTensor;
 
 use super::{LoraKernels, LoraOps};
+use crate::ops::gelu::math;
 use crate::ops::gemm::{View, matmul};
 use crate::ops::host::{bias_and_residual, f32s, tensor};
 
@@ -83,6 +84,20 @@ impl LoraKernels for Flex {
         (tensor(low, [rows, rank]), tensor(y, [rows, d_out]))
     }
 
+    fn lora_gelu_forward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        scale: f32,
+    ) -> [FloatTensor<Self>; 3] {
+        let (low, h) = Self::lora_forward(x, weight, bias, a, b, scale, None);
+        let mut activation = f32s(&h).to_vec();
+        math::gelu_in_place(&mut activation);
+        [low, tensor(activation, h.layout().shape().clone()), h]
+    }
+
     fn lora_backward(
         x: FloatTensor<Self>,
         low: FloatTensor<Self>,
@@ -92,6 +107,7 @@ impl LoraKernels for Flex {
         scale: f32,
         dy: FloatTensor<Self>,
         input_gradient: bool,
+        through_gelu: Option<FloatTensor<Self>>,
     ) -> (Option<FloatTensor<Self>>, FloatTensor<Self>, FloatTensor<Self>) {
         let [x, low, weight, a, b, dy] = [x, low, weight, a, b, dy].map(|t| t.to_contiguous());
         let ((rows, d_in), (_, d_out), (_, rank)) = (dims(&x), dims(&weight), dims(&a));
@@ -106,6 +122,9 @@ impl LoraKernels for Flex {
             let mut dx = vec![0.0; rows * d_in];
             product((rows, d_in, d_out), &mut dx, dys, false, f32s(&weight), true, 1.0, false);
             product((rows, d_in, rank), &mut dx, &d_low, false, a_s, true, 1.0, true);
+            if let Some(h) = through_gelu {
+                math::through_gelu(&mut dx, f32s(&h.to_contiguous()));
+            }
             tensor(dx, [rows, d_in])
         });
         (dx, tensor(da, [d_in, rank]), tensor(db, [rank, d_out]))

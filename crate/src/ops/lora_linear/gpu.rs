@@ -5,8 +5,10 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
 
 use super::{LoraKernels, LoraOps};
-use crate::ops::linear::gpu::{Activation, Added, Product, Strided, dims, products, products_apart};
-use crate::ops::wgsl::{inputs, optional_inputs};
+use crate::ops::linear::gpu::{
+    Activation, Added, Product, Strided, dims, products, products_apart, products_gelu, products_through,
+};
+use crate::ops::wgsl::optional_inputs;
 
 impl LoraOps for CubeBackend {
     fn lora_projection(
@@ -48,6 +50,35 @@ fn times<'a>(lhs: Strided<'a>, rhs: Strided<'a>, k: usize, scale: f32) -> Produc
     Product { a: lhs, b: rhs, k, scale }
 }
 
+/// x A, then `x W + b + scale · (x A) B (+ r)`, or with `gelu` its GELU and itself: the
+/// forward pass, in two dispatches.
+#[allow(clippy::too_many_arguments)]
+fn forward(
+    x: FloatTensor<CubeBackend>,
+    weight: FloatTensor<CubeBackend>,
+    bias: FloatTensor<CubeBackend>,
+    a: FloatTensor<CubeBackend>,
+    b: FloatTensor<CubeBackend>,
+    scale: f32,
+    residual: Option<FloatTensor<CubeBackend>>,
+    gelu: bool,
+) -> (CubeTensor, CubeTensor, Option<CubeTensor>) {
+    let [x, weight, bias, a, b, residual] =
+        optional_inputs([Some(x), Some(weight), Some(bias), Some(a), Some(b), residual]);
+    let [x, weight, bias, a, b] = [x, weight, bias, a, b].map(|t| t.expect("given"));
+    let ((rows, d_in), (_, d_out), (_, rank)) = (dims(&x), dims(&weight), dims(&a));
+    let low = products((rows, rank), times(plain(&x), plain(&a), d_in, 1.0), None, Added::default(), false).0;
+    let adapter = Some(times(plain(&low), plain(&b), rank, scale));
+    let added = Added { bias: Some(&bias), residual: residual.as_ref() };
+    let base = times(plain(&x), plain(&weight), d_in, 1.0);
+    if gelu {
+        let (activation, h) = products_gelu((rows, d_out), base, adapter, added);
+        return (low, activation, Some(h));
+    }
+    let y = products((rows, d_out), base, adapter, added, false).0;
+    (low, y, None)
+}
+
 impl LoraKernels for CubeBackend {
     fn lora_forward(
         x: FloatTensor<Self>,
@@ -58,15 +89,20 @@ impl LoraKernels for CubeBackend {
         scale: f32,
         residual: Option<FloatTensor<Self>>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let [x, weight, bias, a, b, residual] =
-            optional_inputs([Some(x), Some(weight), Some(bias), Some(a), Some(b), residual]);
-        let [x, weight, bias, a, b] = [x, weight, bias, a, b].map(|t| t.expect("given"));
-        let ((rows, d_in), (_, d_out), (_, rank)) = (dims(&x), dims(&weight), dims(&a));
-        let low = products((rows, rank), times(plain(&x), plain(&a), d_in, 1.0), None, Added::default(), false).0;
-        let adapter = times(plain(&low), plain(&b), rank, scale);
-        let added = Added { bias: Some(&bias), residual: residual.as_ref() };
-        let y = products((rows, d_out), times(plain(&x), plain(&weight), d_in, 1.0), Some(adapter), added, false).0;
+        let (low, y, _) = forward(x, weight, bias, a, b, scale, residual, false);
         (low, y)
+    }
+
+    fn lora_gelu_forward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        scale: f32,
+    ) -> [FloatTensor<Self>; 3] {
+        let (low, activation, h) = forward(x, weight, bias, a, b, scale, None, true);
+        [low, activation, h.expect("GELU's input comes back")]
     }
 
     fn lora_backward(
@@ -78,8 +114,11 @@ impl LoraKernels for CubeBackend {
         scale: f32,
         dy: FloatTensor<Self>,
         input_gradient: bool,
+        through_gelu: Option<FloatTensor<Self>>,
     ) -> (Option<FloatTensor<Self>>, FloatTensor<Self>, FloatTensor<Self>) {
-        let [x, low, weight, a, b, dy] = inputs([x, low, weight, a, b, dy]);
+        let [x, low, weight, a, b, dy, h] =
+            optional_inputs([Some(x), Some(low), Some(weight), Some(a), Some(b), Some(dy), through_gelu]);
+        let [x, low, weight, a, b, dy] = [x, low, weight, a, b, dy].map(|t| t.expect("given"));
         let ((rows, d_in), (_, d_out), (_, rank)) = (dims(&x), dims(&weight), dims(&a));
         // dB and d(x A) both read dy: one dispatch with two outputs on a hardware GPU.
         let db = times(transposed(&low), plain(&dy), rows, scale);
@@ -90,7 +129,8 @@ impl LoraKernels for CubeBackend {
         let dx = input_gradient.then(|| {
             let adapter = times(plain(&d_low), transposed(&a), rank, 1.0);
             let input = times(plain(&dy), transposed(&weight), d_out, 1.0);
-            products((rows, d_in), input, Some(adapter), Added::default(), false).0
+            let activation = h.as_ref().map_or(Activation::None, Activation::GeluGradient);
+            products_through((rows, d_in), input, Some(adapter), activation)
         });
         (dx, da, db)
     }

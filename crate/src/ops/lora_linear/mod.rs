@@ -35,7 +35,18 @@ pub trait LoraKernels: Backend {
         residual: Option<FloatTensor<Self>>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>);
 
-    /// (dx when `input_gradient`, dA, dB), given x, `low` = x A and dy.
+    /// (x A, GELU(h), h) for h = x W + b + s · (x A) B: an adapted first layer of the MLP.
+    fn lora_gelu_forward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        scale: f32,
+    ) -> [FloatTensor<Self>; 3];
+
+    /// (dx when `input_gradient`, dA, dB), given x, `low` = x A and dy. With `through_gelu` = h
+    /// where x = GELU(h), dx goes on through the GELU: the gradient of h.
     #[allow(clippy::too_many_arguments)]
     fn lora_backward(
         x: FloatTensor<Self>,
@@ -46,6 +57,7 @@ pub trait LoraKernels: Backend {
         scale: f32,
         dy: FloatTensor<Self>,
         input_gradient: bool,
+        through_gelu: Option<FloatTensor<Self>>,
     ) -> (Option<FloatTensor<Self>>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
