@@ -9,13 +9,17 @@
 // thread per column (per piece of the rows, below); an adapter run, whose γ and β are frozen,
 // dispatches only the rows.
 //
+// A pre-LN block's residual stream reaches x by a second path, x + f(LayerNorm(x)): with ADD,
+// that path's gradient (`plus`) is added to dx here, where burn's autodiff summed the two
+// with a dispatch of its own.
+//
 // With many rows (batch × context) d column threads are too few for a real GPU, so the host may
 // cut the rows into pieces of `rows_piece`: piece s writes its partial sums to dgamma[s · d ..]
 // and dbeta[s · d ..], and the host adds them up (as matmul.wgsl's pieces).
 //
 // Bindings: 0 x (rows × d), 1 gamma (d), 2 stats (rows × 2), 3 dy (rows × d), 4 dx (rows × d),
 // 5 dgamma (pieces × d), 6 dbeta (pieces × d) (one-value stand-ins when γ and β are frozen),
-// 7 the uniform below.
+// 7 plus (rows × d; a stand-in without ADD), 8 the uniform below.
 // Workgroup: WORKGROUP_SIZE threads, no barriers, as the forward kernel: a row's thread makes
 // two passes (the two means, then dx); a column's walks down the rows, neighbouring threads
 // reading neighbouring values of a row. Threads stride past the grid limit.
@@ -25,6 +29,7 @@ struct Info {
     d: u32,
     rows_piece: u32, // rows per piece of the column sums
     params: u32,     // 1 when γ and β take gradients: the grid then also holds pieces × d columns
+    add: u32,        // ADD when `plus` is added to dx
 }
 
 @group(0) @binding(0) var<storage, read_write> x: array<f32>;
@@ -34,7 +39,10 @@ struct Info {
 @group(0) @binding(4) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dbeta: array<f32>;
-@group(0) @binding(7) var<uniform> info: Info;
+@group(0) @binding(7) var<storage, read_write> plus: array<f32>;
+@group(0) @binding(8) var<uniform> info: Info;
+
+const ADD: u32 = 1u;
 
 // One row or column a thread: batch × context rows (256 at 4 × 64), d_model = 128 columns.
 const WORKGROUP_SIZE: u32 = 64u;
@@ -68,7 +76,11 @@ fn input_gradient(row: u32) {
     let gx_mean = gx_sum / f32(d);
     for (var j = 0u; j < d; j++) {
         let x_hat = (x[base + j] - mean) * rstd;
-        dx[base + j] = rstd * (dy[base + j] * gamma[j] - g_mean - x_hat * gx_mean);
+        var value = rstd * (dy[base + j] * gamma[j] - g_mean - x_hat * gx_mean);
+        if (info.add == ADD) {
+            value += plus[base + j];
+        }
+        dx[base + j] = value;
     }
 }
 

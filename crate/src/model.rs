@@ -16,7 +16,7 @@ use crate::ops::embedding::embed;
 use crate::ops::gelu::gelu;
 use crate::ops::layer_norm::LayerNorm;
 use crate::ops::linear::linear;
-use crate::ops::mlp::{mlp_adapted_onto, mlp_onto};
+use crate::ops::mlp::{mlp_adapted_block, mlp_block};
 use crate::shape::ModelShape;
 
 /// GPT-2's initialisation: N(0, 0.02), residual output projections scaled by 1/sqrt(2·layers).
@@ -49,19 +49,20 @@ pub struct Mlp {
 }
 
 impl Mlp {
-    /// `residual + mlp(x)`: one operation of ours (its GELU inside the products) when both
-    /// layers are plain or both carry a training adapter, and no tenant's joins them.
-    pub fn forward(&self, x: Tensor<3>, residual: Tensor<3>, tenants: Option<Tenants>) -> Tensor<3> {
+    /// `x + mlp(norm(x))`, the second half of a block: one operation of ours (the GELU inside
+    /// the products, x's two paths met in the LayerNorm's backward) when both layers are plain
+    /// or both carry a training adapter, and no tenant's joins them.
+    pub fn forward(&self, norm: &LayerNorm, x: Tensor<3>, tenants: Option<Tenants>) -> Tensor<3> {
         if tenants.is_none() {
             if let (Some((w1, b1)), Some((w2, b2))) = (self.fc.plain(), self.proj.plain()) {
-                return mlp_onto(x, [w1, w2], [b1, b2], residual);
+                return mlp_block(x, norm, [w1, w2], [b1, b2]);
             }
             if let (Some(fc), Some(proj)) = (self.fc.adapted(), self.proj.adapted()) {
-                return mlp_adapted_onto(x, fc, proj, residual);
+                return mlp_adapted_block(x, norm, fc, proj);
             }
         }
-        let h = gelu(self.fc.forward_for(x, tenants.and_then(|t| t.of(Target::Fc))));
-        self.proj.forward_onto_for(h, Some(residual), tenants.and_then(|t| t.of(Target::Proj)))
+        let h = gelu(self.fc.forward_for(norm.forward(x.clone()), tenants.and_then(|t| t.of(Target::Fc))));
+        self.proj.forward_onto_for(h, Some(x), tenants.and_then(|t| t.of(Target::Proj)))
     }
 }
 
@@ -78,7 +79,7 @@ impl Block {
     pub fn forward(&self, x: Tensor<3>, tenants: Option<Tenants>) -> Tensor<3> {
         // Each branch's last projection adds the residual stream in its own product.
         let x = self.attn.forward(self.ln1.forward(x.clone()), x, tenants);
-        self.mlp.forward(self.ln2.forward(x.clone()), x, tenants)
+        self.mlp.forward(&self.ln2, x, tenants)
     }
 
     /// The projection a LoRA target names.

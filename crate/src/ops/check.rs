@@ -20,7 +20,7 @@ use super::layer_norm::LayerNorm;
 use super::linear::{MatmulKernel, linear, linear_onto, use_matmul_kernel};
 use super::lora_bgmv::{AdapterStack, lora_bgmv};
 use super::lora_linear::{lora_projection, lora_projection_onto};
-use super::mlp::{AdaptedLayer, mlp_adapted_onto, mlp_onto};
+use super::mlp::{AdaptedLayer, mlp_adapted_block, mlp_block};
 use crate::optimizer::AdamW;
 use crate::readback::read_f32;
 
@@ -82,7 +82,7 @@ pub async fn all(device: &Device) -> Result<Vec<Check>, String> {
 }
 
 /// The cases that run the matrix product: linear layers and the adapted projection, each also
-/// with a residual summed in, and the MLP, its weights trained or frozen.
+/// with a residual summed in, and a block's MLP, its weights trained, frozen or adapted.
 async fn product_cases(device: &Device) -> Result<Vec<Check>, String> {
     Ok(vec![
         linear_case(device, true).await?,
@@ -284,57 +284,80 @@ async fn lora_linear_case(device: &Device, residual: bool) -> Result<Check, Stri
     compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
 }
 
+/// burn's own ops for a pre-LN block's second half: its LayerNorm module (ε as ours), linear
+/// layers and exact GELU, `x + mlp(norm(x))`, each layer given as a function of its input.
+fn burns_mlp_block(
+    x: Tensor<3>,
+    [gamma, beta]: [Tensor<1>; 2],
+    fc: impl Fn(Tensor<3>) -> Tensor<3>,
+    proj: impl Fn(Tensor<3>) -> Tensor<3>,
+) -> Tensor<3> {
+    let mut norm = LayerNormConfig::new(gamma.dims()[0]).init(&x.device());
+    norm.gamma = Param::initialized(ParamId::new(), gamma);
+    norm.beta = Some(Param::initialized(ParamId::new(), beta));
+    x.clone() + proj(burn::tensor::activation::gelu(fc(norm.forward(x))))
+}
+
+/// A LayerNorm of ours with these γ and β.
+fn layer_norm(gamma: Tensor<1>, beta: Tensor<1>) -> LayerNorm {
+    LayerNorm { gamma: Param::initialized(ParamId::new(), gamma), beta: Param::initialized(ParamId::new(), beta) }
+}
+
 async fn mlp_case(device: &Device, frozen: bool) -> Result<Check, String> {
     // Widths not multiples of the tiles; pre-activations over [-3, 3], where GELU bends.
     let (rows, d, d_ff) = (37, 29, 43);
-    let (x, r) = (pattern(rows * d, 20, 1.0), pattern(rows * d, 21, 1.0));
+    let (x, gamma, beta) = (pattern(rows * d, 20, 2.0), pattern(d, 21, 1.5), pattern(d, 26, 0.5));
     let (w1, b1) = (pattern(d * d_ff, 22, 0.6), pattern(d_ff, 23, 0.5));
     let (w2, b2) = (pattern(d_ff * d, 24, 0.5), pattern(d, 25, 0.5));
-    let mut inputs = vec![(&x[..], [1, rows, d]), (&r[..], [1, rows, d])];
+    let mut inputs = vec![(&x[..], [1, rows, d])];
     if !frozen {
         inputs.extend([
+            (&gamma[..], [1, 1, d]),
+            (&beta[..], [1, 1, d]),
             (&w1[..], [1, d, d_ff]),
             (&b1[..], [1, 1, d_ff]),
             (&w2[..], [1, d_ff, d]),
             (&b2[..], [1, 1, d]),
         ]);
     }
-    // The weights as inputs, or (frozen, as a LoRA run leaves them) constants to autodiff.
+    // The parameters as inputs, or (frozen, as a LoRA run leaves them) constants to autodiff.
     let params = |t: &[Tensor<3>]| {
         let device = t[0].device();
         let given = |i: usize, values: &[f32], shape: [usize; 2]| match t.get(i) {
             Some(t) => t.clone().reshape(shape),
             None => Tensor::<2>::from_data(TensorData::new(values.to_vec(), shape), &device),
         };
-        let (w1, w2) = (given(2, &w1, [d, d_ff]), given(4, &w2, [d_ff, d]));
-        let (b1, b2) = (given(3, &b1, [1, d_ff]).reshape([d_ff]), given(5, &b2, [1, d]).reshape([d]));
-        (w1, b1, w2, b2)
+        let vector = |i: usize, values: &[f32]| given(i, values, [1, values.len()]).reshape([values.len()]);
+        let norm = [vector(1, &gamma), vector(2, &beta)];
+        (norm, given(3, &w1, [d, d_ff]), vector(4, &b1), given(5, &w2, [d_ff, d]), vector(6, &b2))
     };
     let ours = |t: &[Tensor<3>]| {
-        let (w1, b1, w2, b2) = params(t);
-        mlp_onto(t[0].clone(), [w1, w2], [b1, b2], t[1].clone())
+        let ([gamma, beta], w1, b1, w2, b2) = params(t);
+        mlp_block(t[0].clone(), &layer_norm(gamma, beta), [w1, w2], [b1, b2])
     };
     let burns = |t: &[Tensor<3>]| {
-        let (w1, b1, w2, b2) = params(t);
-        let h = burn::tensor::activation::gelu(burn::tensor::module::linear(t[0].clone(), w1, Some(b1)));
-        t[1].clone() + burn::tensor::module::linear(h, w2, Some(b2))
+        let (norm, w1, b1, w2, b2) = params(t);
+        let fc = |n: Tensor<3>| burn::tensor::module::linear(n, w1.clone(), Some(b1.clone()));
+        let proj = |a: Tensor<3>| burn::tensor::module::linear(a, w2.clone(), Some(b2.clone()));
+        burns_mlp_block(t[0].clone(), norm, fc, proj)
     };
-    let name = format!("mlp {rows}x{d} -> {d_ff} -> {d} + residual{}", if frozen { ", weights frozen" } else { "" });
+    let name =
+        format!("mlp {rows}x{d} -> {d_ff} -> {d}, LayerNorm first{}", if frozen { ", weights frozen" } else { "" });
     compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
 }
 
 async fn mlp_adapted_case(device: &Device) -> Result<Check, String> {
-    // Both layers adapted on a frozen base: x, r and each layer's A and B differentiated, B not
-    // zero so every gradient is exercised.
+    // Both layers adapted on a frozen base (and LayerNorm): x and each layer's A and B
+    // differentiated, B not zero so every gradient is exercised.
     let (rows, d, d_ff, rank, scales) = (37, 29, 43, 4, [1.5, 0.5]);
-    let (x, r) = (pattern(rows * d, 30, 1.0), pattern(rows * d, 31, 1.0));
+    let x = pattern(rows * d, 30, 2.0);
+    let (gamma, beta) = (pattern(d, 31, 1.0), pattern(d, 40, 0.5));
     let (a1, b1) = (pattern(d * rank, 32, 0.5), pattern(rank * d_ff, 33, 0.5));
     let (a2, b2) = (pattern(d_ff * rank, 34, 0.5), pattern(rank * d, 35, 0.5));
     let (w1, bias1) = (pattern(d * d_ff, 36, 0.6), pattern(d_ff, 37, 0.5));
     let (w2, bias2) = (pattern(d_ff * d, 38, 0.5), pattern(d, 39, 0.5));
     let inputs = [
         (&x[..], [1, rows, d]),
-        (&r[..], [1, rows, d]),
         (&a1[..], [1, d, rank]),
         (&b1[..], [1, rank, d_ff]),
         (&a2[..], [1, d_ff, rank]),
@@ -342,40 +365,40 @@ async fn mlp_adapted_case(device: &Device) -> Result<Check, String> {
     ];
     let layers = |t: &[Tensor<3>]| {
         let device = t[0].device();
-        let constant = |values: &[f32], shape: [usize; 2]| {
+        let matrix = |values: &[f32], shape: [usize; 2]| {
             Tensor::<2>::from_data(TensorData::new(values.to_vec(), shape), &device)
         };
+        let vector = |values: &[f32]| Tensor::<1>::from_data(TensorData::new(values.to_vec(), [values.len()]), &device);
         let fc = AdaptedLayer {
-            weight: constant(&w1, [d, d_ff]),
-            bias: constant(&bias1, [1, d_ff]).reshape([d_ff]),
-            a: t[2].clone().reshape([d, rank]),
-            b: t[3].clone().reshape([rank, d_ff]),
+            weight: matrix(&w1, [d, d_ff]),
+            bias: vector(&bias1),
+            a: t[1].clone().reshape([d, rank]),
+            b: t[2].clone().reshape([rank, d_ff]),
             scale: scales[0],
         };
         let proj = AdaptedLayer {
-            weight: constant(&w2, [d_ff, d]),
-            bias: constant(&bias2, [1, d]).reshape([d]),
-            a: t[4].clone().reshape([d_ff, rank]),
-            b: t[5].clone().reshape([rank, d]),
+            weight: matrix(&w2, [d_ff, d]),
+            bias: vector(&bias2),
+            a: t[3].clone().reshape([d_ff, rank]),
+            b: t[4].clone().reshape([rank, d]),
             scale: scales[1],
         };
-        (fc, proj)
+        ([vector(&gamma), vector(&beta)], fc, proj)
     };
     let ours = |t: &[Tensor<3>]| {
-        let (fc, proj) = layers(t);
-        mlp_adapted_onto(t[0].clone(), fc, proj, t[1].clone())
+        let ([gamma, beta], fc, proj) = layers(t);
+        mlp_adapted_block(t[0].clone(), &layer_norm(gamma, beta), fc, proj)
     };
     let burns = |t: &[Tensor<3>]| {
-        let (fc, proj) = layers(t);
-        let adapted = |x: Tensor<3>, l: AdaptedLayer| {
-            let low = burn::tensor::module::linear(x.clone(), l.a, None);
-            burn::tensor::module::linear(x, l.weight, Some(l.bias))
-                + burn::tensor::module::linear(low, l.b, None).mul_scalar(l.scale)
+        let (norm, fc, proj) = layers(t);
+        let adapted = |x: Tensor<3>, l: &AdaptedLayer| {
+            let low = burn::tensor::module::linear(x.clone(), l.a.clone(), None);
+            burn::tensor::module::linear(x, l.weight.clone(), Some(l.bias.clone()))
+                + burn::tensor::module::linear(low, l.b.clone(), None).mul_scalar(l.scale)
         };
-        let h = burn::tensor::activation::gelu(adapted(t[0].clone(), fc));
-        t[1].clone() + adapted(h, proj)
+        burns_mlp_block(t[0].clone(), norm, |n| adapted(n, &fc), |a| adapted(a, &proj))
     };
-    let name = format!("mlp {rows}x{d} -> {d_ff} -> {d} + residual, both layers adapted (rank {rank})");
+    let name = format!("mlp {rows}x{d} -> {d_ff} -> {d}, LayerNorm first, both layers adapted (rank {rank})");
     compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
 }
 

@@ -9,8 +9,8 @@
 //! extension (`#[backend_extension]`) with, where it is differentiable, its own backward pass.
 //!
 //! Each operation's folder holds the same files (GELU's also `math.rs`, its maths in a form the
-//! compiler vectorises; the MLP's only `mod.rs` and `autodiff.rs`, as it runs linear's kernels
-//! on both backends):
+//! compiler vectorises; the MLP's only `mod.rs` and `autodiff.rs`, as it runs the LayerNorm's,
+//! linear's and the adapted projection's kernels on both backends):
 //! - `mod.rs`: the operation as the model calls it, and its trait, the backend extension;
 //! - `gpu.rs`: its launch on burn's wgpu backend (`CubeBackend`), built with the `wgpu` feature;
 //! - `cpu.rs`: its twin in Rust on burn's CPU backend (`Flex`);

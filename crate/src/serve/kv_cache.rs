@@ -255,7 +255,7 @@ impl KvCache {
             self.keys.push(k_cache);
             self.values.push(v_cache);
             x = attn.o.forward_onto_for(y, Some(x), of(Target::O));
-            x = block.mlp.forward(block.ln2.forward(x.clone()), x, tenants);
+            x = block.mlp.forward(&block.ln2, x, tenants);
         }
         let last = match new.last {
             None => x,

@@ -22,7 +22,7 @@ impl<B: LayerNormKernels> Backward<B, 3> for LayerNormBackward {
         let dy = grads.consume::<B>(&ops.node);
         let [x_node, gamma_node, beta_node] = ops.parents;
         let params = gamma_node.is_some() || beta_node.is_some();
-        let (dx, dparams) = B::layer_norm_backward(x, gamma, stats, dy, params);
+        let (dx, dparams) = B::layer_norm_backward(x, gamma, stats, dy, params, None);
         if let Some((dgamma, dbeta)) = dparams {
             if let Some(node) = gamma_node {
                 grads.register::<B>(node.id, dgamma);

@@ -51,19 +51,29 @@ impl LayerNormKernels for Flex {
         stats: FloatTensor<Self>,
         dy: FloatTensor<Self>,
         params: bool,
+        plus: Option<FloatTensor<Self>>,
     ) -> (FloatTensor<Self>, Option<(FloatTensor<Self>, FloatTensor<Self>)>) {
         let dparams = params.then(|| parameter_gradients(&x, &stats, &dy));
-        (input_gradient(x, gamma, stats, dy), dparams)
+        (input_gradient(x, gamma, stats, dy, plus), dparams)
     }
 }
 
-/// dx, a row at a time.
-fn input_gradient(x: FlexTensor, gamma: FlexTensor, stats: FlexTensor, dy: FlexTensor) -> FlexTensor {
+/// dx, a row at a time, starting from `plus` when given.
+fn input_gradient(
+    x: FlexTensor,
+    gamma: FlexTensor,
+    stats: FlexTensor,
+    dy: FlexTensor,
+    plus: Option<FlexTensor>,
+) -> FlexTensor {
     let shape = x.layout().shape().clone();
     let (x, gamma, stats, dy) = (x.to_contiguous(), gamma.to_contiguous(), stats.to_contiguous(), dy.to_contiguous());
     let gamma = f32s(&gamma);
     let d = gamma.len();
-    let mut dx = vec![0.0; shape.num_elements()];
+    let mut dx = match plus {
+        Some(plus) => f32s(&plus.to_contiguous()).to_vec(),
+        None => vec![0.0; shape.num_elements()],
+    };
     let rows = f32s(&x).chunks_exact(d).zip(f32s(&dy).chunks_exact(d)).zip(f32s(&stats).chunks_exact(2));
     for (((x, dy), stat), dx) in rows.zip(dx.chunks_exact_mut(d)) {
         let (mean, rstd) = (stat[0], stat[1]);
@@ -75,7 +85,7 @@ fn input_gradient(x: FlexTensor, gamma: FlexTensor, stats: FlexTensor, dy: FlexT
         }
         let (g_mean, gx_mean) = (g_sum / d as f32, gx_sum / d as f32);
         for j in 0..d {
-            dx[j] = rstd * (dy[j] * gamma[j] - g_mean - (x[j] - mean) * rstd * gx_mean);
+            dx[j] += rstd * (dy[j] * gamma[j] - g_mean - (x[j] - mean) * rstd * gx_mean);
         }
     }
     tensor(dx, shape.to_vec())

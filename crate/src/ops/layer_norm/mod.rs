@@ -31,8 +31,9 @@ pub trait LayerNormKernels: Backend {
         epsilon: f32,
     ) -> (FloatTensor<Self>, FloatTensor<Self>);
 
-    /// dx from dy, `rstd · (g − mean(g) − x̂ · mean(g · x̂))` per row with g = dy · γ, and when
-    /// `params` (γ and β train) also (dγ, dβ) = (Σ_rows dy · x̂, Σ_rows dy).
+    /// dx from dy, `rstd · (g − mean(g) − x̂ · mean(g · x̂))` per row with g = dy · γ (plus
+    /// `plus`, the gradient reaching x by a residual path, when given), and when `params` (γ
+    /// and β train) also (dγ, dβ) = (Σ_rows dy · x̂, Σ_rows dy).
     #[allow(clippy::type_complexity)]
     fn layer_norm_backward(
         x: FloatTensor<Self>,
@@ -40,6 +41,7 @@ pub trait LayerNormKernels: Backend {
         stats: FloatTensor<Self>,
         dy: FloatTensor<Self>,
         params: bool,
+        plus: Option<FloatTensor<Self>>,
     ) -> (FloatTensor<Self>, Option<(FloatTensor<Self>, FloatTensor<Self>)>);
 }
 

@@ -1,8 +1,10 @@
-//! The MLP's backward passes. Kept from the forward pass: what a linear layer (or an adapted
-//! projection), a GELU and a second one keep between them, h = GELU's input among them. Then
-//!   dh = dy W₂ᵀ ⊙ GELU'(h)  (with W₂'s or the adapter's gradients)   and   dx = dh W₁ᵀ
-//! (with W₁'s or the adapter's), the adapters' paths in dh and dx as `ops::lora_linear` adds
-//! them; each product runs only when something upstream of it takes a gradient.
+//! The block's backward passes. Kept from the forward pass: what a LayerNorm, a linear layer (or
+//! an adapted projection), a GELU and a second one keep between them, h = GELU's input among
+//! them. Then, n being the LayerNorm's output,
+//!   dh = dy W₂ᵀ ⊙ GELU'(h)  (with W₂'s or the adapter's gradients),   dn = dh W₁ᵀ  (with W₁'s
+//!   or the adapter's),   dx = LayerNorm'(dn) + dy  (with γ's and β's),
+//! the adapters' paths in dh and dn as `ops::lora_linear` adds them; each product runs only
+//! when something upstream of it takes a gradient.
 
 use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -13,6 +15,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend};
 
 use super::MlpOps;
+use crate::ops::layer_norm::{EPSILON, LayerNormKernels};
 use crate::ops::linear::LinearKernels;
 use crate::ops::lora_linear::LoraKernels;
 
@@ -29,36 +32,58 @@ fn register<B: Backend, const N: usize>(
     }
 }
 
+/// What the LayerNorm at the block's start keeps: x, γ, the rows' (mean, rstd).
+type Norm<B> = [FloatTensor<B>; 3];
+
+/// The LayerNorm's backward pass, given dn (when anything before the MLP's products takes a
+/// gradient) and dy, which reaches x through the residual too.
+fn norm_backward<B: LayerNormKernels>(
+    [x, gamma, stats]: Norm<B>,
+    dn: Option<FloatTensor<B>>,
+    dy: FloatTensor<B>,
+    [x_node, gamma_node, beta_node]: [Option<NodeId>; 3],
+    grads: &mut Gradients,
+) {
+    let Some(dn) = dn else {
+        // Nothing before the products trains: only the residual's path reaches x.
+        return register::<B, 1>([dy], [x_node], grads);
+    };
+    let params = gamma_node.is_some() || beta_node.is_some();
+    let (dx, dparams) = B::layer_norm_backward(x, gamma, stats, dn, params, Some(dy));
+    register::<B, 1>([dx], [x_node], grads);
+    if let Some((dgamma, dbeta)) = dparams {
+        register::<B, 2>([dgamma, dbeta], [gamma_node, beta_node], grads);
+    }
+}
+
 #[derive(Debug)]
 struct MlpBackward;
 
-impl<B: LinearKernels> Backward<B, 6> for MlpBackward {
-    /// x, W₁, h, GELU(h), W₂.
-    type State = [FloatTensor<B>; 5];
+impl<B: LayerNormKernels + LinearKernels> Backward<B, 7> for MlpBackward {
+    /// The LayerNorm's, then n, W₁, h, GELU(h), W₂.
+    type State = (Norm<B>, [FloatTensor<B>; 5]);
 
-    fn backward(self, ops: Ops<Self::State, 6>, grads: &mut Gradients, _: &mut Checkpointer) {
+    fn backward(self, ops: Ops<Self::State, 7>, grads: &mut Gradients, _: &mut Checkpointer) {
         let dy = grads.consume::<B>(&ops.node);
-        let [x_node, w1_node, b1_node, w2_node, b2_node, residual_node] = ops.parents.map(|p| p.map(|n| n.id));
-        let [x, w1, h, activation, w2] = ops.state;
-        if let Some(node) = residual_node {
-            grads.register::<B>(node, dy.clone());
-        }
-        let first_layer = x_node.is_some() || w1_node.is_some() || b1_node.is_some();
+        let [x_node, gamma_node, beta_node, w1_node, b1_node, w2_node, b2_node] = ops.parents.map(|p| p.map(|n| n.id));
+        let (norm, [normed, w1, h, activation, w2]) = ops.state;
+        let norm_nodes = [x_node, gamma_node, beta_node];
+        let before_norm = norm_nodes.iter().any(Option::is_some);
+        let first_params = w1_node.is_some() || b1_node.is_some();
         let second_params = w2_node.is_some() || b2_node.is_some();
-        let (dh, dw2_db2) = B::linear_backward(activation, w2, dy, first_layer, second_params, Some(h));
+        let (dh, dw2_db2) =
+            B::linear_backward(activation, w2, dy.clone(), before_norm || first_params, second_params, Some(h));
         if let Some((dw2, db2)) = dw2_db2 {
             register::<B, 2>([dw2, db2], [w2_node, b2_node], grads);
         }
-        if let Some(dh) = dh {
-            let first_params = w1_node.is_some() || b1_node.is_some();
-            let (dx, dw1_db1) = B::linear_backward(x, w1, dh, x_node.is_some(), first_params, None);
+        let dn = dh.and_then(|dh| {
+            let (dn, dw1_db1) = B::linear_backward(normed, w1, dh, before_norm, first_params, None);
             if let Some((dw1, db1)) = dw1_db1 {
                 register::<B, 2>([dw1, db1], [w1_node, b1_node], grads);
             }
-            if let Some(dx) = dx {
-                register::<B, 1>([dx], [x_node], grads);
-            }
-        }
+            dn
+        });
+        norm_backward::<B>(norm, dn, dy, norm_nodes, grads);
     }
 }
 
@@ -67,56 +92,57 @@ struct MlpAdaptedBackward {
     scales: [f32; 2],
 }
 
-impl<B: LoraKernels + LinearKernels> Backward<B, 6> for MlpAdaptedBackward {
-    /// x, x A₁, W₁, A₁, B₁, h, GELU(h), GELU(h) A₂, W₂, A₂, B₂.
-    type State = [FloatTensor<B>; 11];
+impl<B: LayerNormKernels + LoraKernels> Backward<B, 7> for MlpAdaptedBackward {
+    /// The LayerNorm's, then n, n A₁, W₁, A₁, B₁, h, GELU(h), GELU(h) A₂, W₂, A₂, B₂.
+    type State = (Norm<B>, [FloatTensor<B>; 11]);
 
-    fn backward(self, ops: Ops<Self::State, 6>, grads: &mut Gradients, _: &mut Checkpointer) {
+    fn backward(self, ops: Ops<Self::State, 7>, grads: &mut Gradients, _: &mut Checkpointer) {
         let dy = grads.consume::<B>(&ops.node);
-        let [x_node, a1_node, b1_node, a2_node, b2_node, residual_node] = ops.parents.map(|p| p.map(|n| n.id));
-        let [x, low1, w1, a1, b1, h, activation, low2, w2, a2, b2] = ops.state;
+        let [x_node, gamma_node, beta_node, a1_node, b1_node, a2_node, b2_node] = ops.parents.map(|p| p.map(|n| n.id));
+        let (norm, [normed, low1, w1, a1, b1, h, activation, low2, w2, a2, b2]) = ops.state;
         let [scale1, scale2] = self.scales;
-        if let Some(node) = residual_node {
-            grads.register::<B>(node, dy.clone());
-        }
-        let first_layer = x_node.is_some() || a1_node.is_some() || b1_node.is_some();
-        let (dh, da2, db2) = B::lora_backward(activation, low2, w2, a2, b2, scale2, dy, first_layer, Some(h));
+        let norm_nodes = [x_node, gamma_node, beta_node];
+        let before_norm = norm_nodes.iter().any(Option::is_some);
+        let first_layer = before_norm || a1_node.is_some() || b1_node.is_some();
+        let (dh, da2, db2) = B::lora_backward(activation, low2, w2, a2, b2, scale2, dy.clone(), first_layer, Some(h));
         register::<B, 2>([da2, db2], [a2_node, b2_node], grads);
-        if let Some(dh) = dh {
-            let (dx, da1, db1) = B::lora_backward(x, low1, w1, a1, b1, scale1, dh, x_node.is_some(), None);
+        let dn = dh.and_then(|dh| {
+            let (dn, da1, db1) = B::lora_backward(normed, low1, w1, a1, b1, scale1, dh, before_norm, None);
             register::<B, 2>([da1, db1], [a1_node, b1_node], grads);
-            if let Some(dx) = dx {
-                register::<B, 1>([dx], [x_node], grads);
-            }
-        }
+            dn
+        });
+        norm_backward::<B>(norm, dn, dy, norm_nodes, grads);
     }
 }
 
-impl<B: LinearKernels + LoraKernels + MlpOps, C: CheckpointStrategy> MlpOps for Autodiff<B, C> {
-    fn mlp_onto(
+impl<B: LayerNormKernels + LinearKernels + LoraKernels + MlpOps, C: CheckpointStrategy> MlpOps for Autodiff<B, C> {
+    fn mlp_block(
         x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
         w1: FloatTensor<Self>,
         b1: FloatTensor<Self>,
         w2: FloatTensor<Self>,
         b2: FloatTensor<Self>,
-        residual: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        let parents = [x.node(), w1.node(), b1.node(), w2.node(), b2.node(), residual.node()];
+        let parents = [x.node(), gamma.node(), beta.node(), w1.node(), b1.node(), w2.node(), b2.node()];
         let prep = MlpBackward.prepare::<C>(parents).compute_bound().stateful();
-        let (x, w1, w2) = (x.into_primitive(), w1.into_primitive(), w2.into_primitive());
-        let (b1, b2, residual) = (b1.into_primitive(), b2.into_primitive(), residual.into_primitive());
+        let [x, gamma, beta, w1, b1, w2, b2] = [x, gamma, beta, w1, b1, w2, b2].map(|t| t.into_primitive());
         match prep {
             OpsKind::Tracked(prep) => {
-                let (activation, h) = B::linear_gelu_forward(x.clone(), w1.clone(), b1);
-                let y = B::linear_forward(activation.clone(), w2.clone(), Some(b2), Some(residual));
-                prep.finish([x, w1, h, activation, w2], y)
+                let (normed, stats) = B::layer_norm_forward(x.clone(), gamma.clone(), beta, EPSILON);
+                let (activation, h) = B::linear_gelu_forward(normed.clone(), w1.clone(), b1);
+                let y = B::linear_forward(activation.clone(), w2.clone(), Some(b2), Some(x.clone()));
+                prep.finish(([x, gamma, stats], [normed, w1, h, activation, w2]), y)
             }
-            OpsKind::UnTracked(prep) => prep.finish(B::mlp_onto(x, w1, b1, w2, b2, residual)),
+            OpsKind::UnTracked(prep) => prep.finish(B::mlp_block(x, gamma, beta, w1, b1, w2, b2)),
         }
     }
 
-    fn mlp_adapted_onto(
+    fn mlp_adapted_block(
         x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
         w1: FloatTensor<Self>,
         b1: FloatTensor<Self>,
         lora_a1: FloatTensor<Self>,
@@ -127,30 +153,26 @@ impl<B: LinearKernels + LoraKernels + MlpOps, C: CheckpointStrategy> MlpOps for 
         lora_a2: FloatTensor<Self>,
         lora_b2: FloatTensor<Self>,
         scale2: f32,
-        residual: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        let parents = [x.node(), lora_a1.node(), lora_b1.node(), lora_a2.node(), lora_b2.node(), residual.node()];
+        let parents =
+            [x.node(), gamma.node(), beta.node(), lora_a1.node(), lora_b1.node(), lora_a2.node(), lora_b2.node()];
         let prep = MlpAdaptedBackward { scales: [scale1, scale2] }.prepare::<C>(parents).compute_bound().stateful();
-        let [x, w1, b1, a1, lora_b1] = [x, w1, b1, lora_a1, lora_b1].map(|t| t.into_primitive());
-        let [w2, b2, a2, lora_b2, residual] = [w2, b2, lora_a2, lora_b2, residual].map(|t| t.into_primitive());
+        let [x, gamma, beta, w1, b1, a1, lora_b1] =
+            [x, gamma, beta, w1, b1, lora_a1, lora_b1].map(|t| t.into_primitive());
+        let [w2, b2, a2, lora_b2] = [w2, b2, lora_a2, lora_b2].map(|t| t.into_primitive());
         match prep {
             OpsKind::Tracked(prep) => {
+                let (normed, stats) = B::layer_norm_forward(x.clone(), gamma.clone(), beta, EPSILON);
                 let [low1, activation, h] =
-                    B::lora_gelu_forward(x.clone(), w1.clone(), b1, a1.clone(), lora_b1.clone(), scale1);
-                let (low2, y) = B::lora_forward(
-                    activation.clone(),
-                    w2.clone(),
-                    b2,
-                    a2.clone(),
-                    lora_b2.clone(),
-                    scale2,
-                    Some(residual),
-                );
-                prep.finish([x, low1, w1, a1, lora_b1, h, activation, low2, w2, a2, lora_b2], y)
+                    B::lora_gelu_forward(normed.clone(), w1.clone(), b1, a1.clone(), lora_b1.clone(), scale1);
+                let residual = Some(x.clone());
+                let (low2, y) =
+                    B::lora_forward(activation.clone(), w2.clone(), b2, a2.clone(), lora_b2.clone(), scale2, residual);
+                let kept = [normed, low1, w1, a1, lora_b1, h, activation, low2, w2, a2, lora_b2];
+                prep.finish(([x, gamma, stats], kept), y)
             }
-            OpsKind::UnTracked(prep) => {
-                prep.finish(B::mlp_adapted_onto(x, w1, b1, a1, lora_b1, scale1, w2, b2, a2, lora_b2, scale2, residual))
-            }
+            OpsKind::UnTracked(prep) => prep
+                .finish(B::mlp_adapted_block(x, gamma, beta, w1, b1, a1, lora_b1, scale1, w2, b2, a2, lora_b2, scale2)),
         }
     }
 }

@@ -1,9 +1,11 @@
-//! The MLP of a transformer block, with its residual, as one operation of ours:
-//!   y = r + GELU(x W₁ + b₁) W₂ + b₂
-//! r taking dy as its gradient. Its GELU joins the products both ways: the first layer's
-//! product writes GELU(h) and h = x W₁ + b₁, and the second layer's backward product for its
-//! input multiplies by GELU'(h), giving the first layer the gradient of h directly. Built as a
-//! linear layer, our GELU and a linear layer, the GELU was a dispatch each way of its own.
+//! The second half of a pre-LN transformer block as one operation of ours:
+//!   y = x + GELU(LayerNorm(x) W₁ + b₁) W₂ + b₂
+//! Its GELU joins the products both ways: the first layer's product writes GELU(h) and h =
+//! LayerNorm(x) W₁ + b₁, and the second layer's backward product for its input multiplies by
+//! GELU'(h), giving the first layer the gradient of h directly. And x's two paths, through the
+//! LayerNorm and the residual, meet in the LayerNorm's backward kernel, which adds dy to x's
+//! gradient. Built from a LayerNorm, a linear layer, our GELU and a linear layer, the GELU was a
+//! dispatch each way and the two paths' sum a third.
 //!
 //! Two forms: plain layers (full fine-tuning, and LoRA runs that leave the MLP alone), and both
 //! layers carrying a LoRA adapter on a frozen base (the page's recipe adapts every projection),
@@ -17,27 +19,33 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, Flex, backend_extension};
 use burn::tensor::Tensor;
 
+use super::layer_norm::{EPSILON, LayerNorm, LayerNormKernels};
 use super::linear::LinearKernels;
 use super::lora_linear::LoraKernels;
 
 /// Tensors one by one: the backend-extension macro passes no arrays or structs of them.
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
 pub trait MlpOps: Backend {
-    /// x (rows, d), W₁ (d, d_ff), b₁ (d_ff), W₂ (d_ff, d), b₂ (d), r (rows, d) → (rows, d).
-    fn mlp_onto(
+    /// x (rows, d), the LayerNorm's γ and β (d), W₁ (d, d_ff), b₁ (d_ff), W₂ (d_ff, d), b₂ (d)
+    /// → (rows, d).
+    fn mlp_block(
         x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
         w1: FloatTensor<Self>,
         b1: FloatTensor<Self>,
         w2: FloatTensor<Self>,
         b2: FloatTensor<Self>,
-        residual: FloatTensor<Self>,
     ) -> FloatTensor<Self>;
 
-    /// The same with each layer's adapter: h = x W₁ + b₁ + s₁ · (x A₁) B₁ and likewise the
-    /// second; W and b frozen, so gradients reach x, the A and B, and r only.
+    /// The same with each layer's adapter: h = n W₁ + b₁ + s₁ · (n A₁) B₁ for n the
+    /// LayerNorm's output, and likewise the second; W and b frozen, so gradients reach x, γ, β
+    /// and the A and B only.
     #[allow(clippy::too_many_arguments)]
-    fn mlp_adapted_onto(
+    fn mlp_adapted_block(
         x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
         w1: FloatTensor<Self>,
         b1: FloatTensor<Self>,
         lora_a1: FloatTensor<Self>,
@@ -48,27 +56,30 @@ pub trait MlpOps: Backend {
         lora_a2: FloatTensor<Self>,
         lora_b2: FloatTensor<Self>,
         scale2: f32,
-        residual: FloatTensor<Self>,
     ) -> FloatTensor<Self>;
 }
 
-/// The plain forward pass on a backend without autodiff, from its linear kernels.
-fn forward<B: LinearKernels>(
+/// The plain forward pass on a backend without autodiff, from its kernels.
+fn forward<B: LayerNormKernels + LinearKernels>(
     x: FloatTensor<B>,
+    gamma: FloatTensor<B>,
+    beta: FloatTensor<B>,
     w1: FloatTensor<B>,
     b1: FloatTensor<B>,
     w2: FloatTensor<B>,
     b2: FloatTensor<B>,
-    residual: FloatTensor<B>,
 ) -> FloatTensor<B> {
-    let (a, _) = B::linear_gelu_forward(x, w1, b1);
-    B::linear_forward(a, w2, Some(b2), Some(residual))
+    let (normed, _) = B::layer_norm_forward(x.clone(), gamma, beta, EPSILON);
+    let (activation, _) = B::linear_gelu_forward(normed, w1, b1);
+    B::linear_forward(activation, w2, Some(b2), Some(x))
 }
 
-/// The adapted forward pass on a backend without autodiff, from its LoRA kernels.
+/// The adapted forward pass on a backend without autodiff, from its kernels.
 #[allow(clippy::too_many_arguments)]
-fn forward_adapted<B: LoraKernels>(
+fn forward_adapted<B: LayerNormKernels + LoraKernels>(
     x: FloatTensor<B>,
+    gamma: FloatTensor<B>,
+    beta: FloatTensor<B>,
     w1: FloatTensor<B>,
     b1: FloatTensor<B>,
     lora_a1: FloatTensor<B>,
@@ -79,29 +90,32 @@ fn forward_adapted<B: LoraKernels>(
     lora_a2: FloatTensor<B>,
     lora_b2: FloatTensor<B>,
     scale2: f32,
-    residual: FloatTensor<B>,
 ) -> FloatTensor<B> {
-    let [_, activation, _] = B::lora_gelu_forward(x, w1, b1, lora_a1, lora_b1, scale1);
-    B::lora_forward(activation, w2, b2, lora_a2, lora_b2, scale2, Some(residual)).1
+    let (normed, _) = B::layer_norm_forward(x.clone(), gamma, beta, EPSILON);
+    let [_, activation, _] = B::lora_gelu_forward(normed, w1, b1, lora_a1, lora_b1, scale1);
+    B::lora_forward(activation, w2, b2, lora_a2, lora_b2, scale2, Some(x)).1
 }
 
 /// Flex and Cube run the same forward passes, from their own kernels.
 macro_rules! mlp_ops_from_kernels {
     ($backend:ty) => {
         impl MlpOps for $backend {
-            fn mlp_onto(
+            fn mlp_block(
                 x: FloatTensor<Self>,
+                gamma: FloatTensor<Self>,
+                beta: FloatTensor<Self>,
                 w1: FloatTensor<Self>,
                 b1: FloatTensor<Self>,
                 w2: FloatTensor<Self>,
                 b2: FloatTensor<Self>,
-                residual: FloatTensor<Self>,
             ) -> FloatTensor<Self> {
-                forward::<Self>(x, w1, b1, w2, b2, residual)
+                forward::<Self>(x, gamma, beta, w1, b1, w2, b2)
             }
 
-            fn mlp_adapted_onto(
+            fn mlp_adapted_block(
                 x: FloatTensor<Self>,
+                gamma: FloatTensor<Self>,
+                beta: FloatTensor<Self>,
                 w1: FloatTensor<Self>,
                 b1: FloatTensor<Self>,
                 lora_a1: FloatTensor<Self>,
@@ -112,9 +126,10 @@ macro_rules! mlp_ops_from_kernels {
                 lora_a2: FloatTensor<Self>,
                 lora_b2: FloatTensor<Self>,
                 scale2: f32,
-                residual: FloatTensor<Self>,
             ) -> FloatTensor<Self> {
-                forward_adapted::<Self>(x, w1, b1, lora_a1, lora_b1, scale1, w2, b2, lora_a2, lora_b2, scale2, residual)
+                forward_adapted::<Self>(
+                    x, gamma, beta, w1, b1, lora_a1, lora_b1, scale1, w2, b2, lora_a2, lora_b2, scale2,
+                )
             }
         }
     };
@@ -124,7 +139,7 @@ mlp_ops_from_kernels!(Flex);
 #[cfg(feature = "wgpu")]
 mlp_ops_from_kernels!(burn::backend::wgpu::CubeBackend);
 
-/// A projection with a LoRA adapter on a frozen base, as `mlp_adapted_onto` takes it:
+/// A projection with a LoRA adapter on a frozen base, as `mlp_adapted_block` takes it:
 /// `x W + b + scale · (x A) B`.
 pub struct AdaptedLayer {
     pub weight: Tensor<2>,
@@ -134,38 +149,40 @@ pub struct AdaptedLayer {
     pub scale: f32,
 }
 
-/// `residual + GELU(x W₁ + b₁) W₂ + b₂` over the last dimension of x, (..., d) → (..., d).
-pub fn mlp_onto<const D: usize>(
-    x: Tensor<D>,
-    weights: [Tensor<2>; 2],
-    biases: [Tensor<1>; 2],
-    residual: Tensor<D>,
-) -> Tensor<D> {
-    let dims = residual.dims();
-    let d = x.dims()[D - 1];
+/// (rows, d) views of x, and a function giving the output x's shape back.
+fn rows<const D: usize>(x: Tensor<D>) -> (FloatTensor<Dispatch>, impl Fn(FloatTensor<Dispatch>) -> Tensor<D>) {
+    let dims = x.dims();
+    let d = dims[D - 1];
     let rows = x.shape().num_elements() / d.max(1);
-    let [w1, w2] = weights.map(Tensor::into_dispatch);
-    let [b1, b2] = biases.map(Tensor::into_dispatch);
-    let (x, residual) = (x.reshape([rows, d]).into_dispatch(), residual.reshape([rows, d]).into_dispatch());
-    let y = <Dispatch as MlpOps>::mlp_onto(x, w1, b1, w2, b2, residual);
-    Tensor::<2>::from_dispatch(y).reshape(dims)
+    (x.reshape([rows, d]).into_dispatch(), move |y| Tensor::<2>::from_dispatch(y).reshape(dims))
 }
 
-/// `residual + mlp(x)` with both layers adapted, over the last dimension of x.
-pub fn mlp_adapted_onto<const D: usize>(
+/// `x + GELU(norm(x) W₁ + b₁) W₂ + b₂` over the last dimension of x, (..., d) → (..., d).
+pub fn mlp_block<const D: usize>(
     x: Tensor<D>,
+    norm: &LayerNorm,
+    weights: [Tensor<2>; 2],
+    biases: [Tensor<1>; 2],
+) -> Tensor<D> {
+    let (x, shaped) = rows(x);
+    let (gamma, beta) = (norm.gamma.val().into_dispatch(), norm.beta.val().into_dispatch());
+    let [w1, w2] = weights.map(Tensor::into_dispatch);
+    let [b1, b2] = biases.map(Tensor::into_dispatch);
+    shaped(<Dispatch as MlpOps>::mlp_block(x, gamma, beta, w1, b1, w2, b2))
+}
+
+/// The same with both layers adapted.
+pub fn mlp_adapted_block<const D: usize>(
+    x: Tensor<D>,
+    norm: &LayerNorm,
     fc: AdaptedLayer,
     proj: AdaptedLayer,
-    residual: Tensor<D>,
 ) -> Tensor<D> {
-    let dims = residual.dims();
-    let d = x.dims()[D - 1];
-    let rows = x.shape().num_elements() / d.max(1);
-    let (x, residual) = (x.reshape([rows, d]).into_dispatch(), residual.reshape([rows, d]).into_dispatch());
+    let (x, shaped) = rows(x);
+    let (gamma, beta) = (norm.gamma.val().into_dispatch(), norm.beta.val().into_dispatch());
     let layer = |l: AdaptedLayer| {
         (l.weight.into_dispatch(), l.bias.into_dispatch(), l.a.into_dispatch(), l.b.into_dispatch(), l.scale)
     };
     let ((w1, b1, a1, lora_b1, s1), (w2, b2, a2, lora_b2, s2)) = (layer(fc), layer(proj));
-    let y = <Dispatch as MlpOps>::mlp_adapted_onto(x, w1, b1, a1, lora_b1, s1, w2, b2, a2, lora_b2, s2, residual);
-    Tensor::<2>::from_dispatch(y).reshape(dims)
+    shaped(<Dispatch as MlpOps>::mlp_adapted_block(x, gamma, beta, w1, b1, a1, lora_b1, s1, w2, b2, a2, lora_b2, s2))
 }
