@@ -59,9 +59,11 @@ pub async fn all(device: &Device) -> Result<Vec<Check>, String> {
     } else {
         &[MatmulKernel::Registers, MatmulKernel::Tiled]
     };
-    for &kernel in kernels {
+    for (salt, &kernel) in (0u32..).zip(kernels) {
         let previous = use_matmul_kernel(kernel);
-        let cases = product_cases(device).await;
+        // Each kernel's cases on values of their own: an output a kernel failed to write could
+        // otherwise still hold the other kernel's identical result from the pool.
+        let cases = product_cases(device, salt).await;
         use_matmul_kernel(previous);
         for mut case in cases? {
             if kernel != MatmulKernel::ByAdapter {
@@ -83,17 +85,31 @@ pub async fn all(device: &Device) -> Result<Vec<Check>, String> {
 
 /// The cases that run the matrix product: linear layers and the adapted projection, each also
 /// with a residual summed in, and a block's MLP, its weights trained, frozen or adapted.
-async fn product_cases(device: &Device) -> Result<Vec<Check>, String> {
+/// `salt` shifts every case's values.
+async fn product_cases(device: &Device, salt: u32) -> Result<Vec<Check>, String> {
+    let values = Values { salt };
     Ok(vec![
-        linear_case(device, true).await?,
-        linear_case(device, false).await?,
-        linear_onto_case(device).await?,
-        lora_linear_case(device, false).await?,
-        lora_linear_case(device, true).await?,
-        mlp_case(device, false).await?,
-        mlp_case(device, true).await?,
-        mlp_adapted_case(device).await?,
+        linear_case(device, values, true).await?,
+        linear_case(device, values, false).await?,
+        linear_onto_case(device, values).await?,
+        lora_linear_case(device, values, false).await?,
+        lora_linear_case(device, values, true).await?,
+        mlp_case(device, values, false).await?,
+        mlp_case(device, values, true).await?,
+        mlp_adapted_case(device, values).await?,
     ])
+}
+
+/// `pattern`, its seeds shifted by a salt.
+#[derive(Clone, Copy)]
+struct Values {
+    salt: u32,
+}
+
+impl Values {
+    fn pattern(self, n: usize, seed: u32, scale: f32) -> Vec<f32> {
+        pattern(n, seed.wrapping_add(self.salt.wrapping_mul(1_000)), scale)
+    }
 }
 
 /// Deterministic values in about [-scale, scale], not all alike (a fixed LCG).
@@ -204,11 +220,12 @@ async fn attention_case(device: &Device, b: usize, t: usize, c: usize, heads: us
     compare(format!("attention {b}x{t}x{c}, {heads} heads"), device, &inputs, ours, reference, 1e-5).await
 }
 
-async fn linear_case(device: &Device, biased: bool) -> Result<Check, String> {
+async fn linear_case(device: &Device, values: Values, biased: bool) -> Result<Check, String> {
     // Widths not multiples of the 8 × 8 tiles. Without bias the rows are (B, T, C) = 2 × 515,
     // enough for the GPU to sum the weight's gradient over them in two pieces.
     let (rows, d_in, d_out) = if biased { (37, 29, 43) } else { (1030, 24, 97) };
-    let (x, w, b) = (pattern(rows * d_in, 8, 1.0), pattern(d_in * d_out, 9, 0.5), pattern(d_out, 10, 0.5));
+    let (x, w, b) =
+        (values.pattern(rows * d_in, 8, 1.0), values.pattern(d_in * d_out, 9, 0.5), values.pattern(d_out, 10, 0.5));
     let inputs = [(&x[..], [1, rows, d_in]), (&w[..], [1, d_in, d_out]), (&b[..], [1, 1, d_out])];
     let split = |t: &[Tensor<3>]| {
         let x = if biased { t[0].clone() } else { t[0].clone().reshape([2, rows / 2, d_in]) };
@@ -226,10 +243,11 @@ async fn linear_case(device: &Device, biased: bool) -> Result<Check, String> {
     compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
 }
 
-async fn linear_onto_case(device: &Device) -> Result<Check, String> {
+async fn linear_onto_case(device: &Device, values: Values) -> Result<Check, String> {
     let (rows, d_in, d_out) = (37, 29, 43);
-    let (x, w, b) = (pattern(rows * d_in, 8, 1.0), pattern(d_in * d_out, 9, 0.5), pattern(d_out, 10, 0.5));
-    let r = pattern(rows * d_out, 11, 1.0);
+    let (x, w, b) =
+        (values.pattern(rows * d_in, 8, 1.0), values.pattern(d_in * d_out, 9, 0.5), values.pattern(d_out, 10, 0.5));
+    let r = values.pattern(rows * d_out, 11, 1.0);
     let inputs =
         [(&x[..], [1, rows, d_in]), (&w[..], [1, d_in, d_out]), (&b[..], [1, 1, d_out]), (&r[..], [1, rows, d_out])];
     let split = |t: &[Tensor<3>]| (t[0].clone(), t[1].clone().reshape([d_in, d_out]), t[2].clone().reshape([d_out]));
@@ -245,13 +263,17 @@ async fn linear_onto_case(device: &Device) -> Result<Check, String> {
     compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
 }
 
-async fn lora_linear_case(device: &Device, residual: bool) -> Result<Check, String> {
+async fn lora_linear_case(device: &Device, values: Values, residual: bool) -> Result<Check, String> {
     // Widths not multiples of the 8 × 8 tiles; W and b frozen (constants to autodiff), x, A and
     // B differentiated, B not zero so every gradient is exercised; the residual too when given.
     let (rows, d_in, d_out, rank, scale) = (37, 29, 43, 4, 2.5);
-    let (x, a, b) = (pattern(rows * d_in, 14, 1.0), pattern(d_in * rank, 15, 0.5), pattern(rank * d_out, 16, 0.5));
-    let (w, bias) = (pattern(d_in * d_out, 17, 0.5), pattern(d_out, 18, 0.5));
-    let r = pattern(rows * d_out, 19, 1.0);
+    let (x, a, b) = (
+        values.pattern(rows * d_in, 14, 1.0),
+        values.pattern(d_in * rank, 15, 0.5),
+        values.pattern(rank * d_out, 16, 0.5),
+    );
+    let (w, bias) = (values.pattern(d_in * d_out, 17, 0.5), values.pattern(d_out, 18, 0.5));
+    let r = values.pattern(rows * d_out, 19, 1.0);
     let mut inputs = vec![(&x[..], [1, rows, d_in]), (&a[..], [1, d_in, rank]), (&b[..], [1, rank, d_out])];
     if residual {
         inputs.push((&r[..], [1, rows, d_out]));
@@ -303,12 +325,12 @@ fn layer_norm(gamma: Tensor<1>, beta: Tensor<1>) -> LayerNorm {
     LayerNorm { gamma: Param::initialized(ParamId::new(), gamma), beta: Param::initialized(ParamId::new(), beta) }
 }
 
-async fn mlp_case(device: &Device, frozen: bool) -> Result<Check, String> {
+async fn mlp_case(device: &Device, values: Values, frozen: bool) -> Result<Check, String> {
     // Widths not multiples of the tiles; pre-activations over [-3, 3], where GELU bends.
     let (rows, d, d_ff) = (37, 29, 43);
-    let (x, gamma, beta) = (pattern(rows * d, 20, 2.0), pattern(d, 21, 1.5), pattern(d, 26, 0.5));
-    let (w1, b1) = (pattern(d * d_ff, 22, 0.6), pattern(d_ff, 23, 0.5));
-    let (w2, b2) = (pattern(d_ff * d, 24, 0.5), pattern(d, 25, 0.5));
+    let (x, gamma, beta) = (values.pattern(rows * d, 20, 2.0), values.pattern(d, 21, 1.5), values.pattern(d, 26, 0.5));
+    let (w1, b1) = (values.pattern(d * d_ff, 22, 0.6), values.pattern(d_ff, 23, 0.5));
+    let (w2, b2) = (values.pattern(d_ff * d, 24, 0.5), values.pattern(d, 25, 0.5));
     let mut inputs = vec![(&x[..], [1, rows, d])];
     if !frozen {
         inputs.extend([
@@ -346,16 +368,16 @@ async fn mlp_case(device: &Device, frozen: bool) -> Result<Check, String> {
     compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
 }
 
-async fn mlp_adapted_case(device: &Device) -> Result<Check, String> {
+async fn mlp_adapted_case(device: &Device, values: Values) -> Result<Check, String> {
     // Both layers adapted on a frozen base (and LayerNorm): x and each layer's A and B
     // differentiated, B not zero so every gradient is exercised.
     let (rows, d, d_ff, rank, scales) = (37, 29, 43, 4, [1.5, 0.5]);
-    let x = pattern(rows * d, 30, 2.0);
-    let (gamma, beta) = (pattern(d, 31, 1.0), pattern(d, 40, 0.5));
-    let (a1, b1) = (pattern(d * rank, 32, 0.5), pattern(rank * d_ff, 33, 0.5));
-    let (a2, b2) = (pattern(d_ff * rank, 34, 0.5), pattern(rank * d, 35, 0.5));
-    let (w1, bias1) = (pattern(d * d_ff, 36, 0.6), pattern(d_ff, 37, 0.5));
-    let (w2, bias2) = (pattern(d_ff * d, 38, 0.5), pattern(d, 39, 0.5));
+    let x = values.pattern(rows * d, 30, 2.0);
+    let (gamma, beta) = (values.pattern(d, 31, 1.0), values.pattern(d, 40, 0.5));
+    let (a1, b1) = (values.pattern(d * rank, 32, 0.5), values.pattern(rank * d_ff, 33, 0.5));
+    let (a2, b2) = (values.pattern(d_ff * rank, 34, 0.5), values.pattern(rank * d, 35, 0.5));
+    let (w1, bias1) = (values.pattern(d * d_ff, 36, 0.6), values.pattern(d_ff, 37, 0.5));
+    let (w2, bias2) = (values.pattern(d_ff * d, 38, 0.5), values.pattern(d, 39, 0.5));
     let inputs = [
         (&x[..], [1, rows, d]),
         (&a1[..], [1, d, rank]),
