@@ -24,7 +24,8 @@ impl GeluOps for Flex {
             return Flex::gelu_backward(x, grad);
         }
         let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
-        let out: Vec<f32> = f32s(&x).iter().zip(f32s(&grad)).map(|(&v, &g)| g * math::gelu_derivative(v)).collect();
+        let mut out = f32s(&grad).to_vec();
+        math::through_gelu(&mut out, f32s(&x));
         tensor(out, x.layout().shape().clone())
     }
 }

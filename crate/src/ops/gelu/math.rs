@@ -52,12 +52,8 @@ pub fn gelu_derivative(x: f32) -> f32 {
     normal_cdf(x) + x * NORMAL_PDF_0 * exp(-0.5 * x * x)
 }
 
-/// GELU of each value, in place: a layer's output becoming the MLP's activation.
-pub fn gelu_in_place(values: &mut [f32]) {
-    values.iter_mut().for_each(|v| *v = gelu(*v));
-}
-
-/// `grad` · GELU'(`at`), in place: a gradient taken on through the GELU applied to `at`.
+/// `grad` · GELU'(`at`), in place: a gradient taken on through the GELU applied to `at` (GELU's
+/// own backward pass, and the products' that end in it).
 pub fn through_gelu(grad: &mut [f32], at: &[f32]) {
     grad.iter_mut().zip(at).for_each(|(g, &v)| *g *= gelu_derivative(v));
 }

@@ -5,6 +5,7 @@ use burn::backend::tensor::FloatTensor;
 use burn_flex::FlexTensor;
 
 use super::{LinearGradients, LinearKernels, LinearOps};
+use crate::ops::gelu::GeluOps;
 use crate::ops::gelu::math;
 use crate::ops::gemm::{View, matmul};
 use crate::ops::host::{bias_and_residual, f32s, tensor};
@@ -66,9 +67,7 @@ impl LinearKernels for Flex {
         bias: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
         let h = Self::linear_forward(x, weight, Some(bias), None);
-        let mut a = f32s(&h).to_vec();
-        math::gelu_in_place(&mut a);
-        (tensor(a, h.layout().shape().clone()), h)
+        (Self::exact_gelu(h.clone()), h)
     }
 
     fn linear_backward(

@@ -5,6 +5,7 @@ use burn::backend::tensor::FloatTensor;
 use burn_flex::FlexTensor;
 
 use super::{LoraKernels, LoraOps};
+use crate::ops::gelu::GeluOps;
 use crate::ops::gelu::math;
 use crate::ops::gemm::{View, matmul};
 use crate::ops::host::{bias_and_residual, f32s, tensor};
@@ -93,9 +94,7 @@ impl LoraKernels for Flex {
         scale: f32,
     ) -> [FloatTensor<Self>; 3] {
         let (low, h) = Self::lora_forward(x, weight, bias, a, b, scale, None);
-        let mut activation = f32s(&h).to_vec();
-        math::gelu_in_place(&mut activation);
-        [low, tensor(activation, h.layout().shape().clone()), h]
+        [low, Self::exact_gelu(h.clone()), h]
     }
 
     fn lora_backward(
