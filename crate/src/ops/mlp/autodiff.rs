@@ -14,8 +14,8 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend};
 
-use super::MlpOps;
-use crate::ops::layer_norm::{EPSILON, LayerNormKernels};
+use super::{MlpOps, Norm, forward, forward_adapted};
+use crate::ops::layer_norm::LayerNormKernels;
 use crate::ops::linear::LinearKernels;
 use crate::ops::lora_linear::LoraKernels;
 
@@ -31,9 +31,6 @@ fn register<B: Backend, const N: usize>(
         }
     }
 }
-
-/// What the LayerNorm at the block's start keeps: x, γ, the rows' (mean, rstd).
-type Norm<B> = [FloatTensor<B>; 3];
 
 /// The LayerNorm's backward pass, given dn (when anything before the MLP's products takes a
 /// gradient) and dy, which reaches x through the residual too.
@@ -130,10 +127,8 @@ impl<B: LayerNormKernels + LinearKernels + LoraKernels + MlpOps, C: CheckpointSt
         let [x, gamma, beta, w1, b1, w2, b2] = [x, gamma, beta, w1, b1, w2, b2].map(|t| t.into_primitive());
         match prep {
             OpsKind::Tracked(prep) => {
-                let (normed, stats) = B::layer_norm_forward(x.clone(), gamma.clone(), beta, EPSILON);
-                let (activation, h) = B::linear_gelu_forward(normed.clone(), w1.clone(), b1);
-                let y = B::linear_forward(activation.clone(), w2.clone(), Some(b2), Some(x.clone()));
-                prep.finish(([x, gamma, stats], [normed, w1, h, activation, w2]), y)
+                let (y, kept) = forward::<B>(x, gamma, beta, w1, b1, w2, b2);
+                prep.finish(kept, y)
             }
             OpsKind::UnTracked(prep) => prep.finish(B::mlp_block(x, gamma, beta, w1, b1, w2, b2)),
         }
@@ -162,14 +157,9 @@ impl<B: LayerNormKernels + LinearKernels + LoraKernels + MlpOps, C: CheckpointSt
         let [w2, b2, a2, lora_b2] = [w2, b2, lora_a2, lora_b2].map(|t| t.into_primitive());
         match prep {
             OpsKind::Tracked(prep) => {
-                let (normed, stats) = B::layer_norm_forward(x.clone(), gamma.clone(), beta, EPSILON);
-                let [low1, activation, h] =
-                    B::lora_gelu_forward(normed.clone(), w1.clone(), b1, a1.clone(), lora_b1.clone(), scale1);
-                let residual = Some(x.clone());
-                let (low2, y) =
-                    B::lora_forward(activation.clone(), w2.clone(), b2, a2.clone(), lora_b2.clone(), scale2, residual);
-                let kept = [normed, low1, w1, a1, lora_b1, h, activation, low2, w2, a2, lora_b2];
-                prep.finish(([x, gamma, stats], kept), y)
+                let (y, kept) =
+                    forward_adapted::<B>(x, gamma, beta, w1, b1, a1, lora_b1, scale1, w2, b2, a2, lora_b2, scale2);
+                prep.finish(kept, y)
             }
             OpsKind::UnTracked(prep) => prep
                 .finish(B::mlp_adapted_block(x, gamma, beta, w1, b1, a1, lora_b1, scale1, w2, b2, a2, lora_b2, scale2)),

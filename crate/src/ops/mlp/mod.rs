@@ -59,7 +59,13 @@ pub trait MlpOps: Backend {
     ) -> FloatTensor<Self>;
 }
 
-/// The plain forward pass on a backend without autodiff, from its kernels.
+/// What the LayerNorm at the block's start keeps for the backward pass: x, γ, the rows' (mean,
+/// rstd).
+type Norm<B> = [FloatTensor<B>; 3];
+
+/// The plain forward pass from a backend's kernels: y, and what the backward pass reads (the
+/// LayerNorm's, then n, W₁, h, GELU(h), W₂), which a backend without autodiff drops at once.
+#[allow(clippy::type_complexity)]
 fn forward<B: LayerNormKernels + LinearKernels>(
     x: FloatTensor<B>,
     gamma: FloatTensor<B>,
@@ -68,14 +74,16 @@ fn forward<B: LayerNormKernels + LinearKernels>(
     b1: FloatTensor<B>,
     w2: FloatTensor<B>,
     b2: FloatTensor<B>,
-) -> FloatTensor<B> {
-    let (normed, _) = B::layer_norm_forward(x.clone(), gamma, beta, EPSILON);
-    let (activation, _) = B::linear_gelu_forward(normed, w1, b1);
-    B::linear_forward(activation, w2, Some(b2), Some(x))
+) -> (FloatTensor<B>, (Norm<B>, [FloatTensor<B>; 5])) {
+    let (normed, stats) = B::layer_norm_forward(x.clone(), gamma.clone(), beta, EPSILON);
+    let (activation, h) = B::linear_gelu_forward(normed.clone(), w1.clone(), b1);
+    let y = B::linear_forward(activation.clone(), w2.clone(), Some(b2), Some(x.clone()));
+    (y, ([x, gamma, stats], [normed, w1, h, activation, w2]))
 }
 
-/// The adapted forward pass on a backend without autodiff, from its kernels.
-#[allow(clippy::too_many_arguments)]
+/// The adapted forward pass likewise: y, and the LayerNorm's, then n, n A₁, W₁, A₁, B₁, h,
+/// GELU(h), GELU(h) A₂, W₂, A₂, B₂.
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn forward_adapted<B: LayerNormKernels + LoraKernels>(
     x: FloatTensor<B>,
     gamma: FloatTensor<B>,
@@ -90,10 +98,15 @@ fn forward_adapted<B: LayerNormKernels + LoraKernels>(
     lora_a2: FloatTensor<B>,
     lora_b2: FloatTensor<B>,
     scale2: f32,
-) -> FloatTensor<B> {
-    let (normed, _) = B::layer_norm_forward(x.clone(), gamma, beta, EPSILON);
-    let [_, activation, _] = B::lora_gelu_forward(normed, w1, b1, lora_a1, lora_b1, scale1);
-    B::lora_forward(activation, w2, b2, lora_a2, lora_b2, scale2, Some(x)).1
+) -> (FloatTensor<B>, (Norm<B>, [FloatTensor<B>; 11])) {
+    let (normed, stats) = B::layer_norm_forward(x.clone(), gamma.clone(), beta, EPSILON);
+    let [low1, activation, h] =
+        B::lora_gelu_forward(normed.clone(), w1.clone(), b1, lora_a1.clone(), lora_b1.clone(), scale1);
+    let residual = Some(x.clone());
+    let (low2, y) =
+        B::lora_forward(activation.clone(), w2.clone(), b2, lora_a2.clone(), lora_b2.clone(), scale2, residual);
+    let kept = [normed, low1, w1, lora_a1, lora_b1, h, activation, low2, w2, lora_a2, lora_b2];
+    (y, ([x, gamma, stats], kept))
 }
 
 /// Flex and Cube run the same forward passes, from their own kernels.
@@ -109,7 +122,7 @@ macro_rules! mlp_ops_from_kernels {
                 w2: FloatTensor<Self>,
                 b2: FloatTensor<Self>,
             ) -> FloatTensor<Self> {
-                forward::<Self>(x, gamma, beta, w1, b1, w2, b2)
+                forward::<Self>(x, gamma, beta, w1, b1, w2, b2).0
             }
 
             fn mlp_adapted_block(
@@ -130,6 +143,7 @@ macro_rules! mlp_ops_from_kernels {
                 forward_adapted::<Self>(
                     x, gamma, beta, w1, b1, lora_a1, lora_b1, scale1, w2, b2, lora_a2, lora_b2, scale2,
                 )
+                .0
             }
         }
     };
