@@ -61,18 +61,17 @@ impl Projection {
     /// `residual + forward(x)` when given, the residual (`[..., d_output]`) summed in the
     /// projection's own product: a block's residual branch ends in this projection.
     pub fn forward_onto<const D: usize>(&self, x: Tensor<D>, residual: Option<Tensor<D>>) -> Tensor<D> {
+        // The base frozen, as LoRA trains it: one operation of ours, whose backward pass gives
+        // x, A and B their gradients. x A is [..., rank]: the adapter never forms the full
+        // d_input × d_output update.
+        if let Some(AdaptedLayer { weight, bias, a, b, scale }) = self.adapted() {
+            return match residual {
+                Some(residual) => lora_projection_onto(x, weight, bias, a, b, scale, residual),
+                None => lora_projection(x, weight, bias, a, b, scale),
+            };
+        }
         let (weight, bias) = (self.base.weight.val(), self.base.bias.as_ref().map(|b| b.val()));
         match (&self.adapter, bias, residual) {
-            // The base frozen, as LoRA trains it: one operation of ours, whose backward pass
-            // gives x, A and B their gradients. x A is [..., rank]: the adapter never forms the
-            // full d_input × d_output update.
-            (Some(adapter), Some(bias), residual) if !weight.is_require_grad() && !bias.is_require_grad() => {
-                let (a, b, scale) = (adapter.a.val(), adapter.b.val(), adapter.scale);
-                match residual {
-                    Some(residual) => lora_projection_onto(x, weight, bias, a, b, scale, residual),
-                    None => lora_projection(x, weight, bias, a, b, scale),
-                }
-            }
             // A base that trains too (or has no bias): the same sum from plain products.
             (Some(adapter), bias, residual) => {
                 let low = linear(x.clone(), adapter.a.val(), None);
@@ -93,7 +92,7 @@ impl Projection {
     }
 
     /// The layer of a projection whose adapter trains on a frozen base with a bias, as LoRA
-    /// trains it: what `ops::mlp` takes for an adapted MLP.
+    /// trains it: what `ops::lora_linear` and `ops::mlp` take.
     pub fn adapted(&self) -> Option<AdaptedLayer> {
         let (adapter, bias) = (self.adapter.as_ref()?, self.base.bias.as_ref()?.val());
         let weight = self.base.weight.val();
