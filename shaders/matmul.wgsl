@@ -14,6 +14,8 @@
 //
 // R is a residual connection's other side: a block's x + f(x) is summed in the product of f's
 // last projection (attention's output, the MLP's second layer), not by a dispatch after it.
+// Backward, R is the gradient an input already has from its other consumers: q, k and v read
+// one input, and each projection's input gradient dy Wᵀ is summed onto the previous one's.
 //
 // The MLP's GELU (the exact, erf form of gelu.wgsl) joins its products both ways. Forward, with
 // GELU, C = GELU(the sum above) and the sum itself, H, is written where the column sums go: the

@@ -19,8 +19,9 @@
 // barrier, and each thread then reads its 4 × 4 outputs' operands from there: every value of A
 // and B leaves device memory once per block instead of once per thread.
 //
-// GELU and GELU_GRADIENT as matmul.wgsl's; with APART, GELU_GRADIENT applies to C2, the input's
-// gradient, C being the weight's.
+// GELU and GELU_GRADIENT as matmul.wgsl's; with APART, GELU_GRADIENT and ADD_RESIDUAL apply to
+// C2, the input's gradient (which may go on through a GELU, or join the gradient the same input
+// has from other layers), C being the weight's.
 //
 // Bindings: 0 a, 1 b, 2 bias or, with APART, C2, 3 c, 4 sums (or H), 5 A2 (a stand-in with
 // APART), 6 B2, 7 R (or H), 8 the uniform: as matmul.wgsl.
@@ -215,7 +216,7 @@ fn store_row(row: u32, col0: u32, v: vec4<f32>, out: u32) {
             if ((info.flags & ADD_BIAS) != 0u) {
                 value += bias_or_c2[col];
             }
-            if ((info.flags & ADD_RESIDUAL) != 0u) {
+            if ((info.flags & (ADD_RESIDUAL | APART)) == ADD_RESIDUAL) {
                 value += residual[row * info.n + col];
             }
             if ((info.flags & GELU) != 0u) {
@@ -238,7 +239,7 @@ fn second_a(i: u32) -> f32 {
     return a_second[i];
 }
 
-// C2[row, col0..col0+4] = v [· GELU'(H)], the columns past n2 left alone.
+// C2[row, col0..col0+4] = v [+ R] [· GELU'(H)], the columns past n2 left alone.
 fn store_second(row: u32, col0: u32, v: vec4<f32>) {
     if (row >= info.m2) {
         return;
@@ -247,6 +248,9 @@ fn store_second(row: u32, col0: u32, v: vec4<f32>) {
         let at = row * info.n2 + col0 + j;
         if (col0 + j < info.n2) {
             var value = v[j];
+            if ((info.flags & ADD_RESIDUAL) != 0u) {
+                value += residual[at];
+            }
             if ((info.flags & GELU_GRADIENT) != 0u) {
                 value *= gelu_derivative(residual[at]);
             }

@@ -21,6 +21,7 @@
 
 pub mod adamw;
 pub mod attention;
+mod branch;
 pub mod check;
 pub mod cross_entropy;
 pub mod embedding;

@@ -10,7 +10,7 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 
-use super::{LinearKernels, LinearOps};
+use super::{InputGradient, LinearKernels, LinearOps};
 
 #[derive(Debug)]
 struct LinearBackward;
@@ -24,7 +24,7 @@ fn backward<B: LinearKernels>(
 ) {
     let [x_node, weight_node, bias_node] = parents;
     let params = weight_node.is_some() || bias_node.is_some();
-    let (dx, dw_db) = B::linear_backward(x, weight, dy, x_node.is_some(), params, None);
+    let (dx, dw_db) = B::linear_backward(x, weight, dy, x_node.is_some(), params, InputGradient::Alone);
     if let (Some(node), Some(dx)) = (x_node, dx) {
         grads.register::<B>(node, dx);
     }

@@ -4,7 +4,7 @@ use burn::backend::Flex;
 use burn::backend::tensor::FloatTensor;
 use burn_flex::FlexTensor;
 
-use super::{LinearGradients, LinearKernels, LinearOps};
+use super::{InputGradient, LinearGradients, LinearKernels, LinearOps};
 use crate::ops::gelu::GeluOps;
 use crate::ops::gelu::math;
 use crate::ops::gemm::{View, matmul};
@@ -76,7 +76,7 @@ impl LinearKernels for Flex {
         dy: FloatTensor<Self>,
         input: bool,
         params: bool,
-        through_gelu: Option<FloatTensor<Self>>,
+        onward: InputGradient<FloatTensor<Self>>,
     ) -> LinearGradients<Self> {
         let (x, weight, dy) = (x.to_contiguous(), weight.to_contiguous(), dy.to_contiguous());
         let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&weight));
@@ -85,8 +85,10 @@ impl LinearKernels for Flex {
             let mut dx = vec![0.0; rows * d_in];
             let w_t = View::rows(0, d_out).transposed();
             matmul((rows, d_in, d_out), &mut dx, View::rows(0, d_in), dys, View::rows(0, d_out), ws, w_t, 1.0, false);
-            if let Some(h) = through_gelu {
-                math::through_gelu(&mut dx, f32s(&h.to_contiguous()));
+            match onward {
+                InputGradient::Alone => {}
+                InputGradient::ThroughGelu(h) => math::through_gelu(&mut dx, f32s(&h.to_contiguous())),
+                InputGradient::Plus(g) => dx.iter_mut().zip(f32s(&g.to_contiguous())).for_each(|(d, g)| *d += g),
             }
             tensor(dx, [rows, d_in])
         });

@@ -3,7 +3,7 @@
 use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
 
-use super::{LinearGradients, LinearKernels, LinearOps, MatmulKernel, matmul_kernel};
+use super::{InputGradient, LinearGradients, LinearKernels, LinearOps, MatmulKernel, matmul_kernel};
 use crate::ops::shader::{MATMUL, MATMUL_TILED};
 use crate::ops::wgsl::{
     Info, MAX_WORKGROUPS, bytes, empty, inputs, launch, optional_inputs, pieces_for, same_buffer, sum_pieces,
@@ -88,11 +88,20 @@ pub struct Added<'a> {
 /// backward pass keeps), or times GELU'(H) (the gradient reaching the MLP's first layer through
 /// its GELU, H that layer's sum).
 #[derive(Clone, Copy, Default)]
-pub enum Activation<'a> {
+enum Activation<'a> {
     #[default]
     None,
     Gelu,
     GeluGradient(&'a CubeTensor),
+}
+
+/// An input gradient's onward step as the kernel takes it: GELU' by H, or R added.
+fn onward<'a>(then: InputGradient<&'a CubeTensor>) -> (Activation<'a>, Added<'a>) {
+    match then {
+        InputGradient::Alone => (Activation::None, Added::default()),
+        InputGradient::ThroughGelu(h) => (Activation::GeluGradient(h), Added::default()),
+        InputGradient::Plus(g) => (Activation::None, Added { bias: None, residual: Some(g) }),
+    }
 }
 
 /// C (m × n) = `first` [+ `second`] + `added`, and the first product's B's column sums (n)
@@ -121,15 +130,16 @@ pub fn products_gelu(
     (c, h.expect("GELU's input comes back"))
 }
 
-/// C (m × n) = `first` [+ `second`] with `activation`: a layer's input gradient, which may go
-/// on through the GELU before the layer.
+/// C (m × n) = `first` [+ `second`] going on as `then` says: a layer's input gradient, which
+/// may go on through the GELU before the layer or join the input's other gradients.
 pub fn products_through(
     (m, n): (usize, usize),
     first: Product,
     second: Option<Product>,
-    activation: Activation,
+    then: InputGradient<&CubeTensor>,
 ) -> CubeTensor {
-    dispatch((m, n), first, second.map(|p| (p, None)), Added::default(), activation, false).0
+    let (activation, added) = onward(then);
+    dispatch((m, n), first, second.map(|p| (p, None)), added, activation, false).0
 }
 
 /// Whether this thread's products on `like`'s device run the tiled kernel.
@@ -142,7 +152,7 @@ fn tiled(like: &CubeTensor) -> bool {
 }
 
 /// C (m × n) = `first` with its B's column sums when `column_sums`, and C2 (m2 × n2) =
-/// `second` with `activation`: (C, the sums, C2). The two share an operand, `first`'s B as
+/// `second` going on as `then` says: (C, the sums, C2). The two share an operand, `first`'s B as
 /// `second`'s A (a backward pass's dy), which a dispatch may bind only once. One dispatch with
 /// two outputs on the tiled kernel, where it saves a real GPU a launch; two on the register
 /// kernel, since software WebGPU runs the two products faster apart.
@@ -152,21 +162,23 @@ pub fn products_apart(
     column_sums: bool,
     (m2, n2): (usize, usize),
     second: Product,
-    activation: Activation,
+    then: InputGradient<&CubeTensor>,
 ) -> (CubeTensor, Option<CubeTensor>, CubeTensor) {
     let shared = same_buffer(first.b.tensor, second.a.tensor) && bytes(first.b.tensor) == bytes(second.a.tensor);
     assert!(shared, "the second product's A is the first's B");
     if !tiled(first.a.tensor) {
         let (c, sums) = products((m, n), first, None, Added::default(), column_sums);
-        return (c, sums, products_through((m2, n2), second, None, activation));
+        return (c, sums, products_through((m2, n2), second, None, then));
     }
     let apart = Some((second, Some((m2, n2))));
-    let (c, sums, c2) = dispatch((m, n), first, apart, Added::default(), activation, column_sums);
+    let (activation, added) = onward(then);
+    let (c, sums, c2) = dispatch((m, n), first, apart, added, activation, column_sums);
     (c, sums, c2.expect("a second output was asked for"))
 }
 
 /// The dispatch behind the functions above: `second` comes with C2's shape when it is an output
-/// of its own, without when it is summed into C; `activation` applies to C2 when there is one.
+/// of its own, without when it is summed into C; `activation` and a residual apply to C2 when
+/// there is one (a bias to C).
 /// (C, the column sums or with GELU its input, C2).
 fn dispatch(
     (m, n): (usize, usize),
@@ -200,7 +212,8 @@ fn dispatch(
         Activation::Gelu => (true, None),
         Activation::GeluGradient(h) => (false, Some(h)),
     };
-    let whole = bias.is_some() || residual.is_some() || summed || gelu || (gelu_at.is_some() && apart.is_none());
+    let on_c = |step: bool| step && apart.is_none();
+    let whole = bias.is_some() || on_c(residual.is_some()) || summed || gelu || on_c(gelu_at.is_some());
     // Binding 4 holds the sums or GELU's input, binding 7 the residual or GELU's input.
     assert!(!(gelu && column_sums), "the column sums and GELU's input share a binding");
     assert!(residual.is_none() || gelu_at.is_none(), "the residual and GELU's input share a binding");
@@ -287,11 +300,11 @@ impl LinearKernels for CubeBackend {
         dy: FloatTensor<Self>,
         input: bool,
         params: bool,
-        through_gelu: Option<FloatTensor<Self>>,
+        onward: InputGradient<FloatTensor<Self>>,
     ) -> LinearGradients<Self> {
-        let [x, weight, dy, h] = optional_inputs([Some(x), Some(weight), Some(dy), through_gelu]);
+        let [x, weight, dy, g] = optional_inputs([Some(x), Some(weight), Some(dy), onward.tensor().cloned()]);
         let (x, weight, dy) = (x.expect("given"), weight.expect("given"), dy.expect("given"));
-        let activation = h.as_ref().map_or(Activation::None, Activation::GeluGradient);
+        let then = onward.with(g.as_ref());
         let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&weight));
         let strided = |tensor, row, col| Strided { tensor, row, col };
         // dy Wᵀ, Wᵀ (d_out × d_in) read as W with its strides swapped.
@@ -301,11 +314,11 @@ impl LinearKernels for CubeBackend {
         match (input, params) {
             (true, true) => {
                 let (dw, db, dx) =
-                    products_apart((d_in, d_out), weight_product, true, (rows, d_in), input_product, activation);
+                    products_apart((d_in, d_out), weight_product, true, (rows, d_in), input_product, then);
                 (Some(dx), Some((dw, db.expect("asked for the column sums"))))
             }
             (input, params) => {
-                let dx = input.then(|| products_through((rows, d_in), input_product, None, activation));
+                let dx = input.then(|| products_through((rows, d_in), input_product, None, then));
                 let dw_db = params.then(|| {
                     let (dw, db) = products((d_in, d_out), weight_product, None, Added::default(), true);
                     (dw, db.expect("asked for the column sums"))

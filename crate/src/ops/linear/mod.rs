@@ -66,17 +66,52 @@ pub trait LinearKernels: Backend {
         bias: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>);
 
-    /// (`dy Wᵀ` when `input`, (`xᵀ dy`, `Σ_rows dy`) when `params`). With `through_gelu` = h
-    /// where x = GELU(h), the input's gradient goes on through the GELU: `dy Wᵀ ⊙ GELU'(h)`,
-    /// the gradient of h.
+    /// (`dy Wᵀ` when `input`, going on as `onward` says, and (`xᵀ dy`, `Σ_rows dy`) when
+    /// `params`).
     fn linear_backward(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         dy: FloatTensor<Self>,
         input: bool,
         params: bool,
-        through_gelu: Option<FloatTensor<Self>>,
+        onward: InputGradient<FloatTensor<Self>>,
     ) -> LinearGradients<Self>;
+}
+
+/// What a layer's input gradient `dy Wᵀ` meets in the product that computes it, so that no
+/// dispatch of its own follows.
+#[derive(Clone, Copy, Debug)]
+pub enum InputGradient<T> {
+    /// Nothing: it is all of the input's gradient.
+    Alone,
+    /// The GELU whose output the input is, h its input: `dy Wᵀ ⊙ GELU'(h)`, the gradient of h.
+    ThroughGelu(T),
+    /// What the input's other consumers gave it: `dy Wᵀ + g` (q, k and v read one input).
+    Plus(T),
+}
+
+impl<T> InputGradient<T> {
+    /// A gradient so far from the input's other consumers, or none.
+    pub fn plus(g: Option<T>) -> Self {
+        g.map_or(Self::Alone, Self::Plus)
+    }
+
+    /// The tensor it carries, if any.
+    pub fn tensor(&self) -> Option<&T> {
+        match self {
+            Self::Alone => None,
+            Self::ThroughGelu(t) | Self::Plus(t) => Some(t),
+        }
+    }
+
+    /// The same step with `t` in place of its tensor (the form a kernel binds).
+    pub fn with<U>(&self, t: Option<U>) -> InputGradient<U> {
+        match (self, t) {
+            (Self::ThroughGelu(_), Some(t)) => InputGradient::ThroughGelu(t),
+            (Self::Plus(_), Some(t)) => InputGradient::Plus(t),
+            _ => InputGradient::Alone,
+        }
+    }
 }
 
 /// The input's gradient and the (weight's, bias's), each when asked for.

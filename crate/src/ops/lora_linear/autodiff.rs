@@ -10,6 +10,7 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 
 use super::{LoraKernels, LoraOps};
+use crate::ops::linear::InputGradient;
 
 #[derive(Debug)]
 struct LoraBackward {
@@ -27,7 +28,7 @@ fn backward<B: LoraKernels>(
     dy: FloatTensor<B>,
     grads: &mut Gradients,
 ) {
-    let (dx, da, db) = B::lora_backward(x, low, weight, a, b, scale, dy, x_node.is_some(), None);
+    let (dx, da, db) = B::lora_backward(x, low, weight, a, b, scale, dy, x_node.is_some(), InputGradient::Alone);
     if let (Some(node), Some(dx)) = (x_node, dx) {
         grads.register::<B>(node, dx);
     }

@@ -9,6 +9,7 @@ use crate::ops::gelu::GeluOps;
 use crate::ops::gelu::math;
 use crate::ops::gemm::{View, matmul};
 use crate::ops::host::{bias_and_residual, f32s, tensor};
+use crate::ops::linear::InputGradient;
 
 impl LoraOps for Flex {
     fn lora_projection(
@@ -106,7 +107,7 @@ impl LoraKernels for Flex {
         scale: f32,
         dy: FloatTensor<Self>,
         input_gradient: bool,
-        through_gelu: Option<FloatTensor<Self>>,
+        onward: InputGradient<FloatTensor<Self>>,
     ) -> (Option<FloatTensor<Self>>, FloatTensor<Self>, FloatTensor<Self>) {
         let [x, low, weight, a, b, dy] = [x, low, weight, a, b, dy].map(|t| t.to_contiguous());
         let ((rows, d_in), (_, d_out), (_, rank)) = (dims(&x), dims(&weight), dims(&a));
@@ -121,8 +122,10 @@ impl LoraKernels for Flex {
             let mut dx = vec![0.0; rows * d_in];
             product((rows, d_in, d_out), &mut dx, dys, false, f32s(&weight), true, 1.0, false);
             product((rows, d_in, rank), &mut dx, &d_low, false, a_s, true, 1.0, true);
-            if let Some(h) = through_gelu {
-                math::through_gelu(&mut dx, f32s(&h.to_contiguous()));
+            match onward {
+                InputGradient::Alone => {}
+                InputGradient::ThroughGelu(h) => math::through_gelu(&mut dx, f32s(&h.to_contiguous())),
+                InputGradient::Plus(g) => dx.iter_mut().zip(f32s(&g.to_contiguous())).for_each(|(d, g)| *d += g),
             }
             tensor(dx, [rows, d_in])
         });

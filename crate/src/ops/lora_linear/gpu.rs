@@ -5,8 +5,9 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
 
 use super::{LoraKernels, LoraOps};
+use crate::ops::linear::InputGradient;
 use crate::ops::linear::gpu::{
-    Activation, Added, Product, Strided, dims, products, products_apart, products_gelu, products_through,
+    Added, Product, Strided, dims, products, products_apart, products_gelu, products_through,
 };
 use crate::ops::wgsl::optional_inputs;
 
@@ -114,23 +115,22 @@ impl LoraKernels for CubeBackend {
         scale: f32,
         dy: FloatTensor<Self>,
         input_gradient: bool,
-        through_gelu: Option<FloatTensor<Self>>,
+        onward: InputGradient<FloatTensor<Self>>,
     ) -> (Option<FloatTensor<Self>>, FloatTensor<Self>, FloatTensor<Self>) {
-        let [x, low, weight, a, b, dy, h] =
-            optional_inputs([Some(x), Some(low), Some(weight), Some(a), Some(b), Some(dy), through_gelu]);
+        let [x, low, weight, a, b, dy, g] =
+            optional_inputs([Some(x), Some(low), Some(weight), Some(a), Some(b), Some(dy), onward.tensor().cloned()]);
         let [x, low, weight, a, b, dy] = [x, low, weight, a, b, dy].map(|t| t.expect("given"));
         let ((rows, d_in), (_, d_out), (_, rank)) = (dims(&x), dims(&weight), dims(&a));
         // dB and d(x A) both read dy: one dispatch with two outputs on a hardware GPU.
         let db = times(transposed(&low), plain(&dy), rows, scale);
         let d_low = times(plain(&dy), transposed(&b), d_out, scale);
-        let (db, _, d_low) = products_apart((rank, d_out), db, false, (rows, rank), d_low, Activation::None);
+        let (db, _, d_low) = products_apart((rank, d_out), db, false, (rows, rank), d_low, InputGradient::Alone);
         let da =
             products((d_in, rank), times(transposed(&x), plain(&d_low), rows, 1.0), None, Added::default(), false).0;
         let dx = input_gradient.then(|| {
             let adapter = times(plain(&d_low), transposed(&a), rank, 1.0);
             let input = times(plain(&dy), transposed(&weight), d_out, 1.0);
-            let activation = h.as_ref().map_or(Activation::None, Activation::GeluGradient);
-            products_through((rows, d_in), input, Some(adapter), activation)
+            products_through((rows, d_in), input, Some(adapter), onward.with(g.as_ref()))
         });
         (dx, da, db)
     }

@@ -20,6 +20,8 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
 use burn::tensor::Tensor;
 
+use crate::ops::linear::InputGradient;
+
 /// The kernels on one backend, without autodiff; x and dy are 2-D: (rows, d_in), (rows, d_out);
 /// W (d_in, d_out), b (d_out), A (d_in, r), B (r, d_out).
 pub trait LoraKernels: Backend {
@@ -45,8 +47,8 @@ pub trait LoraKernels: Backend {
         scale: f32,
     ) -> [FloatTensor<Self>; 3];
 
-    /// (dx when `input_gradient`, dA, dB), given x, `low` = x A and dy. With `through_gelu` = h
-    /// where x = GELU(h), dx goes on through the GELU: the gradient of h.
+    /// (dx when `input_gradient`, going on as `onward` says, dA, dB), given x, `low` = x A and
+    /// dy.
     #[allow(clippy::too_many_arguments)]
     fn lora_backward(
         x: FloatTensor<Self>,
@@ -57,7 +59,7 @@ pub trait LoraKernels: Backend {
         scale: f32,
         dy: FloatTensor<Self>,
         input_gradient: bool,
-        through_gelu: Option<FloatTensor<Self>>,
+        onward: InputGradient<FloatTensor<Self>>,
     ) -> (Option<FloatTensor<Self>>, FloatTensor<Self>, FloatTensor<Self>);
 }
 

@@ -6,52 +6,19 @@
 //! the adapters' paths in dh and dn as `ops::lora_linear` adds them; each product runs only
 //! when something upstream of it takes a gradient.
 
-use burn::backend::autodiff::NodeId;
+use burn::backend::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Autodiff, Backend};
 
-use super::{MlpOps, Norm, forward, forward_adapted};
+use super::{MlpOps, forward, forward_adapted};
+use crate::ops::branch::{Norm, norm_backward, register};
 use crate::ops::layer_norm::LayerNormKernels;
+use crate::ops::linear::InputGradient::{Alone, ThroughGelu};
 use crate::ops::linear::LinearKernels;
 use crate::ops::lora_linear::LoraKernels;
-
-/// Register each gradient whose node is tracked.
-fn register<B: Backend, const N: usize>(
-    gradients: [FloatTensor<B>; N],
-    nodes: [Option<NodeId>; N],
-    grads: &mut Gradients,
-) {
-    for (gradient, node) in gradients.into_iter().zip(nodes) {
-        if let Some(node) = node {
-            grads.register::<B>(node, gradient);
-        }
-    }
-}
-
-/// The LayerNorm's backward pass, given dn (when anything before the MLP's products takes a
-/// gradient) and dy, which reaches x through the residual too.
-fn norm_backward<B: LayerNormKernels>(
-    [x, gamma, stats]: Norm<B>,
-    dn: Option<FloatTensor<B>>,
-    dy: FloatTensor<B>,
-    [x_node, gamma_node, beta_node]: [Option<NodeId>; 3],
-    grads: &mut Gradients,
-) {
-    let Some(dn) = dn else {
-        // Nothing before the products trains: only the residual's path reaches x.
-        return register::<B, 1>([dy], [x_node], grads);
-    };
-    let params = gamma_node.is_some() || beta_node.is_some();
-    let (dx, dparams) = B::layer_norm_backward(x, gamma, stats, dn, params, Some(dy));
-    register::<B, 1>([dx], [x_node], grads);
-    if let Some((dgamma, dbeta)) = dparams {
-        register::<B, 2>([dgamma, dbeta], [gamma_node, beta_node], grads);
-    }
-}
 
 #[derive(Debug)]
 struct MlpBackward;
@@ -69,12 +36,12 @@ impl<B: LayerNormKernels + LinearKernels> Backward<B, 7> for MlpBackward {
         let first_params = w1_node.is_some() || b1_node.is_some();
         let second_params = w2_node.is_some() || b2_node.is_some();
         let (dh, dw2_db2) =
-            B::linear_backward(activation, w2, dy.clone(), before_norm || first_params, second_params, Some(h));
+            B::linear_backward(activation, w2, dy.clone(), before_norm || first_params, second_params, ThroughGelu(h));
         if let Some((dw2, db2)) = dw2_db2 {
             register::<B, 2>([dw2, db2], [w2_node, b2_node], grads);
         }
         let dn = dh.and_then(|dh| {
-            let (dn, dw1_db1) = B::linear_backward(normed, w1, dh, before_norm, first_params, None);
+            let (dn, dw1_db1) = B::linear_backward(normed, w1, dh, before_norm, first_params, Alone);
             if let Some((dw1, db1)) = dw1_db1 {
                 register::<B, 2>([dw1, db1], [w1_node, b1_node], grads);
             }
@@ -101,10 +68,11 @@ impl<B: LayerNormKernels + LoraKernels> Backward<B, 7> for MlpAdaptedBackward {
         let norm_nodes = [x_node, gamma_node, beta_node];
         let before_norm = norm_nodes.iter().any(Option::is_some);
         let first_layer = before_norm || a1_node.is_some() || b1_node.is_some();
-        let (dh, da2, db2) = B::lora_backward(activation, low2, w2, a2, b2, scale2, dy.clone(), first_layer, Some(h));
+        let (dh, da2, db2) =
+            B::lora_backward(activation, low2, w2, a2, b2, scale2, dy.clone(), first_layer, ThroughGelu(h));
         register::<B, 2>([da2, db2], [a2_node, b2_node], grads);
         let dn = dh.and_then(|dh| {
-            let (dn, da1, db1) = B::lora_backward(normed, low1, w1, a1, b1, scale1, dh, before_norm, None);
+            let (dn, da1, db1) = B::lora_backward(normed, low1, w1, a1, b1, scale1, dh, before_norm, Alone);
             register::<B, 2>([da1, db1], [a1_node, b1_node], grads);
             dn
         });

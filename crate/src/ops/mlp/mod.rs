@@ -19,6 +19,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, Flex, backend_extension};
 use burn::tensor::Tensor;
 
+use super::branch::{Norm, rows};
 use super::layer_norm::{EPSILON, LayerNorm, LayerNormKernels};
 use super::linear::LinearKernels;
 use super::lora_linear::LoraKernels;
@@ -58,10 +59,6 @@ pub trait MlpOps: Backend {
         scale2: f32,
     ) -> FloatTensor<Self>;
 }
-
-/// What the LayerNorm at the block's start keeps for the backward pass: x, γ, the rows' (mean,
-/// rstd).
-type Norm<B> = [FloatTensor<B>; 3];
 
 /// The plain forward pass from a backend's kernels: y, and what the backward pass reads (the
 /// LayerNorm's, then n, W₁, h, GELU(h), W₂), which a backend without autodiff drops at once.
@@ -161,14 +158,6 @@ pub struct AdaptedLayer {
     pub a: Tensor<2>,
     pub b: Tensor<2>,
     pub scale: f32,
-}
-
-/// (rows, d) views of x, and a function giving the output x's shape back.
-fn rows<const D: usize>(x: Tensor<D>) -> (FloatTensor<Dispatch>, impl Fn(FloatTensor<Dispatch>) -> Tensor<D>) {
-    let dims = x.dims();
-    let d = dims[D - 1];
-    let rows = x.shape().num_elements() / d.max(1);
-    (x.reshape([rows, d]).into_dispatch(), move |y| Tensor::<2>::from_dispatch(y).reshape(dims))
 }
 
 /// `x + GELU(norm(x) W₁ + b₁) W₂ + b₂` over the last dimension of x, (..., d) → (..., d).
