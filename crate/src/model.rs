@@ -11,6 +11,7 @@ use burn::tensor::{Int, Tensor};
 use crate::init::Init;
 use crate::lora::{Projection, Target, Tenants};
 use crate::ops::attention::causal_attention;
+use crate::ops::attention_block::attention_block;
 use crate::ops::cross_entropy::cross_entropy;
 use crate::ops::embedding::embed;
 use crate::ops::gelu::gelu;
@@ -32,13 +33,21 @@ pub struct Attention {
 }
 
 impl Attention {
-    /// `residual + attention(x)`, (B, T, C) → (B, T, C); each position attends to itself and
-    /// the positions before it.
-    pub fn forward(&self, x: Tensor<3>, residual: Tensor<3>, tenants: Option<Tenants>) -> Tensor<3> {
+    /// `x + attention(norm(x))`, (B, T, C) → (B, T, C), the first half of a block; each position
+    /// attends to itself and the positions before it. One operation of ours (q, k and v's input
+    /// gradients summed in their products, x's two paths met in the LayerNorm's backward) when
+    /// every projection is plain or carries a training adapter on a frozen base, and no tenant's
+    /// joins them.
+    pub fn forward(&self, norm: &LayerNorm, x: Tensor<3>, tenants: Option<Tenants>) -> Tensor<3> {
+        let layers = || Some([self.q.layer()?, self.k.layer()?, self.v.layer()?, self.o.layer()?]);
+        if let (None, Some(layers)) = (tenants, layers()) {
+            return attention_block(x, norm, layers, self.heads);
+        }
         let of = |target| tenants.and_then(|t| t.of(target));
-        let (q, k) = (self.q.forward_for(x.clone(), of(Target::Q)), self.k.forward_for(x.clone(), of(Target::K)));
-        let y = causal_attention(q, k, self.v.forward_for(x, of(Target::V)), self.heads);
-        self.o.forward_onto_for(y, Some(residual), of(Target::O))
+        let n = norm.forward(x.clone());
+        let (q, k) = (self.q.forward_for(n.clone(), of(Target::Q)), self.k.forward_for(n.clone(), of(Target::K)));
+        let y = causal_attention(q, k, self.v.forward_for(n, of(Target::V)), self.heads);
+        self.o.forward_onto_for(y, Some(x), of(Target::O))
     }
 }
 
@@ -78,7 +87,7 @@ impl Block {
     /// With `tenants`, each sequence also goes through its own tenant's adapters (serving).
     pub fn forward(&self, x: Tensor<3>, tenants: Option<Tenants>) -> Tensor<3> {
         // Each branch's last projection adds the residual stream in its own product.
-        let x = self.attn.forward(self.ln1.forward(x.clone()), x, tenants);
+        let x = self.attn.forward(&self.ln1, x, tenants);
         self.mlp.forward(&self.ln2, x, tenants)
     }
 

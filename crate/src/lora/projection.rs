@@ -10,6 +10,7 @@ use burn::tensor::Tensor;
 
 use super::spec::Target;
 use crate::init::Init;
+use crate::ops::attention_block::Layer;
 use crate::ops::linear::{linear, linear_onto};
 use crate::ops::lora_bgmv::{AdapterStack, lora_bgmv};
 use crate::ops::lora_linear::{lora_projection, lora_projection_onto};
@@ -98,6 +99,14 @@ impl Projection {
         let weight = self.base.weight.val();
         let frozen = !weight.is_require_grad() && !bias.is_require_grad();
         frozen.then(|| AdaptedLayer { weight, bias, a: adapter.a.val(), b: adapter.b.val(), scale: adapter.scale })
+    }
+
+    /// The projection as the operations that fuse it with its neighbours take it, plain or
+    /// adapted (`ops::attention_block`); none for a base that trains under an adapter, or has
+    /// no bias.
+    pub fn layer(&self) -> Option<Layer> {
+        let adapted = || self.adapted().map(Layer::Adapted);
+        self.plain().map(|(weight, bias)| Layer::Plain { weight, bias }).or_else(adapted)
     }
 
     /// `forward`, plus each sequence's own tenant's adapter from `tenants` (stack, slots).

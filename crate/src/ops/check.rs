@@ -13,6 +13,7 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::Serialize;
 
 use super::attention::causal_attention;
+use super::attention_block::{Layer, attention_block};
 use super::cross_entropy::cross_entropy;
 use super::embedding::embed;
 use super::gelu::gelu;
@@ -84,7 +85,8 @@ pub async fn all(device: &Device) -> Result<Vec<Check>, String> {
 }
 
 /// The cases that run the matrix product: linear layers and the adapted projection, each also
-/// with a residual summed in, and a block's MLP, its weights trained, frozen or adapted.
+/// with a residual summed in, a block's MLP, its weights trained, frozen or adapted, and a
+/// block's attention half, trained or adapted as the browser's and the page's recipes adapt it.
 /// `salt` shifts every case's values.
 async fn product_cases(device: &Device, salt: u32) -> Result<Vec<Check>, String> {
     let values = Values { salt };
@@ -97,6 +99,9 @@ async fn product_cases(device: &Device, salt: u32) -> Result<Vec<Check>, String>
         mlp_case(device, values, false).await?,
         mlp_case(device, values, true).await?,
         mlp_adapted_case(device, values).await?,
+        attention_block_case(device, values, [false; 4]).await?,
+        attention_block_case(device, values, [true, false, true, false]).await?,
+        attention_block_case(device, values, [true; 4]).await?,
     ])
 }
 
@@ -306,18 +311,23 @@ async fn lora_linear_case(device: &Device, values: Values, residual: bool) -> Re
     compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
 }
 
-/// burn's own ops for a pre-LN block's second half: its LayerNorm module (ε as ours), linear
-/// layers and exact GELU, `x + mlp(norm(x))`, each layer given as a function of its input.
-fn burns_mlp_block(
-    x: Tensor<3>,
-    [gamma, beta]: [Tensor<1>; 2],
-    fc: impl Fn(Tensor<3>) -> Tensor<3>,
-    proj: impl Fn(Tensor<3>) -> Tensor<3>,
-) -> Tensor<3> {
+/// burn's LayerNorm module with these γ and β (ε as ours).
+fn burns_layer_norm(x: Tensor<3>, [gamma, beta]: [Tensor<1>; 2]) -> Tensor<3> {
     let mut norm = LayerNormConfig::new(gamma.dims()[0]).init(&x.device());
     norm.gamma = Param::initialized(ParamId::new(), gamma);
     norm.beta = Some(Param::initialized(ParamId::new(), beta));
-    x.clone() + proj(burn::tensor::activation::gelu(fc(norm.forward(x))))
+    norm.forward(x)
+}
+
+/// burn's own ops for a pre-LN block's second half: its LayerNorm module, linear layers and
+/// exact GELU, `x + mlp(norm(x))`, each layer given as a function of its input.
+fn burns_mlp_block(
+    x: Tensor<3>,
+    norm: [Tensor<1>; 2],
+    fc: impl Fn(Tensor<3>) -> Tensor<3>,
+    proj: impl Fn(Tensor<3>) -> Tensor<3>,
+) -> Tensor<3> {
+    x.clone() + proj(burn::tensor::activation::gelu(fc(burns_layer_norm(x, norm))))
 }
 
 /// A LayerNorm of ours with these γ and β.
@@ -422,6 +432,85 @@ async fn mlp_adapted_case(device: &Device, values: Values) -> Result<Check, Stri
     };
     let name = format!("mlp {rows}x{d} -> {d_ff} -> {d}, LayerNorm first, both layers adapted (rank {rank})");
     compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
+}
+
+/// A block's first half, `x + attention(norm(x))`, with the projections marked in `adapted`
+/// (q, k, v, o) carrying an adapter. Without any, every parameter trains (full fine-tuning);
+/// with some, as LoRA trains them, the LayerNorm and the other projections are frozen
+/// (constants to autodiff) and x and the adapters' A and B are differentiated.
+async fn attention_block_case(device: &Device, values: Values, adapted: [bool; 4]) -> Result<Check, String> {
+    // C not a multiple of the tiles, its heads' widths a multiple of 4 as attention's kernel
+    // reads them; B not zero, so every gradient is exercised.
+    let (b, t, c, heads, rank) = (3, 19, 36, 3, 4);
+    let full = !adapted.contains(&true);
+    let x = values.pattern(b * t * c, 50, 2.0);
+    let (gamma, beta) = (values.pattern(c, 51, 1.0), values.pattern(c, 52, 0.5));
+    let seed = |i: usize, j: u32| 53 + 10 * i as u32 + j;
+    let weights: Vec<_> = (0..4).map(|i| values.pattern(c * c, seed(i, 0), 0.3)).collect();
+    let biases: Vec<_> = (0..4).map(|i| values.pattern(c, seed(i, 1), 0.5)).collect();
+    let lows: Vec<_> = (0..4).map(|i| values.pattern(c * rank, seed(i, 2), 0.5)).collect();
+    let highs: Vec<_> = (0..4).map(|i| values.pattern(rank * c, seed(i, 3), 0.5)).collect();
+    let scales = [2.0, 1.5, 0.5, 1.0];
+    let mut inputs = vec![(&x[..], [b, t, c])];
+    if full {
+        inputs.extend([(&gamma[..], [1, 1, c]), (&beta[..], [1, 1, c])]);
+    }
+    for i in 0..4 {
+        if adapted[i] {
+            inputs.extend([(&lows[i][..], [1, c, rank]), (&highs[i][..], [1, rank, c])]);
+        } else if full {
+            inputs.extend([(&weights[i][..], [1, c, c]), (&biases[i][..], [1, 1, c])]);
+        }
+    }
+    // The inputs in the order above, or constants for what does not train.
+    let params = |tensors: &[Tensor<3>]| {
+        let device = tensors[0].device();
+        let mut next = tensors[1..].iter();
+        let mut given = |values: &[f32], shape: [usize; 2], trains: bool| match trains {
+            true => next.next().expect("an input for each trained tensor").clone().reshape(shape),
+            false => Tensor::<2>::from_data(TensorData::new(values.to_vec(), shape), &device),
+        };
+        let norm = [&gamma, &beta].map(|v| given(v, [1, c], full).reshape([c]));
+        let layers = [0, 1, 2, 3].map(|i| match adapted[i] {
+            true => Layer::Adapted(AdaptedLayer {
+                weight: given(&weights[i], [c, c], false),
+                bias: given(&biases[i], [1, c], false).reshape([c]),
+                a: given(&lows[i], [c, rank], true),
+                b: given(&highs[i], [rank, c], true),
+                scale: scales[i],
+            }),
+            false => Layer::Plain {
+                weight: given(&weights[i], [c, c], full),
+                bias: given(&biases[i], [1, c], full).reshape([c]),
+            },
+        });
+        (norm, layers)
+    };
+    let ours = |tensors: &[Tensor<3>]| {
+        let ([gamma, beta], layers) = params(tensors);
+        attention_block(tensors[0].clone(), &layer_norm(gamma, beta), layers, heads)
+    };
+    let burns = |tensors: &[Tensor<3>]| {
+        let (norm, layers) = params(tensors);
+        let project = |x: Tensor<3>, layer: &Layer| match layer {
+            Layer::Plain { weight, bias } => burn::tensor::module::linear(x, weight.clone(), Some(bias.clone())),
+            Layer::Adapted(l) => {
+                let low = burn::tensor::module::linear(x.clone(), l.a.clone(), None);
+                burn::tensor::module::linear(x, l.weight.clone(), Some(l.bias.clone()))
+                    + burn::tensor::module::linear(low, l.b.clone(), None).mul_scalar(l.scale)
+            }
+        };
+        let x = tensors[0].clone();
+        let n = burns_layer_norm(x.clone(), norm);
+        let [q, k, v, o] = &layers;
+        let y = burns_attention(project(n.clone(), q), project(n.clone(), k), project(n, v), heads);
+        x + project(y, o)
+    };
+    let marked: Vec<_> = ["q", "k", "v", "o"].iter().zip(adapted).filter(|(_, a)| *a).map(|(n, _)| *n).collect();
+    let form =
+        if full { "every parameter trained".into() } else { format!("{} adapted (rank {rank})", marked.join(", ")) };
+    let name = format!("attention_block {b}x{t}x{c}, {heads} heads, LayerNorm first, {form}");
+    compare(name, device, &inputs, ours, burns, sum_tolerance(b * t)).await
 }
 
 /// For gradients summed over `rows` rows, which ours and burn's add in different orders: f32

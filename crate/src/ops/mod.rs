@@ -9,8 +9,9 @@
 //! extension (`#[backend_extension]`) with, where it is differentiable, its own backward pass.
 //!
 //! Each operation's folder holds the same files (GELU's also `math.rs`, its maths in a form the
-//! compiler vectorises; the MLP's only `mod.rs` and `autodiff.rs`, as it runs the LayerNorm's,
-//! linear's and the adapted projection's kernels on both backends):
+//! compiler vectorises; the two halves of a block, `attention_block` and `mlp`, only `mod.rs`
+//! and `autodiff.rs`, as they run the other operations' kernels on both backends, with what
+//! they share in `branch.rs`):
 //! - `mod.rs`: the operation as the model calls it, and its trait, the backend extension;
 //! - `gpu.rs`: its launch on burn's wgpu backend (`CubeBackend`), built with the `wgpu` feature;
 //! - `cpu.rs`: its twin in Rust on burn's CPU backend (`Flex`);
@@ -21,6 +22,7 @@
 
 pub mod adamw;
 pub mod attention;
+pub mod attention_block;
 mod branch;
 pub mod check;
 pub mod cross_entropy;

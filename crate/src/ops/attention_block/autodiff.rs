@@ -1,0 +1,165 @@
+//! The block's backward pass, from what its forward pass kept:
+//!   the output projection's products (its input's gradient dA, its own W and b's or A and B's),
+//!   attention's two kernels (dq, dk, dv),
+//!   dn = dq W_qᵀ, then += dk W_kᵀ, then += dv W_vᵀ, each in the product that computes it
+//!   (with each projection's own gradients, and an adapter's path as `ops::lora_linear` adds it),
+//!   dx = LayerNorm'(dn) + dy, with γ's and β's;
+//! each product running only when something upstream of it takes a gradient.
+
+use burn::backend::autodiff::NodeId;
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, NodeGuard, Ops, OpsKind};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend, TensorMetadata};
+
+use super::{AttentionBlockOps, Kept, LayerOf, Saved, forward};
+use crate::ops::attention::AttentionKernels;
+use crate::ops::branch::{norm_backward, register};
+use crate::ops::layer_norm::LayerNormKernels;
+use crate::ops::linear::InputGradient::{self, Alone};
+use crate::ops::linear::LinearKernels;
+use crate::ops::lora_linear::LoraKernels;
+
+/// A projection's backward pass: registers the gradients of its two trained tensors (W and b,
+/// or A and B) whose nodes are tracked, and returns its input's gradient when `input`, gone on
+/// as `onward` says.
+fn project_backward<B: LinearKernels + LoraKernels>(
+    x: FloatTensor<B>,
+    kept: Kept<B>,
+    dy: FloatTensor<B>,
+    input: bool,
+    onward: InputGradient<FloatTensor<B>>,
+    nodes: [Option<NodeId>; 2],
+    grads: &mut Gradients,
+) -> Option<FloatTensor<B>> {
+    match kept {
+        Kept::Plain { weight } => {
+            let params = nodes.iter().any(Option::is_some);
+            let (dx, dw_db) = B::linear_backward(x, weight, dy, input, params, onward);
+            if let Some((dw, db)) = dw_db {
+                register::<B, 2>([dw, db], nodes, grads);
+            }
+            dx
+        }
+        Kept::Adapted { low, weight, a, b, scale } => {
+            let (dx, da, db) = B::lora_backward(x, low, weight, a, b, scale, dy, input, onward);
+            register::<B, 2>([da, db], nodes, grads);
+            dx
+        }
+    }
+}
+
+#[derive(Debug)]
+struct AttentionBlockBackward;
+
+/// x, γ, β, then each projection's two trained tensors in the order q, k, v, o.
+const PARENTS: usize = 11;
+
+impl<B: LayerNormKernels + LinearKernels + LoraKernels + AttentionKernels> Backward<B, PARENTS>
+    for AttentionBlockBackward
+{
+    type State = Saved<B>;
+
+    fn backward(self, ops: Ops<Self::State, PARENTS>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = grads.consume::<B>(&ops.node);
+        let nodes = ops.parents.map(|p| p.map(|n| n.id));
+        let norm_nodes = [nodes[0], nodes[1], nodes[2]];
+        let layer_nodes = |i: usize| [nodes[3 + 2 * i], nodes[4 + 2 * i]];
+        let Saved { norm, normed, attention, layers: [q, k, v, o], sequences, heads } = ops.state;
+        let [queries, keys, values, y, lse] = attention;
+        let before_norm = norm_nodes.iter().any(Option::is_some);
+        let before_attention = before_norm || (0..3).any(|i| layer_nodes(i).iter().any(Option::is_some));
+        let dy_attention = project_backward(y.clone(), o, dy.clone(), before_attention, Alone, layer_nodes(3), grads);
+        let dn = dy_attention.and_then(|dy_attention| {
+            let flat = dy_attention.shape();
+            let as_sequences = |t: FloatTensor<B>| B::float_reshape(t, sequences.clone());
+            let [queries, keys, values, y, dy_attention] = [queries, keys, values, y, dy_attention].map(as_sequences);
+            let (dq, dk, dv) = B::attention_backward(queries, keys, values, y, lse, dy_attention, heads);
+            // n's gradient from q's product, then k's and v's each summed onto it in their own.
+            let mut dn = None;
+            for (i, (kept, d)) in [(q, dq), (k, dk), (v, dv)].into_iter().enumerate() {
+                let d = B::float_reshape(d, flat.clone());
+                dn = project_backward(
+                    normed.clone(),
+                    kept,
+                    d,
+                    before_norm,
+                    InputGradient::plus(dn),
+                    layer_nodes(i),
+                    grads,
+                );
+            }
+            dn
+        });
+        norm_backward::<B>(norm, dn, dy, norm_nodes, grads);
+    }
+}
+
+impl<B: Backend> LayerOf<B> {
+    /// The projection's two tensors that may train: W and b, or A and B.
+    fn trained(&self) -> [&FloatTensor<B>; 2] {
+        match self {
+            LayerOf::Plain { weight, bias } => [weight, bias],
+            LayerOf::Adapted { a, b, .. } => [a, b],
+        }
+    }
+}
+
+impl<B: Backend, C: CheckpointStrategy> LayerOf<Autodiff<B, C>> {
+    /// The nodes of the tensors that may train.
+    fn nodes(&self) -> [NodeGuard; 2] {
+        self.trained().map(|t| t.node())
+    }
+
+    /// The same projection on the inner backend.
+    fn into_inner(self) -> LayerOf<B> {
+        match self {
+            LayerOf::Plain { weight, bias } => {
+                LayerOf::Plain { weight: weight.into_primitive(), bias: bias.into_primitive() }
+            }
+            LayerOf::Adapted { weight, bias, a, b, scale } => LayerOf::Adapted {
+                weight: weight.into_primitive(),
+                bias: bias.into_primitive(),
+                a: a.into_primitive(),
+                b: b.into_primitive(),
+                scale,
+            },
+        }
+    }
+}
+
+impl<B, C> AttentionBlockOps for Autodiff<B, C>
+where
+    B: LayerNormKernels + LinearKernels + LoraKernels + AttentionKernels + AttentionBlockOps,
+    C: CheckpointStrategy,
+{
+    fn attention_block(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        q: LayerOf<Self>,
+        k: LayerOf<Self>,
+        v: LayerOf<Self>,
+        o: LayerOf<Self>,
+        time: usize,
+        heads: usize,
+    ) -> FloatTensor<Self> {
+        let [[q0, q1], [k0, k1], [v0, v1], [o0, o1]] = [&q, &k, &v, &o].map(LayerOf::nodes);
+        let parents = [x.node(), gamma.node(), beta.node(), q0, q1, k0, k1, v0, v1, o0, o1];
+        let prep = AttentionBlockBackward.prepare::<C>(parents).compute_bound().stateful();
+        let [x, gamma, beta] = [x, gamma, beta].map(|t| t.into_primitive());
+        let layers = [q, k, v, o].map(LayerOf::into_inner);
+        match prep {
+            OpsKind::Tracked(prep) => {
+                let (y, saved) = forward::<B>(x, gamma, beta, layers, time, heads);
+                prep.finish(saved, y)
+            }
+            OpsKind::UnTracked(prep) => {
+                let [q, k, v, o] = layers;
+                prep.finish(B::attention_block(x, gamma, beta, q, k, v, o, time, heads))
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The first half of a pre-LN transformer block as one operation of ours:
+//!   y = x + attention(n W_q + b_q, n W_k + b_k, n W_v + b_v) W_o + b_o,   n = LayerNorm(x),
+//! each projection plain or carrying a LoRA adapter on a frozen base (the browser's recipe
+//! adapts q and v, the page's all four). Its forward pass is the kernels of the pieces: the
+//! LayerNorm, three products, `ops::attention` and the output projection's product with the
+//! residual summed in. What it saves is backward: n feeds three products and x two paths, and
+//! built from the pieces burn's autodiff summed each input's gradients with dispatches of their
+//! own, three a block. Here q's input gradient is summed onto by k's product and that onto by
+//! v's (each `dy Wᵀ + g`, `linear::InputGradient::Plus`), and x's two paths meet in the
+//! LayerNorm's backward kernel, as in `ops::mlp`.
+//!
+//! Serving with tenants' adapters, or a projection whose base trains with an adapter, goes
+//! through the pieces (`model::Attention`).
+
+mod autodiff;
+
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, Dispatch, ExtensionType, Flex, TensorMetadata, backend_extension};
+use burn::tensor::{Shape, Tensor};
+
+use super::attention::AttentionKernels;
+use super::branch::{Norm, rows};
+use super::layer_norm::{EPSILON, LayerNorm, LayerNormKernels};
+use super::linear::LinearKernels;
+use super::lora_linear::LoraKernels;
+use super::mlp::AdaptedLayer;
+
+/// A projection as the operation takes it.
+#[allow(clippy::large_enum_variant)] // built and consumed within one call
+pub enum Layer {
+    /// x W + b, W and b trained or frozen.
+    Plain { weight: Tensor<2>, bias: Tensor<1> },
+    /// x W + b + scale · (x A) B, W and b frozen.
+    Adapted(AdaptedLayer),
+}
+
+/// `Layer` as a backend's tensors.
+#[derive(ExtensionType, Debug, Clone)]
+pub enum LayerOf<B: Backend> {
+    Plain { weight: FloatTensor<B>, bias: FloatTensor<B> },
+    Adapted { weight: FloatTensor<B>, bias: FloatTensor<B>, a: FloatTensor<B>, b: FloatTensor<B>, scale: f32 },
+}
+
+#[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
+pub trait AttentionBlockOps: Backend {
+    /// x (rows, C), its rows sequences of `time` positions; the LayerNorm's γ and β (C); four
+    /// C → C projections → (rows, C).
+    #[allow(clippy::too_many_arguments)]
+    fn attention_block(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        #[extension_type] q: LayerOf<Self>,
+        #[extension_type] k: LayerOf<Self>,
+        #[extension_type] v: LayerOf<Self>,
+        #[extension_type] o: LayerOf<Self>,
+        time: usize,
+        heads: usize,
+    ) -> FloatTensor<Self>;
+}
+
+/// What a projection keeps for its backward pass: W, and with an adapter x A, A, B and the scale.
+#[derive(Debug, Clone)]
+enum Kept<B: Backend> {
+    Plain { weight: FloatTensor<B> },
+    Adapted { low: FloatTensor<B>, weight: FloatTensor<B>, a: FloatTensor<B>, b: FloatTensor<B>, scale: f32 },
+}
+
+/// `layer` on x (rows, C) [+ r], and what its backward pass keeps.
+fn project<B: LinearKernels + LoraKernels>(
+    x: FloatTensor<B>,
+    layer: LayerOf<B>,
+    residual: Option<FloatTensor<B>>,
+) -> (FloatTensor<B>, Kept<B>) {
+    match layer {
+        LayerOf::Plain { weight, bias } => {
+            (B::linear_forward(x, weight.clone(), Some(bias), residual), Kept::Plain { weight })
+        }
+        LayerOf::Adapted { weight, bias, a, b, scale } => {
+            let (low, y) = B::lora_forward(x, weight.clone(), bias, a.clone(), b.clone(), scale, residual);
+            (y, Kept::Adapted { low, weight, a, b, scale })
+        }
+    }
+}
+
+/// What the backward pass reads: the LayerNorm's; n; q, k, v and the attention's output, all
+/// (rows, C), and its log-sum-exp; the four projections'; the (B, T, C) shape attention reads
+/// and the head count.
+#[derive(Debug, Clone)]
+struct Saved<B: Backend> {
+    norm: Norm<B>,
+    normed: FloatTensor<B>,
+    attention: [FloatTensor<B>; 5],
+    layers: [Kept<B>; 4],
+    sequences: Shape,
+    heads: usize,
+}
+
+/// The forward pass from a backend's kernels: y, and what the backward pass reads, which a
+/// backend without autodiff drops at once.
+#[allow(clippy::too_many_arguments)]
+fn forward<B: LayerNormKernels + LinearKernels + LoraKernels + AttentionKernels>(
+    x: FloatTensor<B>,
+    gamma: FloatTensor<B>,
+    beta: FloatTensor<B>,
+    [q, k, v, o]: [LayerOf<B>; 4],
+    time: usize,
+    heads: usize,
+) -> (FloatTensor<B>, Saved<B>) {
+    let [rows, c] = x.shape().dims::<2>();
+    assert!(time > 0 && rows % time == 0, "{rows} rows do not split into sequences of {time}");
+    let sequences = Shape::from([rows / time, time, c]);
+    let (normed, stats) = B::layer_norm_forward(x.clone(), gamma.clone(), beta, EPSILON);
+    let (queries, q) = project(normed.clone(), q, None);
+    let (keys, k) = project(normed.clone(), k, None);
+    let (values, v) = project(normed.clone(), v, None);
+    let as_sequences = |t: &FloatTensor<B>| B::float_reshape(t.clone(), sequences.clone());
+    let (y, lse) = B::attention_forward(as_sequences(&queries), as_sequences(&keys), as_sequences(&values), heads);
+    let y = B::float_reshape(y, Shape::from([rows, c]));
+    let (out, o) = project(y.clone(), o, Some(x.clone()));
+    let saved = Saved {
+        norm: [x, gamma, stats],
+        normed,
+        attention: [queries, keys, values, y, lse],
+        layers: [q, k, v, o],
+        sequences,
+        heads,
+    };
+    (out, saved)
+}
+
+/// Flex and Cube run the same forward pass, from their own kernels.
+macro_rules! attention_block_from_kernels {
+    ($backend:ty) => {
+        impl AttentionBlockOps for $backend {
+            fn attention_block(
+                x: FloatTensor<Self>,
+                gamma: FloatTensor<Self>,
+                beta: FloatTensor<Self>,
+                q: LayerOf<Self>,
+                k: LayerOf<Self>,
+                v: LayerOf<Self>,
+                o: LayerOf<Self>,
+                time: usize,
+                heads: usize,
+            ) -> FloatTensor<Self> {
+                forward::<Self>(x, gamma, beta, [q, k, v, o], time, heads).0
+            }
+        }
+    };
+}
+
+attention_block_from_kernels!(Flex);
+#[cfg(feature = "wgpu")]
+attention_block_from_kernels!(burn::backend::wgpu::CubeBackend);
+
+impl Layer {
+    fn into_dispatch(self) -> LayerOf<Dispatch> {
+        match self {
+            Layer::Plain { weight, bias } => {
+                LayerOf::Plain { weight: weight.into_dispatch(), bias: bias.into_dispatch() }
+            }
+            Layer::Adapted(AdaptedLayer { weight, bias, a, b, scale }) => LayerOf::Adapted {
+                weight: weight.into_dispatch(),
+                bias: bias.into_dispatch(),
+                a: a.into_dispatch(),
+                b: b.into_dispatch(),
+                scale,
+            },
+        }
+    }
+}
+
+/// `x + attention(norm(x))` for x (B, T, C), the projections in the order q, k, v, o.
+pub fn attention_block(x: Tensor<3>, norm: &LayerNorm, layers: [Layer; 4], heads: usize) -> Tensor<3> {
+    let time = x.dims()[1];
+    let (x, shaped) = rows(x);
+    let (gamma, beta) = (norm.gamma.val().into_dispatch(), norm.beta.val().into_dispatch());
+    let [q, k, v, o] = layers.map(Layer::into_dispatch);
+    shaped(<Dispatch as AttentionBlockOps>::attention_block(x, gamma, beta, q, k, v, o, time, heads))
+}
