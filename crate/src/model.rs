@@ -17,7 +17,7 @@ use crate::ops::embedding::embed;
 use crate::ops::gelu::gelu;
 use crate::ops::layer_norm::LayerNorm;
 use crate::ops::linear::linear;
-use crate::ops::mlp::{mlp_adapted_block, mlp_block};
+use crate::ops::mlp::mlp_block;
 use crate::shape::ModelShape;
 
 /// GPT-2's initialisation: N(0, 0.02), residual output projections scaled by 1/sqrt(2·layers).
@@ -59,16 +59,12 @@ pub struct Mlp {
 
 impl Mlp {
     /// `x + mlp(norm(x))`, the second half of a block: one operation of ours (the GELU inside
-    /// the products, x's two paths met in the LayerNorm's backward) when both layers are plain
-    /// or both carry a training adapter, and no tenant's joins them.
+    /// the products, x's two paths met in the LayerNorm's backward) when each layer is plain or
+    /// carries a training adapter on a frozen base, and no tenant's joins them.
     pub fn forward(&self, norm: &LayerNorm, x: Tensor<3>, tenants: Option<Tenants>) -> Tensor<3> {
-        if tenants.is_none() {
-            if let (Some((w1, b1)), Some((w2, b2))) = (self.fc.plain(), self.proj.plain()) {
-                return mlp_block(x, norm, [w1, w2], [b1, b2]);
-            }
-            if let (Some(fc), Some(proj)) = (self.fc.adapted(), self.proj.adapted()) {
-                return mlp_adapted_block(x, norm, fc, proj);
-            }
+        let layers = || Some([self.fc.layer()?, self.proj.layer()?]);
+        if let (None, Some(layers)) = (tenants, layers()) {
+            return mlp_block(x, norm, layers);
         }
         let h = gelu(self.fc.forward_for(norm.forward(x.clone()), tenants.and_then(|t| t.of(Target::Fc))));
         self.proj.forward_onto_for(h, Some(x), tenants.and_then(|t| t.of(Target::Proj)))

@@ -10,11 +10,10 @@ use burn::tensor::Tensor;
 
 use super::spec::Target;
 use crate::init::Init;
-use crate::ops::attention_block::Layer;
+use crate::ops::branch::{AdaptedLayer, Layer};
 use crate::ops::linear::{linear, linear_onto};
 use crate::ops::lora_bgmv::{AdapterStack, lora_bgmv};
 use crate::ops::lora_linear::{lora_projection, lora_projection_onto};
-use crate::ops::mlp::AdaptedLayer;
 
 /// Serving many tenants in one batch: every tenant's adapter for each target projection of one
 /// block, stacked (slot 0 = none), and the slot of each sequence in the batch.
@@ -83,17 +82,8 @@ impl Projection {
         }
     }
 
-    /// The weight and bias of a projection with a bias and no adapter: what the operations that
-    /// fuse a projection with its neighbours take (`ops::mlp`).
-    pub fn plain(&self) -> Option<(Tensor<2>, Tensor<1>)> {
-        match (&self.adapter, &self.base.bias) {
-            (None, Some(bias)) => Some((self.base.weight.val(), bias.val())),
-            _ => None,
-        }
-    }
-
     /// The layer of a projection whose adapter trains on a frozen base with a bias, as LoRA
-    /// trains it: what `ops::lora_linear` and `ops::mlp` take.
+    /// trains it: what `ops::lora_linear` takes.
     pub fn adapted(&self) -> Option<AdaptedLayer> {
         let (adapter, bias) = (self.adapter.as_ref()?, self.base.bias.as_ref()?.val());
         let weight = self.base.weight.val();
@@ -101,12 +91,14 @@ impl Projection {
         frozen.then(|| AdaptedLayer { weight, bias, a: adapter.a.val(), b: adapter.b.val(), scale: adapter.scale })
     }
 
-    /// The projection as the operations that fuse it with its neighbours take it, plain or
-    /// adapted (`ops::attention_block`); none for a base that trains under an adapter, or has
-    /// no bias.
+    /// The projection as the operations that fuse it with its neighbours take it
+    /// (`ops::attention_block`, `ops::mlp`): plain when it has a bias and no adapter, adapted
+    /// when its adapter trains on a frozen base with a bias; none otherwise.
     pub fn layer(&self) -> Option<Layer> {
-        let adapted = || self.adapted().map(Layer::Adapted);
-        self.plain().map(|(weight, bias)| Layer::Plain { weight, bias }).or_else(adapted)
+        match (&self.adapter, &self.base.bias) {
+            (None, Some(bias)) => Some(Layer::Plain { weight: self.base.weight.val(), bias: bias.val() }),
+            _ => self.adapted().map(Layer::Adapted),
+        }
     }
 
     /// `forward`, plus each sequence's own tenant's adapter from `tenants` (stack, slots).

@@ -1,15 +1,166 @@
 //! What the two halves of a pre-LN block share as operations of ours (`ops::attention_block`,
-//! `ops::mlp`): each is a residual branch `x + f(LayerNorm(x))`, so x has two paths back, through
+//! `ops::mlp`). Each is a residual branch `x + f(LayerNorm(x))`, so x has two paths back, through
 //! the LayerNorm and through the residual, and the two meet in the LayerNorm's backward kernel
-//! rather than in a sum of their own.
+//! rather than in a sum of their own. And each runs its projections plain or carrying a LoRA
+//! adapter on a frozen base, through `ops::linear`'s or `ops::lora_linear`'s kernels.
 
 use burn::backend::autodiff::NodeId;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::NodeGuard;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, Dispatch};
+use burn::backend::{Autodiff, Backend, Dispatch, ExtensionType};
 use burn::tensor::Tensor;
 
 use super::layer_norm::LayerNormKernels;
+use super::linear::{InputGradient, LinearKernels};
+use super::lora_linear::LoraKernels;
+
+/// A projection with a LoRA adapter on a frozen base: `x W + b + scale · (x A) B`.
+pub struct AdaptedLayer {
+    pub weight: Tensor<2>,
+    pub bias: Tensor<1>,
+    pub a: Tensor<2>,
+    pub b: Tensor<2>,
+    pub scale: f32,
+}
+
+/// A projection as the block's operations take it.
+#[allow(clippy::large_enum_variant)] // built and consumed within one call
+pub enum Layer {
+    /// x W + b, W and b trained or frozen.
+    Plain { weight: Tensor<2>, bias: Tensor<1> },
+    /// x W + b + scale · (x A) B, W and b frozen.
+    Adapted(AdaptedLayer),
+}
+
+/// `Layer` as a backend's tensors.
+#[derive(ExtensionType, Debug, Clone)]
+pub enum LayerOf<B: Backend> {
+    Plain { weight: FloatTensor<B>, bias: FloatTensor<B> },
+    Adapted { weight: FloatTensor<B>, bias: FloatTensor<B>, a: FloatTensor<B>, b: FloatTensor<B>, scale: f32 },
+}
+
+impl Layer {
+    pub fn into_dispatch(self) -> LayerOf<Dispatch> {
+        match self {
+            Layer::Plain { weight, bias } => {
+                LayerOf::Plain { weight: weight.into_dispatch(), bias: bias.into_dispatch() }
+            }
+            Layer::Adapted(AdaptedLayer { weight, bias, a, b, scale }) => LayerOf::Adapted {
+                weight: weight.into_dispatch(),
+                bias: bias.into_dispatch(),
+                a: a.into_dispatch(),
+                b: b.into_dispatch(),
+                scale,
+            },
+        }
+    }
+}
+
+impl<B: Backend> LayerOf<B> {
+    /// The projection's two tensors that may train: W and b, or A and B.
+    fn trained(&self) -> [&FloatTensor<B>; 2] {
+        match self {
+            LayerOf::Plain { weight, bias } => [weight, bias],
+            LayerOf::Adapted { a, b, .. } => [a, b],
+        }
+    }
+}
+
+impl<B: Backend, C: CheckpointStrategy> LayerOf<Autodiff<B, C>> {
+    /// The nodes of the tensors that may train, for an operation's parents.
+    pub fn nodes(&self) -> [NodeGuard; 2] {
+        self.trained().map(|t| t.node())
+    }
+
+    /// The same projection on the inner backend.
+    pub fn into_inner(self) -> LayerOf<B> {
+        match self {
+            LayerOf::Plain { weight, bias } => {
+                LayerOf::Plain { weight: weight.into_primitive(), bias: bias.into_primitive() }
+            }
+            LayerOf::Adapted { weight, bias, a, b, scale } => LayerOf::Adapted {
+                weight: weight.into_primitive(),
+                bias: bias.into_primitive(),
+                a: a.into_primitive(),
+                b: b.into_primitive(),
+                scale,
+            },
+        }
+    }
+}
+
+/// What a projection keeps for its backward pass: W, and with an adapter x A, A, B and the scale.
+#[derive(Debug, Clone)]
+pub enum Kept<B: Backend> {
+    Plain { weight: FloatTensor<B> },
+    Adapted { low: FloatTensor<B>, weight: FloatTensor<B>, a: FloatTensor<B>, b: FloatTensor<B>, scale: f32 },
+}
+
+/// `layer` on x (rows, d_in) [+ r], and what its backward pass keeps.
+pub fn project<B: LinearKernels + LoraKernels>(
+    x: FloatTensor<B>,
+    layer: LayerOf<B>,
+    residual: Option<FloatTensor<B>>,
+) -> (FloatTensor<B>, Kept<B>) {
+    match layer {
+        LayerOf::Plain { weight, bias } => {
+            (B::linear_forward(x, weight.clone(), Some(bias), residual), Kept::Plain { weight })
+        }
+        LayerOf::Adapted { weight, bias, a, b, scale } => {
+            let (low, y) = B::lora_forward(x, weight.clone(), bias, a.clone(), b.clone(), scale, residual);
+            (y, Kept::Adapted { low, weight, a, b, scale })
+        }
+    }
+}
+
+/// (GELU(h), h, what the backward pass keeps) for h = `layer` on x: the MLP's first layer, its
+/// GELU inside the product.
+pub fn project_gelu<B: LinearKernels + LoraKernels>(
+    x: FloatTensor<B>,
+    layer: LayerOf<B>,
+) -> (FloatTensor<B>, FloatTensor<B>, Kept<B>) {
+    match layer {
+        LayerOf::Plain { weight, bias } => {
+            let (activation, h) = B::linear_gelu_forward(x, weight.clone(), bias);
+            (activation, h, Kept::Plain { weight })
+        }
+        LayerOf::Adapted { weight, bias, a, b, scale } => {
+            let [low, activation, h] = B::lora_gelu_forward(x, weight.clone(), bias, a.clone(), b.clone(), scale);
+            (activation, h, Kept::Adapted { low, weight, a, b, scale })
+        }
+    }
+}
+
+/// A projection's backward pass: registers the gradients of its two trained tensors (W and b,
+/// or A and B) whose nodes are tracked, and returns its input's gradient when `input`, gone on
+/// as `onward` says.
+pub fn project_backward<B: LinearKernels + LoraKernels>(
+    x: FloatTensor<B>,
+    kept: Kept<B>,
+    dy: FloatTensor<B>,
+    input: bool,
+    onward: InputGradient<FloatTensor<B>>,
+    nodes: [Option<NodeId>; 2],
+    grads: &mut Gradients,
+) -> Option<FloatTensor<B>> {
+    match kept {
+        Kept::Plain { weight } => {
+            let params = nodes.iter().any(Option::is_some);
+            let (dx, dw_db) = B::linear_backward(x, weight, dy, input, params, onward);
+            if let Some((dw, db)) = dw_db {
+                register::<B, 2>([dw, db], nodes, grads);
+            }
+            dx
+        }
+        Kept::Adapted { low, weight, a, b, scale } => {
+            let (dx, da, db) = B::lora_backward(x, low, weight, a, b, scale, dy, input, onward);
+            register::<B, 2>([da, db], nodes, grads);
+            dx
+        }
+    }
+}
 
 /// What the LayerNorm at a branch's start keeps for the backward pass: x, γ, the rows' (mean,
 /// rstd).

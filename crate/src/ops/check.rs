@@ -13,7 +13,8 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::Serialize;
 
 use super::attention::causal_attention;
-use super::attention_block::{Layer, attention_block};
+use super::attention_block::attention_block;
+use super::branch::{AdaptedLayer, Layer};
 use super::cross_entropy::cross_entropy;
 use super::embedding::embed;
 use super::gelu::gelu;
@@ -21,7 +22,7 @@ use super::layer_norm::LayerNorm;
 use super::linear::{MatmulKernel, linear, linear_onto, use_matmul_kernel};
 use super::lora_bgmv::{AdapterStack, lora_bgmv};
 use super::lora_linear::{lora_projection, lora_projection_onto};
-use super::mlp::{AdaptedLayer, mlp_adapted_block, mlp_block};
+use super::mlp::mlp_block;
 use crate::optimizer::AdamW;
 use crate::readback::read_f32;
 
@@ -85,7 +86,8 @@ pub async fn all(device: &Device) -> Result<Vec<Check>, String> {
 }
 
 /// The cases that run the matrix product: linear layers and the adapted projection, each also
-/// with a residual summed in, a block's MLP, its weights trained, frozen or adapted, and a
+/// with a residual summed in, a block's MLP, its weights trained, frozen, or one or both layers
+/// adapted, and a
 /// block's attention half, trained or adapted as the browser's and the page's recipes adapt it.
 /// `salt` shifts every case's values.
 async fn product_cases(device: &Device, salt: u32) -> Result<Vec<Check>, String> {
@@ -98,7 +100,9 @@ async fn product_cases(device: &Device, salt: u32) -> Result<Vec<Check>, String>
         lora_linear_case(device, values, true).await?,
         mlp_case(device, values, false).await?,
         mlp_case(device, values, true).await?,
-        mlp_adapted_case(device, values).await?,
+        mlp_adapted_case(device, values, [true, true]).await?,
+        mlp_adapted_case(device, values, [true, false]).await?,
+        mlp_adapted_case(device, values, [false, true]).await?,
         attention_block_case(device, values, [false; 4]).await?,
         attention_block_case(device, values, [true, false, true, false]).await?,
         attention_block_case(device, values, [true; 4]).await?,
@@ -365,7 +369,8 @@ async fn mlp_case(device: &Device, values: Values, frozen: bool) -> Result<Check
     };
     let ours = |t: &[Tensor<3>]| {
         let ([gamma, beta], w1, b1, w2, b2) = params(t);
-        mlp_block(t[0].clone(), &layer_norm(gamma, beta), [w1, w2], [b1, b2])
+        let layers = [Layer::Plain { weight: w1, bias: b1 }, Layer::Plain { weight: w2, bias: b2 }];
+        mlp_block(t[0].clone(), &layer_norm(gamma, beta), layers)
     };
     let burns = |t: &[Tensor<3>]| {
         let (norm, w1, b1, w2, b2) = params(t);
@@ -378,60 +383,73 @@ async fn mlp_case(device: &Device, values: Values, frozen: bool) -> Result<Check
     compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
 }
 
-async fn mlp_adapted_case(device: &Device, values: Values) -> Result<Check, String> {
-    // Both layers adapted on a frozen base (and LayerNorm): x and each layer's A and B
-    // differentiated, B not zero so every gradient is exercised.
+/// The MLP with the layers marked in `adapted` (fc, proj) carrying an adapter on a frozen base,
+/// the other frozen too, as LoRA trains them: x and the adapters' A and B differentiated.
+async fn mlp_adapted_case(device: &Device, values: Values, adapted: [bool; 2]) -> Result<Check, String> {
+    // B not zero, so every gradient is exercised.
     let (rows, d, d_ff, rank, scales) = (37, 29, 43, 4, [1.5, 0.5]);
     let x = values.pattern(rows * d, 30, 2.0);
     let (gamma, beta) = (values.pattern(d, 31, 1.0), values.pattern(d, 40, 0.5));
-    let (a1, b1) = (values.pattern(d * rank, 32, 0.5), values.pattern(rank * d_ff, 33, 0.5));
-    let (a2, b2) = (values.pattern(d_ff * rank, 34, 0.5), values.pattern(rank * d, 35, 0.5));
-    let (w1, bias1) = (values.pattern(d * d_ff, 36, 0.6), values.pattern(d_ff, 37, 0.5));
-    let (w2, bias2) = (values.pattern(d_ff * d, 38, 0.5), values.pattern(d, 39, 0.5));
-    let inputs = [
-        (&x[..], [1, rows, d]),
-        (&a1[..], [1, d, rank]),
-        (&b1[..], [1, rank, d_ff]),
-        (&a2[..], [1, d_ff, rank]),
-        (&b2[..], [1, rank, d]),
-    ];
+    let shapes = [(d, d_ff), (d_ff, d)];
+    let lows = [values.pattern(d * rank, 32, 0.5), values.pattern(d_ff * rank, 34, 0.5)];
+    let highs = [values.pattern(rank * d_ff, 33, 0.5), values.pattern(rank * d, 35, 0.5)];
+    let weights = [values.pattern(d * d_ff, 36, 0.6), values.pattern(d_ff * d, 38, 0.5)];
+    let biases = [values.pattern(d_ff, 37, 0.5), values.pattern(d, 39, 0.5)];
+    let mut inputs = vec![(&x[..], [1, rows, d])];
+    for i in (0..2).filter(|&i| adapted[i]) {
+        let (d_in, d_out) = shapes[i];
+        inputs.extend([(&lows[i][..], [1, d_in, rank]), (&highs[i][..], [1, rank, d_out])]);
+    }
     let layers = |t: &[Tensor<3>]| {
         let device = t[0].device();
         let matrix = |values: &[f32], shape: [usize; 2]| {
             Tensor::<2>::from_data(TensorData::new(values.to_vec(), shape), &device)
         };
         let vector = |values: &[f32]| Tensor::<1>::from_data(TensorData::new(values.to_vec(), [values.len()]), &device);
-        let fc = AdaptedLayer {
-            weight: matrix(&w1, [d, d_ff]),
-            bias: vector(&bias1),
-            a: t[1].clone().reshape([d, rank]),
-            b: t[2].clone().reshape([rank, d_ff]),
-            scale: scales[0],
-        };
-        let proj = AdaptedLayer {
-            weight: matrix(&w2, [d_ff, d]),
-            bias: vector(&bias2),
-            a: t[3].clone().reshape([d_ff, rank]),
-            b: t[4].clone().reshape([rank, d]),
-            scale: scales[1],
-        };
-        ([vector(&gamma), vector(&beta)], fc, proj)
+        let mut trained = t[1..].iter();
+        let layers = [0, 1].map(|i| {
+            let ((d_in, d_out), weight, bias) =
+                (shapes[i], matrix(&weights[i], [shapes[i].0, shapes[i].1]), vector(&biases[i]));
+            match adapted[i] {
+                true => Layer::Adapted(AdaptedLayer {
+                    weight,
+                    bias,
+                    a: trained.next().expect("A is an input").clone().reshape([d_in, rank]),
+                    b: trained.next().expect("B is an input").clone().reshape([rank, d_out]),
+                    scale: scales[i],
+                }),
+                false => Layer::Plain { weight, bias },
+            }
+        });
+        ([vector(&gamma), vector(&beta)], layers)
     };
     let ours = |t: &[Tensor<3>]| {
-        let ([gamma, beta], fc, proj) = layers(t);
-        mlp_adapted_block(t[0].clone(), &layer_norm(gamma, beta), fc, proj)
+        let ([gamma, beta], layers) = layers(t);
+        mlp_block(t[0].clone(), &layer_norm(gamma, beta), layers)
     };
     let burns = |t: &[Tensor<3>]| {
-        let (norm, fc, proj) = layers(t);
-        let adapted = |x: Tensor<3>, l: &AdaptedLayer| {
+        let (norm, [fc, proj]) = layers(t);
+        burns_mlp_block(t[0].clone(), norm, |n| burns_projection(n, &fc), |a| burns_projection(a, &proj))
+    };
+    let which = match adapted {
+        [true, true] => "both layers adapted",
+        [true, false] => "fc adapted, proj frozen",
+        _ => "proj adapted, fc frozen",
+    };
+    let name = format!("mlp {rows}x{d} -> {d_ff} -> {d}, LayerNorm first, {which} (rank {rank})");
+    compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
+}
+
+/// burn's own ops for a projection, plain or with its adapter's path added.
+fn burns_projection(x: Tensor<3>, layer: &Layer) -> Tensor<3> {
+    match layer {
+        Layer::Plain { weight, bias } => burn::tensor::module::linear(x, weight.clone(), Some(bias.clone())),
+        Layer::Adapted(l) => {
             let low = burn::tensor::module::linear(x.clone(), l.a.clone(), None);
             burn::tensor::module::linear(x, l.weight.clone(), Some(l.bias.clone()))
                 + burn::tensor::module::linear(low, l.b.clone(), None).mul_scalar(l.scale)
-        };
-        burns_mlp_block(t[0].clone(), norm, |n| adapted(n, &fc), |a| adapted(a, &proj))
-    };
-    let name = format!("mlp {rows}x{d} -> {d_ff} -> {d}, LayerNorm first, both layers adapted (rank {rank})");
-    compare(name, device, &inputs, ours, burns, sum_tolerance(rows)).await
+        }
+    }
 }
 
 /// A block's first half, `x + attention(norm(x))`, with the projections marked in `adapted`
@@ -492,19 +510,16 @@ async fn attention_block_case(device: &Device, values: Values, adapted: [bool; 4
     };
     let burns = |tensors: &[Tensor<3>]| {
         let (norm, layers) = params(tensors);
-        let project = |x: Tensor<3>, layer: &Layer| match layer {
-            Layer::Plain { weight, bias } => burn::tensor::module::linear(x, weight.clone(), Some(bias.clone())),
-            Layer::Adapted(l) => {
-                let low = burn::tensor::module::linear(x.clone(), l.a.clone(), None);
-                burn::tensor::module::linear(x, l.weight.clone(), Some(l.bias.clone()))
-                    + burn::tensor::module::linear(low, l.b.clone(), None).mul_scalar(l.scale)
-            }
-        };
         let x = tensors[0].clone();
         let n = burns_layer_norm(x.clone(), norm);
         let [q, k, v, o] = &layers;
-        let y = burns_attention(project(n.clone(), q), project(n.clone(), k), project(n, v), heads);
-        x + project(y, o)
+        let y = burns_attention(
+            burns_projection(n.clone(), q),
+            burns_projection(n.clone(), k),
+            burns_projection(n, v),
+            heads,
+        );
+        x + burns_projection(y, o)
     };
     let marked: Vec<_> = ["q", "k", "v", "o"].iter().zip(adapted).filter(|(_, a)| *a).map(|(n, _)| *n).collect();
     let form =

@@ -23,7 +23,7 @@
 pub mod adamw;
 pub mod attention;
 pub mod attention_block;
-mod branch;
+pub mod branch;
 pub mod check;
 pub mod cross_entropy;
 pub mod embedding;

@@ -6,50 +6,20 @@
 //!   dx = LayerNorm'(dn) + dy, with γ's and β's;
 //! each product running only when something upstream of it takes a gradient.
 
-use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, NodeGuard, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Autodiff, Backend, TensorMetadata};
+use burn::backend::{Autodiff, TensorMetadata};
 
-use super::{AttentionBlockOps, Kept, LayerOf, Saved, forward};
+use super::{AttentionBlockOps, Saved, forward};
 use crate::ops::attention::AttentionKernels;
-use crate::ops::branch::{norm_backward, register};
+use crate::ops::branch::{LayerOf, norm_backward, project_backward};
 use crate::ops::layer_norm::LayerNormKernels;
 use crate::ops::linear::InputGradient::{self, Alone};
 use crate::ops::linear::LinearKernels;
 use crate::ops::lora_linear::LoraKernels;
-
-/// A projection's backward pass: registers the gradients of its two trained tensors (W and b,
-/// or A and B) whose nodes are tracked, and returns its input's gradient when `input`, gone on
-/// as `onward` says.
-fn project_backward<B: LinearKernels + LoraKernels>(
-    x: FloatTensor<B>,
-    kept: Kept<B>,
-    dy: FloatTensor<B>,
-    input: bool,
-    onward: InputGradient<FloatTensor<B>>,
-    nodes: [Option<NodeId>; 2],
-    grads: &mut Gradients,
-) -> Option<FloatTensor<B>> {
-    match kept {
-        Kept::Plain { weight } => {
-            let params = nodes.iter().any(Option::is_some);
-            let (dx, dw_db) = B::linear_backward(x, weight, dy, input, params, onward);
-            if let Some((dw, db)) = dw_db {
-                register::<B, 2>([dw, db], nodes, grads);
-            }
-            dx
-        }
-        Kept::Adapted { low, weight, a, b, scale } => {
-            let (dx, da, db) = B::lora_backward(x, low, weight, a, b, scale, dy, input, onward);
-            register::<B, 2>([da, db], nodes, grads);
-            dx
-        }
-    }
-}
 
 #[derive(Debug)]
 struct AttentionBlockBackward;
@@ -94,39 +64,6 @@ impl<B: LayerNormKernels + LinearKernels + LoraKernels + AttentionKernels> Backw
             dn
         });
         norm_backward::<B>(norm, dn, dy, norm_nodes, grads);
-    }
-}
-
-impl<B: Backend> LayerOf<B> {
-    /// The projection's two tensors that may train: W and b, or A and B.
-    fn trained(&self) -> [&FloatTensor<B>; 2] {
-        match self {
-            LayerOf::Plain { weight, bias } => [weight, bias],
-            LayerOf::Adapted { a, b, .. } => [a, b],
-        }
-    }
-}
-
-impl<B: Backend, C: CheckpointStrategy> LayerOf<Autodiff<B, C>> {
-    /// The nodes of the tensors that may train.
-    fn nodes(&self) -> [NodeGuard; 2] {
-        self.trained().map(|t| t.node())
-    }
-
-    /// The same projection on the inner backend.
-    fn into_inner(self) -> LayerOf<B> {
-        match self {
-            LayerOf::Plain { weight, bias } => {
-                LayerOf::Plain { weight: weight.into_primitive(), bias: bias.into_primitive() }
-            }
-            LayerOf::Adapted { weight, bias, a, b, scale } => LayerOf::Adapted {
-                weight: weight.into_primitive(),
-                bias: bias.into_primitive(),
-                a: a.into_primitive(),
-                b: b.into_primitive(),
-                scale,
-            },
-        }
     }
 }
 

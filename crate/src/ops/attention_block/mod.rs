@@ -15,31 +15,14 @@
 mod autodiff;
 
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, Dispatch, ExtensionType, Flex, TensorMetadata, backend_extension};
+use burn::backend::{Backend, Dispatch, Flex, TensorMetadata, backend_extension};
 use burn::tensor::{Shape, Tensor};
 
 use super::attention::AttentionKernels;
-use super::branch::{Norm, rows};
+use super::branch::{Kept, Layer, LayerOf, Norm, project, rows};
 use super::layer_norm::{EPSILON, LayerNorm, LayerNormKernels};
 use super::linear::LinearKernels;
 use super::lora_linear::LoraKernels;
-use super::mlp::AdaptedLayer;
-
-/// A projection as the operation takes it.
-#[allow(clippy::large_enum_variant)] // built and consumed within one call
-pub enum Layer {
-    /// x W + b, W and b trained or frozen.
-    Plain { weight: Tensor<2>, bias: Tensor<1> },
-    /// x W + b + scale · (x A) B, W and b frozen.
-    Adapted(AdaptedLayer),
-}
-
-/// `Layer` as a backend's tensors.
-#[derive(ExtensionType, Debug, Clone)]
-pub enum LayerOf<B: Backend> {
-    Plain { weight: FloatTensor<B>, bias: FloatTensor<B> },
-    Adapted { weight: FloatTensor<B>, bias: FloatTensor<B>, a: FloatTensor<B>, b: FloatTensor<B>, scale: f32 },
-}
 
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
 pub trait AttentionBlockOps: Backend {
@@ -57,30 +40,6 @@ pub trait AttentionBlockOps: Backend {
         time: usize,
         heads: usize,
     ) -> FloatTensor<Self>;
-}
-
-/// What a projection keeps for its backward pass: W, and with an adapter x A, A, B and the scale.
-#[derive(Debug, Clone)]
-enum Kept<B: Backend> {
-    Plain { weight: FloatTensor<B> },
-    Adapted { low: FloatTensor<B>, weight: FloatTensor<B>, a: FloatTensor<B>, b: FloatTensor<B>, scale: f32 },
-}
-
-/// `layer` on x (rows, C) [+ r], and what its backward pass keeps.
-fn project<B: LinearKernels + LoraKernels>(
-    x: FloatTensor<B>,
-    layer: LayerOf<B>,
-    residual: Option<FloatTensor<B>>,
-) -> (FloatTensor<B>, Kept<B>) {
-    match layer {
-        LayerOf::Plain { weight, bias } => {
-            (B::linear_forward(x, weight.clone(), Some(bias), residual), Kept::Plain { weight })
-        }
-        LayerOf::Adapted { weight, bias, a, b, scale } => {
-            let (low, y) = B::lora_forward(x, weight.clone(), bias, a.clone(), b.clone(), scale, residual);
-            (y, Kept::Adapted { low, weight, a, b, scale })
-        }
-    }
 }
 
 /// What the backward pass reads: the LayerNorm's; n; q, k, v and the attention's output, all
@@ -153,23 +112,6 @@ macro_rules! attention_block_from_kernels {
 attention_block_from_kernels!(Flex);
 #[cfg(feature = "wgpu")]
 attention_block_from_kernels!(burn::backend::wgpu::CubeBackend);
-
-impl Layer {
-    fn into_dispatch(self) -> LayerOf<Dispatch> {
-        match self {
-            Layer::Plain { weight, bias } => {
-                LayerOf::Plain { weight: weight.into_dispatch(), bias: bias.into_dispatch() }
-            }
-            Layer::Adapted(AdaptedLayer { weight, bias, a, b, scale }) => LayerOf::Adapted {
-                weight: weight.into_dispatch(),
-                bias: bias.into_dispatch(),
-                a: a.into_dispatch(),
-                b: b.into_dispatch(),
-                scale,
-            },
-        }
-    }
-}
 
 /// `x + attention(norm(x))` for x (B, T, C), the projections in the order q, k, v, o.
 pub fn attention_block(x: Tensor<3>, norm: &LayerNorm, layers: [Layer; 4], heads: usize) -> Tensor<3> {
