@@ -1,6 +1,6 @@
-// One AdamW step for a group of up to four parameter tensors, each tensor's gradient clipped to
-// a maximum L2 norm first: burn's AdamW with per-tensor norm clipping (burn 0.22's
-// ModuleOptimizer clips each tensor on its own), for four tensors in one dispatch where burn
+// One AdamW step for a group of up to GROUP parameter tensors, each tensor's gradient clipped
+// to a maximum L2 norm first: burn's AdamW with per-tensor norm clipping (burn 0.22's
+// ModuleOptimizer clips each tensor on its own), for the group in one dispatch where burn
 // issues about twenty per tensor.
 //
 // For every element of tensor t of the group:
@@ -11,18 +11,19 @@
 //   p'  = p·decay − lr · (m' / bc1) / (sqrt(v' / bc2) + ε)
 // with decay = 1 − lr·weight_decay and bc = 1 − β^t, computed on the host as burn does.
 //
-// The group's parameters lie back to back in one buffer (tensor t at info.offset[t], each start
-// a multiple of 64 values so every parameter can also be bound on its own as a view), and its
-// moments in another, all the m then all the v, in the same layout. So a group binds 4 storage
-// buffers for its parameters, moments and scalars, plus one per gradient: four gradients fill
-// WebGPU's default 8 storage buffers per shader stage. Gradients come from burn's autodiff, one
-// buffer each; WGSL cannot index bindings, so `grad` picks one with a switch on the workgroup's
-// tensor, the same for all its threads.
+// The group's parameters lie back to back in one buffer (tensor t at offset t, each start a
+// multiple of 64 values so every parameter can also be bound on its own as a view), updated in
+// place, and its moments in another, all the m then all the v, in the same layout. So a group
+// binds 3 storage buffers for its parameters, moments and scalars, plus one per gradient: five
+// gradients fill WebGPU's default 8 storage buffers per shader stage. (The host hands over a
+// group buffer that nothing else reads, copying it first where something does.) Gradients come
+// from burn's autodiff, one buffer each; WGSL cannot index bindings, so `grad` picks one with a
+// switch on the workgroup's tensor, the same for all its threads.
 //
-// Bindings: 0 params, 1–4 the gradients (a one-value stand-in for a slot the group leaves
-// empty), 5 moments (updated in place; not read on the first step), 6 the step's scalars,
-// 7 params_out, 8 the uniform below. The scalars that change every step (lr, decay, bc1, bc2)
-// come in a storage buffer, not as uniform fields: burn's wgpu backend caches each launch's
+// Bindings: 0 params (updated in place), 1–5 the gradients (a one-value stand-in for a slot
+// the group leaves empty), 6 moments (updated in place; not read on the first step), 7 the
+// step's scalars, 8 the uniform below. The scalars that change every step (lr, decay, bc1,
+// bc2) come in a storage buffer, not as uniform fields: burn's wgpu backend caches each launch's
 // uniform by its content (512 entries), so a uniform new every step would hold a new buffer every
 // step until that cache filled. Every storage buffer is declared read_write: natively burn's
 // memory pool places several tensors in one device buffer, and WebGPU forbids a read-only and a
@@ -34,9 +35,12 @@
 // tensor, so any size works; at the sizes trained here (at most 65,536 elements) a dispatch
 // costs more than the arithmetic.
 
+const GROUP: u32 = 5u;
+
 struct Info {
-    count: vec4<u32>,  // elements of each tensor of the group (unused slots are not dispatched)
-    offset: vec4<u32>, // where each starts in params, params_out and each half of moments
+    // Slot t at [t / 4][t % 4]: a uniform's arrays step by 16 bytes.
+    count: array<vec4<u32>, 2>,  // elements of each tensor of the group (unused slots are not dispatched)
+    offset: array<vec4<u32>, 2>, // where each starts in params and each half of moments
     total: u32,        // the length of params; moments hold m in [0, total), v in [total, 2·total)
     first_step: u32,   // 1 on the first step: moments hold no values yet
     clip: u32,         // 1 to clip each gradient's norm to clip_norm
@@ -53,9 +57,9 @@ struct Info {
 @group(0) @binding(2) var<storage, read_write> grad1: array<f32>;
 @group(0) @binding(3) var<storage, read_write> grad2: array<f32>;
 @group(0) @binding(4) var<storage, read_write> grad3: array<f32>;
-@group(0) @binding(5) var<storage, read_write> moments: array<f32>;
-@group(0) @binding(6) var<storage, read_write> step: array<f32, 4>; // lr, decay, bc1, bc2
-@group(0) @binding(7) var<storage, read_write> params_out: array<f32>;
+@group(0) @binding(5) var<storage, read_write> grad4: array<f32>;
+@group(0) @binding(6) var<storage, read_write> moments: array<f32>;
+@group(0) @binding(7) var<storage, read_write> step: array<f32, 4>; // lr, decay, bc1, bc2
 @group(0) @binding(8) var<uniform> info: Info;
 
 const WORKGROUP_SIZE: u32 = 256u;
@@ -67,14 +71,15 @@ fn grad(t: u32, i: u32) -> f32 {
         case 0u: { return grad0[i]; }
         case 1u: { return grad1[i]; }
         case 2u: { return grad2[i]; }
-        default: { return grad3[i]; }
+        case 3u: { return grad3[i]; }
+        default: { return grad4[i]; }
     }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let t = group.x;
-    let n = info.count[t];
+    let n = info.count[t / 4u][t % 4u];
 
     // The gradient's squared norm: a strided sum per thread, then a tree in shared memory.
     var sum = 0.0;
@@ -99,7 +104,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
     let decay = step[1];
     let bc1 = step[2];
     let bc2 = step[3];
-    let start = info.offset[t];
+    let start = info.offset[t / 4u][t % 4u];
     for (var i = lid; i < n; i += WORKGROUP_SIZE) {
         let at = start + i;
         let g = grad(t, i) * scale;
@@ -110,7 +115,7 @@ fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index
             v_i = moments[info.total + at] * info.beta2 + v_i;
         }
         let delta = (m_i / bc1) / (sqrt(v_i / bc2) + info.epsilon);
-        params_out[at] = params[at] * decay - delta * lr;
+        params[at] = params[at] * decay - delta * lr;
         moments[at] = m_i;
         moments[info.total + at] = v_i;
     }

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 use serde::Serialize;
@@ -69,7 +69,7 @@ impl AdamW {
     /// One update of every parameter that has a gradient in `grads`.
     pub fn step<M: Module>(&mut self, lr: f64, module: M, mut grads: GradientsParams) -> M {
         let mut trained = Trained { grads: &mut grads, found: Vec::new() };
-        module.visit(&mut trained);
+        let module = module.map(&mut trained);
 
         let mut found = trained.found.into_iter().peekable();
         let mut updated = HashMap::new();
@@ -102,19 +102,32 @@ impl AdamW {
     }
 }
 
-/// Collects, in the walk's order, each parameter that has a gradient, flattened (the update is
-/// elementwise), without autodiff, with its gradient.
+/// Takes out, in the walk's order, each parameter that has a gradient, flattened (the update is
+/// elementwise), without autodiff, with its gradient. Its gradient stands in its place until
+/// `Replace` puts the update there: the module then holds no handle on a group's buffer, which
+/// the GPU updates in place only when nothing else does.
 struct Trained<'a> {
     grads: &'a mut GradientsParams,
     found: Vec<(ParamId, Tensor<1>, Tensor<1>)>,
 }
 
-impl ModuleVisitor for Trained<'_> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        if let Some(grad) = self.grads.remove::<D>(param.id) {
-            let n = grad.shape().num_elements();
-            self.found.push((param.id, param.val().inner().reshape([n]), grad.reshape([n])));
-        }
+impl ModuleMapper for Trained<'_> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let Some(grad) = self.grads.remove::<D>(param.id) else { return param };
+        let (id, tensor, mapper) = param.consume();
+        let n = grad.shape().num_elements();
+        // Untracked: a tracked leaf stays registered with autodiff until the next backward pass.
+        let stand_in = checkpointed_like(&tensor, Tensor::from_inner(grad.clone()));
+        self.found.push((id, tensor.inner().reshape([n]), grad.reshape([n])));
+        Param::from_mapped_value(id, stand_in, mapper)
+    }
+}
+
+/// `value` with `like`'s gradient-checkpointing strategy, if it has one.
+fn checkpointed_like<const D: usize>(like: &Tensor<D>, value: Tensor<D>) -> Tensor<D> {
+    match like.gradient_checkpointing_strategy() {
+        Some(strategy) => value.with_gradient_checkpointing_strategy(strategy),
+        None => value,
     }
 }
 
@@ -129,14 +142,9 @@ impl ModuleMapper for Replace {
         let Some(updated) = self.updated.remove(&id) else {
             return Param::from_mapped_value(id, tensor, mapper);
         };
-        // Back under autodiff, tracked as before (as burn's ModuleOptimizer restores it).
-        let mut updated = Tensor::from_inner(updated.reshape(tensor.dims()));
-        if let Some(strategy) = tensor.gradient_checkpointing_strategy() {
-            updated = updated.with_gradient_checkpointing_strategy(strategy);
-        }
-        if tensor.is_require_grad() {
-            updated = updated.require_grad();
-        }
+        // Back under autodiff, trained as before (as burn's ModuleOptimizer restores it): only a
+        // parameter that requires a gradient has one to be updated from.
+        let updated = checkpointed_like(&tensor, Tensor::from_inner(updated.reshape(tensor.dims()))).require_grad();
         Param::from_mapped_value(id, updated, mapper)
     }
 }

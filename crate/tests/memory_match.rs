@@ -101,9 +101,9 @@ fn gpu_steps_keep_the_pool_flat() {
 }
 
 /// The memory model against burn's allocator on the GPU, per category, for the tiny model at
-/// 4 × 64 in both modes, pinned with the tolerances docs/memory-model.md gives: within 0.1%, or 4 kB where that is more (the measured side also holds the
-/// token batch and a few scalars, and the allocator rounds sizes up), and activations within 2%
-/// (adapter activations run 1.5% above the measurement).
+/// 4 × 64 in both modes, pinned with the tolerances docs/memory-model.md gives: within 0.1%, or
+/// 8 kB where that is more (the measured side also holds the token batch and a few scalars, and
+/// the allocator rounds sizes up), and activations within 2%.
 #[cfg(feature = "wgpu")]
 #[test]
 fn predicted_memory_matches_the_allocator_on_the_gpu() {
@@ -127,7 +127,7 @@ fn predicted_memory_matches_the_allocator_on_the_gpu() {
                 100.0 * off / measured as f64
             );
             assert!(
-                off <= (tolerance * measured as f64).max(4096.0),
+                off <= (tolerance * measured as f64).max(8192.0),
                 "{mode:?} {what}: predicted {predicted}, measured {measured}"
             );
         };

@@ -67,7 +67,7 @@ test('the memory panel shows measured figures beside the predicted ones', async 
     console.log(`# ${mode} memory: ${JSON.stringify(m)}`);
     assert.ok(m.weights > 0 && m.peak >= m.weights, `${mode}: ${JSON.stringify(m)}`);
     // The memory model against burn's pool, with the tolerances docs/memory-model.md states and
-    // the native test (crate/tests/memory_match.rs) pins: 0.1% or 4 kB (the pool also holds the
+    // the native test (crate/tests/memory_match.rs) pins: 0.1% or 8 kB (the pool also holds the
     // token batch and a few scalars, and rounds up), activations 2%.
     for (const [name, tolerance] of [
       ['weights_bytes', 0.001],
@@ -77,7 +77,7 @@ test('the memory panel shows measured figures beside the predicted ones', async 
     ]) {
       const [p, q] = [await get(`predicted.${name}`), await get(`measured.${name}`)];
       console.log(`#   ${name}: predicted ${p}, measured ${q}`);
-      assert.ok(Math.abs(p - q) <= Math.max(tolerance * q, 4096), `${mode} ${name}: predicted ${p}, measured ${q}`);
+      assert.ok(Math.abs(p - q) <= Math.max(tolerance * q, 8192), `${mode} ${name}: predicted ${p}, measured ${q}`);
     }
   }
   // AdamW state exists only for trainable parameters.

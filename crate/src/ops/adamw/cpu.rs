@@ -4,7 +4,7 @@
 use burn::backend::Flex;
 use burn::backend::tensor::FloatTensor;
 
-use super::{AdamWOps, AdamWStep, Layout, from_slots, into_slots, update};
+use super::{AdamWOps, AdamWStep, Layout, Slots, from_slots, into_slots, update};
 use crate::ops::host::{f32s, tensor};
 
 impl AdamWOps for Flex {
@@ -14,14 +14,16 @@ impl AdamWOps for Flex {
         p1: FloatTensor<Self>,
         p2: FloatTensor<Self>,
         p3: FloatTensor<Self>,
+        p4: FloatTensor<Self>,
         g0: FloatTensor<Self>,
         g1: FloatTensor<Self>,
         g2: FloatTensor<Self>,
         g3: FloatTensor<Self>,
+        g4: FloatTensor<Self>,
         count: usize,
         step: AdamWStep,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        let (params, grads, unused) = from_slots([p0, p1, p2, p3], [g0, g1, g2, g3], count);
+    ) -> Slots<FloatTensor<Self>> {
+        let (params, grads, unused) = from_slots([p0, p1, p2, p3, p4], [g0, g1, g2, g3, g4], count);
         let layout = Layout::new(params.iter().map(|p| p.layout().shape().num_elements()));
         let total = layout.total;
         // Updated in place (copied first only if shared): the optimizer holds the only reference.

@@ -1,9 +1,10 @@
 //! AdamW on burn's wgpu backend: `shaders/adamw.wgsl`, one dispatch per group of tensors.
 //!
-//! The updated parameters are views into one new buffer per group, at `Layout`'s offsets. When
-//! the next step brings them back unchanged, that buffer is bound whole; parameters that come
-//! from anywhere else (the first step, a model loaded since) are first copied into such a
-//! buffer, one copy each.
+//! The updated parameters are views into one buffer per group, at `Layout`'s offsets. When the
+//! next step brings them back unchanged, that buffer is bound whole and updated in place, or
+//! copied first where something else still holds it (a model kept from an earlier step would
+//! otherwise see its parameters change); parameters that come from anywhere else (the first
+//! step, a model loaded since) are first copied into a new one, one copy each.
 
 use std::cell::RefCell;
 
@@ -12,7 +13,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
 use burn::tensor::{Shape, TensorData};
 
-use super::{AdamWOps, AdamWStep, GROUP, Layout, from_slots, into_slots};
+use super::{AdamWOps, AdamWStep, GROUP, Layout, Slots, from_slots, into_slots};
 use crate::ops::shader::ADAMW;
 use crate::ops::wgsl::{Info, bytes, empty, inputs, launch, same_buffer};
 
@@ -25,31 +26,39 @@ impl AdamWOps for CubeBackend {
         p1: FloatTensor<Self>,
         p2: FloatTensor<Self>,
         p3: FloatTensor<Self>,
+        p4: FloatTensor<Self>,
         g0: FloatTensor<Self>,
         g1: FloatTensor<Self>,
         g2: FloatTensor<Self>,
         g3: FloatTensor<Self>,
+        g4: FloatTensor<Self>,
         count: usize,
         step: AdamWStep,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        let (params, grads, unused) = from_slots([p0, p1, p2, p3], [g0, g1, g2, g3], count);
+    ) -> Slots<FloatTensor<Self>> {
+        let (params, grads, unused) = from_slots([p0, p1, p2, p3, p4], [g0, g1, g2, g3, g4], count);
         let layout = Layout::new(params.iter().map(|p| p.meta.shape().num_elements()));
-        let like = params[0].clone();
-        let flat = packed(&params, &layout).unwrap_or_else(|| pack(params, &layout));
+        let like = grads[0].clone();
+        let flat = match packed(&params, &layout) {
+            Some(flat) => {
+                drop(params);
+                if flat.can_mut() { flat } else { flat.copy() }
+            }
+            None => pack(params, &layout),
+        };
         // Written in place: the optimizer holds the only reference from one step to the next.
         let moments = if moments.can_mut() { moments } else { moments.copy() };
         let scalars = step_scalars(&step, &like);
         let mut grads = grads.into_iter();
         let grads = [(); GROUP].map(|_| grads.next().unwrap_or_else(|| empty(&like, [1])));
-        let [g0, g1, g2, g3] = inputs(grads);
-        let out = empty(&like, [layout.total]);
+        let [g0, g1, g2, g3, g4] = inputs(grads);
 
+        // The uniform's two arrays of eight slots each.
         let slot = |values: &[usize], t: usize| values.get(t).copied().unwrap_or(0);
         let mut info = Info::new();
-        for t in 0..GROUP {
+        for t in 0..8 {
             info = info.usize(slot(&layout.sizes, t));
         }
-        for t in 0..GROUP {
+        for t in 0..8 {
             info = info.usize(slot(&layout.offsets, t));
         }
         let info = info
@@ -63,8 +72,8 @@ impl AdamWOps for CubeBackend {
             .f32(step.one_minus_beta2)
             .f32(step.epsilon);
         let workgroups = (layout.sizes.len() as u32, 1);
-        launch(&ADAMW, workgroups, &[&flat, &g0, &g1, &g2, &g3, &moments, &scalars, &out], info);
-        into_slots(views(&out, &layout), unused, moments)
+        launch(&ADAMW, workgroups, &[&flat, &g0, &g1, &g2, &g3, &g4, &moments, &scalars], info);
+        into_slots(views(&flat, &layout), unused, moments)
     }
 }
 
@@ -146,9 +155,9 @@ mod tests {
     use super::*;
 
     /// The point of the group buffer: a step's parameters come back as views of it, which the
-    /// next step recognises and binds whole instead of copying them in again.
+    /// next step recognises, binds whole and updates in place instead of copying them in again.
     #[test]
-    fn the_next_step_binds_the_group_buffer_whole() {
+    fn the_next_step_updates_the_group_buffer_in_place() {
         let device = Default::default();
         let ramp = |n: usize| {
             let values: Vec<f32> = (0..n).map(|i| i as f32 / n as f32 - 0.5).collect();
@@ -158,13 +167,32 @@ mod tests {
         let (p0, p1) = (ramp(29), ramp(64));
         assert!(packed(&[p0.clone(), p1.clone()], &layout).is_none(), "separate tensors are no group buffer");
 
-        let step = AdamWStep::new(1e-2, 1, 0.9, 0.999, 1e-5, 0.0, Some(1.0));
+        let step = |time| AdamWStep::new(1e-2, time, 0.9, 0.999, 1e-5, 0.0, Some(1.0));
         let moments = empty(&p0, [2 * layout.total]);
         let (g0, g1) = (ramp(29), ramp(64));
-        let (q0, q1, ..) =
-            CubeBackend::adamw_step(moments, p0.clone(), p1, p0.clone(), p0, g0.clone(), g1, g0.clone(), g0, 2, step);
+        // Two parameters; the unused slots hold the first gradient, as `adamw_step` fills them.
+        let run = |moments, p0, p1, time| {
+            let f = || g0.clone();
+            let (q0, q1, .., moments) =
+                CubeBackend::adamw_step(moments, p0, p1, f(), f(), f(), f(), g1.clone(), f(), f(), f(), 2, step(time));
+            (q0, q1, moments)
+        };
+        let (q0, q1, moments) = run(moments, p0, p1, 1);
         let flat = packed(&[q0.clone(), q1.clone()], &layout).expect("the updated parameters are views of one buffer");
         assert_eq!(flat.meta.shape().num_elements(), layout.total);
-        assert!(packed(&[q1, q0], &layout).is_none(), "the same views in another order are not the layout");
+        assert!(
+            packed(&[q1.clone(), q0.clone()], &layout).is_none(),
+            "the same views in another order are not the layout"
+        );
+        drop(flat);
+
+        // The next step updates that buffer in place when only the step's own views hold it...
+        let buffer = std::ptr::from_ref(q0.handle.memory.descriptor());
+        let (r0, r1, moments) = run(moments, q0, q1, 2);
+        assert!(std::ptr::eq(r0.handle.memory.descriptor(), buffer), "the group's buffer, updated in place");
+        // ...and a copy of it when anything else holds it.
+        let kept = r0.clone();
+        let (s0, ..) = run(moments, r0, r1, 3);
+        assert!(!same_buffer(&s0, &kept), "a buffer held elsewhere is copied, not written");
     }
 }

@@ -3,9 +3,9 @@
 //! (`shaders/adamw.wgsl`) per group of `GROUP` tensors, where burn runs about twenty
 //! elementwise kernels per tensor.
 //!
-//! A group keeps its moments in one flat buffer, and on the GPU its updated parameters in
-//! another, each parameter a view into it (`Layout`), so the next step binds the group's
-//! parameters as one buffer: four buffers for parameters, moments and scalars, and one per
+//! A group keeps its moments in one flat buffer, and on the GPU its parameters in another, each
+//! parameter a view into it (`Layout`) updated in place, so every step binds the group's
+//! parameters as one buffer: three buffers for parameters, moments and scalars, and one per
 //! gradient, within WebGPU's default 8 storage buffers a dispatch.
 //!
 //! The optimizer works on the tensors under autodiff (`Tensor::inner`), so this operation needs
@@ -19,9 +19,12 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
 use burn::tensor::Tensor;
 
-/// Tensors one dispatch updates: their gradients, one binding each, and the group's four other
+use super::shader::ADAMW;
+
+/// Tensors one dispatch updates: their gradients, one binding each, and the group's three other
 /// buffers fill WebGPU's default limit of 8 storage buffers per shader stage.
-pub const GROUP: usize = 4;
+pub const GROUP: usize = ADAMW.constant("GROUP") as usize;
+const _: () = assert!(GROUP <= 8, "the kernel's uniform holds eight slots");
 
 /// The scalars of one step, derived on the host in the precision burn derives them.
 #[derive(Debug, Clone, Copy)]
@@ -121,14 +124,27 @@ pub trait AdamWOps: Backend {
         p1: FloatTensor<Self>,
         p2: FloatTensor<Self>,
         p3: FloatTensor<Self>,
+        p4: FloatTensor<Self>,
         g0: FloatTensor<Self>,
         g1: FloatTensor<Self>,
         g2: FloatTensor<Self>,
         g3: FloatTensor<Self>,
+        g4: FloatTensor<Self>,
         count: usize,
         step: AdamWStep,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    );
 }
+
+/// A group's slots and its moments, as a backend's `adamw_step` returns them (the trait spells
+/// the tuple out, as the backend-extension macro reads it).
+pub type Slots<T> = (T, T, T, T, T, T);
 
 /// Update a group of flat parameters from their gradients; returns the new parameters and the
 /// group's moments (`None` on the first step). All on one device, without autodiff.
@@ -145,16 +161,20 @@ pub fn adamw_step(
     let layout = Layout::new(params.iter().map(|p| p.shape().num_elements()));
     // Unwritten memory on the first step: the kernel does not read it then.
     let moments = moments.unwrap_or_else(|| Tensor::empty([2 * layout.total], &params[0].device()));
-    // Unused slots repeat the first tensor; the kernels do not touch them.
+    // Unused slots repeat the first gradient, which the kernels do not touch there: a parameter
+    // repeated would be one more holder of the group's buffer, which the GPU then copies rather
+    // than update in place.
+    let filler = grads[0].clone();
     let slots = |tensors: Vec<Tensor<1>>| {
-        let filler = tensors[0].clone();
-        let mut slots = tensors.into_iter().chain(std::iter::repeat(filler)).map(Tensor::into_dispatch);
+        let mut slots = tensors.into_iter().chain(std::iter::repeat(filler.clone())).map(Tensor::into_dispatch);
         [(); GROUP].map(|_| slots.next().expect("an endless iterator"))
     };
-    let ([p0, p1, p2, p3], [g0, g1, g2, g3]) = (slots(params), slots(grads));
-    let (p0, p1, p2, p3, moments) =
-        <Dispatch as AdamWOps>::adamw_step(moments.into_dispatch(), p0, p1, p2, p3, g0, g1, g2, g3, count, step);
-    let updated = [p0, p1, p2, p3].into_iter().take(count).map(Tensor::from_dispatch).collect();
+    let ([p0, p1, p2, p3, p4], [g0, g1, g2, g3, g4]) = (slots(params), slots(grads));
+    drop(filler);
+    let moments = moments.into_dispatch();
+    let (p0, p1, p2, p3, p4, moments) =
+        <Dispatch as AdamWOps>::adamw_step(moments, p0, p1, p2, p3, p4, g0, g1, g2, g3, g4, count, step);
+    let updated = [p0, p1, p2, p3, p4].into_iter().take(count).map(Tensor::from_dispatch).collect();
     (updated, Tensor::from_dispatch(moments))
 }
 
@@ -169,10 +189,10 @@ fn from_slots<T>(params: [T; GROUP], grads: [T; GROUP], count: usize) -> (Vec<T>
 
 /// The updated tensors back in their slots, the unused slots' inputs after them, and the
 /// moments: what a backend's `adamw_step` returns.
-fn into_slots<T>(updated: Vec<T>, unused: Vec<T>, moments: T) -> (T, T, T, T, T) {
+fn into_slots<T>(updated: Vec<T>, unused: Vec<T>, moments: T) -> Slots<T> {
     let mut slots = updated.into_iter().chain(unused);
     let mut next = || slots.next().expect("GROUP slots");
-    (next(), next(), next(), next(), moments)
+    (next(), next(), next(), next(), next(), moments)
 }
 
 /// The same maths for one element, as the CPU kernel runs it.
