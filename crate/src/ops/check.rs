@@ -572,49 +572,74 @@ async fn embedding_case(device: &Device, b: usize, t: usize) -> Result<Check, St
     compare(name, device, &inputs, ours, burns, sum_tolerance(b * t)).await
 }
 
-/// 37 × 29 = 1,073 weights (not a multiple of the 256-thread workgroup) and 29 biases.
-fn layer(device: &Device) -> Linear {
-    let weight = Tensor::from_data(TensorData::new(pattern(37 * 29, 1, 0.3), [37, 29]), device);
-    let bias = Tensor::from_data(TensorData::new(pattern(29, 2, 0.1), [29]), device);
-    Linear { weight: Param::from_tensor(weight), bias: Some(Param::from_tensor(bias)) }
+/// The widths of the layers AdamW's case trains: no size a multiple of the 256-thread
+/// workgroup; 4 layers, so 8 tensors, more than one group of `adamw::GROUP`, every slot used.
+const WIDTHS: [usize; 5] = [37, 29, 23, 31, 19];
+
+/// The layers at their starting values.
+fn layers(device: &Device) -> Vec<Linear> {
+    (0..WIDTHS.len() - 1)
+        .map(|i| {
+            let (d_in, d_out, seed) = (WIDTHS[i], WIDTHS[i + 1], 2 * i as u32 + 1);
+            let weight = Tensor::from_data(TensorData::new(pattern(d_in * d_out, seed, 0.3), [d_in, d_out]), device);
+            let bias = Tensor::from_data(TensorData::new(pattern(d_out, seed + 1, 0.1), [d_out]), device);
+            Linear { weight: Param::from_tensor(weight), bias: Some(Param::from_tensor(bias)) }
+        })
+        .collect()
 }
 
-/// A loss whose weight gradient is far above the clipping norm and whose bias gradient is
-/// below it, so both branches of the clip run; the input changes every step.
-fn layer_grads(layer: &Linear, step: usize, device: &Device) -> GradientsParams {
-    let x = Tensor::<2>::from_data(TensorData::new(pattern(5 * 37, 10 + step as u32, 2.0), [5, 37]), device);
-    let y = layer.forward(x);
-    let bias_term = layer.bias.as_ref().expect("a bias").val().sum().mul_scalar(0.01);
-    GradientsParams::from_grads((y.clone().mul(y).sum().mul_scalar(0.5) + bias_term).backward(), layer)
+/// A loss linear in the parameters, so that every device takes exactly the same gradients (a
+/// fixed pattern, new each step); the weights' gradients far above the clipping norm and the
+/// biases' below it, so both branches of the clip run.
+fn layers_grads(layers: &Vec<Linear>, step: usize, device: &Device) -> GradientsParams {
+    let times = |t: Tensor<2>, seed: u32, scale: f32| {
+        let dims = t.dims();
+        let values = pattern(dims[0] * dims[1], seed + 100 * step as u32, scale);
+        (t * Tensor::<2>::from_data(TensorData::new(values, dims), device)).sum()
+    };
+    let loss = layers.iter().enumerate().map(|(i, layer)| {
+        let bias = layer.bias.as_ref().expect("a bias").val();
+        let n = bias.dims()[0];
+        times(layer.weight.val(), 20 + 2 * i as u32, 2.0) + times(bias.reshape([1, n]), 21 + 2 * i as u32, 0.01)
+    });
+    GradientsParams::from_grads(loss.reduce(|a, b| a + b).expect("layers").backward(), layers)
 }
 
 /// Four AdamW steps with norm clipping, ours or burn's, from the same start; the final weights
 /// and bias, flattened.
-async fn train_layer(device: &Device, ours: bool, weight_decay: f32) -> Result<Vec<f32>, String> {
+async fn train_layers(device: &Device, ours: bool, weight_decay: f32) -> Result<Vec<f32>, String> {
     let device = device.clone().autodiff();
-    let mut layer = layer(&device);
+    let mut layers = layers(&device);
     let mut burns = AdamWConfig::new()
         .with_weight_decay(weight_decay)
         .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
         .init();
     let mut our = AdamW::new(weight_decay, Some(1.0));
     for step in 0..4 {
-        let grads = layer_grads(&layer, step, &device);
-        layer = if ours { our.step(1e-2, layer, grads) } else { burns.step(1e-2, layer, grads) };
+        let grads = layers_grads(&layers, step, &device);
+        layers = if ours { our.step(1e-2, layers, grads) } else { burns.step(1e-2, layers, grads) };
     }
-    let mut values = read_f32(layer.weight.val()).await?;
-    values.extend(read_f32(layer.bias.expect("a bias").val()).await?);
+    let mut values = Vec::new();
+    for layer in layers {
+        values.extend(read_f32(layer.weight.val()).await?);
+        values.extend(read_f32(layer.bias.expect("a bias").val()).await?);
+    }
     Ok(values)
 }
 
 async fn adamw_case(device: &Device, weight_decay: f32) -> Result<Check, String> {
-    let want = train_layer(&Device::flex(), false, weight_decay).await?;
-    let got = train_layer(device, true, weight_decay).await?;
-    let start: Vec<f32> = [pattern(37 * 29, 1, 0.3), pattern(29, 2, 0.1)].concat();
+    let want = train_layers(&Device::flex(), false, weight_decay).await?;
+    let got = train_layers(device, true, weight_decay).await?;
+    let mut start = Vec::new();
+    for layer in layers(&Device::flex()) {
+        start.extend(read_f32(layer.weight.val()).await?);
+        start.extend(read_f32(layer.bias.expect("a bias").val()).await?);
+    }
     if max_diff(&want, &start) < 1e-2 {
         return Err("the AdamW case moved no parameter".into());
     }
-    let name = format!("adamw 37x29 + 29, clipped, decay {weight_decay}, 4 steps");
+    let widths = WIDTHS.map(|w| w.to_string()).join(" -> ");
+    let name = format!("adamw {widths}, 8 tensors, clipped, decay {weight_decay}, 4 steps");
     Ok(Check { name, values: max_diff(&got, &want), gradients: 0.0, tolerance: 1e-6 })
 }
 
