@@ -4,6 +4,9 @@
 use burn::tensor::{DType, Shape, TensorData};
 use burn_flex::FlexTensor;
 
+use super::gelu::math;
+use super::linear::InputGradient;
+
 /// The values of a contiguous f32 tensor (callers make it contiguous first).
 pub fn f32s(tensor: &FlexTensor) -> &[f32] {
     tensor.as_slice().expect("a contiguous f32 tensor")
@@ -24,6 +27,16 @@ pub fn bias_and_residual(rows: usize, d_out: usize, bias: Option<&[f32]>, residu
         }
     }
     y
+}
+
+/// A layer's input gradient `dx` (dy Wᵀ) taken on as `onward` says: through the GELU before the
+/// layer, or onto the gradient its input has from elsewhere.
+pub fn go_on(dx: &mut [f32], onward: InputGradient<FlexTensor>) {
+    match onward {
+        InputGradient::Alone => {}
+        InputGradient::ThroughGelu(h) => math::through_gelu(dx, f32s(&h.to_contiguous())),
+        InputGradient::Plus(g) => dx.iter_mut().zip(f32s(&g.to_contiguous())).for_each(|(d, g)| *d += g),
+    }
 }
 
 /// Token ids as indices, whatever integer type the backend stores them in.

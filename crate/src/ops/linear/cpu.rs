@@ -6,9 +6,8 @@ use burn_flex::FlexTensor;
 
 use super::{InputGradient, LinearGradients, LinearKernels, LinearOps};
 use crate::ops::gelu::GeluOps;
-use crate::ops::gelu::math;
 use crate::ops::gemm::{View, matmul};
-use crate::ops::host::{bias_and_residual, f32s, tensor};
+use crate::ops::host::{bias_and_residual, f32s, go_on, tensor};
 
 impl LinearOps for Flex {
     fn linear_biased(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -85,11 +84,7 @@ impl LinearKernels for Flex {
             let mut dx = vec![0.0; rows * d_in];
             let w_t = View::rows(0, d_out).transposed();
             matmul((rows, d_in, d_out), &mut dx, View::rows(0, d_in), dys, View::rows(0, d_out), ws, w_t, 1.0, false);
-            match onward {
-                InputGradient::Alone => {}
-                InputGradient::ThroughGelu(h) => math::through_gelu(&mut dx, f32s(&h.to_contiguous())),
-                InputGradient::Plus(g) => dx.iter_mut().zip(f32s(&g.to_contiguous())).for_each(|(d, g)| *d += g),
-            }
+            go_on(&mut dx, onward);
             tensor(dx, [rows, d_in])
         });
         let params = params.then(|| {

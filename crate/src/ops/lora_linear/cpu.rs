@@ -6,9 +6,8 @@ use burn_flex::FlexTensor;
 
 use super::{LoraKernels, LoraOps};
 use crate::ops::gelu::GeluOps;
-use crate::ops::gelu::math;
 use crate::ops::gemm::{View, matmul};
-use crate::ops::host::{bias_and_residual, f32s, tensor};
+use crate::ops::host::{bias_and_residual, f32s, go_on, tensor};
 use crate::ops::linear::InputGradient;
 
 impl LoraOps for Flex {
@@ -122,11 +121,7 @@ impl LoraKernels for Flex {
             let mut dx = vec![0.0; rows * d_in];
             product((rows, d_in, d_out), &mut dx, dys, false, f32s(&weight), true, 1.0, false);
             product((rows, d_in, rank), &mut dx, &d_low, false, a_s, true, 1.0, true);
-            match onward {
-                InputGradient::Alone => {}
-                InputGradient::ThroughGelu(h) => math::through_gelu(&mut dx, f32s(&h.to_contiguous())),
-                InputGradient::Plus(g) => dx.iter_mut().zip(f32s(&g.to_contiguous())).for_each(|(d, g)| *d += g),
-            }
+            go_on(&mut dx, onward);
             tensor(dx, [rows, d_in])
         });
         (dx, tensor(da, [d_in, rank]), tensor(db, [rank, d_out]))
