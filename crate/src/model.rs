@@ -40,7 +40,9 @@ impl Attention {
     /// joins them.
     pub fn forward(&self, norm: &LayerNorm, x: Tensor<3>, tenants: Option<Tenants>) -> Tensor<3> {
         let layers = || Some([self.q.layer()?, self.k.layer()?, self.v.layer()?, self.o.layer()?]);
-        if let (None, Some(layers)) = (tenants, layers()) {
+        if tenants.is_none()
+            && let Some(layers) = layers()
+        {
             return attention_block(x, norm, layers, self.heads);
         }
         let of = |target| tenants.and_then(|t| t.of(target));
@@ -63,7 +65,9 @@ impl Mlp {
     /// carries a training adapter on a frozen base, and no tenant's joins them.
     pub fn forward(&self, norm: &LayerNorm, x: Tensor<3>, tenants: Option<Tenants>) -> Tensor<3> {
         let layers = || Some([self.fc.layer()?, self.proj.layer()?]);
-        if let (None, Some(layers)) = (tenants, layers()) {
+        if tenants.is_none()
+            && let Some(layers) = layers()
+        {
             return mlp_block(x, norm, layers);
         }
         let h = gelu(self.fc.forward_for(norm.forward(x.clone()), tenants.and_then(|t| t.of(Target::Fc))));

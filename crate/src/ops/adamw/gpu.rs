@@ -13,7 +13,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
 use burn::tensor::{Shape, TensorData};
 
-use super::{AdamWOps, AdamWStep, GROUP, Layout, Slots, from_slots, into_slots};
+use super::{AdamWOps, AdamWStep, GROUP, Layout, Slots, UNIFORM_SLOTS, from_slots, into_slots};
 use crate::ops::shader::ADAMW;
 use crate::ops::wgsl::{Info, bytes, empty, inputs, launch, same_buffer};
 
@@ -52,13 +52,12 @@ impl AdamWOps for CubeBackend {
         let grads = [(); GROUP].map(|_| grads.next().unwrap_or_else(|| empty(&like, [1])));
         let [g0, g1, g2, g3, g4] = inputs(grads);
 
-        // The uniform's two arrays of eight slots each.
         let slot = |values: &[usize], t: usize| values.get(t).copied().unwrap_or(0);
         let mut info = Info::new();
-        for t in 0..8 {
+        for t in 0..UNIFORM_SLOTS {
             info = info.usize(slot(&layout.sizes, t));
         }
-        for t in 0..8 {
+        for t in 0..UNIFORM_SLOTS {
             info = info.usize(slot(&layout.offsets, t));
         }
         let info = info

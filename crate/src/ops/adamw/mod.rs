@@ -24,7 +24,9 @@ use super::shader::ADAMW;
 /// Tensors one dispatch updates: their gradients, one binding each, and the group's three other
 /// buffers fill WebGPU's default limit of 8 storage buffers per shader stage.
 pub const GROUP: usize = ADAMW.constant("GROUP") as usize;
-const _: () = assert!(GROUP <= 8, "the kernel's uniform holds eight slots");
+/// Slots of the kernel's uniform for the group's sizes and offsets (two vec4s each).
+pub const UNIFORM_SLOTS: usize = 8;
+const _: () = assert!(GROUP <= UNIFORM_SLOTS, "a group fits the kernel's uniform");
 
 /// The scalars of one step, derived on the host in the precision burn derives them.
 #[derive(Debug, Clone, Copy)]
