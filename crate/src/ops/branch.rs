@@ -115,6 +115,58 @@ pub fn project<B: LinearKernels + LoraKernels>(
     }
 }
 
+/// Three layers of one input x (a block's q, k and v) and what their backward pass keeps: one
+/// operation of the backend's when all three are plain, each on its own otherwise.
+pub fn project_three<B: LinearKernels + LoraKernels>(
+    x: FloatTensor<B>,
+    layers: [LayerOf<B>; 3],
+) -> ([FloatTensor<B>; 3], [Kept<B>; 3]) {
+    match layers {
+        [
+            LayerOf::Plain { weight: w0, bias: b0 },
+            LayerOf::Plain { weight: w1, bias: b1 },
+            LayerOf::Plain { weight: w2, bias: b2 },
+        ] => {
+            let ys = B::linear_three_forward(x, [w0.clone(), w1.clone(), w2.clone()], [b0, b1, b2]);
+            (ys, [w0, w1, w2].map(|weight| Kept::Plain { weight }))
+        }
+        [l0, l1, l2] => {
+            let [(y0, k0), (y1, k1), (y2, k2)] = [l0, l1, l2].map(|layer| project(x.clone(), layer, None));
+            ([y0, y1, y2], [k0, k1, k2])
+        }
+    }
+}
+
+/// `project_three`'s backward pass: registers each layer's gradients whose nodes are tracked,
+/// and returns x's gradient (the three layers' summed) when `input`.
+pub fn project_three_backward<B: LinearKernels + LoraKernels>(
+    x: FloatTensor<B>,
+    kept: [Kept<B>; 3],
+    dys: [FloatTensor<B>; 3],
+    input: bool,
+    nodes: [[Option<NodeId>; 2]; 3],
+    grads: &mut Gradients,
+) -> Option<FloatTensor<B>> {
+    match kept {
+        [Kept::Plain { weight: w0 }, Kept::Plain { weight: w1 }, Kept::Plain { weight: w2 }] => {
+            let params = nodes.iter().flatten().any(Option::is_some);
+            let (dx, gradients) = B::linear_three_backward(x, [w0, w1, w2], dys, input, params);
+            for ((dw, db), nodes) in gradients.into_iter().flatten().zip(nodes) {
+                register::<B, 2>([dw, db], nodes, grads);
+            }
+            dx
+        }
+        kept => {
+            // x's gradient from the first layer's product, each next one summed onto it in its own.
+            let mut dx = None;
+            for ((kept, dy), nodes) in kept.into_iter().zip(dys).zip(nodes) {
+                dx = project_backward(x.clone(), kept, dy, input, InputGradient::plus(dx), nodes, grads);
+            }
+            dx
+        }
+    }
+}
+
 /// (GELU(h), h, what the backward pass keeps) for h = `layer` on x: the MLP's first layer, its
 /// GELU inside the product.
 pub fn project_gelu<B: LinearKernels + LoraKernels>(

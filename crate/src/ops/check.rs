@@ -106,6 +106,8 @@ async fn product_cases(device: &Device, salt: u32) -> Result<Vec<Check>, String>
         attention_block_case(device, values, [false; 4]).await?,
         attention_block_case(device, values, [true, false, true, false]).await?,
         attention_block_case(device, values, [true; 4]).await?,
+        // q, k and v plain and frozen: their one-dispatch backward pass with no weights' gradients.
+        attention_block_case(device, values, [false, false, false, true]).await?,
     ])
 }
 

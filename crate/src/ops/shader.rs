@@ -72,6 +72,7 @@ macro_rules! shader {
 pub const ADAMW: Shader = shader!("adamw");
 pub const MATMUL: Shader = shader!("matmul");
 pub const MATMUL_TILED: Shader = shader!("matmul_tiled");
+pub const MATMUL_THREE: Shader = shader!("matmul_three");
 pub const GELU: Shader = shader!("gelu");
 pub const LAYER_NORM: Shader = shader!("layer_norm");
 pub const LAYER_NORM_BACKWARD: Shader = shader!("layer_norm_backward");
@@ -90,6 +91,7 @@ pub const ALL: &[&Shader] = &[
     &ADAMW,
     &MATMUL,
     &MATMUL_TILED,
+    &MATMUL_THREE,
     &GELU,
     &LAYER_NORM,
     &LAYER_NORM_BACKWARD,

@@ -143,6 +143,55 @@ pub fn bytes(t: &CubeTensor) -> std::ops::Range<u64> {
     t.handle.offset_start.unwrap_or(0)..t.handle.size() - t.handle.offset_end.unwrap_or(0)
 }
 
+/// How far apart, in f32 values, views of one buffer start: 256 bytes, WebGPU's default
+/// `minStorageBufferOffsetAlignment`, so that each view can be bound on its own.
+pub const VIEW_ALIGN: usize = 64;
+
+/// `shape`'s values from value `start` of `buffer` (a tensor on a whole allocation), as a tensor
+/// of their own: no copy.
+pub fn view(buffer: &CubeTensor, start: usize, shape: impl Into<Shape>) -> CubeTensor {
+    let shape = shape.into();
+    let size = buffer.handle.size();
+    let (start, end) = (start * F32, (start + shape.num_elements()) * F32);
+    assert!(end as u64 <= size, "a view reaches past its buffer");
+    let handle = buffer.handle.clone().offset_start(start as u64).offset_end(size - end as u64);
+    CubeTensor::new_contiguous(buffer.client.clone(), buffer.device.clone(), shape, handle, buffer.dtype)
+}
+
+/// Views of one buffer `spacing` values apart, each of `shape`.
+pub fn views<const N: usize>(buffer: &CubeTensor, spacing: usize, shape: &Shape) -> [CubeTensor; N] {
+    std::array::from_fn(|i| view(buffer, i * spacing, shape.clone()))
+}
+
+/// How many values apart `tensors` start, when they are contiguous views of one allocation at
+/// one spacing, each ending before the next begins.
+pub fn spacing(tensors: &[CubeTensor]) -> Option<usize> {
+    let first = &tensors[0];
+    let starts: Vec<u64> = tensors.iter().map(|t| bytes(t).start).collect();
+    let step = starts.get(1).map_or(0, |s| s.saturating_sub(starts[0]));
+    let even = tensors.iter().zip(&starts).enumerate().all(|(i, (t, &start))| {
+        same_buffer(t, first)
+            && t.is_contiguous()
+            && start == starts[0] + i as u64 * step
+            && bytes(t).end - start <= step
+    });
+    (even && step > 0 && step.is_multiple_of(F32 as u64)).then(|| (step / F32 as u64) as usize)
+}
+
+/// The values from `first`'s start to `values` on, in its allocation: a view that can span
+/// several others.
+pub fn span(first: &CubeTensor, values: usize) -> CubeTensor {
+    let start = bytes(first).start;
+    let end = start + (values * F32) as u64;
+    let size = first.handle.size();
+    assert!(end <= size, "a span reaches past its buffer");
+    let mut handle = first.handle.clone();
+    handle.offset_end = Some(size - end);
+    CubeTensor::new_contiguous(first.client.clone(), first.device.clone(), [values].into(), handle, first.dtype)
+}
+
+const F32: usize = std::mem::size_of::<f32>();
+
 /// A new, uninitialised f32 tensor on `like`'s device.
 pub fn empty(like: &CubeTensor, shape: impl Into<Shape>) -> CubeTensor {
     let shape = shape.into();

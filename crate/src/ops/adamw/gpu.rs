@@ -15,7 +15,7 @@ use burn::tensor::{Shape, TensorData};
 
 use super::{AdamWOps, AdamWStep, GROUP, Layout, Slots, UNIFORM_SLOTS, from_slots, into_slots};
 use crate::ops::shader::ADAMW;
-use crate::ops::wgsl::{Info, bytes, empty, inputs, launch, same_buffer};
+use crate::ops::wgsl::{Info, bytes, empty, inputs, launch, same_buffer, view};
 
 const F32: u64 = std::mem::size_of::<f32>() as u64;
 
@@ -80,15 +80,7 @@ impl AdamWOps for CubeBackend {
 /// kernel takes it alone. (burn's slice makes a view only when the end, too, lies on the
 /// alignment, and copies a tensor whose size is not a multiple of it.)
 fn views(flat: &CubeTensor, layout: &Layout) -> Vec<CubeTensor> {
-    let size = flat.handle.size();
-    let views = layout.sizes.iter().zip(&layout.offsets);
-    views
-        .map(|(&n, &start)| {
-            let end = (start + n) as u64 * F32;
-            let handle = flat.handle.clone().offset_start(start as u64 * F32).offset_end(size - end);
-            CubeTensor::new_contiguous(flat.client.clone(), flat.device.clone(), [n].into(), handle, flat.dtype)
-        })
-        .collect()
+    layout.sizes.iter().zip(&layout.offsets).map(|(&n, &start)| view(flat, start, [n])).collect()
 }
 
 /// The group's buffer, when `params` are still the views `views` made of it.

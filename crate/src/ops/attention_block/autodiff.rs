@@ -1,8 +1,9 @@
 //! The block's backward pass, from what its forward pass kept:
 //!   the output projection's products (its input's gradient dA, its own W and b's or A and B's),
 //!   attention's two kernels (dq, dk, dv),
-//!   dn = dq W_qᵀ, then += dk W_kᵀ, then += dv W_vᵀ, each in the product that computes it
-//!   (with each projection's own gradients, and an adapter's path as `ops::lora_linear` adds it),
+//!   dn = dq W_qᵀ + dk W_kᵀ + dv W_vᵀ, with each projection's own gradients (`branch::
+//!   project_three_backward`: one product for all three when plain, else each summed onto the
+//!   last in its own, an adapter's path as `ops::lora_linear` adds it),
 //!   dx = LayerNorm'(dn) + dy, with γ's and β's;
 //! each product running only when something upstream of it takes a gradient.
 
@@ -15,9 +16,9 @@ use burn::backend::{Autodiff, TensorMetadata};
 
 use super::{AttentionBlockOps, Saved, forward};
 use crate::ops::attention::AttentionKernels;
-use crate::ops::branch::{LayerOf, norm_backward, project_backward};
+use crate::ops::branch::{LayerOf, norm_backward, project_backward, project_three_backward};
 use crate::ops::layer_norm::LayerNormKernels;
-use crate::ops::linear::InputGradient::{self, Alone};
+use crate::ops::linear::InputGradient::Alone;
 use crate::ops::linear::LinearKernels;
 use crate::ops::lora_linear::LoraKernels;
 
@@ -47,21 +48,9 @@ impl<B: LayerNormKernels + LinearKernels + LoraKernels + AttentionKernels> Backw
             let as_sequences = |t: FloatTensor<B>| B::float_reshape(t, sequences.clone());
             let [queries, keys, values, y, dy_attention] = [queries, keys, values, y, dy_attention].map(as_sequences);
             let (dq, dk, dv) = B::attention_backward(queries, keys, values, y, lse, dy_attention, heads);
-            // n's gradient from q's product, then k's and v's each summed onto it in their own.
-            let mut dn = None;
-            for (i, (kept, d)) in [(q, dq), (k, dk), (v, dv)].into_iter().enumerate() {
-                let d = B::float_reshape(d, flat.clone());
-                dn = project_backward(
-                    normed.clone(),
-                    kept,
-                    d,
-                    before_norm,
-                    InputGradient::plus(dn),
-                    layer_nodes(i),
-                    grads,
-                );
-            }
-            dn
+            let dys = [dq, dk, dv].map(|d| B::float_reshape(d, flat.clone()));
+            let nodes = [0, 1, 2].map(layer_nodes);
+            project_three_backward(normed, [q, k, v], dys, before_norm, nodes, grads)
         });
         norm_backward::<B>(norm, dn, dy, norm_nodes, grads);
     }

@@ -3,10 +3,14 @@
 use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
 
-use super::{InputGradient, LinearGradients, LinearKernels, LinearOps, MatmulKernel, matmul_kernel};
-use crate::ops::shader::{MATMUL, MATMUL_TILED};
+use super::{
+    InputGradient, LinearGradients, LinearKernels, LinearOps, MatmulKernel, ThreeGradients, matmul_kernel,
+    three_backward_apart, three_forward_apart,
+};
+use crate::ops::shader::{MATMUL, MATMUL_THREE, MATMUL_TILED};
 use crate::ops::wgsl::{
-    Info, MAX_WORKGROUPS, bytes, empty, inputs, launch, optional_inputs, pieces_for, same_buffer, sum_pieces,
+    Info, MAX_WORKGROUPS, VIEW_ALIGN, bytes, empty, inputs, launch, optional_inputs, pieces_for, same_buffer, spacing,
+    span, sum_pieces, views, workgroups_for,
 };
 
 impl LinearOps for CubeBackend {
@@ -260,6 +264,40 @@ fn dispatch(
     (sum_pieces(c, [m, n]), sums, c2)
 }
 
+// `shaders/matmul_three.wgsl`'s own: its modes, and how many products it takes.
+const SIDE_BY_SIDE: u32 = MATMUL_THREE.constant("SIDE_BY_SIDE");
+const THREE_BIAS: u32 = MATMUL_THREE.constant("ADD_BIAS");
+const THREE_SUMS: u32 = MATMUL_THREE.constant("COLUMN_SUMS");
+const PRODUCTS: usize = MATMUL_THREE.constant("PRODUCTS") as usize;
+const _: () = assert!(MATMUL_THREE.constant("TILE") as usize == TILE, "the register kernels' tiles agree");
+
+/// Threads `shaders/matmul_three.wgsl` runs: one per tile of C, and per `TILE` column sums, in
+/// each product side by side; one per tile of the one C when summed.
+fn three_threads((m, n): (usize, usize), flags: u32) -> usize {
+    let tiles = m.div_ceil(TILE) * n.div_ceil(TILE);
+    let sums = if flags & THREE_SUMS != 0 { n.div_ceil(TILE) } else { 0 };
+    if flags & SIDE_BY_SIDE != 0 { PRODUCTS * (tiles + sums) } else { tiles }
+}
+
+/// One dispatch of `shaders/matmul_three.wgsl`: products of (m × k) by (k × n), A's three
+/// `a_seg` values apart in one buffer (0: one A), the three B read with one pair of (row, col)
+/// strides, bindings 4–6 from `extras`, and C's three `c_seg` values apart in `c`.
+fn three(
+    (m, n, k): (usize, usize, usize),
+    (a, a_seg): (Strided, usize),
+    (bs, (b_row, b_col)): ([&CubeTensor; 3], (usize, usize)),
+    extras: Option<[&CubeTensor; 3]>,
+    (c, c_seg): (&CubeTensor, usize),
+    flags: u32,
+) {
+    let info = Info::new().usize(m).usize(n).usize(k).usize(a.row).usize(a.col).usize(a_seg);
+    let info = info.usize(b_row).usize(b_col).usize(c_seg).u32(flags);
+    let stand_ins = [(); 3].map(|_| empty(c, [1]));
+    let [e0, e1, e2] = extras.unwrap_or([&stand_ins[0], &stand_ins[1], &stand_ins[2]]);
+    let groups = workgroups_for(&MATMUL_THREE, three_threads((m, n), flags));
+    launch(&MATMUL_THREE, groups, &[a.tensor, bs[0], bs[1], bs[2], e0, e1, e2, c], info);
+}
+
 /// x W for x (rows, d_in) and W (d_in, d_out), both row-major.
 fn forward_product<'a>(x: &'a CubeTensor, weight: &'a CubeTensor) -> Product<'a> {
     let (d_in, d_out) = dims(weight);
@@ -326,5 +364,70 @@ impl LinearKernels for CubeBackend {
                 (dx, dw_db)
             }
         }
+    }
+
+    /// One dispatch on the register kernel, q, k and v written `VIEW_ALIGN`-spaced in one buffer
+    /// (attention binds each as a view); three products on the tiled one.
+    fn linear_three_forward(
+        x: FloatTensor<Self>,
+        weights: [FloatTensor<Self>; 3],
+        biases: [FloatTensor<Self>; 3],
+    ) -> [FloatTensor<Self>; 3] {
+        if tiled(&x) {
+            return three_forward_apart::<Self>(x, weights, biases);
+        }
+        let ([w0, w1, w2], [b0, b1, b2]) = (weights, biases);
+        let [x, w0, w1, w2, b0, b1, b2] = inputs([x, w0, w1, w2, b0, b1, b2]);
+        let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&w0));
+        let seg = (rows * d_out).next_multiple_of(VIEW_ALIGN);
+        let c = empty(&x, [PRODUCTS * seg]);
+        let a = Strided { tensor: &x, row: d_in, col: 1 };
+        let biases = Some([&b0, &b1, &b2]);
+        let weights = ([&w0, &w1, &w2], (d_out, 1));
+        three((rows, d_out, d_in), (a, 0), weights, biases, (&c, seg), SIDE_BY_SIDE | THREE_BIAS);
+        views(&c, seg, &[rows, d_out].into())
+    }
+
+    /// Two dispatches on the register kernel (the input's gradient, then the three layers'
+    /// side by side), where three layers took six. Three layers' backward passes otherwise: on
+    /// the tiled kernel, where the dy do not lie in one buffer at one spacing (attention's
+    /// backward pass writes them so), or where a long sum over rows would be cut into pieces.
+    fn linear_three_backward(
+        x: FloatTensor<Self>,
+        weights: [FloatTensor<Self>; 3],
+        dys: [FloatTensor<Self>; 3],
+        input: bool,
+        params: bool,
+    ) -> ThreeGradients<Self> {
+        let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&weights[0]));
+        let spaced = spacing(&dys);
+        let whole_sums = pieces_for(three_threads((d_in, d_out), SIDE_BY_SIDE | THREE_SUMS), rows) == 1;
+        if tiled(&x) || spaced.is_none() || (params && !whole_sums) {
+            return three_backward_apart::<Self>(x, weights, dys, input, params);
+        }
+        let a_seg = spaced.expect("checked");
+        let ([w0, w1, w2], [dy0, dy1, dy2]) = (weights, dys);
+        let [x, w0, w1, w2] = inputs([x, w0, w1, w2]);
+        let dx = input.then(|| {
+            // Σ_s dy_s W_sᵀ: the three dy_s as one binding, W_sᵀ read as W_s with its strides
+            // swapped.
+            let dx = empty(&x, [rows, d_in]);
+            let dys = span(&dy0, 2 * a_seg + rows * d_out);
+            let a = Strided { tensor: &dys, row: d_out, col: 1 };
+            three((rows, d_in, d_out), (a, a_seg), ([&w0, &w1, &w2], (1, d_out)), None, (&dx, 0), 0);
+            dx
+        });
+        let gradients = params.then(|| {
+            // xᵀ dy_s side by side, each with dy_s's column sums.
+            let seg = (d_in * d_out).next_multiple_of(VIEW_ALIGN);
+            let dw = empty(&x, [PRODUCTS * seg]);
+            let db = [(); 3].map(|_| empty(&x, [d_out]));
+            let a = Strided { tensor: &x, row: 1, col: d_in };
+            let (dys, sums) = (([&dy0, &dy1, &dy2], (d_out, 1)), Some([&db[0], &db[1], &db[2]]));
+            three((d_in, d_out, rows), (a, 0), dys, sums, (&dw, seg), SIDE_BY_SIDE | THREE_SUMS);
+            let mut db = db.into_iter();
+            views::<3>(&dw, seg, &[d_in, d_out].into()).map(|dw| (dw, db.next().expect("one a layer")))
+        });
+        (dx, gradients)
     }
 }

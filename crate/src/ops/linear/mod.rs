@@ -76,6 +76,61 @@ pub trait LinearKernels: Backend {
         params: bool,
         onward: InputGradient<FloatTensor<Self>>,
     ) -> LinearGradients<Self>;
+
+    /// `[x W_s + b_s]` for three plain layers of one input: a block's q, k and v.
+    fn linear_three_forward(
+        x: FloatTensor<Self>,
+        weights: [FloatTensor<Self>; 3],
+        biases: [FloatTensor<Self>; 3],
+    ) -> [FloatTensor<Self>; 3] {
+        three_forward_apart::<Self>(x, weights, biases)
+    }
+
+    /// Their backward pass: (`Σ_s dy_s W_sᵀ` when `input`, each layer's (`xᵀ dy_s`, `Σ_rows
+    /// dy_s`) when `params`).
+    fn linear_three_backward(
+        x: FloatTensor<Self>,
+        weights: [FloatTensor<Self>; 3],
+        dys: [FloatTensor<Self>; 3],
+        input: bool,
+        params: bool,
+    ) -> ThreeGradients<Self> {
+        three_backward_apart::<Self>(x, weights, dys, input, params)
+    }
+}
+
+/// The input's gradient and each of three layers' (weight's, bias's), each when asked for.
+pub type ThreeGradients<B> = (Option<FloatTensor<B>>, Option<[(FloatTensor<B>, FloatTensor<B>); 3]>);
+
+/// Three layers of one input as three layers: what a backend without a kernel for them runs.
+pub fn three_forward_apart<B: LinearKernels>(
+    x: FloatTensor<B>,
+    weights: [FloatTensor<B>; 3],
+    biases: [FloatTensor<B>; 3],
+) -> [FloatTensor<B>; 3] {
+    let mut biases = biases.into_iter();
+    weights.map(|weight| B::linear_forward(x.clone(), weight, biases.next(), None))
+}
+
+/// Their backward pass as three layers', each input gradient summed onto the one before in its
+/// own product.
+pub fn three_backward_apart<B: LinearKernels>(
+    x: FloatTensor<B>,
+    weights: [FloatTensor<B>; 3],
+    dys: [FloatTensor<B>; 3],
+    input: bool,
+    params: bool,
+) -> ThreeGradients<B> {
+    let mut dx = None;
+    let mut dys = dys.into_iter();
+    let gradients = weights.map(|weight| {
+        let dy = dys.next().expect("one dy a layer");
+        let (d, gradients) = B::linear_backward(x.clone(), weight, dy, input, params, InputGradient::plus(dx.take()));
+        dx = d;
+        gradients
+    });
+    let [g0, g1, g2] = gradients;
+    (dx, g0.zip(g1).zip(g2).map(|((g0, g1), g2)| [g0, g1, g2]))
 }
 
 /// What a layer's input gradient `dy Wᵀ` meets in the product that computes it, so that no
