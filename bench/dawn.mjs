@@ -14,14 +14,13 @@
 // (Dawn refuses Mesa 22.3's lavapipe for a missing feature). Needs www/pkg (scripts/build-wasm.sh)
 // and the root's node_modules (npm ci).
 
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { exitOnHelp } from '../scripts/usage.mjs';
 import { stats } from './tfjs/bench.js';
+import { dawnAsNavigator, loadModule } from './dawn-node.mjs';
 
 exitOnHelp(import.meta.url);
 
-const ROOT = new URL('../', import.meta.url);
 const { values: a } = parseArgs({
   options: {
     modes: { type: 'string', default: 'full,adapter' },
@@ -34,28 +33,7 @@ const { values: a } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-// Read by the Vulkan loader when Dawn first creates an instance, so set before `create()`.
-if (a.icd) process.env.VK_ICD_FILENAMES = a.icd;
-process.env.XDG_RUNTIME_DIR ??= '/tmp'; // Dawn's Linux window-system probe asks for it
-
-const { create, globals } = await import('webgpu');
-Object.assign(globalThis, globals);
-const gpu = create([]);
-// wgpu finds `navigator.gpu` as a page has it: through a `Window` in the global scope, whose
-// getters web-sys calls from the prototypes. Node has neither, so give it both.
-class Navigator {
-  get gpu() {
-    return gpu;
-  }
-}
-const navigator = new Navigator();
-class Window {
-  get navigator() {
-    return navigator;
-  }
-}
-Object.assign(globalThis, { Window, Navigator });
-Object.setPrototypeOf(globalThis, Window.prototype);
+const gpu = await dawnAsNavigator(a.icd);
 
 // The browser benchmark's call counter, which counts on the WebGPU prototypes and closes a
 // step's record at each `bench:step` event.
@@ -64,9 +42,7 @@ Object.assign(globalThis, { self: globalThis, addEventListener: events.addEventL
 await import('./webgpu-calls.js');
 const stepDone = (step, steps) => events.dispatchEvent(new CustomEvent('bench:step', { detail: { step, steps } }));
 
-const mod = await import(new URL('www/pkg/finetune_lab.js', ROOT));
-await mod.default({ module_or_path: readFileSync(new URL('www/pkg/finetune_lab_bg.wasm', ROOT)) });
-const base = new Uint8Array(readFileSync(new URL('www/base/tiny.ftlab', ROOT)));
+const { mod, base } = await loadModule();
 const [steps, warmup] = [Number(a.steps), Number(a.warmup)];
 const compared = Math.min(Number(a.compare ?? warmup + steps), warmup + steps);
 

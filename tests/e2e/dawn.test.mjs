@@ -1,7 +1,8 @@
 // The WebAssembly module trains through Dawn, the WebGPU inside Chromium, in Node (bench/dawn.mjs
 // with npm's `webgpu`), here on SwiftShader's Vulkan driver from Debian's chromium-common: the
 // run takes the WebGPU path, its loss curve follows the CPU path's, and its WebGPU calls per step
-// are counted.
+// are counted; and a step replayed kernel by kernel (bench/kernel-times.mjs) accounts for every
+// dispatch.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,4 +28,16 @@ test('the module trains through Dawn and follows the CPU path', { timeout: 300_0
     assert.ok(r.max_diff_from_cpu <= 1e-4, `${r.mode}: ${r.max_diff_from_cpu}`);
     assert.ok(r.dispatches > 0 && r.readbacks > 0 && r.readbacks <= 1, JSON.stringify(r)); // one readback a step at most
   }
+});
+
+test('a step replayed kernel by kernel accounts for every dispatch', { timeout: 300_000 }, () => {
+  const out = execFileSync(process.execPath, [`${ROOT}bench/kernel-times.mjs`, '--icd', ICD, '--repeats', '1', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const report = JSON.parse(out.trim().split('\n').at(-1));
+  const top = report.kernels.slice(0, 3).map((k) => `${k.name} ${((100 * k.ms) / report.ms).toFixed(0)}%`);
+  console.log(`# Dawn ${report.mode} step replayed kernel by kernel: ${report.dispatches} dispatches, ${report.ms.toFixed(0)} ms; ${top.join(', ')}`);
+  assert.ok(Number.isFinite(report.loss), JSON.stringify(report));
+  assert.equal(report.kernels.reduce((n, k) => n + k.dispatches, 0), report.dispatches);
+  // Full fine-tuning's q, k and v run as one operation on a software adapter.
+  assert.ok(report.kernels.some((k) => k.name === 'shaders/matmul_three.wgsl'), JSON.stringify(report.kernels));
+  assert.ok(report.kernels.every((k) => k.ms > 0 && k.largest <= k.ms), JSON.stringify(report.kernels));
 });

@@ -116,17 +116,18 @@ pub fn project<B: LinearKernels + LoraKernels>(
 }
 
 /// Three layers of one input x (a block's q, k and v) and what their backward pass keeps: one
-/// operation of the backend's when all three are plain, each on its own otherwise.
+/// operation of the backend's when `as_one` and all three are plain, each on its own otherwise.
 pub fn project_three<B: LinearKernels + LoraKernels>(
     x: FloatTensor<B>,
     layers: [LayerOf<B>; 3],
+    as_one: bool,
 ) -> ([FloatTensor<B>; 3], [Kept<B>; 3]) {
     match layers {
         [
             LayerOf::Plain { weight: w0, bias: b0 },
             LayerOf::Plain { weight: w1, bias: b1 },
             LayerOf::Plain { weight: w2, bias: b2 },
-        ] => {
+        ] if as_one => {
             let ys = B::linear_three_forward(x, [w0.clone(), w1.clone(), w2.clone()], [b0, b1, b2]);
             (ys, [w0, w1, w2].map(|weight| Kept::Plain { weight }))
         }

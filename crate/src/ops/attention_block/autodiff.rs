@@ -14,7 +14,7 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, TensorMetadata};
 
-use super::{AttentionBlockOps, Saved, forward};
+use super::{AttentionBlockOps, Qkv, Saved, forward};
 use crate::ops::attention::AttentionKernels;
 use crate::ops::branch::{LayerOf, norm_backward, project_backward, project_three_backward};
 use crate::ops::layer_norm::LayerNormKernels;
@@ -79,7 +79,7 @@ where
         let layers = [q, k, v, o].map(LayerOf::into_inner);
         match prep {
             OpsKind::Tracked(prep) => {
-                let (y, saved) = forward::<B>(x, gamma, beta, layers, time, heads);
+                let (y, saved) = forward::<B>(x, gamma, beta, layers, time, heads, Qkv::Together);
                 prep.finish(saved, y)
             }
             OpsKind::UnTracked(prep) => {

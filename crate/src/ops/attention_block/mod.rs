@@ -58,6 +58,18 @@ struct Saved<B: Backend> {
     heads: usize,
 }
 
+/// How q, k and v run where all three are plain.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Qkv {
+    /// As one operation (`branch::project_three`): where a backward pass follows, whose two
+    /// dispatches replace six.
+    Together,
+    /// As three products: a forward pass alone (scoring the base before training) saves only
+    /// two dispatches, and on software WebGPU compiling the one operation's pipeline before the
+    /// first step delays it more than that saves.
+    Apart,
+}
+
 /// The forward pass from a backend's kernels: y, and what the backward pass reads, which a
 /// backend without autodiff drops at once.
 #[allow(clippy::too_many_arguments)]
@@ -68,12 +80,13 @@ fn forward<B: LayerNormKernels + LinearKernels + LoraKernels + AttentionKernels>
     [q, k, v, o]: [LayerOf<B>; 4],
     time: usize,
     heads: usize,
+    qkv: Qkv,
 ) -> (FloatTensor<B>, Saved<B>) {
     let [rows, c] = x.shape().dims::<2>();
     assert!(time > 0 && rows % time == 0, "{rows} rows do not split into sequences of {time}");
     let sequences = Shape::from([rows / time, time, c]);
     let (normed, stats) = B::layer_norm_forward(x.clone(), gamma.clone(), beta, EPSILON);
-    let ([queries, keys, values], [q, k, v]) = project_three(normed.clone(), [q, k, v]);
+    let ([queries, keys, values], [q, k, v]) = project_three(normed.clone(), [q, k, v], qkv == Qkv::Together);
     let as_sequences = |t: &FloatTensor<B>| B::float_reshape(t.clone(), sequences.clone());
     let (y, lse) = B::attention_forward(as_sequences(&queries), as_sequences(&keys), as_sequences(&values), heads);
     let y = B::float_reshape(y, Shape::from([rows, c]));
@@ -104,7 +117,7 @@ macro_rules! attention_block_from_kernels {
                 time: usize,
                 heads: usize,
             ) -> FloatTensor<Self> {
-                forward::<Self>(x, gamma, beta, [q, k, v, o], time, heads).0
+                forward::<Self>(x, gamma, beta, [q, k, v, o], time, heads, Qkv::Apart).0
             }
         }
     };
