@@ -36,8 +36,17 @@ test('a step replayed kernel by kernel accounts for every dispatch', { timeout: 
   const top = report.kernels.slice(0, 3).map((k) => `${k.name} ${((100 * k.ms) / report.ms).toFixed(0)}%`);
   console.log(`# Dawn ${report.mode} step replayed kernel by kernel: ${report.dispatches} dispatches, ${report.ms.toFixed(0)} ms; ${top.join(', ')}`);
   assert.ok(Number.isFinite(report.loss), JSON.stringify(report));
-  assert.equal(report.kernels.reduce((n, k) => n + k.dispatches, 0), report.dispatches);
+  assert.equal(
+    report.kernels.reduce((n, k) => n + k.dispatches, 0),
+    report.dispatches,
+  );
   // Full fine-tuning's q, k and v run as one operation on a software adapter.
-  assert.ok(report.kernels.some((k) => k.name === 'shaders/matmul_three.wgsl'), JSON.stringify(report.kernels));
-  assert.ok(report.kernels.every((k) => k.ms > 0 && k.largest <= k.ms), JSON.stringify(report.kernels));
+  assert.ok(
+    report.kernels.some((k) => k.name === 'shaders/matmul_three.wgsl'),
+    JSON.stringify(report.kernels),
+  );
+  assert.ok(
+    report.kernels.every((k) => k.ms > 0 && k.largest <= k.ms),
+    JSON.stringify(report.kernels),
+  );
 });
