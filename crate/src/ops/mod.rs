@@ -20,6 +20,11 @@
 //! Beside them, `check.rs` holds every operation against burn's own ops; `gemm.rs` and `host.rs`
 //! serve the CPU twins (matrix products on strided views, tensors as slices).
 
+/// How far apart, in f32 values, tensors packed into one buffer start: 256 bytes, WebGPU's
+/// default storage-binding offset alignment and the largest it lets a device require, so each
+/// can be bound on its own as a view (an AdamW group's parameters; q, k and v side by side).
+pub const VIEW_ALIGN: usize = 64;
+
 pub mod adamw;
 pub mod attention;
 pub mod attention_block;

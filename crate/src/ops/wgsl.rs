@@ -21,6 +21,7 @@ use burn::cubecl::prelude::KernelId;
 use burn::cubecl::server::{KernelArguments, MetadataBindingInfo};
 use burn::tensor::{DType, IntDType, Shape};
 
+use super::VIEW_ALIGN;
 use super::shader::Shader;
 
 /// Most workgroups along one grid dimension (WebGPU's default limit); kernels that process
@@ -143,10 +144,6 @@ pub fn bytes(t: &CubeTensor) -> std::ops::Range<u64> {
     t.handle.offset_start.unwrap_or(0)..t.handle.size() - t.handle.offset_end.unwrap_or(0)
 }
 
-/// How far apart, in f32 values, views of one buffer start: 256 bytes, WebGPU's default
-/// `minStorageBufferOffsetAlignment`, so that each view can be bound on its own.
-pub const VIEW_ALIGN: usize = 64;
-
 /// `shape`'s values from value `start` of `buffer` (a tensor on a whole allocation), as a tensor
 /// of their own: no copy.
 pub fn view(buffer: &CubeTensor, start: usize, shape: impl Into<Shape>) -> CubeTensor {
@@ -156,6 +153,13 @@ pub fn view(buffer: &CubeTensor, start: usize, shape: impl Into<Shape>) -> CubeT
     assert!(end as u64 <= size, "a view reaches past its buffer");
     let handle = buffer.handle.clone().offset_start(start as u64).offset_end(size - end as u64);
     CubeTensor::new_contiguous(buffer.client.clone(), buffer.device.clone(), shape, handle, buffer.dtype)
+}
+
+/// A new buffer for `count` tensors of `shape` side by side, each start on `VIEW_ALIGN`: the
+/// buffer and how many values apart they start (`views` gives them as tensors).
+pub fn side_by_side(like: &CubeTensor, count: usize, shape: &Shape) -> (CubeTensor, usize) {
+    let spacing = shape.num_elements().next_multiple_of(VIEW_ALIGN);
+    (empty(like, [count * spacing]), spacing)
 }
 
 /// Views of one buffer `spacing` values apart, each of `shape`.

@@ -19,6 +19,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
 use burn::tensor::Tensor;
 
+use super::VIEW_ALIGN;
 use super::shader::ADAMW;
 
 /// Tensors one dispatch updates: their gradients, one binding each, and the group's three other
@@ -85,9 +86,8 @@ impl AdamWStep {
 }
 
 /// Where each tensor of a group lies in the group's flat buffers: back to back in the order
-/// given, each start rounded up to a multiple of `ALIGN` values. 256 bytes is the largest
-/// storage-binding offset alignment WebGPU lets a device require, so each parameter can be
-/// bound on its own as a view of the group's buffer.
+/// given, each start rounded up to a multiple of `ops::VIEW_ALIGN` values, so each parameter
+/// can be bound on its own as a view of the group's buffer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layout {
     pub sizes: Vec<usize>,
@@ -97,15 +97,13 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub const ALIGN: usize = 64;
-
     pub fn new(sizes: impl IntoIterator<Item = usize>) -> Self {
         let sizes: Vec<usize> = sizes.into_iter().collect();
         let mut offsets = Vec::with_capacity(sizes.len());
         let mut total = 0;
         for &n in &sizes {
             offsets.push(total);
-            total += n.next_multiple_of(Self::ALIGN);
+            total += n.next_multiple_of(VIEW_ALIGN);
         }
         Self { sizes, offsets, total }
     }

@@ -6,7 +6,7 @@ use burn::backend::wgpu::{CubeBackend, CubeTensor};
 
 use super::{AttentionKernels, AttentionOps, dims};
 use crate::ops::shader::{ATTENTION, ATTENTION_BACKWARD_KEY, ATTENTION_BACKWARD_QUERY, Shader};
-use crate::ops::wgsl::{Info, VIEW_ALIGN, empty, inputs, launch, views, workgroups_for};
+use crate::ops::wgsl::{Info, empty, inputs, launch, side_by_side, views, workgroups_for};
 
 /// Values of one head each thread keeps in registers (4 · `MAX_H4` in the shaders), read as
 /// vec4s.
@@ -63,8 +63,8 @@ impl AttentionKernels for CubeBackend {
         let shape = q.meta.shape().clone();
         // dq, dk and dv evenly spaced in one buffer, which q's, k's and v's backward products
         // then read as one binding (`LinearKernels::linear_three_backward`).
-        let spacing = shape.num_elements().next_multiple_of(VIEW_ALIGN);
-        let [dq, dk, dv] = views(&empty(&q, [3 * spacing]), spacing, &shape);
+        let (buffer, spacing) = side_by_side(&q, 3, &shape);
+        let [dq, dk, dv] = views(&buffer, spacing, &shape);
         let delta = empty(&q, lse.meta.shape().clone());
         let (info, groups) = layout(&ATTENTION_BACKWARD_QUERY, &q, heads);
         launch(&ATTENTION_BACKWARD_QUERY, groups, &[&q, &k, &v, &y, &dy, &lse, &dq, &delta], info);

@@ -2,6 +2,7 @@
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
+use burn::tensor::Shape;
 
 use super::{
     InputGradient, LinearGradients, LinearKernels, LinearOps, MatmulKernel, ThreeGradients, matmul_kernel,
@@ -9,8 +10,8 @@ use super::{
 };
 use crate::ops::shader::{MATMUL, MATMUL_THREE, MATMUL_TILED};
 use crate::ops::wgsl::{
-    Info, MAX_WORKGROUPS, VIEW_ALIGN, bytes, empty, inputs, launch, optional_inputs, pieces_for, same_buffer, spacing,
-    span, sum_pieces, views, workgroups_for,
+    Info, MAX_WORKGROUPS, bytes, empty, inputs, launch, optional_inputs, pieces_for, same_buffer, side_by_side,
+    spacing, span, sum_pieces, views, workgroups_for,
 };
 
 impl LinearOps for CubeBackend {
@@ -379,13 +380,13 @@ impl LinearKernels for CubeBackend {
         let ([w0, w1, w2], [b0, b1, b2]) = (weights, biases);
         let [x, w0, w1, w2, b0, b1, b2] = inputs([x, w0, w1, w2, b0, b1, b2]);
         let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&w0));
-        let seg = (rows * d_out).next_multiple_of(VIEW_ALIGN);
-        let c = empty(&x, [PRODUCTS * seg]);
+        let shape = Shape::from([rows, d_out]);
+        let (c, seg) = side_by_side(&x, PRODUCTS, &shape);
         let a = Strided { tensor: &x, row: d_in, col: 1 };
         let biases = Some([&b0, &b1, &b2]);
         let weights = ([&w0, &w1, &w2], (d_out, 1));
         three((rows, d_out, d_in), (a, 0), weights, biases, (&c, seg), SIDE_BY_SIDE | THREE_BIAS);
-        views(&c, seg, &[rows, d_out].into())
+        views(&c, seg, &shape)
     }
 
     /// Two dispatches on the register kernel (the input's gradient, then the three layers'
@@ -419,14 +420,14 @@ impl LinearKernels for CubeBackend {
         });
         let gradients = params.then(|| {
             // xᵀ dy_s side by side, each with dy_s's column sums.
-            let seg = (d_in * d_out).next_multiple_of(VIEW_ALIGN);
-            let dw = empty(&x, [PRODUCTS * seg]);
+            let shape = Shape::from([d_in, d_out]);
+            let (dw, seg) = side_by_side(&x, PRODUCTS, &shape);
             let db = [(); 3].map(|_| empty(&x, [d_out]));
             let a = Strided { tensor: &x, row: 1, col: d_in };
             let (dys, sums) = (([&dy0, &dy1, &dy2], (d_out, 1)), Some([&db[0], &db[1], &db[2]]));
             three((d_in, d_out, rows), (a, 0), dys, sums, (&dw, seg), SIDE_BY_SIDE | THREE_SUMS);
             let mut db = db.into_iter();
-            views::<3>(&dw, seg, &[d_in, d_out].into()).map(|dw| (dw, db.next().expect("one a layer")))
+            views::<3>(&dw, seg, &shape).map(|dw| (dw, db.next().expect("one a layer")))
         });
         (dx, gradients)
     }
