@@ -1,5 +1,6 @@
 // Dawn (npm's `webgpu`) in Node as a page's `navigator.gpu`, and our module loaded from www/pkg
-// onto it: what bench/dawn.mjs and bench/kernel-times.mjs share.
+// onto it, with the browser benchmark's call counter: what bench/dawn.mjs and
+// bench/kernel-times.mjs share.
 
 import { readFileSync } from 'node:fs';
 
@@ -33,6 +34,18 @@ export async function dawnAsNavigator(icd) {
   Object.assign(globalThis, { Window, Navigator });
   Object.setPrototypeOf(globalThis, Window.prototype);
   return gpu;
+}
+
+/**
+ * The browser benchmark's call counter (bench/webgpu-calls.js) on Dawn's prototypes, as on a
+ * page's. Returns `stepDone(step, steps)`, which closes a step's record as a page's
+ * `bench:step` event does.
+ */
+export async function countCalls() {
+  const events = new EventTarget();
+  Object.assign(globalThis, { self: globalThis, addEventListener: events.addEventListener.bind(events) });
+  await import('./webgpu-calls.js');
+  return (step, steps) => events.dispatchEvent(new CustomEvent('bench:step', { detail: { step, steps } }));
 }
 
 /** The module built in www/pkg (scripts/build-wasm.sh), initialised, and the shipped base model. */

@@ -17,7 +17,7 @@
 import { parseArgs } from 'node:util';
 import { exitOnHelp } from '../scripts/usage.mjs';
 import { stats } from './tfjs/bench.js';
-import { dawnAsNavigator, loadModule } from './dawn-node.mjs';
+import { countCalls, dawnAsNavigator, loadModule } from './dawn-node.mjs';
 
 exitOnHelp(import.meta.url);
 
@@ -35,12 +35,7 @@ const { values: a } = parseArgs({
 });
 const gpu = await dawnAsNavigator(a.icd);
 
-// The browser benchmark's call counter, which counts on the WebGPU prototypes and closes a
-// step's record at each `bench:step` event.
-const events = new EventTarget();
-Object.assign(globalThis, { self: globalThis, addEventListener: events.addEventListener.bind(events) });
-await import('./webgpu-calls.js');
-const stepDone = (step, steps) => events.dispatchEvent(new CustomEvent('bench:step', { detail: { step, steps } }));
+const stepDone = await countCalls();
 
 const { mod, base } = await loadModule();
 const [steps, warmup] = [Number(a.steps), Number(a.warmup)];

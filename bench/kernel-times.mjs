@@ -13,7 +13,7 @@
 
 import { parseArgs } from 'node:util';
 import { exitOnHelp } from '../scripts/usage.mjs';
-import { dawnAsNavigator, loadModule } from './dawn-node.mjs';
+import { countCalls, dawnAsNavigator, loadModule } from './dawn-node.mjs';
 
 exitOnHelp(import.meta.url);
 
@@ -29,8 +29,7 @@ const { values: a } = parseArgs({
 });
 await dawnAsNavigator(a.icd);
 
-// Our shaders' source opens with `// shaders/NAME.wgsl`; burn's pipelines keep their labels.
-const names = new WeakMap();
+await countCalls(); // for its kernel names
 const after = (proto, name, then) => {
   const original = proto[name];
   proto[name] = function (...args) {
@@ -39,13 +38,6 @@ const after = (proto, name, then) => {
     return result;
   };
 };
-after(GPUDevice.prototype, 'createShaderModule', (module, d) => {
-  const ours = /^\/\/ (shaders\/[\w-]+\.wgsl)/.exec(d?.code ?? '');
-  if (ours) names.set(module, ours[1]);
-});
-after(GPUDevice.prototype, 'createComputePipeline', (pipeline, d) => {
-  names.set(pipeline, names.get(d?.compute?.module) ?? (pipeline.label || '(unlabelled)'));
-});
 let device;
 after(GPUDevice.prototype, 'createCommandEncoder', function () {
   device = this;
@@ -89,7 +81,7 @@ for (const d of recorded) {
     await device.queue.onSubmittedWorkDone();
   }
   const ms = (performance.now() - started) / Number(a.repeats);
-  const name = names.get(d.pipeline) ?? '(unknown)';
+  const name = globalThis.webgpuKernelName(d.pipeline);
   const k = byKernel.get(name) ?? { dispatches: 0, ms: 0, largest: 0 };
   byKernel.set(name, { dispatches: k.dispatches + 1, ms: k.ms + ms, largest: Math.max(k.largest, ms) });
 }

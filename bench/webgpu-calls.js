@@ -2,7 +2,7 @@
 // buffers created, uploads and readbacks. bench/browser.mjs --gpu-calls injects this before any
 // page script runs; the bench pages announce each finished step, or batch of steps read back
 // together (`detail.steps`), with a `bench:step` event, and `window.webgpuCallsPerStep` holds
-// one record of counts per event.
+// one record of counts per event. `webgpuKernelName(pipeline)` names a pipeline's kernel.
 (() => {
   if (!('GPUDevice' in self)) return;
   const totals = {
@@ -58,9 +58,11 @@
       return pipeline;
     };
   }
+  /** A pipeline's kernel: the file of ours it runs, or its library's label. */
+  self.webgpuKernelName = (pipeline) => ourNames.get(pipeline) ?? (pipeline.label || '(unlabelled)');
   const pipelinesThisStep = new Set(); // distinct compiled kernels a step runs
   count(GPUComputePassEncoder.prototype, 'setPipeline', (pipeline) => {
-    current = ourNames.get(pipeline) ?? (pipeline.label || '(unlabelled)');
+    current = self.webgpuKernelName(pipeline);
     pipelinesThisStep.add(pipeline);
   });
   count(GPUComputePassEncoder.prototype, 'dispatchWorkgroups', () => {
