@@ -7,7 +7,11 @@
 // replays overwrite the step's buffers, so nothing is trained after them.
 //
 //   node bench/kernel-times.mjs [--mode full|adapter] [--repeats 3] [--batch 4] [--context 64]
+//                               [--rank R --targets q,v] [--order]
 //                               [--icd /usr/lib/chromium/vk_swiftshader_icd.json] [--json]
+//
+// --rank and --targets take an adapter other than the page's (bench/browser.mjs times r 4 on
+// q, v); --order also lists the step's kernels in the order they ran.
 //
 // Needs www/pkg (scripts/build-wasm.sh) and the root's node_modules (npm ci).
 
@@ -24,6 +28,9 @@ const { values: a } = parseArgs({
     batch: { type: 'string', default: '4' },
     context: { type: 'string', default: '64' },
     icd: { type: 'string' },
+    rank: { type: 'string' },
+    targets: { type: 'string' },
+    order: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -61,13 +68,17 @@ after(GPUComputePassEncoder.prototype, 'dispatchWorkgroups', (_, x, y = 1, z = 1
 
 const { mod, base } = await loadModule();
 const lab = await mod.Lab.open(base, true);
-const session = lab.start({ mode: a.mode, task: 'qa', steps: 4, batch: Number(a.batch), context: Number(a.context), sample: 0 });
+const run = { mode: a.mode, task: 'qa', steps: 4, batch: Number(a.batch), context: Number(a.context), sample: 0 };
+if (a.rank) run.rank = Number(a.rank);
+if (a.targets) run.targets = a.targets.split(',');
+const session = lab.start(run);
 await session.steps(3); // kernels compiled, the pool warm
 recording = true;
 const [loss] = await session.steps(1);
 recording = false;
 
 const byKernel = new Map();
+if (a.order) console.log(recorded.map((d) => `${globalThis.webgpuKernelName(d.pipeline)} [${d.grid.join(' ')}]`).join('\n'));
 for (const d of recorded) {
   const started = performance.now();
   for (let r = 0; r < Number(a.repeats); r++) {

@@ -1,5 +1,5 @@
-//! Attention's kernels on burn's wgpu backend: `shaders/attention*.wgsl`, one query or key row
-//! per thread.
+//! Attention's kernels on burn's wgpu backend: `shaders/attention*.wgsl`, each thread taking
+//! `ROWS` query or key rows of one head.
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
@@ -23,7 +23,8 @@ impl AttentionOps for CubeBackend {
     }
 }
 
-/// The uniform every attention shader takes, and the workgroups for one row per thread.
+/// The uniform every attention shader takes, and the workgroups for the shader's `ROWS` rows of
+/// one head a thread.
 fn layout(shader: &Shader, q: &CubeTensor, heads: usize) -> (Info, (u32, u32)) {
     let (b, t, c, hs) = dims(q.meta.shape(), heads);
     assert!(
@@ -31,7 +32,8 @@ fn layout(shader: &Shader, q: &CubeTensor, heads: usize) -> (Info, (u32, u32)) {
         "heads of {hs} channels: the GPU kernels take multiples of 4 up to {MAX_HEAD}"
     );
     let info = Info::new().usize(b).usize(t).usize(c).usize(heads).usize(hs).f32(1.0 / (hs as f32).sqrt());
-    (info, workgroups_for(shader, b * heads * t))
+    let rows = shader.constant("ROWS") as usize;
+    (info, workgroups_for(shader, b * heads * t.div_ceil(rows)))
 }
 
 impl AttentionKernels for CubeBackend {
