@@ -35,13 +35,16 @@
 // (stand-ins without), 7 R (m × n, row-major; with GELU_GRADIENT, H; a stand-in without), 8 the
 // uniform below: eight storage buffers, WebGPU's default limit. The uniform is matmul_tiled.wgsl's, whose APART mode this kernel has not: on
 // software WebGPU a layer's two backward products ran slower as one dispatch than as two.
-// Workgroup: WORKGROUP_SIZE threads, each computing an 8 × 8 tile of C in sixteen vec4
-// registers: per step along k it loads 8 values of A and 8 of B for 64 multiply-adds. No shared
-// memory and no barriers: software WebGPU (SwiftShader in Chromium, lavapipe) pays more for a
-// workgroup barrier than for these loads, and a GPU is bound by launches at this model's size.
-// Measured on both for 256 × 128 · 128 × 512 on a 2-core CPU: 22 ms, against 36–38 ms with
-// 4 × 4 tiles. Threads past the last tile each take eight of B's column sums. The host
-// dispatches one thread per tile (and per eight sums) up to the grid limit; threads stride on.
+// Workgroup: WORKGROUP_SIZE threads, each computing a 16 × 8 tile of C in thirty-two vec4
+// registers: per step along k it loads 16 values of A and 8 of B for 128 multiply-adds. No
+// shared memory and no barriers: software WebGPU (SwiftShader in Chromium, lavapipe) pays more
+// for a workgroup barrier than for these loads, and a GPU is bound by launches at this model's
+// size. Measured for 256 × 128 · 128 × 512 on a 2-core CPU: 22 ms with 8 × 8 tiles against
+// 36–38 ms with 4 × 4; and over a training step's products on SwiftShader, 16 × 8 tiles took
+// about 0.85× the time of 8 × 8, and 32 × 8 about as long as 8 × 8: SwiftShader loads each
+// value for each SIMD lane alone, so fewer loads per multiply-add pay until registers run out.
+// Threads past the last tile each take eight of B's column sums. The host dispatches one thread
+// per tile (and per eight sums) up to the grid limit; threads stride on.
 
 struct Info {
     m: u32,
@@ -80,14 +83,16 @@ const ADD_RESIDUAL: u32 = 8u;
 const GELU: u32 = 16u;
 const GELU_GRADIENT: u32 = 32u;
 const TILE: u32 = 8u;
+// Rows of C a thread's tile spans (TILE columns).
+const TILE_ROWS: u32 = 16u;
 
-// 8 × 8 output tiles a thread: a 256 × 512 product is 2,048 tiles, 32 workgroups.
+// 16 × 8 output tiles a thread: a 256 × 512 product is 1,024 tiles, 16 workgroups.
 const WORKGROUP_SIZE: u32 = 64u;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let tiles_n = (info.n + TILE - 1u) / TILE;
-    let tiles = ((info.m + TILE - 1u) / TILE) * tiles_n;
+    let tiles = ((info.m + TILE_ROWS - 1u) / TILE_ROWS) * tiles_n;
     let sum_threads = select(0u, tiles_n, (info.flags & COLUMN_SUMS) != 0u);
     let per_piece = tiles + sum_threads;
     let pieces = max(1u, (info.k + info.k_piece - 1u) / info.k_piece);
@@ -99,18 +104,18 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
         if (u >= tiles) {
             column_sums((u - tiles) * TILE, k0, k1, piece * info.n);
         } else {
-            tile((u / tiles_n) * TILE, (u % tiles_n) * TILE, k0, k1, piece * info.m * info.n);
+            tile((u / tiles_n) * TILE_ROWS, (u % tiles_n) * TILE, k0, k1, piece * info.m * info.n);
         }
     }
 }
 
-// The 8 × 8 tile of C from (row0, col0), summed over k0..k1 (and the second product, in the
+// The 16 × 8 tile of C from (row0, col0), summed over k0..k1 (and the second product, in the
 // first piece), written from c[out]. Rows and columns past the edge read the last one again
 // (kept in bounds) and are never written.
 fn tile(row0: u32, col0: u32, k0: u32, k1: u32, out: u32) {
     let last_row = info.m - 1u;
     let last_col = info.n - 1u;
-    let a0 = min(row0, last_row) * info.a_row;
+    let a0 = min(row0 + 0u, last_row) * info.a_row;
     let a1 = min(row0 + 1u, last_row) * info.a_row;
     let a2 = min(row0 + 2u, last_row) * info.a_row;
     let a3 = min(row0 + 3u, last_row) * info.a_row;
@@ -118,6 +123,14 @@ fn tile(row0: u32, col0: u32, k0: u32, k1: u32, out: u32) {
     let a5 = min(row0 + 5u, last_row) * info.a_row;
     let a6 = min(row0 + 6u, last_row) * info.a_row;
     let a7 = min(row0 + 7u, last_row) * info.a_row;
+    let a8 = min(row0 + 8u, last_row) * info.a_row;
+    let a9 = min(row0 + 9u, last_row) * info.a_row;
+    let a10 = min(row0 + 10u, last_row) * info.a_row;
+    let a11 = min(row0 + 11u, last_row) * info.a_row;
+    let a12 = min(row0 + 12u, last_row) * info.a_row;
+    let a13 = min(row0 + 13u, last_row) * info.a_row;
+    let a14 = min(row0 + 14u, last_row) * info.a_row;
+    let a15 = min(row0 + 15u, last_row) * info.a_row;
     let b0 = min(col0, last_col) * info.b_col;
     let b1 = min(col0 + 1u, last_col) * info.b_col;
     let b2 = min(col0 + 2u, last_col) * info.b_col;
@@ -135,6 +148,14 @@ fn tile(row0: u32, col0: u32, k0: u32, k1: u32, out: u32) {
     var lo5 = vec4<f32>(0.0); var hi5 = vec4<f32>(0.0);
     var lo6 = vec4<f32>(0.0); var hi6 = vec4<f32>(0.0);
     var lo7 = vec4<f32>(0.0); var hi7 = vec4<f32>(0.0);
+    var lo8 = vec4<f32>(0.0); var hi8 = vec4<f32>(0.0);
+    var lo9 = vec4<f32>(0.0); var hi9 = vec4<f32>(0.0);
+    var lo10 = vec4<f32>(0.0); var hi10 = vec4<f32>(0.0);
+    var lo11 = vec4<f32>(0.0); var hi11 = vec4<f32>(0.0);
+    var lo12 = vec4<f32>(0.0); var hi12 = vec4<f32>(0.0);
+    var lo13 = vec4<f32>(0.0); var hi13 = vec4<f32>(0.0);
+    var lo14 = vec4<f32>(0.0); var hi14 = vec4<f32>(0.0);
+    var lo15 = vec4<f32>(0.0); var hi15 = vec4<f32>(0.0);
     var ap = k0 * info.a_col;
     var bp = k0 * info.b_row;
     for (var p = k0; p < k1; p++) {
@@ -148,15 +169,37 @@ fn tile(row0: u32, col0: u32, k0: u32, k1: u32, out: u32) {
         let x5 = a[a5 + ap]; lo5 += x5 * bl; hi5 += x5 * bh;
         let x6 = a[a6 + ap]; lo6 += x6 * bl; hi6 += x6 * bh;
         let x7 = a[a7 + ap]; lo7 += x7 * bl; hi7 += x7 * bh;
+        let x8 = a[a8 + ap]; lo8 += x8 * bl; hi8 += x8 * bh;
+        let x9 = a[a9 + ap]; lo9 += x9 * bl; hi9 += x9 * bh;
+        let x10 = a[a10 + ap]; lo10 += x10 * bl; hi10 += x10 * bh;
+        let x11 = a[a11 + ap]; lo11 += x11 * bl; hi11 += x11 * bh;
+        let x12 = a[a12 + ap]; lo12 += x12 * bl; hi12 += x12 * bh;
+        let x13 = a[a13 + ap]; lo13 += x13 * bl; hi13 += x13 * bh;
+        let x14 = a[a14 + ap]; lo14 += x14 * bl; hi14 += x14 * bh;
+        let x15 = a[a15 + ap]; lo15 += x15 * bl; hi15 += x15 * bh;
         ap += info.a_col;
         bp += info.b_row;
     }
     let s = info.scale;
-    lo0 *= s; hi0 *= s; lo1 *= s; hi1 *= s; lo2 *= s; hi2 *= s; lo3 *= s; hi3 *= s;
-    lo4 *= s; hi4 *= s; lo5 *= s; hi5 *= s; lo6 *= s; hi6 *= s; lo7 *= s; hi7 *= s;
+    lo0 *= s; hi0 *= s;
+    lo1 *= s; hi1 *= s;
+    lo2 *= s; hi2 *= s;
+    lo3 *= s; hi3 *= s;
+    lo4 *= s; hi4 *= s;
+    lo5 *= s; hi5 *= s;
+    lo6 *= s; hi6 *= s;
+    lo7 *= s; hi7 *= s;
+    lo8 *= s; hi8 *= s;
+    lo9 *= s; hi9 *= s;
+    lo10 *= s; hi10 *= s;
+    lo11 *= s; hi11 *= s;
+    lo12 *= s; hi12 *= s;
+    lo13 *= s; hi13 *= s;
+    lo14 *= s; hi14 *= s;
+    lo15 *= s; hi15 *= s;
     // The second product, whole, in the first piece; its scale goes with each value of A2.
     if (out == 0u && info.k2 > 0u) {
-        let c0 = min(row0, last_row) * info.a2_row;
+        let c0 = min(row0 + 0u, last_row) * info.a2_row;
         let c1 = min(row0 + 1u, last_row) * info.a2_row;
         let c2 = min(row0 + 2u, last_row) * info.a2_row;
         let c3 = min(row0 + 3u, last_row) * info.a2_row;
@@ -164,6 +207,14 @@ fn tile(row0: u32, col0: u32, k0: u32, k1: u32, out: u32) {
         let c5 = min(row0 + 5u, last_row) * info.a2_row;
         let c6 = min(row0 + 6u, last_row) * info.a2_row;
         let c7 = min(row0 + 7u, last_row) * info.a2_row;
+        let c8 = min(row0 + 8u, last_row) * info.a2_row;
+        let c9 = min(row0 + 9u, last_row) * info.a2_row;
+        let c10 = min(row0 + 10u, last_row) * info.a2_row;
+        let c11 = min(row0 + 11u, last_row) * info.a2_row;
+        let c12 = min(row0 + 12u, last_row) * info.a2_row;
+        let c13 = min(row0 + 13u, last_row) * info.a2_row;
+        let c14 = min(row0 + 14u, last_row) * info.a2_row;
+        let c15 = min(row0 + 15u, last_row) * info.a2_row;
         let d0 = min(col0, last_col) * info.b2_col;
         let d1 = min(col0 + 1u, last_col) * info.b2_col;
         let d2 = min(col0 + 2u, last_col) * info.b2_col;
@@ -186,11 +237,19 @@ fn tile(row0: u32, col0: u32, k0: u32, k1: u32, out: u32) {
             let x5 = a_second[c5 + cp] * s2; lo5 += x5 * bl; hi5 += x5 * bh;
             let x6 = a_second[c6 + cp] * s2; lo6 += x6 * bl; hi6 += x6 * bh;
             let x7 = a_second[c7 + cp] * s2; lo7 += x7 * bl; hi7 += x7 * bh;
+            let x8 = a_second[c8 + cp] * s2; lo8 += x8 * bl; hi8 += x8 * bh;
+            let x9 = a_second[c9 + cp] * s2; lo9 += x9 * bl; hi9 += x9 * bh;
+            let x10 = a_second[c10 + cp] * s2; lo10 += x10 * bl; hi10 += x10 * bh;
+            let x11 = a_second[c11 + cp] * s2; lo11 += x11 * bl; hi11 += x11 * bh;
+            let x12 = a_second[c12 + cp] * s2; lo12 += x12 * bl; hi12 += x12 * bh;
+            let x13 = a_second[c13 + cp] * s2; lo13 += x13 * bl; hi13 += x13 * bh;
+            let x14 = a_second[c14 + cp] * s2; lo14 += x14 * bl; hi14 += x14 * bh;
+            let x15 = a_second[c15 + cp] * s2; lo15 += x15 * bl; hi15 += x15 * bh;
             cp += info.a2_col;
             dp += info.b2_row;
         }
     }
-    store_row(row0, col0, lo0, hi0, out);
+    store_row(row0 + 0u, col0, lo0, hi0, out);
     store_row(row0 + 1u, col0, lo1, hi1, out);
     store_row(row0 + 2u, col0, lo2, hi2, out);
     store_row(row0 + 3u, col0, lo3, hi3, out);
@@ -198,6 +257,14 @@ fn tile(row0: u32, col0: u32, k0: u32, k1: u32, out: u32) {
     store_row(row0 + 5u, col0, lo5, hi5, out);
     store_row(row0 + 6u, col0, lo6, hi6, out);
     store_row(row0 + 7u, col0, lo7, hi7, out);
+    store_row(row0 + 8u, col0, lo8, hi8, out);
+    store_row(row0 + 9u, col0, lo9, hi9, out);
+    store_row(row0 + 10u, col0, lo10, hi10, out);
+    store_row(row0 + 11u, col0, lo11, hi11, out);
+    store_row(row0 + 12u, col0, lo12, hi12, out);
+    store_row(row0 + 13u, col0, lo13, hi13, out);
+    store_row(row0 + 14u, col0, lo14, hi14, out);
+    store_row(row0 + 15u, col0, lo15, hi15, out);
     if ((info.flags & (GELU | GELU_GRADIENT)) != 0u) {
         activate(row0, col0);
     }
@@ -207,7 +274,7 @@ fn tile(row0: u32, col0: u32, k0: u32, k1: u32, out: u32) {
 // store_row, whose eight calls each carried a copy of it there: every product, GELU or not,
 // then ran 1.1× slower on SwiftShader.
 fn activate(row0: u32, col0: u32) {
-    let rows = min(TILE, info.m - row0);
+    let rows = min(TILE_ROWS, info.m - row0);
     let cols = min(TILE, info.n - col0);
     for (var i = 0u; i < rows; i++) {
         for (var j = 0u; j < cols; j++) {

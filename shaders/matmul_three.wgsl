@@ -6,11 +6,12 @@
 // for s = 0, 1, 2 (q, k, v). Each is one dispatch here where it was three of matmul.wgsl: the
 // first two write the three C_s side by side (SIDE_BY_SIDE), the third sums into one C.
 //
-// The arithmetic is matmul.wgsl's register kernel: a thread keeps an 8 × 8 tile of C in sixteen
-// vec4s, with no workgroup memory and no barriers, as software WebGPU runs fastest. WGSL cannot
-// index bindings, so the loop along k is written out once per binding of B, and a thread runs
-// those of its products (one side by side, all three summed). On a hardware GPU the host runs matmul_tiled.wgsl three
-// times instead: this kernel stages nothing in workgroup memory.
+// The arithmetic is matmul.wgsl's register kernel: a thread keeps a 16 × 8 tile of C in
+// thirty-two vec4s, with no workgroup memory and no barriers, as software WebGPU runs fastest.
+// WGSL cannot index bindings, so the loop along k is written out once per binding of B, and a
+// thread runs those of its products (one side by side, all three summed). On a hardware GPU the
+// host runs matmul_tiled.wgsl three times instead: this kernel stages nothing in workgroup
+// memory.
 //
 // Every operand is read through row and column strides (a transposed one needs no copy). The
 // A_s lie in one buffer, a_seg values apart; the C_s are written to one buffer, c_seg values
@@ -49,13 +50,15 @@ const ADD_BIAS: u32 = 2u;
 const COLUMN_SUMS: u32 = 4u;
 const PRODUCTS: u32 = 3u;
 const TILE: u32 = 8u;
+// Rows of C a thread's tile spans (TILE columns), as in matmul.wgsl.
+const TILE_ROWS: u32 = 16u;
 
 const WORKGROUP_SIZE: u32 = 64u;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let tiles_n = (info.n + TILE - 1u) / TILE;
-    let tiles = ((info.m + TILE - 1u) / TILE) * tiles_n;
+    let tiles = ((info.m + TILE_ROWS - 1u) / TILE_ROWS) * tiles_n;
     let side_by_side = (info.flags & SIDE_BY_SIDE) != 0u;
     let sum_threads = select(0u, tiles_n, (info.flags & COLUMN_SUMS) != 0u);
     let per_product = tiles + sum_threads;
@@ -66,14 +69,14 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
         if (u >= tiles) {
             column_sums(s, (u - tiles) * TILE);
         } else if (side_by_side) {
-            tile(s, s + 1u, (u / tiles_n) * TILE, (u % tiles_n) * TILE, s * info.c_seg);
+            tile(s, s + 1u, (u / tiles_n) * TILE_ROWS, (u % tiles_n) * TILE, s * info.c_seg);
         } else {
-            tile(0u, PRODUCTS, (u / tiles_n) * TILE, (u % tiles_n) * TILE, 0u);
+            tile(0u, PRODUCTS, (u / tiles_n) * TILE_ROWS, (u % tiles_n) * TILE, 0u);
         }
     }
 }
 
-// The 8 × 8 tile of C from (row0, col0): Σ over products s0..s1 of A_s · B_s, written from
+// The 16 × 8 tile of C from (row0, col0): Σ over products s0..s1 of A_s · B_s, written from
 // c[out]. Rows and columns past the edge read the last one again (kept in bounds) and are never
 // written.
 fn tile(s0: u32, s1: u32, row0: u32, col0: u32, out: u32) {
@@ -87,6 +90,14 @@ fn tile(s0: u32, s1: u32, row0: u32, col0: u32, out: u32) {
     let a5 = min(row0 + 5u, last_row) * info.a_row;
     let a6 = min(row0 + 6u, last_row) * info.a_row;
     let a7 = min(row0 + 7u, last_row) * info.a_row;
+    let a8 = min(row0 + 8u, last_row) * info.a_row;
+    let a9 = min(row0 + 9u, last_row) * info.a_row;
+    let a10 = min(row0 + 10u, last_row) * info.a_row;
+    let a11 = min(row0 + 11u, last_row) * info.a_row;
+    let a12 = min(row0 + 12u, last_row) * info.a_row;
+    let a13 = min(row0 + 13u, last_row) * info.a_row;
+    let a14 = min(row0 + 14u, last_row) * info.a_row;
+    let a15 = min(row0 + 15u, last_row) * info.a_row;
     let cols = vec4<u32>(col0, col0 + 1u, col0 + 2u, col0 + 3u);
     let lo = min(cols, vec4(last_col)) * info.b_col;
     let hi = min(cols + 4u, vec4(last_col)) * info.b_col;
@@ -99,6 +110,14 @@ fn tile(s0: u32, s1: u32, row0: u32, col0: u32, out: u32) {
     var lo5 = vec4<f32>(0.0); var hi5 = vec4<f32>(0.0);
     var lo6 = vec4<f32>(0.0); var hi6 = vec4<f32>(0.0);
     var lo7 = vec4<f32>(0.0); var hi7 = vec4<f32>(0.0);
+    var lo8 = vec4<f32>(0.0); var hi8 = vec4<f32>(0.0);
+    var lo9 = vec4<f32>(0.0); var hi9 = vec4<f32>(0.0);
+    var lo10 = vec4<f32>(0.0); var hi10 = vec4<f32>(0.0);
+    var lo11 = vec4<f32>(0.0); var hi11 = vec4<f32>(0.0);
+    var lo12 = vec4<f32>(0.0); var hi12 = vec4<f32>(0.0);
+    var lo13 = vec4<f32>(0.0); var hi13 = vec4<f32>(0.0);
+    var lo14 = vec4<f32>(0.0); var hi14 = vec4<f32>(0.0);
+    var lo15 = vec4<f32>(0.0); var hi15 = vec4<f32>(0.0);
     // The same loop three times, once per binding of B: a switch inside one loop, picking B's
     // binding at every step, slowed SwiftShader's whole training step by a tenth.
     if (s0 == 0u) {
@@ -114,6 +133,14 @@ fn tile(s0: u32, s1: u32, row0: u32, col0: u32, out: u32) {
             let x5 = a[a5 + ap]; lo5 += x5 * bl; hi5 += x5 * bh;
             let x6 = a[a6 + ap]; lo6 += x6 * bl; hi6 += x6 * bh;
             let x7 = a[a7 + ap]; lo7 += x7 * bl; hi7 += x7 * bh;
+            let x8 = a[a8 + ap]; lo8 += x8 * bl; hi8 += x8 * bh;
+            let x9 = a[a9 + ap]; lo9 += x9 * bl; hi9 += x9 * bh;
+            let x10 = a[a10 + ap]; lo10 += x10 * bl; hi10 += x10 * bh;
+            let x11 = a[a11 + ap]; lo11 += x11 * bl; hi11 += x11 * bh;
+            let x12 = a[a12 + ap]; lo12 += x12 * bl; hi12 += x12 * bh;
+            let x13 = a[a13 + ap]; lo13 += x13 * bl; hi13 += x13 * bh;
+            let x14 = a[a14 + ap]; lo14 += x14 * bl; hi14 += x14 * bh;
+            let x15 = a[a15 + ap]; lo15 += x15 * bl; hi15 += x15 * bh;
             ap += info.a_col;
         }
     }
@@ -130,6 +157,14 @@ fn tile(s0: u32, s1: u32, row0: u32, col0: u32, out: u32) {
             let x5 = a[a5 + ap]; lo5 += x5 * bl; hi5 += x5 * bh;
             let x6 = a[a6 + ap]; lo6 += x6 * bl; hi6 += x6 * bh;
             let x7 = a[a7 + ap]; lo7 += x7 * bl; hi7 += x7 * bh;
+            let x8 = a[a8 + ap]; lo8 += x8 * bl; hi8 += x8 * bh;
+            let x9 = a[a9 + ap]; lo9 += x9 * bl; hi9 += x9 * bh;
+            let x10 = a[a10 + ap]; lo10 += x10 * bl; hi10 += x10 * bh;
+            let x11 = a[a11 + ap]; lo11 += x11 * bl; hi11 += x11 * bh;
+            let x12 = a[a12 + ap]; lo12 += x12 * bl; hi12 += x12 * bh;
+            let x13 = a[a13 + ap]; lo13 += x13 * bl; hi13 += x13 * bh;
+            let x14 = a[a14 + ap]; lo14 += x14 * bl; hi14 += x14 * bh;
+            let x15 = a[a15 + ap]; lo15 += x15 * bl; hi15 += x15 * bh;
             ap += info.a_col;
         }
     }
@@ -146,6 +181,14 @@ fn tile(s0: u32, s1: u32, row0: u32, col0: u32, out: u32) {
             let x5 = a[a5 + ap]; lo5 += x5 * bl; hi5 += x5 * bh;
             let x6 = a[a6 + ap]; lo6 += x6 * bl; hi6 += x6 * bh;
             let x7 = a[a7 + ap]; lo7 += x7 * bl; hi7 += x7 * bh;
+            let x8 = a[a8 + ap]; lo8 += x8 * bl; hi8 += x8 * bh;
+            let x9 = a[a9 + ap]; lo9 += x9 * bl; hi9 += x9 * bh;
+            let x10 = a[a10 + ap]; lo10 += x10 * bl; hi10 += x10 * bh;
+            let x11 = a[a11 + ap]; lo11 += x11 * bl; hi11 += x11 * bh;
+            let x12 = a[a12 + ap]; lo12 += x12 * bl; hi12 += x12 * bh;
+            let x13 = a[a13 + ap]; lo13 += x13 * bl; hi13 += x13 * bh;
+            let x14 = a[a14 + ap]; lo14 += x14 * bl; hi14 += x14 * bh;
+            let x15 = a[a15 + ap]; lo15 += x15 * bl; hi15 += x15 * bh;
             ap += info.a_col;
         }
     }
@@ -157,6 +200,14 @@ fn tile(s0: u32, s1: u32, row0: u32, col0: u32, out: u32) {
     store_row(s0, row0 + 5u, col0, lo5, hi5, out);
     store_row(s0, row0 + 6u, col0, lo6, hi6, out);
     store_row(s0, row0 + 7u, col0, lo7, hi7, out);
+    store_row(s0, row0 + 8u, col0, lo8, hi8, out);
+    store_row(s0, row0 + 9u, col0, lo9, hi9, out);
+    store_row(s0, row0 + 10u, col0, lo10, hi10, out);
+    store_row(s0, row0 + 11u, col0, lo11, hi11, out);
+    store_row(s0, row0 + 12u, col0, lo12, hi12, out);
+    store_row(s0, row0 + 13u, col0, lo13, hi13, out);
+    store_row(s0, row0 + 14u, col0, lo14, hi14, out);
+    store_row(s0, row0 + 15u, col0, lo15, hi15, out);
 }
 
 // C[row, col0..col0+8] = (lo, hi) [+ product s's bias], the columns past n left alone.

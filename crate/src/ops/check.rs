@@ -232,8 +232,8 @@ async fn attention_case(device: &Device, b: usize, t: usize, c: usize, heads: us
 }
 
 async fn linear_case(device: &Device, values: Values, biased: bool) -> Result<Check, String> {
-    // Widths not multiples of the 8 × 8 tiles. Without bias the rows are (B, T, C) = 2 × 515,
-    // enough for the GPU to sum the weight's gradient over them in two pieces.
+    // Widths not multiples of the register tiles (16 × 8). Without bias the rows are (B, T, C) =
+    // 2 × 515, enough for the GPU to sum the weight's gradient over them in two pieces.
     let (rows, d_in, d_out) = if biased { (37, 29, 43) } else { (1030, 24, 97) };
     let (x, w, b) =
         (values.pattern(rows * d_in, 8, 1.0), values.pattern(d_in * d_out, 9, 0.5), values.pattern(d_out, 10, 0.5));
@@ -275,8 +275,9 @@ async fn linear_onto_case(device: &Device, values: Values) -> Result<Check, Stri
 }
 
 async fn lora_linear_case(device: &Device, values: Values, residual: bool) -> Result<Check, String> {
-    // Widths not multiples of the 8 × 8 tiles; W and b frozen (constants to autodiff), x, A and
-    // B differentiated, B not zero so every gradient is exercised; the residual too when given.
+    // Widths not multiples of the register tiles (16 × 8); W and b frozen (constants to autodiff),
+    // x, A and B differentiated, B not zero so every gradient is exercised; the residual too when
+    // given.
     let (rows, d_in, d_out, rank, scale) = (37, 29, 43, 4, 2.5);
     let (x, a, b) = (
         values.pattern(rows * d_in, 14, 1.0),

@@ -102,7 +102,7 @@ pub struct Runtime {
 pub enum Matmul {
     /// tiled on a hardware GPU, registers on a software one (SwiftShader, lavapipe)
     ByAdapter,
-    /// shaders/matmul.wgsl: each thread's 8 × 8 tile in registers, no barriers
+    /// shaders/matmul.wgsl: each thread's 16 × 8 tile in registers, no barriers
     Registers,
     /// shaders/matmul_tiled.wgsl: 64 × 64 blocks from operands staged in workgroup memory
     Tiled,

@@ -43,6 +43,7 @@ const GELU_GRADIENT: u32 = MATMUL.constant("GELU_GRADIENT");
 // The tiled kernel's alone: a second product as an output of its own.
 const APART: u32 = MATMUL_TILED.constant("APART");
 const TILE: usize = MATMUL.constant("TILE") as usize;
+const TILE_ROWS: usize = MATMUL.constant("TILE_ROWS") as usize;
 // The tiled kernel's block of C and its workgroup, which also takes that many column sums.
 const BLOCK: usize = MATMUL_TILED.constant("BLOCK") as usize;
 const TILED_WORKGROUP: usize = MATMUL_TILED.workgroup_size as usize;
@@ -206,7 +207,7 @@ fn dispatch(
         let threads = (blocks((m, n)) + sum_groups) * TILED_WORKGROUP;
         (threads, apart.map_or(0, blocks) * TILED_WORKGROUP, TILED_WORKGROUP)
     } else {
-        let tiles = |(m, n): (usize, usize)| m.div_ceil(TILE) * n.div_ceil(TILE);
+        let tiles = |(m, n): (usize, usize)| m.div_ceil(TILE_ROWS) * n.div_ceil(TILE);
         let threads = tiles((m, n)) + if column_sums { n.div_ceil(TILE) } else { 0 };
         (threads, apart.map_or(0, tiles), MATMUL.workgroup_size as usize)
     };
@@ -270,12 +271,15 @@ const SIDE_BY_SIDE: u32 = MATMUL_THREE.constant("SIDE_BY_SIDE");
 const THREE_BIAS: u32 = MATMUL_THREE.constant("ADD_BIAS");
 const THREE_SUMS: u32 = MATMUL_THREE.constant("COLUMN_SUMS");
 const PRODUCTS: usize = MATMUL_THREE.constant("PRODUCTS") as usize;
-const _: () = assert!(MATMUL_THREE.constant("TILE") as usize == TILE, "the register kernels' tiles agree");
+const _: () = assert!(
+    MATMUL_THREE.constant("TILE") as usize == TILE && MATMUL_THREE.constant("TILE_ROWS") as usize == TILE_ROWS,
+    "the register kernels' tiles agree"
+);
 
 /// Threads `shaders/matmul_three.wgsl` runs: one per tile of C, and per `TILE` column sums, in
 /// each product side by side; one per tile of the one C when summed.
 fn three_threads((m, n): (usize, usize), flags: u32) -> usize {
-    let tiles = m.div_ceil(TILE) * n.div_ceil(TILE);
+    let tiles = m.div_ceil(TILE_ROWS) * n.div_ceil(TILE);
     let sums = if flags & THREE_SUMS != 0 { n.div_ceil(TILE) } else { 0 };
     if flags & SIDE_BY_SIDE != 0 { PRODUCTS * (tiles + sums) } else { tiles }
 }
