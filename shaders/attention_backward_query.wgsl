@@ -33,6 +33,7 @@ struct Info {
 const MAX_H4: u32 = 16u;
 // Query rows a thread, the lanes of a vec4 (the launch reads it).
 const ROWS: u32 = 4u;
+const_assert ROWS == 4u; // the rows are written out as a vec4's four lanes
 
 fn sum4(s: vec4<f32>) -> f32 {
     return s.x + s.y + s.z + s.w;

@@ -85,6 +85,7 @@ const GELU_GRADIENT: u32 = 32u;
 const TILE: u32 = 8u;
 // Rows of C a thread's tile spans (TILE columns).
 const TILE_ROWS: u32 = 16u;
+const_assert TILE == 8u && TILE_ROWS == 16u; // tile() writes out 16 rows of two vec4s
 
 // 16 × 8 output tiles a thread: a 256 × 512 product is 1,024 tiles, 16 workgroups.
 const WORKGROUP_SIZE: u32 = 64u;

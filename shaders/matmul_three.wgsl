@@ -52,6 +52,7 @@ const PRODUCTS: u32 = 3u;
 const TILE: u32 = 8u;
 // Rows of C a thread's tile spans (TILE columns), as in matmul.wgsl.
 const TILE_ROWS: u32 = 16u;
+const_assert TILE == 8u && TILE_ROWS == 16u; // tile() writes out 16 rows of two vec4s
 
 const WORKGROUP_SIZE: u32 = 64u;
 
