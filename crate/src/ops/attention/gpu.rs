@@ -23,8 +23,17 @@ impl AttentionOps for CubeBackend {
     }
 }
 
-/// The uniform every attention shader takes, and the workgroups for the shader's `ROWS` rows of
-/// one head a thread.
+/// Rows of one head each thread of the three shaders takes (their `ROWS`, read when the crate
+/// is built, as every launch constant is).
+const ROWS: usize = ATTENTION.constant("ROWS") as usize;
+const _: () = assert!(
+    ATTENTION_BACKWARD_QUERY.constant("ROWS") as usize == ROWS
+        && ATTENTION_BACKWARD_KEY.constant("ROWS") as usize == ROWS,
+    "the attention shaders take the same rows a thread"
+);
+
+/// The uniform every attention shader takes, and the workgroups for `ROWS` rows of one head a
+/// thread.
 fn layout(shader: &Shader, q: &CubeTensor, heads: usize) -> (Info, (u32, u32)) {
     let (b, t, c, hs) = dims(q.meta.shape(), heads);
     assert!(
@@ -32,8 +41,7 @@ fn layout(shader: &Shader, q: &CubeTensor, heads: usize) -> (Info, (u32, u32)) {
         "heads of {hs} channels: the GPU kernels take multiples of 4 up to {MAX_HEAD}"
     );
     let info = Info::new().usize(b).usize(t).usize(c).usize(heads).usize(hs).f32(1.0 / (hs as f32).sqrt());
-    let rows = shader.constant("ROWS") as usize;
-    (info, workgroups_for(shader, b * heads * t.div_ceil(rows)))
+    (info, workgroups_for(shader, b * heads * t.div_ceil(ROWS)))
 }
 
 impl AttentionKernels for CubeBackend {
