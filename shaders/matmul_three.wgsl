@@ -5,10 +5,6 @@
 //   input's gradient   C = A_0 · B_0 + A_1 · B_1 + A_2 · B_2      (A_s = dy_s, B_s = W_sᵀ)
 // for s = 0, 1, 2 (q, k, v). Each is one dispatch here where it was three of matmul.wgsl: the
 // first two write the three C_s side by side (SIDE_BY_SIDE), the third sums into one C.
-// In the forward pass some B_s may be an adapted layer's folded weight [W + s · A B | A]
-// (lora_fold.wgsl, `adapted` marking which), `rank` columns wider: its C_s also gets x A in
-// those columns, written apart, from low_at + (the adapted layers before s) · low_seg, as a
-// (m × rank) matrix that B's gradient reads.
 //
 // The arithmetic is matmul.wgsl's register kernel: a thread keeps a 16 × 8 tile of C in
 // thirty-two vec4s, with no workgroup memory and no barriers, as software WebGPU runs fastest.
@@ -37,10 +33,6 @@ struct Info {
     b_col: u32,
     c_seg: u32, // C_s(i, j) = c[s · c_seg + i · n + j]
     flags: u32, // SIDE_BY_SIDE | ADD_BIAS | COLUMN_SUMS
-    rank: u32, // columns an adapted B_s has past n (0: none is)
-    adapted: u32, // bit s: B_s is adapted, its row `rank` values longer than b_row
-    low_at: u32,
-    low_seg: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> a: array<f32>;
@@ -66,8 +58,7 @@ const WORKGROUP_SIZE: u32 = 64u;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    // An adapted product's tiles reach `rank` columns further; the others skip those tiles.
-    let tiles_n = (info.n + info.rank + TILE - 1u) / TILE;
+    let tiles_n = (info.n + TILE - 1u) / TILE;
     let tiles = ((info.m + TILE_ROWS - 1u) / TILE_ROWS) * tiles_n;
     let side_by_side = (info.flags & SIDE_BY_SIDE) != 0u;
     let sum_threads = select(0u, tiles_n, (info.flags & COLUMN_SUMS) != 0u);
@@ -79,10 +70,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
         if (u >= tiles) {
             column_sums(s, (u - tiles) * TILE);
         } else if (side_by_side) {
-            let col0 = (u % tiles_n) * TILE;
-            if (col0 < info.n + rank_of(s)) {
-                tile(s, s + 1u, (u / tiles_n) * TILE_ROWS, col0, s * info.c_seg);
-            }
+            tile(s, s + 1u, (u / tiles_n) * TILE_ROWS, (u % tiles_n) * TILE, s * info.c_seg);
         } else {
             tile(0u, PRODUCTS, (u / tiles_n) * TILE_ROWS, (u % tiles_n) * TILE, 0u);
         }
@@ -94,7 +82,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
 // written.
 fn tile(s0: u32, s1: u32, row0: u32, col0: u32, out: u32) {
     let last_row = info.m - 1u;
-    let last_col = info.n + rank_of(s0) - 1u;
+    let last_col = info.n - 1u;
     let a0 = min(row0, last_row) * info.a_row;
     let a1 = min(row0 + 1u, last_row) * info.a_row;
     let a2 = min(row0 + 2u, last_row) * info.a_row;
@@ -135,8 +123,7 @@ fn tile(s0: u32, s1: u32, row0: u32, col0: u32, out: u32) {
     // binding at every step, slowed SwiftShader's whole training step by a tenth.
     if (s0 == 0u) {
         var ap = 0u;
-        let b_row = info.b_row + rank_of(0u);
-        for (var bp = 0u; bp < info.k * b_row; bp += b_row) {
+        for (var bp = 0u; bp < info.k * info.b_row; bp += info.b_row) {
             let bl = vec4(b0[bp + lo.x], b0[bp + lo.y], b0[bp + lo.z], b0[bp + lo.w]);
             let bh = vec4(b0[bp + hi.x], b0[bp + hi.y], b0[bp + hi.z], b0[bp + hi.w]);
             let x0 = a[a0 + ap]; lo0 += x0 * bl; hi0 += x0 * bh;
@@ -160,8 +147,7 @@ fn tile(s0: u32, s1: u32, row0: u32, col0: u32, out: u32) {
     }
     if (s0 <= 1u && s1 >= 2u) {
         var ap = info.a_seg;
-        let b_row = info.b_row + rank_of(1u);
-        for (var bp = 0u; bp < info.k * b_row; bp += b_row) {
+        for (var bp = 0u; bp < info.k * info.b_row; bp += info.b_row) {
             let bl = vec4(b1[bp + lo.x], b1[bp + lo.y], b1[bp + lo.z], b1[bp + lo.w]);
             let bh = vec4(b1[bp + hi.x], b1[bp + hi.y], b1[bp + hi.z], b1[bp + hi.w]);
             let x0 = a[a0 + ap]; lo0 += x0 * bl; hi0 += x0 * bh;
@@ -185,8 +171,7 @@ fn tile(s0: u32, s1: u32, row0: u32, col0: u32, out: u32) {
     }
     if (s1 == PRODUCTS) {
         var ap = 2u * info.a_seg;
-        let b_row = info.b_row + rank_of(2u);
-        for (var bp = 0u; bp < info.k * b_row; bp += b_row) {
+        for (var bp = 0u; bp < info.k * info.b_row; bp += info.b_row) {
             let bl = vec4(b2[bp + lo.x], b2[bp + lo.y], b2[bp + lo.z], b2[bp + lo.w]);
             let bh = vec4(b2[bp + hi.x], b2[bp + hi.y], b2[bp + hi.z], b2[bp + hi.w]);
             let x0 = a[a0 + ap]; lo0 += x0 * bl; hi0 += x0 * bh;
@@ -216,32 +201,21 @@ fn tile(s0: u32, s1: u32, row0: u32, col0: u32, out: u32) {
     }
 }
 
-// C[row, col0..col0+8] = (lo, hi) [+ product s's bias], an adapted product's columns past n
-// to its x A, the columns past those left alone.
+// C[row, col0..col0+8] = (lo, hi) [+ product s's bias], the columns past n left alone.
 fn store_row(s: u32, row: u32, col0: u32, lo: vec4<f32>, hi: vec4<f32>, out: u32) {
     if (row >= info.m) {
         return;
     }
     let at = out + row * info.n + col0;
-    let low = info.low_at + countOneBits(info.adapted & ((1u << s) - 1u)) * info.low_seg + row * info.rank;
     for (var j = 0u; j < TILE; j++) {
-        let col = col0 + j;
-        let value = select(hi[j % 4u], lo[j % 4u], j < 4u);
-        if (col < info.n) {
+        if (col0 + j < info.n) {
+            var value = select(hi[j % 4u], lo[j % 4u], j < 4u);
             if ((info.flags & ADD_BIAS) != 0u) {
-                c[at + j] = value + extra(s, col);
-            } else {
-                c[at + j] = value;
+                value += extra(s, col0 + j);
             }
-        } else if (col < info.n + rank_of(s)) {
-            c[low + col - info.n] = value;
+            c[at + j] = value;
         }
     }
-}
-
-// Columns product s's B has past n: `rank` where it is adapted.
-fn rank_of(s: u32) -> u32 {
-    return select(0u, info.rank, ((info.adapted >> s) & 1u) != 0u);
 }
 
 // e_s[j]: product s's bias.

@@ -15,7 +15,6 @@ use burn::tensor::Tensor;
 use super::layer_norm::LayerNormKernels;
 use super::linear::{InputGradient, LinearKernels};
 use super::lora_linear::LoraKernels;
-use super::lora_three::{Adapter, LoraThreeKernels};
 
 /// A projection with a LoRA adapter on a frozen base: `x W + b + scale · (x A) B`.
 pub struct AdaptedLayer {
@@ -117,10 +116,8 @@ pub fn project<B: LinearKernels + LoraKernels>(
 }
 
 /// Three layers of one input x (a block's q, k and v) and what their backward pass keeps: one
-/// operation of the backend's when `as_one` (`LinearKernels::linear_three_forward` when all
-/// three are plain, `LoraThreeKernels::lora_three_forward` when some carry an adapter), each on
-/// its own otherwise.
-pub fn project_three<B: LoraThreeKernels>(
+/// operation of the backend's when `as_one` and all three are plain, each on its own otherwise.
+pub fn project_three<B: LinearKernels + LoraKernels>(
     x: FloatTensor<B>,
     layers: [LayerOf<B>; 3],
     as_one: bool,
@@ -134,26 +131,6 @@ pub fn project_three<B: LoraThreeKernels>(
             let ys = B::linear_three_forward(x, [w0.clone(), w1.clone(), w2.clone()], [b0, b1, b2]);
             (ys, [w0, w1, w2].map(|weight| Kept::Plain { weight }))
         }
-        layers if as_one => {
-            let parts = layers.map(|layer| match layer {
-                LayerOf::Plain { weight, bias } => (weight, bias, None),
-                LayerOf::Adapted { weight, bias, a, b, scale } => (weight, bias, Some(Adapter { a, b, scale })),
-            });
-            let [(w0, b0, a0), (w1, b1, a1), (w2, b2, a2)] = parts;
-            let adapters = [a0, a1, a2];
-            let (ys, lows) =
-                B::lora_three_forward(x, [w0.clone(), w1.clone(), w2.clone()], [b0, b1, b2], adapters.clone());
-            let mut lows = lows.into_iter();
-            let mut adapters = adapters.into_iter();
-            let kept = [w0, w1, w2].map(|weight| {
-                let low = lows.next().expect("one entry a layer");
-                match (adapters.next().expect("one entry a layer"), low) {
-                    (Some(Adapter { a, b, scale }), Some(low)) => Kept::Adapted { low, weight, a, b, scale },
-                    _ => Kept::Plain { weight },
-                }
-            });
-            (ys, kept)
-        }
         [l0, l1, l2] => {
             let [(y0, k0), (y1, k1), (y2, k2)] = [l0, l1, l2].map(|layer| project(x.clone(), layer, None));
             ([y0, y1, y2], [k0, k1, k2])
@@ -163,7 +140,7 @@ pub fn project_three<B: LoraThreeKernels>(
 
 /// `project_three`'s backward pass: registers each layer's gradients whose nodes are tracked,
 /// and returns x's gradient (the three layers' summed) when `input`.
-pub fn project_three_backward<B: LoraThreeKernels>(
+pub fn project_three_backward<B: LinearKernels + LoraKernels>(
     x: FloatTensor<B>,
     kept: [Kept<B>; 3],
     dys: [FloatTensor<B>; 3],
@@ -171,29 +148,12 @@ pub fn project_three_backward<B: LoraThreeKernels>(
     nodes: [[Option<NodeId>; 2]; 3],
     grads: &mut Gradients,
 ) -> Option<FloatTensor<B>> {
-    // Some layers adapted and the plain ones frozen, as LoRA trains a block: one operation.
-    let plain_frozen =
-        kept.iter().zip(&nodes).all(|(k, n)| matches!(k, Kept::Adapted { .. }) || n.iter().all(Option::is_none));
     match kept {
         [Kept::Plain { weight: w0 }, Kept::Plain { weight: w1 }, Kept::Plain { weight: w2 }] => {
             let params = nodes.iter().flatten().any(Option::is_some);
             let (dx, gradients) = B::linear_three_backward(x, [w0, w1, w2], dys, input, params);
             for ((dw, db), nodes) in gradients.into_iter().flatten().zip(nodes) {
                 register::<B, 2>([dw, db], nodes, grads);
-            }
-            dx
-        }
-        kept if plain_frozen => {
-            let parts = kept.map(|k| match k {
-                Kept::Plain { weight } => (weight, None),
-                Kept::Adapted { low, weight, a, b, scale } => (weight, Some((low, Adapter { a, b, scale }))),
-            });
-            let [(w0, a0), (w1, a1), (w2, a2)] = parts;
-            let (dx, gradients) = B::lora_three_backward(x, [w0, w1, w2], [a0, a1, a2], dys, input);
-            for (gradient, nodes) in gradients.into_iter().zip(nodes) {
-                if let Some((da, db)) = gradient {
-                    register::<B, 2>([da, db], nodes, grads);
-                }
             }
             dx
         }

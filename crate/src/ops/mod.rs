@@ -39,7 +39,6 @@ pub mod layer_norm;
 pub mod linear;
 pub mod lora_bgmv;
 pub mod lora_linear;
-pub mod lora_three;
 pub mod mlp;
 pub mod shader;
 

@@ -85,8 +85,6 @@ pub const CROSS_ENTROPY: Shader = shader!("cross_entropy");
 pub const CROSS_ENTROPY_BACKWARD: Shader = shader!("cross_entropy_backward");
 pub const LORA_SHRINK: Shader = shader!("lora_shrink");
 pub const LORA_EXPAND: Shader = shader!("lora_expand");
-pub const LORA_FOLD: Shader = shader!("lora_fold");
-pub const LORA_GRADIENTS: Shader = shader!("lora_gradients");
 
 /// Every shader in `shaders/` (a test checks that the folder holds no other).
 pub const ALL: &[&Shader] = &[
@@ -106,8 +104,6 @@ pub const ALL: &[&Shader] = &[
     &CROSS_ENTROPY_BACKWARD,
     &LORA_SHRINK,
     &LORA_EXPAND,
-    &LORA_FOLD,
-    &LORA_GRADIENTS,
 ];
 
 #[cfg(test)]

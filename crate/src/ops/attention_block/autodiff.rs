@@ -19,7 +19,8 @@ use crate::ops::attention::AttentionKernels;
 use crate::ops::branch::{LayerOf, norm_backward, project_backward, project_three_backward};
 use crate::ops::layer_norm::LayerNormKernels;
 use crate::ops::linear::InputGradient::Alone;
-use crate::ops::lora_three::LoraThreeKernels;
+use crate::ops::linear::LinearKernels;
+use crate::ops::lora_linear::LoraKernels;
 
 #[derive(Debug)]
 struct AttentionBlockBackward;
@@ -27,7 +28,9 @@ struct AttentionBlockBackward;
 /// x, γ, β, then each projection's two trained tensors in the order q, k, v, o.
 const PARENTS: usize = 11;
 
-impl<B: LayerNormKernels + LoraThreeKernels + AttentionKernels> Backward<B, PARENTS> for AttentionBlockBackward {
+impl<B: LayerNormKernels + LinearKernels + LoraKernels + AttentionKernels> Backward<B, PARENTS>
+    for AttentionBlockBackward
+{
     type State = Saved<B>;
 
     fn backward(self, ops: Ops<Self::State, PARENTS>, grads: &mut Gradients, _: &mut Checkpointer) {
@@ -55,7 +58,7 @@ impl<B: LayerNormKernels + LoraThreeKernels + AttentionKernels> Backward<B, PARE
 
 impl<B, C> AttentionBlockOps for Autodiff<B, C>
 where
-    B: LayerNormKernels + LoraThreeKernels + AttentionKernels + AttentionBlockOps,
+    B: LayerNormKernels + LinearKernels + LoraKernels + AttentionKernels + AttentionBlockOps,
     C: CheckpointStrategy,
 {
     fn attention_block(

@@ -4,13 +4,13 @@
 //! adapts q and v, the page's all four). Its forward pass is the kernels of the pieces: the
 //! LayerNorm, q, k and v, `ops::attention` and the output projection's product with the
 //! residual summed in. n feeds three products and x two paths, and built from the pieces burn's
-//! autodiff summed each input's gradients with dispatches of their own, three a block. Here q, k
-//! and v are one operation of the backend's each way (`branch::project_three`): all plain, on the
-//! GPU one dispatch forward and two backward, where three products took three and six; some
-//! adapted, `ops::lora_three`, the adapters folded into their bases. Where the backend runs
-//! them apart (the CPU, a hardware GPU's tiled kernel) q's input gradient is summed onto by k's
-//! product and that onto by v's (each `dy Wᵀ + g`, `linear::InputGradient::Plus`). x's two
-//! paths meet in the LayerNorm's backward kernel, as in `ops::mlp`.
+//! autodiff summed each input's gradients with dispatches of their own, three a block. Here, when
+//! q, k and v are all plain, they are one operation of the backend's each way
+//! (`branch::project_three`: on the GPU one dispatch forward and two backward, where three
+//! products took three and six), which sums n's gradient in its own product; otherwise q's input
+//! gradient is summed onto by k's product and that onto by v's (each `dy Wᵀ + g`,
+//! `linear::InputGradient::Plus`). x's two paths meet in the LayerNorm's backward kernel, as in
+//! `ops::mlp`.
 //!
 //! Serving with tenants' adapters, or a projection whose base trains with an adapter, goes
 //! through the pieces (`model::Attention`).
@@ -24,7 +24,8 @@ use burn::tensor::{Shape, Tensor};
 use super::attention::AttentionKernels;
 use super::branch::{Kept, Layer, LayerOf, Norm, project, project_three, rows};
 use super::layer_norm::{EPSILON, LayerNorm, LayerNormKernels};
-use super::lora_three::LoraThreeKernels;
+use super::linear::LinearKernels;
+use super::lora_linear::LoraKernels;
 
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
 pub trait AttentionBlockOps: Backend {
@@ -72,7 +73,7 @@ enum Qkv {
 /// The forward pass from a backend's kernels: y, and what the backward pass reads, which a
 /// backend without autodiff drops at once.
 #[allow(clippy::too_many_arguments)]
-fn forward<B: LayerNormKernels + LoraThreeKernels + AttentionKernels>(
+fn forward<B: LayerNormKernels + LinearKernels + LoraKernels + AttentionKernels>(
     x: FloatTensor<B>,
     gamma: FloatTensor<B>,
     beta: FloatTensor<B>,

@@ -149,7 +149,7 @@ pub fn products_through(
 }
 
 /// Whether this thread's products on `like`'s device run the tiled kernel.
-pub fn tiled(like: &CubeTensor) -> bool {
+fn tiled(like: &CubeTensor) -> bool {
     match matmul_kernel() {
         MatmulKernel::ByAdapter => on_hardware(like),
         MatmulKernel::Registers => false,
@@ -267,8 +267,8 @@ fn dispatch(
 }
 
 // `shaders/matmul_three.wgsl`'s own: its modes, and how many products it takes.
-pub const SIDE_BY_SIDE: u32 = MATMUL_THREE.constant("SIDE_BY_SIDE");
-pub const THREE_BIAS: u32 = MATMUL_THREE.constant("ADD_BIAS");
+const SIDE_BY_SIDE: u32 = MATMUL_THREE.constant("SIDE_BY_SIDE");
+const THREE_BIAS: u32 = MATMUL_THREE.constant("ADD_BIAS");
 const THREE_SUMS: u32 = MATMUL_THREE.constant("COLUMN_SUMS");
 const PRODUCTS: usize = MATMUL_THREE.constant("PRODUCTS") as usize;
 const _: () = assert!(
@@ -284,35 +284,22 @@ fn three_threads((m, n): (usize, usize), flags: u32) -> usize {
     if flags & SIDE_BY_SIDE != 0 { PRODUCTS * (tiles + sums) } else { tiles }
 }
 
-/// Forward products whose B are adapted layers' folded weights `[W + s · A B | A]`
-/// (`shaders/lora_fold.wgsl`), `rank` columns wider: bit s of `adapted` marks B_s; each one's
-/// x A goes to C's buffer from `low_at`, `low_seg` values apart.
-#[derive(Clone, Copy, Default)]
-pub struct Folded {
-    pub rank: usize,
-    pub adapted: u32,
-    pub low_at: usize,
-    pub low_seg: usize,
-}
-
 /// One dispatch of `shaders/matmul_three.wgsl`: products of (m × k) by (k × n), A's three
 /// `a_seg` values apart in one buffer (0: one A), the three B read with one pair of (row, col)
 /// strides, bindings 4–6 from `extras`, and C's three `c_seg` values apart in `c`.
-pub fn three(
+fn three(
     (m, n, k): (usize, usize, usize),
     (a, a_seg): (Strided, usize),
     (bs, (b_row, b_col)): ([&CubeTensor; 3], (usize, usize)),
     extras: Option<[&CubeTensor; 3]>,
     (c, c_seg): (&CubeTensor, usize),
     flags: u32,
-    folded: Folded,
 ) {
     let info = Info::new().usize(m).usize(n).usize(k).usize(a.row).usize(a.col).usize(a_seg);
     let info = info.usize(b_row).usize(b_col).usize(c_seg).u32(flags);
-    let info = info.usize(folded.rank).u32(folded.adapted).usize(folded.low_at).usize(folded.low_seg);
     let stand_ins = [(); 3].map(|_| empty(c, [1]));
     let [e0, e1, e2] = extras.unwrap_or([&stand_ins[0], &stand_ins[1], &stand_ins[2]]);
-    let groups = workgroups_for(&MATMUL_THREE, three_threads((m, n + folded.rank), flags));
+    let groups = workgroups_for(&MATMUL_THREE, three_threads((m, n), flags));
     launch(&MATMUL_THREE, groups, &[a.tensor, bs[0], bs[1], bs[2], e0, e1, e2, c], info);
 }
 
@@ -402,7 +389,7 @@ impl LinearKernels for CubeBackend {
         let a = Strided { tensor: &x, row: d_in, col: 1 };
         let biases = Some([&b0, &b1, &b2]);
         let weights = ([&w0, &w1, &w2], (d_out, 1));
-        three((rows, d_out, d_in), (a, 0), weights, biases, (&c, seg), SIDE_BY_SIDE | THREE_BIAS, Folded::default());
+        three((rows, d_out, d_in), (a, 0), weights, biases, (&c, seg), SIDE_BY_SIDE | THREE_BIAS);
         views(&c, seg, &shape)
     }
 
@@ -432,7 +419,7 @@ impl LinearKernels for CubeBackend {
             let dx = empty(&x, [rows, d_in]);
             let dys = span(&dy0, 2 * a_seg + rows * d_out);
             let a = Strided { tensor: &dys, row: d_out, col: 1 };
-            three((rows, d_in, d_out), (a, a_seg), ([&w0, &w1, &w2], (1, d_out)), None, (&dx, 0), 0, Folded::default());
+            three((rows, d_in, d_out), (a, a_seg), ([&w0, &w1, &w2], (1, d_out)), None, (&dx, 0), 0);
             dx
         });
         let gradients = params.then(|| {
@@ -442,7 +429,7 @@ impl LinearKernels for CubeBackend {
             let db = [(); 3].map(|_| empty(&x, [d_out]));
             let a = Strided { tensor: &x, row: 1, col: d_in };
             let (dys, sums) = (([&dy0, &dy1, &dy2], (d_out, 1)), Some([&db[0], &db[1], &db[2]]));
-            three((d_in, d_out, rows), (a, 0), dys, sums, (&dw, seg), SIDE_BY_SIDE | THREE_SUMS, Folded::default());
+            three((d_in, d_out, rows), (a, 0), dys, sums, (&dw, seg), SIDE_BY_SIDE | THREE_SUMS);
             let mut db = db.into_iter();
             views::<3>(&dw, seg, &shape).map(|dw| (dw, db.next().expect("one a layer")))
         });
