@@ -1,13 +1,13 @@
 // The WebAssembly module trains through Dawn, the WebGPU inside Chromium, in Node (bench/dawn.mjs
 // with npm's `webgpu`), here on SwiftShader's Vulkan driver from Debian's chromium-common: the
 // run takes the WebGPU path, its loss curve follows the CPU path's, and its WebGPU calls per step
-// are counted; and a step replayed kernel by kernel (bench/kernel-times.mjs) accounts for every
-// dispatch.
+// are counted; a step replayed kernel by kernel (bench/kernel-times.mjs) accounts for every
+// dispatch; and every shader compiles there into a pipeline, each timed (bench/compile-times.mjs).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -48,5 +48,20 @@ test('a step replayed kernel by kernel accounts for every dispatch', { timeout: 
   assert.ok(
     report.kernels.every((k) => k.ms > 0 && k.largest <= k.ms),
     JSON.stringify(report.kernels),
+  );
+});
+
+test('every shader compiles through Dawn, each timed', { timeout: 300_000 }, () => {
+  const out = execFileSync(process.execPath, [`${ROOT}bench/compile-times.mjs`, '--icd', ICD, '--repeats', '1', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const report = JSON.parse(out.trim().split('\n').at(-1));
+  const shaders = readdirSync(`${ROOT}shaders`).filter((f) => f.endsWith('.wgsl'));
+  assert.deepEqual(report.results.map((r) => `${r.shader}.wgsl`).sort(), shaders.sort());
+  assert.ok(
+    report.results.every((r) => r.ms > 0),
+    JSON.stringify(report.results),
+  );
+  const slowest = [...report.results].sort((a, b) => b.ms - a.ms).slice(0, 3);
+  console.log(
+    `# Dawn compiles ${shaders.length} shaders in ${report.results.reduce((t, r) => t + r.ms, 0).toFixed(0)} ms; slowest ${slowest.map((r) => `${r.shader} ${r.ms.toFixed(0)} ms`).join(', ')}`,
   );
 });

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// How long each of our shaders takes to compile into a pipeline through Dawn (npm's `webgpu`),
+// the WebGPU that Chromium runs: what a reader waits for the first time a kernel is used. On
+// software WebGPU (SwiftShader) that is seconds a page, so a shader's size is worth a look.
+// Each shader is compiled `--repeats` times, each on a fresh device (Dawn keeps a device's
+// pipelines for it to reuse), and the median is printed.
+//
+//   node bench/compile-times.mjs [--icd /usr/lib/chromium/vk_swiftshader_icd.json]
+//                                [--repeats 3] [--json] [NAME ...]
+//
+// NAME is a file of shaders/ without `.wgsl` (all of them when none is given). Needs the
+// root's node_modules (npm ci).
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { exitOnHelp } from '../scripts/usage.mjs';
+import { dawnAsNavigator } from './dawn-node.mjs';
+
+exitOnHelp(import.meta.url);
+
+const { values: a, positionals } = parseArgs({
+  options: {
+    icd: { type: 'string' },
+    repeats: { type: 'string', default: '3' },
+    json: { type: 'boolean', default: false },
+  },
+  allowPositionals: true,
+});
+const gpu = await dawnAsNavigator(a.icd);
+const adapter = await gpu.requestAdapter();
+const folder = new URL('../shaders/', import.meta.url);
+const names = positionals.length
+  ? positionals
+  : readdirSync(folder)
+      .filter((f) => f.endsWith('.wgsl'))
+      .map((f) => f.slice(0, -'.wgsl'.length))
+      .sort();
+
+const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+const results = [];
+for (const name of names) {
+  const code = readFileSync(new URL(`${name}.wgsl`, folder), 'utf8');
+  const times = [];
+  for (let i = 0; i < Number(a.repeats); i++) {
+    const device = await (await gpu.requestAdapter()).requestDevice();
+    const start = performance.now();
+    const module = device.createShaderModule({ code });
+    await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+    times.push(performance.now() - start);
+    device.destroy();
+  }
+  results.push({ shader: name, ms: median(times), runs: times });
+}
+
+if (a.json) {
+  console.log(JSON.stringify({ adapter: adapter.info?.description ?? '', results }));
+} else {
+  console.log(`compile time per shader (median of ${a.repeats}), ${adapter.info?.description || 'Dawn'}`);
+  console.log('shader | ms');
+  for (const r of results) console.log(`${r.shader} | ${r.ms.toFixed(0)}`);
+}
+process.exit(0);
