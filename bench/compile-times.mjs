@@ -15,6 +15,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { exitOnHelp } from '../scripts/usage.mjs';
 import { dawnAsNavigator } from './dawn-node.mjs';
+import { stats } from './tfjs/bench.js';
 
 exitOnHelp(import.meta.url);
 
@@ -36,7 +37,6 @@ const names = positionals.length
       .map((f) => f.slice(0, -'.wgsl'.length))
       .sort();
 
-const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const results = [];
 for (const name of names) {
   const code = readFileSync(new URL(`${name}.wgsl`, folder), 'utf8');
@@ -49,7 +49,7 @@ for (const name of names) {
     times.push(performance.now() - start);
     device.destroy();
   }
-  results.push({ shader: name, ms: median(times), runs: times });
+  results.push({ shader: name, ms: stats(times).median, runs: times });
 }
 
 if (a.json) {

@@ -252,7 +252,10 @@ fn tile(row0: u32, col0: u32, k0: u32, k1: u32, out: u32) {
     }
     // Stored in a loop: sixteen calls written out, each inlined with its own copy of the
     // store, took SwiftShader two to three times as long to compile.
-    let rows = array<vec4<f32>, 32>(lo0, hi0, lo1, hi1, lo2, hi2, lo3, hi3, lo4, hi4, lo5, hi5, lo6, hi6, lo7, hi7, lo8, hi8, lo9, hi9, lo10, hi10, lo11, hi11, lo12, hi12, lo13, hi13, lo14, hi14, lo15, hi15);
+    let rows = array<vec4<f32>, 32>(
+        lo0, hi0, lo1, hi1, lo2, hi2, lo3, hi3, lo4, hi4, lo5, hi5, lo6, hi6, lo7, hi7,
+        lo8, hi8, lo9, hi9, lo10, hi10, lo11, hi11, lo12, hi12, lo13, hi13, lo14, hi14, lo15, hi15,
+    );
     for (var i = 0u; i < TILE_ROWS; i++) {
         store_row(row0 + i, col0, rows[2u * i], rows[2u * i + 1u], out);
     }
@@ -262,8 +265,8 @@ fn tile(row0: u32, col0: u32, k0: u32, k1: u32, out: u32) {
 }
 
 // GELU's step on the tile of C just stored (a whole product, so from c[0]). Kept out of
-// store_row, whose eight calls each carried a copy of it there: every product, GELU or not,
-// then ran 1.1× slower on SwiftShader.
+// store_row: when its calls were written out, each carried a copy of it, and every product,
+// GELU or not, then ran 1.1× slower on SwiftShader.
 fn activate(row0: u32, col0: u32) {
     let rows = min(TILE_ROWS, info.m - row0);
     let cols = min(TILE, info.n - col0);
