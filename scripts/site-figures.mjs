@@ -4,7 +4,8 @@
 // ms/step (median over a run) for full and adapter on the WebGPU path (SwiftShader here) and
 // on the CPU path, and the memory each mode measured. Prints Markdown.
 //
-// Usage: node scripts/site-figures.mjs [--steps N] [--gpu-steps N] [--cpu-only]   (after scripts/build-wasm.sh)
+// Usage: node scripts/site-figures.mjs [--steps N] [--gpu-steps N] [--wait MS] [--cpu-only]   (after scripts/build-wasm.sh)
+//   --wait: how long the default widget's second press waits after it is ready (default 2000)
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,7 @@ const arg = (name, fallback) => {
 };
 const steps = { cpu: arg('steps', 20), webgpu: arg('gpu-steps', 5) };
 const paths = process.argv.includes('--cpu-only') ? ['cpu'] : ['cpu', 'webgpu'];
+const wait = arg('wait', 2000);
 
 async function measure(path) {
   const env = await setup({ webgpu: path === 'webgpu' });
@@ -75,7 +77,7 @@ function firstStep(widget) {
  * The same for a widget as an author pastes it (every setting at its default), on `path`:
  * pressed at once, and pressed `wait` ms after it is ready, as a reader who reads first would.
  */
-async function firstStepByDefault(path, wait = 2000) {
+async function firstStepByDefault(path) {
   const env = await setup({ webgpu: path === 'webgpu' });
   try {
     const open = async () => ready(await openPage(env, 't/default.html', { pages: { 't/default.html': testPage('<finetune-lab></finetune-lab>') } }), 0, 300_000);

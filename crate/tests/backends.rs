@@ -37,3 +37,16 @@ fn twenty_steps_on_wgpu_follow_the_cpu_loss_curve() {
         assert!(cpu_losses[19] < cpu_losses[0] - 1.0, "{mode:?}: the run must learn");
     }
 }
+
+#[test]
+fn a_warm_up_changes_nothing_a_run_then_computes() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/base/tiny.ftlab");
+    let base = Checkpoint::parse(&std::fs::read(path).unwrap()).unwrap();
+    let adapter = || Mode::adapter(4, &[Target::Q, Target::V]);
+    for device in [cpu(), gpu()] {
+        let before = losses(adapter(), &device, &[1, 2]);
+        block_on(finetune_lab::run::warm_up(&base, &device)).unwrap();
+        let after = losses(adapter(), &device, &[1, 2]);
+        assert_eq!(before, after, "{device:?}: the warm-up left something behind");
+    }
+}

@@ -2,7 +2,8 @@
 // with npm's `webgpu`), here on SwiftShader's Vulkan driver from Debian's chromium-common: the
 // run takes the WebGPU path, its loss curve follows the CPU path's, and its WebGPU calls per step
 // are counted; a step replayed kernel by kernel (bench/kernel-times.mjs) accounts for every
-// dispatch; and every shader compiles there into a pipeline, each timed (bench/compile-times.mjs).
+// dispatch; every shader compiles there into a pipeline, each timed (bench/compile-times.mjs); and
+// the Lab's warm-up leaves a run's first step nothing to compile (bench/warm-up.mjs).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,5 +64,24 @@ test('every shader compiles through Dawn, each timed', { timeout: 300_000 }, () 
   const slowest = [...report.results].sort((a, b) => b.ms - a.ms).slice(0, 3);
   console.log(
     `# Dawn compiles ${shaders.length} shaders in ${report.results.reduce((t, r) => t + r.ms, 0).toFixed(0)} ms; slowest ${slowest.map((r) => `${r.shader} ${r.ms.toFixed(0)} ms`).join(', ')}`,
+  );
+});
+
+test("the Lab's warm-up leaves a run's first step nothing to compile", { timeout: 300_000 }, () => {
+  const measure = (...flags) =>
+    JSON.parse(
+      execFileSync(process.execPath, [`${ROOT}bench/warm-up.mjs`, '--icd', ICD, '--steps', '2', '--json', ...flags], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+        .trim()
+        .split('\n')
+        .at(-1),
+    );
+  const [cold, warm] = [measure('--cold'), measure()];
+  const first = (r) => `${r.steps[0].ms.toFixed(0)} ms, ${r.steps[0].pipelines_created} pipelines created`;
+  console.log(`# Dawn first adapter step after scoring the base: ${first(cold)}; after a ${warm.warm_up_ms.toFixed(0)} ms warm-up ${first(warm)}`);
+  assert.ok(cold.steps[0].pipelines_created > 0, JSON.stringify(cold));
+  assert.equal(warm.steps[0].pipelines_created, 0, JSON.stringify(warm));
+  assert.ok(
+    [cold, warm].every((r) => r.steps[1].pipelines_created === 0),
+    'a second step compiles nothing either way',
   );
 });

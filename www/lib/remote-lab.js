@@ -218,6 +218,13 @@ export class RemoteLab extends Remote {
   start(options) {
     return this.make(RemoteSession, 'start', options);
   }
+  /**
+   * Compile a training step's GPU pipelines with a tiny step (once a Lab; nothing on the CPU).
+   * @returns {Promise<void>}
+   */
+  warmUp() {
+    return this.call('warmUp');
+  }
   /** @returns {Promise<AdapterInfo>} */
   adapterInfo(bytes) {
     return this.call('adapterInfo', bytes);

@@ -72,9 +72,10 @@ export class Runs {
 
   /**
    * Score the base on the data picked (its held-out loss and sample) in the background once the
-   * Lab is open: every run starts with it, so a press that comes a second later goes straight
-   * to its first step. Runs and serving wait for it, so the worker holds one session at a
-   * time; a failure here is left for the run, which computes it again and says what failed.
+   * Lab is open, then warm its pipelines up (`Lab.warmUp`): every run starts with both, so a
+   * press that comes a few seconds later goes straight to a first step that compiles nothing.
+   * Runs and serving wait for it, so the worker holds one session at a time; a failure here is
+   * left for the run, which computes it again and says what failed.
    */
   scoreBaseEarly() {
     const { host } = this;
@@ -93,8 +94,13 @@ export class Runs {
         session = await lab.start({ ...host.runAttributes(), ...data.options, mode: 'full' });
         const before = await score(session);
         if (host.lab === lab && this.before?.key !== data.key) this.before = { ...before, key: data.key };
+        session.free();
+        session = null;
+        // Then a training step's pipelines compile (once a Lab), unless a press is already
+        // waiting: its own first step compiles them with nothing spent on a warm-up's run.
+        if (!host.busy) await lab.warmUp();
       } catch {
-        // the run computes it again
+        // the run computes the score again, and its first step compiles what the warm-up did not
       } finally {
         session?.free();
         this.scoring = null;
@@ -197,7 +203,7 @@ export class Runs {
           host.picker.showNotes(info.notes);
         }
         if (phase === 'before') host.say(`Sampling and scoring the base model${gpu ? ' (the first GPU use compiles shaders: this can take a while)' : ''}…`, null);
-        if (phase === 'first-step') host.say(`${what}: step 1 of ${steps}${gpu ? ', compiling shaders (first step)' : ''}…`, null);
+        if (phase === 'first-step') host.say(`${what}: step 1 of ${steps}…`, null);
         if (phase === 'after') host.say('Scoring held-out text and sampling the fine-tuned model…', null);
       },
       onBefore: (b) => {

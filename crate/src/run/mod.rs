@@ -8,6 +8,7 @@
 //! - `fine_tune`: `Run`, one run from the shipped base, fully or through LoRA adapters.
 //! - `training_loop`: `Trainer`, AdamW over seeded batches, one step at a time; the losses.
 //! - `steps_per_read`: how many steps the page and the CLI queue before they read the losses back.
+//! - `warm_up`: a tiny run that compiles a device's pipelines before the reader's first run.
 //! - `report` (native only): a whole run driven synchronously, what the CLI prints and the tests
 //!   check; the browser steps a `Run` itself, reading its losses back asynchronously.
 
@@ -18,6 +19,7 @@ pub mod report;
 pub mod settings;
 pub mod steps_per_read;
 pub mod training_loop;
+pub mod warm_up;
 
 pub use budget::{Length, PAGE_BUDGET, TimeBudget};
 pub use fine_tune::{Run, apply_checkpoint, count_params, load_base};
@@ -27,3 +29,4 @@ pub use settings::{
 };
 pub use steps_per_read::steps_per_read;
 pub use training_loop::{Batches, TrainConfig, Trainer, corpus_loss, eval_loss};
+pub use warm_up::warm_up;

@@ -1,6 +1,8 @@
 //! The `Lab`: the device and the shipped base, shared by every widget on a page (one per
 //! backend), which starts a `Session` per run.
 
+use std::cell::Cell;
+
 use burn::tensor::Device;
 use wasm_bindgen::prelude::*;
 
@@ -16,6 +18,8 @@ pub struct Lab {
     pub(super) device: Device,
     pub(super) base: Checkpoint,
     gpu: bool,
+    /// Whether `warm_up` has been asked for: every widget on a page asks, the first one does it.
+    warmed: Cell<bool>,
 }
 
 #[wasm_bindgen]
@@ -25,13 +29,24 @@ impl Lab {
     pub async fn open(base: Vec<u8>, gpu: bool) -> Result<Lab, JsError> {
         let base = Checkpoint::parse(&base).map_err(js_error)?;
         let device = if gpu { open_gpu().await? } else { Device::flex() };
-        Ok(Lab { device, base, gpu })
+        Ok(Lab { device, base, gpu, warmed: Cell::new(false) })
     }
 
     /// "webgpu" or "cpu".
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
         if self.gpu { "webgpu" } else { "cpu" }.to_string()
+    }
+
+    /// Compile this device's pipelines for a training step with one too small to take any time
+    /// (`run::warm_up`), so that the reader's first run does not wait for them; the page asks
+    /// when it has scored the base and no run is waiting. Once a Lab; nothing of the run is kept.
+    #[wasm_bindgen(js_name = warmUp)]
+    pub async fn warm_up(&self) -> Result<(), JsError> {
+        if self.warmed.replace(true) {
+            return Ok(());
+        }
+        run::warm_up(&self.base, &self.device).await.map_err(js_error)
     }
 
     /// Our kernels against burn's ops on this device (`ops::check`): `[{name, values,

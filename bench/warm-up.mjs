@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// What the page's warm-up (`Lab.warmUp`) saves a reader's first training step, through Dawn
+// (bench/dawn.mjs's harness). As on the page once a Lab opens: the base is scored (held-out loss
+// and a sample, from a full run's session), then warmed up unless --cold; then an adapter run at
+// the widget's 4 × 64 takes its first steps. Reports each phase's time and the pipelines each
+// step created (a step that compiles nothing creates none). One variant a process: burn keeps
+// its compiled pipelines for as long as the device lives.
+//
+//   node bench/warm-up.mjs [--icd /usr/lib/chromium/vk_swiftshader_icd.json] [--cold] [--steps 3] [--json]
+
+import { parseArgs } from 'node:util';
+import { exitOnHelp } from '../scripts/usage.mjs';
+import { countCalls, dawnAsNavigator, loadModule } from './dawn-node.mjs';
+
+exitOnHelp(import.meta.url);
+
+const { values: a } = parseArgs({
+  options: {
+    icd: { type: 'string' },
+    cold: { type: 'boolean', default: false },
+    steps: { type: 'string', default: '3' },
+    json: { type: 'boolean', default: false },
+  },
+});
+await dawnAsNavigator(a.icd);
+const stepDone = await countCalls();
+const { mod, base } = await loadModule();
+const lab = await mod.Lab.open(base, true);
+const timed = async (work) => {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+};
+
+const scoring = lab.start({ mode: 'full', task: 'records', batch: 4, context: 64 });
+const score_ms = await timed(async () => {
+  await scoring.heldoutLoss();
+  await scoring.sample(scoring.info.prompt, 8);
+});
+scoring.free();
+const warm_up_ms = a.cold ? null : await timed(() => lab.warmUp());
+
+stepDone(0, 1); // closes the counter's record of everything so far, which the steps leave out
+
+const run = lab.start({ mode: 'adapter', task: 'records', steps: Number(a.steps), batch: 4, context: 64, sample: 0 });
+const steps = [];
+for (let step = 1; step <= Number(a.steps); step++) {
+  const ms = await timed(() => run.steps(1));
+  stepDone(step, 1);
+  steps.push({ ms, pipelines_created: globalThis.webgpuCallsPerStep.at(-1).pipelines_created });
+}
+const report = { warm_up: !a.cold, score_ms, warm_up_ms, steps };
+if (a.json) console.log(JSON.stringify(report));
+else {
+  const ms = (v) => `${v.toFixed(0)} ms`;
+  console.log(`scoring the base ${ms(score_ms)}; ${a.cold ? 'no warm-up' : `warm-up ${ms(warm_up_ms)}`}`);
+  for (const [i, s] of steps.entries()) console.log(`step ${i + 1}: ${ms(s.ms)}, ${s.pipelines_created} pipelines created`);
+}
+process.exit(0); // Dawn's device would keep Node alive
