@@ -13,11 +13,16 @@ use finetune_lab::lora::{Mode, Target};
 use finetune_lab::readback::{block_on, read_f32};
 use finetune_lab::run::{Run, TrainConfig};
 
+/// The base model the site ships.
+fn shipped_base() -> Checkpoint {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/base/tiny.ftlab");
+    Checkpoint::parse(&std::fs::read(path).unwrap()).unwrap()
+}
+
 /// A run's losses, read back `batches[i]` steps at a time (`Run::steps`, as a fast GPU reads
 /// them).
 fn losses(mode: Mode, device: &burn::tensor::Device, batches: &[usize]) -> Vec<f32> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/base/tiny.ftlab");
-    let base = Checkpoint::parse(&std::fs::read(path).unwrap()).unwrap();
+    let base = shipped_base();
     let data = Dataset::for_task("records", 1, 64).unwrap();
     let config = TrainConfig { batch: 4, ..TrainConfig::for_mode(&mode, 64) };
     let mut run = Run::start(&base, mode, config, &data.train, &data.heldout, device).unwrap();
@@ -40,8 +45,7 @@ fn twenty_steps_on_wgpu_follow_the_cpu_loss_curve() {
 
 #[test]
 fn a_warm_up_changes_nothing_a_run_then_computes() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/base/tiny.ftlab");
-    let base = Checkpoint::parse(&std::fs::read(path).unwrap()).unwrap();
+    let base = shipped_base();
     let adapter = || Mode::adapter(4, &[Target::Q, Target::V]);
     for device in [cpu(), gpu()] {
         let before = losses(adapter(), &device, &[1, 2]);

@@ -14,10 +14,15 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
+/** Run one of bench/'s Dawn scripts on SwiftShader with `args` and `--json`: its report, the last line it prints. */
+function benchReport(script, ...args) {
+  const out = execFileSync(process.execPath, [`${ROOT}bench/${script}`, '--icd', ICD, ...args, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return JSON.parse(out.trim().split('\n').at(-1));
+}
+
 test('the module trains through Dawn and follows the CPU path', { timeout: 300_000 }, () => {
   assert.ok(existsSync(ICD), `${ICD} is missing: apt-get install chromium (its chromium-common ships SwiftShader's Vulkan driver)`);
-  const out = execFileSync(process.execPath, [`${ROOT}bench/dawn.mjs`, '--icd', ICD, '--steps', '3', '--warmup', '1', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const report = JSON.parse(out.trim().split('\n').at(-1));
+  const report = benchReport('dawn.mjs', '--steps', '3', '--warmup', '1');
   assert.equal(report.backend, 'webgpu');
   assert.match(report.adapter.description, /SwiftShader/);
   for (const r of report.results) {
@@ -32,8 +37,7 @@ test('the module trains through Dawn and follows the CPU path', { timeout: 300_0
 });
 
 test('a step replayed kernel by kernel accounts for every dispatch', { timeout: 300_000 }, () => {
-  const out = execFileSync(process.execPath, [`${ROOT}bench/kernel-times.mjs`, '--icd', ICD, '--repeats', '1', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const report = JSON.parse(out.trim().split('\n').at(-1));
+  const report = benchReport('kernel-times.mjs', '--repeats', '1');
   const top = report.kernels.slice(0, 3).map((k) => `${k.name} ${((100 * k.ms) / report.ms).toFixed(0)}%`);
   console.log(`# Dawn ${report.mode} step replayed kernel by kernel: ${report.dispatches} dispatches, ${report.ms.toFixed(0)} ms; ${top.join(', ')}`);
   assert.ok(Number.isFinite(report.loss), JSON.stringify(report));
@@ -53,8 +57,7 @@ test('a step replayed kernel by kernel accounts for every dispatch', { timeout: 
 });
 
 test('every shader compiles through Dawn, each timed', { timeout: 300_000 }, () => {
-  const out = execFileSync(process.execPath, [`${ROOT}bench/compile-times.mjs`, '--icd', ICD, '--repeats', '1', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const report = JSON.parse(out.trim().split('\n').at(-1));
+  const report = benchReport('compile-times.mjs', '--repeats', '1');
   const shaders = readdirSync(`${ROOT}shaders`).filter((f) => f.endsWith('.wgsl'));
   assert.deepEqual(report.results.map((r) => `${r.shader}.wgsl`).sort(), shaders.sort());
   assert.ok(
@@ -68,14 +71,7 @@ test('every shader compiles through Dawn, each timed', { timeout: 300_000 }, () 
 });
 
 test("the Lab's warm-up leaves a run's first step nothing to compile", { timeout: 300_000 }, () => {
-  const measure = (...flags) =>
-    JSON.parse(
-      execFileSync(process.execPath, [`${ROOT}bench/warm-up.mjs`, '--icd', ICD, '--steps', '2', '--json', ...flags], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-        .trim()
-        .split('\n')
-        .at(-1),
-    );
-  const [cold, warm] = [measure('--cold'), measure()];
+  const [cold, warm] = [benchReport('warm-up.mjs', '--steps', '2', '--cold'), benchReport('warm-up.mjs', '--steps', '2')];
   const first = (r) => `${r.steps[0].ms.toFixed(0)} ms, ${r.steps[0].pipelines_created} pipelines created`;
   console.log(`# Dawn first adapter step after scoring the base: ${first(cold)}; after a ${warm.warm_up_ms.toFixed(0)} ms warm-up ${first(warm)}`);
   assert.ok(cold.steps[0].pipelines_created > 0, JSON.stringify(cold));

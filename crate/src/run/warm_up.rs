@@ -28,7 +28,6 @@ pub async fn warm_up(base: &Checkpoint, device: &Device) -> Result<(), String> {
         mode: Some("adapter".to_string()),
         batch: Some(Given::Number(BATCH)),
         context: Some(Given::Number(CONTEXT)),
-        steps: Some(Given::Number(1.0)),
         ..RunSettings::default()
     };
     let request = settings.resolve(&base.header.shape, Caller::Page)?;
