@@ -1,10 +1,10 @@
 //! Sampling text from the model, one character at a time.
 
 use burn::module::Module;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::Device;
 
 use crate::model::Gpt;
-use crate::readback::read_f32;
+use crate::readback::copy_to_cpu;
 use crate::rng::Rng;
 use crate::serve::{Request, ServingBatch, TenantStacks};
 use crate::tokenizer::{self, UNKNOWN};
@@ -12,39 +12,22 @@ use crate::tokenizer::{self, UNKNOWN};
 /// Continue `prompt` by `n` characters. Temperature 0 is greedy; otherwise softmax sampling
 /// from our seeded RNG, so a seed gives the same sample on every backend up to float rounding.
 ///
-/// On the CPU the prompt runs through the model once and each character then one position at
-/// a time from the kept keys and values (`serve::ServingBatch`, one request alone), while the text
-/// fits the context window; past it, every character runs its whole window, as on a GPU. In
-/// the browser's CPU path that took the base's 60-character sample, which every run computes
-/// before its first step, from about 1 s to 0.1–0.4 s. On a GPU each character always runs its
-/// window through the training kernels: a step there is bound by launches, not arithmetic, so
-/// the cache saves little, while its own kernels (burn's matmul, softmax and concatenation)
-/// would compile before the first sample and stay in the memory pool.
+/// Sampling runs on the CPU, a GPU's model copied there first (`copy_to_cpu`): the prompt runs
+/// through the model once, then each character one position at a time from the kept keys and
+/// values (`serve::ServingBatch`, one request alone) while the text fits the context window, and
+/// its whole window once past it. A character is a few hundred small operations, which a CPU
+/// runs in microseconds each and a GPU pays a launch for, with a readback a character: on
+/// software WebGPU the page's 60-character sample took about twenty times as long on the GPU
+/// (`bench/README.md`).
 pub async fn generate(model: &Gpt, prompt: &str, n: usize, temperature: f32, seed: u64) -> Result<String, String> {
     let model = model.valid();
-    let device = model.devices()[0].clone();
-    if device == Device::flex() {
-        let request = Request { slot: 0, prompt: prompt.to_string() };
-        let mut alone = ServingBatch::new(&model, &TenantStacks::none(), &[request], temperature, seed)?;
-        for _ in 0..n {
-            alone.step().await?;
-        }
-        return Ok(alone.texts().swap_remove(0));
-    }
-    let context = model.context();
-    let mut rng = Rng::new(seed);
-    let mut ids = prompt_ids(prompt);
-    let start = ids.len();
+    let on_cpu = if model.devices()[0] == Device::flex() { model } else { copy_to_cpu(&model).await? };
+    let request = Request { slot: 0, prompt: prompt.to_string() };
+    let mut alone = ServingBatch::new(&on_cpu, &TenantStacks::none(), &[request], temperature, seed)?;
     for _ in 0..n {
-        let window = &ids[ids.len().saturating_sub(context)..];
-        let input: Vec<i32> = window.iter().map(|&t| t as i32).collect();
-        let input = Tensor::<2, Int>::from_data(TensorData::new(input, [1, window.len()]), &device);
-        let t = window.len();
-        let logits = model.forward(input).slice([0..1, t - 1..t]).flatten::<1>(0, 2);
-        let next = pick(&read_f32(logits).await?, temperature, &mut rng);
-        ids.push(next);
+        alone.step().await?;
     }
-    Ok(tokenizer::decode(&ids[start..]))
+    Ok(alone.texts().swap_remove(0))
 }
 
 /// A prompt's token ids; an empty prompt starts from a line break (the model needs one token).

@@ -5,7 +5,10 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use burn::tensor::Tensor;
+use burn::module::{Module, ModuleMapper, Param};
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::checkpoint::named_values;
 
 /// A failed read is an error, not a panic: on WebGPU it usually means the device was lost, and
 /// the page must hear about it (a panic in wasm aborts and leaves the caller's promise hanging).
@@ -28,5 +31,27 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
             return out;
         }
         std::thread::yield_now();
+    }
+}
+
+/// A copy of `module` on the CPU, every float parameter read back from its device (where
+/// sampling runs: `generate`).
+pub async fn copy_to_cpu<M: Module>(module: &M) -> Result<M, String> {
+    let values = named_values(module).await?;
+    let mut place = PlaceOnCpu { values: values.into_iter() };
+    Ok(module.clone().map(&mut place))
+}
+
+/// Puts each float parameter's values, read back in the order a visitor meets them, on the CPU.
+struct PlaceOnCpu {
+    values: std::vec::IntoIter<(String, Vec<f32>)>,
+}
+
+impl ModuleMapper for PlaceOnCpu {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let (_, values) = self.values.next().expect("a mapper meets the parameters a visitor met, in order");
+        let data = TensorData::new(values, param.dims().to_vec());
+        // A new parameter: loading into the old one would move the values back to its device.
+        Param::initialized(param.id, Tensor::from_data(data, &Device::flex()))
     }
 }

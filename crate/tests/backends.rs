@@ -6,11 +6,12 @@
 
 mod common;
 
+use burn::module::Module;
 use common::*;
-use finetune_lab::checkpoint::Checkpoint;
+use finetune_lab::checkpoint::{Checkpoint, named_values};
 use finetune_lab::data::Dataset;
 use finetune_lab::lora::{Mode, Target};
-use finetune_lab::readback::{block_on, read_f32};
+use finetune_lab::readback::{block_on, copy_to_cpu, read_f32};
 use finetune_lab::run::{Run, TrainConfig};
 
 /// The base model the site ships.
@@ -53,4 +54,20 @@ fn a_warm_up_changes_nothing_a_run_then_computes() {
         let after = losses(adapter(), &device, &[1, 2]);
         assert_eq!(before, after, "{device:?}: the warm-up left something behind");
     }
+}
+
+#[test]
+fn a_trained_model_on_wgpu_is_copied_to_the_cpu_value_for_value() {
+    let base = shipped_base();
+    let data = Dataset::for_task("records", 1, 64).unwrap();
+    let mode = Mode::adapter(4, &[Target::Q, Target::V]);
+    let config = TrainConfig { batch: 4, ..TrainConfig::for_mode(&mode, 64) };
+    let mut run = Run::start(&base, mode, config, &data.train, &data.heldout, &gpu()).unwrap();
+    block_on(read_f32(run.steps(3))).unwrap();
+    let on_gpu = run.model().valid();
+    let copy = block_on(copy_to_cpu(&on_gpu)).unwrap();
+    assert_eq!(copy.devices(), vec![cpu()]);
+    let (copied, read) = (block_on(named_values(&copy)).unwrap(), block_on(named_values(&on_gpu)).unwrap());
+    assert!(copied.iter().any(|(name, _)| name.contains(".adapter.")), "the trained adapters are copied too");
+    assert_eq!(copied, read);
 }

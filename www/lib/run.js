@@ -128,8 +128,9 @@ function lostWithin(lab, ms) {
 
 // Characters per sampling call: at least SAMPLE_PIECE, and as many more as this device writes
 // in about PIECE_MS, so Stop gets a turn between calls while the prompt's pass (each call runs
-// the prompt through the model once, then one position per character) is paid rarely. On the
-// CPU path a 60-character sample is then two calls; on software WebGPU it stays eight.
+// the prompt through the model once, then one position per character) is paid rarely. Samples
+// are written on the CPU on either path (a GPU's model read back once a step count), so a
+// 60-character sample is about two calls.
 const SAMPLE_PIECE = 8;
 const PIECE_MS = 250;
 

@@ -1,12 +1,18 @@
 //! A `Session`: one fine-tuning run, stepped by the page, with its samples, scores, checkpoint
 //! and memory.
 
+use std::cell::RefCell;
+
+use burn::module::Module;
+use burn::tensor::Device;
 use wasm_bindgen::prelude::*;
 
 use super::results::{RunMemory, SessionInfo};
 use super::{js_error, to_js};
 use crate::data;
-use crate::readback::{read_f32, read_scalar};
+use crate::generate::generate;
+use crate::model::Gpt;
+use crate::readback::{copy_to_cpu, read_f32, read_scalar};
 use crate::run::{Length, MAX_SAMPLE, Run, steps_per_read};
 
 #[wasm_bindgen]
@@ -18,11 +24,34 @@ pub struct Session {
     task: Option<String>,
     /// Milliseconds a step took in the last batch, which sizes the next (`steps_per_read`).
     ms_per_step: Option<f64>,
+    /// The model on the CPU, where sampling runs, and the step it was copied after: the page
+    /// samples in pieces, and the pieces of one sample share one copy.
+    on_cpu: RefCell<Option<(usize, Gpt)>>,
 }
 
 impl Session {
     pub(super) fn new(run: Run, info: SessionInfo, length: Length, task: Option<String>) -> Self {
-        Self { run, info, length, task, ms_per_step: None }
+        Self { run, info, length, task, ms_per_step: None, on_cpu: RefCell::new(None) }
+    }
+}
+
+impl Session {
+    /// The model as it stands, on the CPU (`generate` says why sampling runs there), read back
+    /// once per step.
+    async fn model_on_cpu(&self) -> Result<Gpt, String> {
+        let model = self.run.model().valid();
+        if model.devices()[0] == Device::flex() {
+            return Ok(model);
+        }
+        let steps = self.run.steps_done();
+        if let Some((copied_after, copy)) = &*self.on_cpu.borrow()
+            && *copied_after == steps
+        {
+            return Ok(copy.clone());
+        }
+        let copy = copy_to_cpu(&model).await?;
+        *self.on_cpu.borrow_mut() = Some((steps, copy.clone()));
+        Ok(copy)
     }
 }
 
@@ -70,9 +99,8 @@ impl Session {
 
     /// Greedy continuation of `prompt` by `chars` characters.
     pub async fn sample(&self, prompt: String, chars: usize) -> Result<String, JsError> {
-        crate::generate::generate(self.run.model(), &prompt, chars.min(MAX_SAMPLE), 0.0, self.info.seed)
-            .await
-            .map_err(js_error)
+        let model = self.model_on_cpu().await.map_err(js_error)?;
+        generate(&model, &prompt, chars.min(MAX_SAMPLE), 0.0, self.info.seed).await.map_err(js_error)
     }
 
     /// The file a tenant would store: the whole model (full) or the adapter alone.
