@@ -6,7 +6,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use burn::module::{Module, ModuleMapper, Param};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData, Transaction};
 
 use crate::checkpoint::named_values;
 
@@ -15,6 +15,16 @@ use crate::checkpoint::named_values;
 pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, String> {
     let data = tensor.into_data_async().await.map_err(|e| format!("reading from the device failed: {e:?}"))?;
     data.try_into_vec::<f32>().map_err(|e| format!("the device returned unexpected data: {e:?}"))
+}
+
+/// Several tensors read back together (burn's `Transaction`): their copies go to the device as
+/// one piece of work and are waited for once, where reading them in turn waits once each.
+pub async fn read_all_f32(tensors: Vec<Tensor<1>>) -> Result<Vec<Vec<f32>>, String> {
+    let reads = tensors.into_iter().fold(Transaction::default(), |reads, t| reads.register(t));
+    let data = reads.execute_async().await.map_err(|e| format!("reading from the device failed: {e:?}"))?;
+    data.into_iter()
+        .map(|d| d.try_into_vec::<f32>().map_err(|e| format!("the device returned unexpected data: {e:?}")))
+        .collect()
 }
 
 pub async fn read_scalar(tensor: Tensor<1>) -> Result<f32, String> {

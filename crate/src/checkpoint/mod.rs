@@ -17,7 +17,7 @@ mod dtype;
 pub use dtype::Dtype;
 
 use crate::lora::AdapterSpec;
-use crate::readback::read_f32;
+use crate::readback::read_all_f32;
 use crate::shape::ModelShape;
 
 const MAGIC: &[u8; 8] = b"FTLAB001";
@@ -143,10 +143,7 @@ pub async fn to_bytes<M: Module>(
         tensors,
         dtype: Dtype::F32,
     };
-    let mut values = Vec::with_capacity(collect.found.len());
-    for (_, tensor, _) in collect.found {
-        values.push(read_f32(tensor).await?);
-    }
+    let values = read_all_f32(collect.found.into_iter().map(|(_, tensor, _)| tensor).collect()).await?;
     Ok(encode(&header, &values, Dtype::F32).expect("f32 holds every f32"))
 }
 
@@ -155,11 +152,9 @@ pub async fn to_bytes<M: Module>(
 pub async fn named_values<M: Module>(module: &M) -> Result<Vec<(String, Vec<f32>)>, String> {
     let mut collect = Collect { path: vec![], keep: Keep::All, found: vec![] };
     module.visit(&mut collect);
-    let mut out = Vec::with_capacity(collect.found.len());
-    for (name, tensor, _) in collect.found {
-        out.push((name, read_f32(tensor).await?));
-    }
-    Ok(out)
+    let (names, tensors): (Vec<String>, Vec<Tensor<1>>) =
+        collect.found.into_iter().map(|(name, tensor, _)| (name, tensor)).unzip();
+    Ok(names.into_iter().zip(read_all_f32(tensors).await?).collect())
 }
 
 /// The file for `values` under `header`, stored as `dtype` (see `Dtype`); a value the type
