@@ -33,9 +33,7 @@ impl Session {
     pub(super) fn new(run: Run, info: SessionInfo, length: Length, task: Option<String>) -> Self {
         Self { run, info, length, task, ms_per_step: None, on_cpu: RefCell::new(None) }
     }
-}
 
-impl Session {
     /// The model as it stands, on the CPU (`generate` says why sampling runs there), read back
     /// once per step.
     async fn model_on_cpu(&self) -> Result<Gpt, String> {
