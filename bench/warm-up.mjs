@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // What the page's warm-up (`Lab.warmUp`) saves a reader's first training step, through Dawn
 // (bench/dawn.mjs's harness). As on the page once a Lab opens: the base is scored (held-out loss
-// and a sample, from a full run's session, each timed), then warmed up unless --cold; then an adapter run at
-// the widget's 4 × 64 takes its first steps. Reports each phase's time and the pipelines each
-// step created (a step that compiles nothing creates none). One variant a process: burn keeps
-// its compiled pipelines for as long as the device lives.
+// and a sample, from a full run's session, each timed), then warmed up unless --cold; then an
+// adapter run at the widget's 4 × 64 takes its first steps. Reports each phase's time and the
+// pipelines each step created (a step that compiles nothing creates none). One variant a
+// process: burn keeps its compiled pipelines for as long as the device lives.
 //
 //   node bench/warm-up.mjs [--icd /usr/lib/chromium/vk_swiftshader_icd.json] [--cold] [--steps 3] [--json]
 
