@@ -72,10 +72,10 @@ export class Runs {
 
   /**
    * Score the base on the data picked (its held-out loss and sample) in the background once the
-   * Lab is open, then warm its pipelines up (`Lab.warmUp`): every run starts with both, so a
-   * press that comes a few seconds later goes straight to a first step that compiles nothing.
-   * Runs and serving wait for it, so the worker holds one session at a time; a failure here is
-   * left for the run, which computes it again and says what failed.
+   * Lab is open, and warm its pipelines up (`Lab.warmUp`) meanwhile: every run starts with both,
+   * so a press goes straight to a first step that compiles nothing. Runs and serving wait for it,
+   * so the worker holds one session at a time; a failure here is left for the run, which
+   * computes it again and says what failed.
    */
   scoreBaseEarly() {
     const { host } = this;
@@ -90,19 +90,23 @@ export class Runs {
     this.scoring = (async () => {
       /** @type {import('./remote-lab.js').RemoteSession} */
       let session;
+      let warming;
       try {
         session = await lab.start({ ...host.runAttributes(), ...data.options, mode: 'full' });
-        const before = await score(session);
+        const scored = score(session);
+        // Sent once the held-out loss is on its way to the GPU, so that a training step's
+        // pipelines (once a Lab) compile while the GPU computes it, even for a press already
+        // waiting: that press's own first step would compile the same pipelines, with the GPU idle.
+        warming = lab.warmUp();
+        const before = await scored;
         if (host.lab === lab && this.before?.key !== data.key) this.before = { ...before, key: data.key };
         session.free();
         session = null;
-        // Then a training step's pipelines compile (once a Lab), unless a press is already
-        // waiting: its own first step compiles them with nothing spent on a warm-up's run.
-        if (!host.busy) await lab.warmUp();
       } catch {
         // the run computes the score again, and its first step compiles what the warm-up did not
       } finally {
         session?.free();
+        await warming?.catch(() => {});
         this.scoring = null;
       }
     })();

@@ -2,10 +2,10 @@
 //!
 //! burn compiles a kernel's pipeline the first time it launches, so a Lab's first training step
 //! compiled the backward pass's kernels and AdamW's on the reader's click (scoring the base, which
-//! the page does as soon as the Lab opens, has compiled the forward pass's by then): about half
+//! the page starts as soon as the Lab opens, has compiled the forward pass's by then): about half
 //! a second on software WebGPU. Each of our kernels is one pipeline whatever the sizes (they
-//! arrive in a uniform), so a step far smaller than any real one compiles them, while the
-//! reader is still reading.
+//! arrive in a uniform), so a step far smaller than any real one compiles them, while the GPU
+//! computes the base's held-out loss and the reader is still reading.
 
 use burn::tensor::Device;
 

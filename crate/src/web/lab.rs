@@ -40,7 +40,8 @@ impl Lab {
 
     /// Compile this device's pipelines for a training step with one too small to take any time
     /// (`run::warm_up`), so that the reader's first run does not wait for them; the page asks
-    /// when it has scored the base and no run is waiting. Once a Lab; nothing of the run is kept.
+    /// as soon as the base's held-out loss is queued, so they compile while the GPU computes it.
+    /// Once a Lab; nothing of the run is kept.
     #[wasm_bindgen(js_name = warmUp)]
     pub async fn warm_up(&self) -> Result<(), JsError> {
         if self.warmed.replace(true) {
