@@ -1,6 +1,7 @@
 //! Reading tensors back to the host. On WebGPU a synchronous read panics, so everything that
 //! leaves the device goes through these async functions; native callers wrap them in `block_on`.
 
+use std::fmt::Debug;
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
@@ -13,18 +14,22 @@ use crate::checkpoint::named_values;
 /// A failed read is an error, not a panic: on WebGPU it usually means the device was lost, and
 /// the page must hear about it (a panic in wasm aborts and leaves the caller's promise hanging).
 pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, String> {
-    let data = tensor.into_data_async().await.map_err(|e| format!("reading from the device failed: {e:?}"))?;
-    data.try_into_vec::<f32>().map_err(|e| format!("the device returned unexpected data: {e:?}"))
+    f32_values(tensor.into_data_async().await.map_err(read_failed)?)
 }
 
 /// Several tensors read back together (burn's `Transaction`): their copies go to the device as
 /// one piece of work and are waited for once, where reading them in turn waits once each.
 pub async fn read_all_f32(tensors: Vec<Tensor<1>>) -> Result<Vec<Vec<f32>>, String> {
     let reads = tensors.into_iter().fold(Transaction::default(), |reads, t| reads.register(t));
-    let data = reads.execute_async().await.map_err(|e| format!("reading from the device failed: {e:?}"))?;
-    data.into_iter()
-        .map(|d| d.try_into_vec::<f32>().map_err(|e| format!("the device returned unexpected data: {e:?}")))
-        .collect()
+    reads.execute_async().await.map_err(read_failed)?.into_iter().map(f32_values).collect()
+}
+
+fn read_failed(e: impl Debug) -> String {
+    format!("reading from the device failed: {e:?}")
+}
+
+fn f32_values(data: TensorData) -> Result<Vec<f32>, String> {
+    data.try_into_vec::<f32>().map_err(|e| format!("the device returned unexpected data: {e:?}"))
 }
 
 pub async fn read_scalar(tensor: Tensor<1>) -> Result<f32, String> {
