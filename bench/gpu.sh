@@ -117,13 +117,13 @@ EOF
   done
 done
 
-echo "== ours on burn's wgpu backend, each matrix-product kernel (by-adapter takes the tiled one on a GPU)"
+echo "== ours on burn's wgpu backend, each form of the kernels (by-adapter takes the hardware one on a GPU)"
 for shape in $SHAPES; do
   batch=${shape%x*} context=${shape#*x}
   for mode in full adapter; do
-    for kernel in tiled registers; do
+    for kernel in hardware software; do
       name="ours-$mode-b$batch-t$context-$kernel"
-      "$BIN" finetune --device wgpu --matmul $kernel --mode $mode --text-file "$TEXT" --base "$BASE" --batch $batch \
+      "$BIN" finetune --device wgpu --kernels $kernel --mode $mode --text-file "$TEXT" --base "$BASE" --batch $batch \
         --context "$context" --steps $((STEPS + WARMUP)) --json > "$OUT/$name.json" 2> "$OUT/$name.log" \
         || { echo "$name: failed, see $OUT/$name.log"; continue; }
       python3 - "$OUT/$name.json" "$PEAK" "$kernel" <<'EOF'

@@ -18,8 +18,9 @@ use super::branch::{AdaptedLayer, Layer};
 use super::cross_entropy::cross_entropy;
 use super::embedding::embed;
 use super::gelu::gelu;
+use super::kernel_form::{KernelForm, use_kernel_form};
 use super::layer_norm::LayerNorm;
-use super::linear::{MatmulKernel, linear, linear_onto, use_matmul_kernel};
+use super::linear::{linear, linear_onto};
 use super::lora_bgmv::{AdapterStack, lora_bgmv};
 use super::lora_linear::{lora_projection, lora_projection_onto};
 use super::mlp::mlp_block;
@@ -55,21 +56,21 @@ pub async fn all(device: &Device) -> Result<Vec<Check>, String> {
     for (b, t, c, heads) in [(3, 19, 24, 3), (2, 64, 128, 4)] {
         checks.push(attention_case(device, b, t, c, heads).await?);
     }
-    // On a GPU both matrix-product kernels, whichever this adapter would be given.
-    let kernels: &[MatmulKernel] = if *device == Device::flex() {
-        &[MatmulKernel::ByAdapter]
+    // On a GPU both forms of the matrix product, whichever this adapter would be given.
+    let forms: &[KernelForm] = if *device == Device::flex() {
+        &[KernelForm::ByAdapter]
     } else {
-        &[MatmulKernel::Registers, MatmulKernel::Tiled]
+        &[KernelForm::Software, KernelForm::Hardware]
     };
-    for (salt, &kernel) in (0u32..).zip(kernels) {
-        let previous = use_matmul_kernel(kernel);
-        // Each kernel's cases on values of their own: an output a kernel failed to write could
-        // otherwise still hold the other kernel's identical result from the pool.
+    for (salt, &form) in (0u32..).zip(forms) {
+        let previous = use_kernel_form(form);
+        // Each form's cases on values of their own: an output a kernel failed to write could
+        // otherwise still hold the other form's identical result from the pool.
         let cases = product_cases(device, salt).await;
-        use_matmul_kernel(previous);
+        use_kernel_form(previous);
         for mut case in cases? {
-            if kernel != MatmulKernel::ByAdapter {
-                case.name += &format!(", {} kernel", if kernel == MatmulKernel::Tiled { "tiled" } else { "register" });
+            if form != KernelForm::ByAdapter {
+                case.name += if form == KernelForm::Hardware { ", hardware form" } else { ", software form" };
             }
             checks.push(case);
         }

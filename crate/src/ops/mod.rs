@@ -18,7 +18,8 @@
 //! - `autodiff.rs`, where it is differentiable: its backward pass on burn's `Autodiff`.
 //!
 //! Beside them, `check.rs` holds every operation against burn's own ops; `gemm.rs` and `host.rs`
-//! serve the CPU twins (matrix products on strided views, tensors as slices).
+//! serve the CPU twins (matrix products on strided views, tensors as slices); `kernel_form.rs`
+//! chooses between the GPU kernels written for software WebGPU and those for hardware GPUs.
 
 /// How far apart, in f32 values, tensors packed into one buffer start: 256 bytes, WebGPU's
 /// default storage-binding offset alignment and the largest it lets a device require, so each
@@ -35,6 +36,7 @@ pub mod embedding;
 pub mod gelu;
 pub mod gemm;
 mod host;
+pub mod kernel_form;
 pub mod layer_norm;
 pub mod linear;
 pub mod lora_bgmv;

@@ -22,6 +22,7 @@ use burn::cubecl::server::{KernelArguments, MetadataBindingInfo};
 use burn::tensor::{DType, IntDType, Shape};
 
 use super::VIEW_ALIGN;
+use super::kernel_form::{KernelForm, kernel_form};
 use super::shader::Shader;
 
 /// Most workgroups along one grid dimension (WebGPU's default limit); kernels that process
@@ -76,6 +77,17 @@ impl Info {
             self.0.push(0);
         }
         self.0.chunks(2).map(|pair| pair[0] as u64 | (pair[1] as u64) << 32).collect()
+    }
+}
+
+/// Whether this thread's kernels on `like`'s device take their hardware form
+/// (`ops::kernel_form`): cubecl names the card behind a device, and none behind a CPU adapter
+/// (SwiftShader, lavapipe, a browser's fallback adapter).
+pub fn hardware_form(like: &CubeTensor) -> bool {
+    match kernel_form() {
+        KernelForm::ByAdapter => like.client.properties().identity.physical.is_some(),
+        KernelForm::Software => false,
+        KernelForm::Hardware => true,
     }
 }
 

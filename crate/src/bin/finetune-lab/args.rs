@@ -89,33 +89,33 @@ pub struct Runtime {
     pub base: BaseArg,
     #[arg(long, value_enum, default_value_t = Backend::Cpu)]
     pub device: Backend,
-    /// the GPU's matrix-product kernel, for comparing them (`--device wgpu` only)
-    #[arg(long, value_enum, default_value_t = Matmul::ByAdapter)]
-    pub matmul: Matmul,
+    /// the form of the GPU kernels that have two, for comparing them (`--device wgpu` only)
+    #[arg(long, value_enum, default_value_t = Kernels::ByAdapter)]
+    pub kernels: Kernels,
     /// print the report as JSON on stdout
     #[arg(long)]
     pub json: bool,
 }
 
-/// `ops::linear::MatmulKernel` on the command line.
+/// `ops::kernel_form::KernelForm` on the command line.
 #[derive(ValueEnum, Clone, Copy, Debug)]
-pub enum Matmul {
-    /// tiled on a hardware GPU, registers on a software one (SwiftShader, lavapipe)
+pub enum Kernels {
+    /// hardware on a hardware GPU, software on a software one (SwiftShader, lavapipe)
     ByAdapter,
     /// shaders/matmul.wgsl: each thread's 16 × 8 tile in registers, no barriers
-    Registers,
+    Software,
     /// shaders/matmul_tiled.wgsl: 64 × 64 blocks from operands staged in workgroup memory
-    Tiled,
+    Hardware,
 }
 
 impl Runtime {
-    /// The backend asked for, its products run by the kernel asked for.
+    /// The backend asked for, its kernels in the form asked for.
     pub fn device(&self) -> Result<Device, CliError> {
-        use finetune_lab::ops::linear::{MatmulKernel, use_matmul_kernel};
-        use_matmul_kernel(match self.matmul {
-            Matmul::ByAdapter => MatmulKernel::ByAdapter,
-            Matmul::Registers => MatmulKernel::Registers,
-            Matmul::Tiled => MatmulKernel::Tiled,
+        use finetune_lab::ops::kernel_form::{KernelForm, use_kernel_form};
+        use_kernel_form(match self.kernels {
+            Kernels::ByAdapter => KernelForm::ByAdapter,
+            Kernels::Software => KernelForm::Software,
+            Kernels::Hardware => KernelForm::Hardware,
         });
         self.device.device()
     }

@@ -5,13 +5,12 @@ use burn::backend::wgpu::{CubeBackend, CubeTensor};
 use burn::tensor::Shape;
 
 use super::{
-    InputGradient, LinearGradients, LinearKernels, LinearOps, MatmulKernel, ThreeGradients, matmul_kernel,
-    three_backward_apart, three_forward_apart,
+    InputGradient, LinearGradients, LinearKernels, LinearOps, ThreeGradients, three_backward_apart, three_forward_apart,
 };
 use crate::ops::shader::{MATMUL, MATMUL_THREE, MATMUL_TILED};
 use crate::ops::wgsl::{
-    Info, MAX_WORKGROUPS, bytes, empty, inputs, launch, optional_inputs, pieces_for, same_buffer, side_by_side,
-    spacing, span, sum_pieces, views, workgroups_for,
+    Info, MAX_WORKGROUPS, bytes, empty, hardware_form, inputs, launch, optional_inputs, pieces_for, same_buffer,
+    side_by_side, spacing, span, sum_pieces, views, workgroups_for,
 };
 
 impl LinearOps for CubeBackend {
@@ -55,12 +54,6 @@ const _: () = assert!(
         && MATMUL_TILED.constant("GELU_GRADIENT") == GELU_GRADIENT,
     "the two matrix-product kernels read one uniform: their flags must agree"
 );
-
-/// Whether `like`'s device is a hardware GPU: cubecl names the card behind a device, and none
-/// behind a CPU adapter (SwiftShader, lavapipe, a browser's fallback adapter).
-fn on_hardware(like: &CubeTensor) -> bool {
-    like.client.properties().identity.physical.is_some()
-}
 
 /// (rows, columns) of a 2-D tensor.
 pub fn dims(t: &CubeTensor) -> (usize, usize) {
@@ -150,11 +143,7 @@ pub fn products_through(
 
 /// Whether this thread's products on `like`'s device run the tiled kernel.
 fn tiled(like: &CubeTensor) -> bool {
-    match matmul_kernel() {
-        MatmulKernel::ByAdapter => on_hardware(like),
-        MatmulKernel::Registers => false,
-        MatmulKernel::Tiled => true,
-    }
+    hardware_form(like)
 }
 
 /// C (m × n) = `first` with its B's column sums when `column_sums`, and C2 (m2 × n2) =

@@ -6,7 +6,7 @@
 //! product (and for the MLP, `ops::mlp`, its GELU, each way), and two backward (the bias's
 //! gradient joins the weight's); on a hardware GPU the input's gradient is a second output of
 //! the weight's dispatch, one launch in all. Two kernels compute it, chosen by the adapter
-//! (`MatmulKernel`): `shaders/matmul.wgsl` keeps each thread's tile in registers with no
+//! (`ops::kernel_form`): `shaders/matmul.wgsl` keeps each thread's tile in registers with no
 //! barriers, which software WebGPU runs fastest; `shaders/matmul_tiled.wgsl` stages operands in
 //! workgroup memory, as a real GPU needs for large products. On the CPU the products are `gemm`
 //! on strided views (`ops::gemm`), as burn's CPU backend computes them.
@@ -16,38 +16,9 @@ mod cpu;
 #[cfg(feature = "wgpu")]
 pub(crate) mod gpu;
 
-use std::cell::Cell;
-
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
 use burn::tensor::Tensor;
-
-/// Which of the two matrix-product kernels the GPU runs: `shaders/matmul.wgsl` (each thread's
-/// operands from device memory, no barriers: right for software WebGPU) or
-/// `shaders/matmul_tiled.wgsl` (operands staged in workgroup memory: right for a real GPU).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MatmulKernel {
-    /// The tiled kernel on a hardware adapter, the register kernel on a software one (the
-    /// adapter's own report: wgpu's device type, which a browser gives as its fallback flag).
-    ByAdapter,
-    Registers,
-    Tiled,
-}
-
-thread_local! {
-    static MATMUL_KERNEL: Cell<MatmulKernel> = const { Cell::new(MatmulKernel::ByAdapter) };
-}
-
-/// Run this thread's GPU products with `kernel` from now on; returns the previous choice. For
-/// the checks and benchmarks, which hold both kernels to burn's ops on whatever device they have.
-pub fn use_matmul_kernel(kernel: MatmulKernel) -> MatmulKernel {
-    MATMUL_KERNEL.replace(kernel)
-}
-
-/// The choice in force on this thread.
-pub fn matmul_kernel() -> MatmulKernel {
-    MATMUL_KERNEL.get()
-}
 
 /// The kernels on one backend, without autodiff; x and dy are 2-D: (rows, d_in), (rows, d_out).
 pub trait LinearKernels: Backend {
