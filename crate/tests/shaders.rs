@@ -1,18 +1,25 @@
 //! Every WGSL kernel in shaders/ parses and validates with naga, the WGSL front end wgpu uses,
-//! as the crate renders it; and the crate knows every file there.
+//! as the crate renders it (at each workgroup size it launches it with); and the crate knows
+//! every file there.
 
 use finetune_lab::ops::shader::ALL;
 
 #[test]
 fn every_shader_validates() {
     for shader in ALL {
-        let module = naga::front::wgsl::parse_str(&shader.source()).unwrap_or_else(|e| {
-            panic!("shaders/{}.wgsl does not parse:\n{}", shader.name, e.emit_to_string(&shader.source()))
-        });
-        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
-            .validate(&module)
-            .unwrap_or_else(|e| panic!("shaders/{}.wgsl does not validate: {e:?}", shader.name));
-        assert!(module.entry_points.iter().any(|e| e.name == "main"), "shaders/{}.wgsl has no `main`", shader.name);
+        // As the file stands, and at the size a software adapter compiles it with.
+        for size in [shader.workgroup_size, shader.software_workgroup_size] {
+            let source = shader.source_at(size);
+            let module = naga::front::wgsl::parse_str(&source).unwrap_or_else(|e| {
+                panic!("shaders/{}.wgsl at {size} does not parse:\n{}", shader.name, e.emit_to_string(&source))
+            });
+            naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
+                .validate(&module)
+                .unwrap_or_else(|e| panic!("shaders/{}.wgsl at {size} does not validate: {e:?}", shader.name));
+            let main = module.entry_points.iter().find(|e| e.name == "main");
+            let main = main.unwrap_or_else(|| panic!("shaders/{}.wgsl has no `main`", shader.name));
+            assert_eq!(main.workgroup_size, [size, 1, 1], "shaders/{}.wgsl's workgroup", shader.name);
+        }
     }
 }
 

@@ -56,7 +56,7 @@ pub async fn all(device: &Device) -> Result<Vec<Check>, String> {
     for (b, t, c, heads) in [(3, 19, 24, 3), (2, 64, 128, 4)] {
         checks.push(attention_case(device, b, t, c, heads).await?);
     }
-    // On a GPU both forms of the matrix product, whichever this adapter would be given.
+    // On a GPU both forms of the kernels that have two, whichever this adapter would be given.
     let forms: &[KernelForm] = if *device == Device::flex() {
         &[KernelForm::ByAdapter]
     } else {
@@ -66,7 +66,7 @@ pub async fn all(device: &Device) -> Result<Vec<Check>, String> {
         let previous = use_kernel_form(form);
         // Each form's cases on values of their own: an output a kernel failed to write could
         // otherwise still hold the other form's identical result from the pool.
-        let cases = product_cases(device, salt).await;
+        let cases = two_form_cases(device, salt).await;
         use_kernel_form(previous);
         for mut case in cases? {
             if form != KernelForm::ByAdapter {
@@ -79,11 +79,19 @@ pub async fn all(device: &Device) -> Result<Vec<Check>, String> {
     for (b, t) in [(3, 19), (4, 300)] {
         checks.push(embedding_case(device, b, t).await?);
     }
-    for weight_decay in [0.0, 0.01] {
-        checks.push(adamw_case(device, weight_decay).await?);
-    }
     checks.push(bgmv_case(device).await?);
     Ok(checks)
+}
+
+/// The cases of the operations whose GPU kernels come in two forms (`ops::kernel_form`): the
+/// matrix product's and AdamW's. `salt` shifts the products' values (AdamW's outputs are its
+/// inputs updated in place, so no earlier result can stand in for them).
+async fn two_form_cases(device: &Device, salt: u32) -> Result<Vec<Check>, String> {
+    let mut cases = product_cases(device, salt).await?;
+    for weight_decay in [0.0, 0.01] {
+        cases.push(adamw_case(device, weight_decay).await?);
+    }
+    Ok(cases)
 }
 
 /// The cases that run the matrix product: linear layers and the adapted projection, each also
@@ -576,8 +584,9 @@ async fn embedding_case(device: &Device, b: usize, t: usize) -> Result<Check, St
     compare(name, device, &inputs, ours, burns, sum_tolerance(b * t)).await
 }
 
-/// The widths of the layers AdamW's case trains: no size a multiple of the 256-thread
-/// workgroup; 4 layers, so 8 tensors, more than one group of `adamw::GROUP`, every slot used.
+/// The widths of the layers AdamW's case trains: no size a multiple of either form's workgroup
+/// (256 and 64 threads); 4 layers, so 8 tensors, more than one group of `adamw::GROUP`, every
+/// slot used.
 const WIDTHS: [usize; 5] = [37, 29, 23, 31, 19];
 
 /// The layers at their starting values.

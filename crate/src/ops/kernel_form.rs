@@ -1,9 +1,11 @@
-//! Which form of our GPU kernels runs. An operation may come in one form for software WebGPU
+//! Which form of our GPU kernels runs. Two operations come in one form for software WebGPU
 //! (SwiftShader, lavapipe, a browser's fallback adapter: a few CPU cores, each running a
 //! workgroup's threads in turn, for which barriers are dear) and one for hardware GPUs (many
 //! threads at once, for which device memory is dear):
 //! - the matrix product: `shaders/matmul.wgsl` keeps each thread's tile in registers with no
-//!   barrier; `shaders/matmul_tiled.wgsl` stages operands in workgroup memory.
+//!   barrier; `shaders/matmul_tiled.wgsl` stages operands in workgroup memory;
+//! - AdamW: `shaders/adamw.wgsl` at `SOFTWARE_WORKGROUP_SIZE` threads a workgroup, whose norm
+//!   takes fewer barriers, or at `WORKGROUP_SIZE`, which walks each tensor in fewer strides.
 //!
 //! The adapter's own report chooses (wgpu's device type, which a browser gives as its fallback
 //! flag); the checks and benchmarks choose either, to hold both forms to burn's ops on whatever

@@ -12,13 +12,26 @@ pub struct Shader {
     text: &'static str,
     /// Threads per workgroup: the shader's own `WORKGROUP_SIZE`.
     pub workgroup_size: u32,
+    /// Threads per workgroup on a software adapter (`ops::kernel_form`): the shader's
+    /// `SOFTWARE_WORKGROUP_SIZE` where it declares one, else `workgroup_size`. A launch that
+    /// takes it counts its workgroups for it.
+    pub software_workgroup_size: u32,
 }
 
 impl Shader {
     /// The WGSL source under a first line naming the file (which `bench/webgpu-calls.js` reads:
     /// burn labels every pipeline of ours `main`, its entry point).
     pub fn source(&self) -> String {
-        format!("// shaders/{}.wgsl\n{}", self.name, self.text)
+        self.source_at(self.workgroup_size)
+    }
+
+    /// `source`, with `WORKGROUP_SIZE` declared as `workgroup_size` threads.
+    pub fn source_at(&self, workgroup_size: u32) -> String {
+        let declared = |size: u32| format!("const WORKGROUP_SIZE: u32 = {size}u;");
+        let own = declared(self.workgroup_size);
+        assert!(self.text.contains(&own), "shaders/{}.wgsl declares `{own}`", self.name);
+        let text = self.text.replacen(&own, &declared(workgroup_size), 1);
+        format!("// shaders/{}.wgsl\n{text}", self.name)
     }
 
     /// The shader's `const NAME: u32 = N;` (see `constant`).
@@ -30,6 +43,14 @@ impl Shader {
 /// The N of `const NAME: u32 = N;` in a shader's text, for the constants the launch needs too;
 /// a shader without one, or with anything but decimal digits there, fails the build.
 pub const fn constant(text: &str, name: &str) -> u32 {
+    match declared(text, name) {
+        Some(value) => value,
+        None => panic!("the shader does not declare a constant the launch needs (`const NAME: u32 = N;`)"),
+    }
+}
+
+/// The N of `const NAME: u32 = N;` in a shader's text, if it declares NAME.
+const fn declared(text: &str, name: &str) -> Option<u32> {
     let (text, name) = (text.as_bytes(), name.as_bytes());
     let mut at = 0;
     while at < text.len() {
@@ -43,11 +64,11 @@ pub const fn constant(text: &str, name: &str) -> u32 {
                 i += 1;
             }
             assert!(value > 0, "a shader's launch constant must be a positive decimal literal");
-            return value;
+            return Some(value);
         }
         at += 1;
     }
-    panic!("the shader does not declare a constant the launch needs (`const NAME: u32 = N;`)")
+    None
 }
 
 /// Where `key` ends if `text` holds it at `at`.
@@ -65,7 +86,12 @@ const fn after(text: &[u8], at: usize, key: &[u8]) -> Option<usize> {
 macro_rules! shader {
     ($name:literal) => {{
         const TEXT: &str = include_str!(concat!("../../../shaders/", $name, ".wgsl"));
-        Shader { name: $name, text: TEXT, workgroup_size: constant(TEXT, "WORKGROUP_SIZE") }
+        const SIZE: u32 = constant(TEXT, "WORKGROUP_SIZE");
+        let software_workgroup_size = match declared(TEXT, "SOFTWARE_WORKGROUP_SIZE") {
+            Some(size) => size,
+            None => SIZE,
+        };
+        Shader { name: $name, text: TEXT, workgroup_size: SIZE, software_workgroup_size }
     }};
 }
 
@@ -124,6 +150,15 @@ mod tests {
         for shader in [&MATMUL, &MATMUL_TILED] {
             assert_eq!(gelu_pieces(shader), gelu_pieces(&GELU), "shaders/{}.wgsl", shader.name);
         }
+    }
+
+    #[test]
+    fn a_software_adapter_compiles_adamw_at_its_own_size() {
+        let source = ADAMW.source_at(ADAMW.software_workgroup_size);
+        assert_eq!(ADAMW.software_workgroup_size, 64);
+        assert!(source.contains("const WORKGROUP_SIZE: u32 = 64u;"));
+        assert!(!source.contains("const WORKGROUP_SIZE: u32 = 256u;"));
+        assert_eq!(MATMUL.software_workgroup_size, MATMUL.workgroup_size, "a shader without a software size");
     }
 
     #[test]

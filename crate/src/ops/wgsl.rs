@@ -31,16 +31,17 @@ pub const MAX_WORKGROUPS: u32 = 65_535;
 
 struct Kernel {
     shader: &'static Shader,
+    workgroup_size: u32,
 }
 
 impl KernelSource for Kernel {
     fn source(&self) -> SourceTemplate {
-        SourceTemplate::new(self.shader.source())
+        SourceTemplate::new(self.shader.source_at(self.workgroup_size))
     }
 
-    /// Keys burn's compiled-pipeline cache: one entry per shader.
+    /// Keys burn's compiled-pipeline cache: one entry per shader and workgroup size.
     fn id(&self) -> KernelId {
-        KernelId::new::<Self>().info(self.shader.name)
+        KernelId::new::<Self>().info((self.shader.name, self.workgroup_size))
     }
 
     fn lang(&self) -> &'static str {
@@ -93,6 +94,18 @@ pub fn hardware_form(like: &CubeTensor) -> bool {
 
 /// Run `shader` over `workgroups` workgroups (x, y) with `buffers` bound in order.
 pub fn launch(shader: &'static Shader, workgroups: (u32, u32), buffers: &[&CubeTensor], info: Info) {
+    launch_sized(shader, shader.workgroup_size, workgroups, buffers, info);
+}
+
+/// `launch`, the shader compiled with `workgroup_size` threads a workgroup in place of its own
+/// `WORKGROUP_SIZE`.
+pub fn launch_sized(
+    shader: &'static Shader,
+    workgroup_size: u32,
+    workgroups: (u32, u32),
+    buffers: &[&CubeTensor],
+    info: Info,
+) {
     for (i, a) in buffers.iter().enumerate() {
         assert!(
             buffers[..i].iter().all(|b| !overlaps(a, b)),
@@ -105,7 +118,7 @@ pub fn launch(shader: &'static Shader, workgroups: (u32, u32), buffers: &[&CubeT
         .iter()
         .fold(KernelArguments::new(), |args, tensor| args.with_buffer(tensor.handle.clone().binding()))
         .with_info(MetadataBindingInfo::custom(info.words()));
-    let kernel = SourceKernel::new(Kernel { shader }, CubeDim::new_1d(shader.workgroup_size));
+    let kernel = SourceKernel::new(Kernel { shader, workgroup_size }, CubeDim::new_1d(workgroup_size));
     client.launch(Box::new(kernel), CubeCount::Static(workgroups.0, workgroups.1, 1), arguments);
 }
 

@@ -102,9 +102,11 @@ pub struct Runtime {
 pub enum Kernels {
     /// hardware on a hardware GPU, software on a software one (SwiftShader, lavapipe)
     ByAdapter,
-    /// shaders/matmul.wgsl: each thread's 16 × 8 tile in registers, no barriers
+    /// shaders/matmul.wgsl (each thread's 16 × 8 tile in registers, no barriers), AdamW at 64
+    /// threads a workgroup
     Software,
-    /// shaders/matmul_tiled.wgsl: 64 × 64 blocks from operands staged in workgroup memory
+    /// shaders/matmul_tiled.wgsl (64 × 64 blocks from operands staged in workgroup memory),
+    /// AdamW at 256 threads a workgroup
     Hardware,
 }
 

@@ -15,9 +15,13 @@ use burn::tensor::{Shape, TensorData};
 
 use super::{AdamWOps, AdamWStep, GROUP, Layout, Slots, UNIFORM_SLOTS, from_slots, into_slots};
 use crate::ops::shader::ADAMW;
-use crate::ops::wgsl::{Info, bytes, empty, inputs, launch, same_buffer, view};
+use crate::ops::wgsl::{Info, bytes, empty, hardware_form, inputs, launch_sized, same_buffer, view};
 
 const F32: u64 = std::mem::size_of::<f32>() as u64;
+const _: () = assert!(
+    ADAMW.workgroup_size.is_power_of_two() && ADAMW.software_workgroup_size.is_power_of_two(),
+    "AdamW's norm halves its workgroup at each level of its tree"
+);
 
 impl AdamWOps for CubeBackend {
     fn adamw_step(
@@ -70,8 +74,10 @@ impl AdamWOps for CubeBackend {
             .f32(step.one_minus_beta1)
             .f32(step.one_minus_beta2)
             .f32(step.epsilon);
+        // One workgroup per tensor, of the adapter's size (`shaders/adamw.wgsl` says why).
         let workgroups = (layout.sizes.len() as u32, 1);
-        launch(&ADAMW, workgroups, &[&flat, &g0, &g1, &g2, &g3, &g4, &moments, &scalars], info);
+        let size = if hardware_form(&like) { ADAMW.workgroup_size } else { ADAMW.software_workgroup_size };
+        launch_sized(&ADAMW, size, workgroups, &[&flat, &g0, &g1, &g2, &g3, &g4, &moments, &scalars], info);
         into_slots(views(&flat, &layout), unused, moments)
     }
 }
