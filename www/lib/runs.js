@@ -97,7 +97,8 @@ export class Runs {
         // Sent once the held-out loss is on its way to the GPU, so that a training step's
         // pipelines (once a Lab) compile while the GPU computes it, even for a press already
         // waiting: that press's own first step would compile the same pipelines, with the GPU idle.
-        warming = lab.warmUp();
+        // Its failure is caught at once, not when it is awaited, lest it show as unhandled meanwhile.
+        warming = lab.warmUp().catch(() => {});
         const before = await scored;
         if (host.lab === lab && this.before?.key !== data.key) this.before = { ...before, key: data.key };
         session.free();
@@ -106,7 +107,7 @@ export class Runs {
         // the run computes the score again, and its first step compiles what the warm-up did not
       } finally {
         session?.free();
-        await warming?.catch(() => {});
+        await warming;
         this.scoring = null;
       }
     })();
