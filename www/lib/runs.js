@@ -96,8 +96,7 @@ export class Runs {
         const scored = score(session);
         // Sent once the held-out loss is on its way to the GPU, so that a training step's
         // pipelines (once a Lab) compile while the GPU computes it, even for a press already
-        // waiting: that press's own first step would compile the same pipelines, with the GPU idle.
-        // Its failure is caught at once, not when it is awaited, lest it show as unhandled meanwhile.
+        // waiting, whose first step would compile them with the GPU idle; caught at once.
         warming = lab.warmUp().catch(() => {});
         const before = await scored;
         if (host.lab === lab && this.before?.key !== data.key) this.before = { ...before, key: data.key };
