@@ -6,10 +6,11 @@
 // pipelines for it to reuse), and the median is printed.
 //
 //   node bench/compile-times.mjs [--icd /usr/lib/chromium/vk_swiftshader_icd.json]
-//                                [--repeats 3] [--json] [NAME ...]
+//                                [--repeats 3] [--set CONST=N ...] [--json] [NAME ...]
 //
-// NAME is a file of shaders/ without `.wgsl` (all of them when none is given). Needs the
-// root's node_modules (npm ci).
+// NAME is a file of shaders/ without `.wgsl` (all of them when none is given). --set declares a
+// shader's `const CONST: u32 = N;` anew, as a launch may (the attention kernels' MAX_H4 is the
+// model's head width / 4: 8 for the shipped model). Needs the root's node_modules (npm ci).
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -23,6 +24,7 @@ const { values: a, positionals } = parseArgs({
   options: {
     icd: { type: 'string' },
     repeats: { type: 'string', default: '3' },
+    set: { type: 'string', multiple: true, default: [] },
     json: { type: 'boolean', default: false },
   },
   allowPositionals: true,
@@ -39,7 +41,10 @@ const names = positionals.length
 
 const results = [];
 for (const name of names) {
-  const code = readFileSync(new URL(`${name}.wgsl`, folder), 'utf8');
+  let code = readFileSync(new URL(`${name}.wgsl`, folder), 'utf8');
+  for (const [constant, value] of a.set.map((s) => s.split('='))) {
+    code = code.replace(new RegExp(`const ${constant}: u32 = \\d+u;`), `const ${constant}: u32 = ${value}u;`);
+  }
   const times = [];
   for (let i = 0; i < Number(a.repeats); i++) {
     const device = await (await gpu.requestAdapter()).requestDevice();

@@ -36,6 +36,7 @@ struct Info {
 @group(0) @binding(4) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(5) var<uniform> info: Info;
 
+// The vec4s of one head a thread keeps in each array: the launch declares it as its heads' hs / 4.
 const MAX_H4: u32 = 16u;
 // Query rows a thread, the lanes of a vec4 (the launch reads it).
 const ROWS: u32 = 4u;

@@ -2,7 +2,7 @@
 //! as the crate renders it (at each workgroup size it launches it with); and the crate knows
 //! every file there.
 
-use finetune_lab::ops::shader::ALL;
+use finetune_lab::ops::shader::{ALL, ATTENTION, ATTENTION_BACKWARD};
 
 #[test]
 fn every_shader_validates() {
@@ -19,6 +19,20 @@ fn every_shader_validates() {
             let main = module.entry_points.iter().find(|e| e.name == "main");
             let main = main.unwrap_or_else(|| panic!("shaders/{}.wgsl has no `main`", shader.name));
             assert_eq!(main.workgroup_size, [size, 1, 1], "shaders/{}.wgsl's workgroup", shader.name);
+        }
+    }
+}
+
+#[test]
+fn attention_validates_at_every_heads_width() {
+    // The launch declares MAX_H4 as the heads' hs / 4: one vec4 up to MAX_HEAD's sixteen.
+    for shader in [&ATTENTION, &ATTENTION_BACKWARD] {
+        for h4 in 1..=16 {
+            let source = shader.source_with(&[("MAX_H4", h4)]);
+            let module = naga::front::wgsl::parse_str(&source).expect("parses");
+            naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
+                .validate(&module)
+                .unwrap_or_else(|e| panic!("shaders/{}.wgsl with MAX_H4 {h4} does not validate: {e:?}", shader.name));
         }
     }
 }

@@ -27,10 +27,19 @@ impl Shader {
 
     /// `source`, with `WORKGROUP_SIZE` declared as `workgroup_size` threads.
     pub fn source_at(&self, workgroup_size: u32) -> String {
-        let declared = |size: u32| format!("const WORKGROUP_SIZE: u32 = {size}u;");
-        let own = declared(self.workgroup_size);
-        assert!(self.text.contains(&own), "shaders/{}.wgsl declares `{own}`", self.name);
-        let text = self.text.replacen(&own, &declared(workgroup_size), 1);
+        self.source_with(&[("WORKGROUP_SIZE", workgroup_size)])
+    }
+
+    /// `source`, each named constant (a `const NAME: u32 = N;` of the file) declared at the given
+    /// value instead: a launch specialising the shader to its sizes.
+    pub fn source_with(&self, constants: &[(&str, u32)]) -> String {
+        let declared = |name: &str, value: u32| format!("const {name}: u32 = {value}u;");
+        let mut text = self.text.to_string();
+        for &(name, value) in constants {
+            let own = declared(name, self.constant(name));
+            assert!(text.contains(&own), "shaders/{}.wgsl declares `{own}`", self.name);
+            text = text.replacen(&own, &declared(name, value), 1);
+        }
         format!("// shaders/{}.wgsl\n{text}", self.name)
     }
 
@@ -103,8 +112,7 @@ pub const GELU: Shader = shader!("gelu");
 pub const LAYER_NORM: Shader = shader!("layer_norm");
 pub const LAYER_NORM_BACKWARD: Shader = shader!("layer_norm_backward");
 pub const ATTENTION: Shader = shader!("attention");
-pub const ATTENTION_BACKWARD_QUERY: Shader = shader!("attention_backward_query");
-pub const ATTENTION_BACKWARD_KEY: Shader = shader!("attention_backward_key");
+pub const ATTENTION_BACKWARD: Shader = shader!("attention_backward");
 pub const EMBEDDING: Shader = shader!("embedding");
 pub const EMBEDDING_BACKWARD: Shader = shader!("embedding_backward");
 pub const CROSS_ENTROPY: Shader = shader!("cross_entropy");
@@ -122,8 +130,7 @@ pub const ALL: &[&Shader] = &[
     &LAYER_NORM,
     &LAYER_NORM_BACKWARD,
     &ATTENTION,
-    &ATTENTION_BACKWARD_QUERY,
-    &ATTENTION_BACKWARD_KEY,
+    &ATTENTION_BACKWARD,
     &EMBEDDING,
     &EMBEDDING_BACKWARD,
     &CROSS_ENTROPY,
@@ -159,6 +166,13 @@ mod tests {
         assert!(source.contains("const WORKGROUP_SIZE: u32 = 64u;"));
         assert!(!source.contains("const WORKGROUP_SIZE: u32 = 256u;"));
         assert_eq!(MATMUL.software_workgroup_size, MATMUL.workgroup_size, "a shader without a software size");
+    }
+
+    #[test]
+    fn attention_compiles_at_the_heads_width() {
+        let source = ATTENTION_BACKWARD.source_with(&[("WORKGROUP_SIZE", 32), ("MAX_H4", 8)]);
+        assert!(source.contains("const MAX_H4: u32 = 8u;") && !source.contains("const MAX_H4: u32 = 16u;"));
+        assert!(source.contains("const WORKGROUP_SIZE: u32 = 32u;"));
     }
 
     #[test]

@@ -31,17 +31,18 @@ pub const MAX_WORKGROUPS: u32 = 65_535;
 
 struct Kernel {
     shader: &'static Shader,
-    workgroup_size: u32,
+    /// `WORKGROUP_SIZE` first, then any other constant the launch declares anew.
+    constants: Vec<(&'static str, u32)>,
 }
 
 impl KernelSource for Kernel {
     fn source(&self) -> SourceTemplate {
-        SourceTemplate::new(self.shader.source_at(self.workgroup_size))
+        SourceTemplate::new(self.shader.source_with(&self.constants))
     }
 
-    /// Keys burn's compiled-pipeline cache: one entry per shader and workgroup size.
+    /// Keys burn's compiled-pipeline cache: one entry per shader and set of constants.
     fn id(&self) -> KernelId {
-        KernelId::new::<Self>().info((self.shader.name, self.workgroup_size))
+        KernelId::new::<Self>().info((self.shader.name, self.constants.clone()))
     }
 
     fn lang(&self) -> &'static str {
@@ -94,14 +95,14 @@ pub fn hardware_form(like: &CubeTensor) -> bool {
 
 /// Run `shader` over `workgroups` workgroups (x, y) with `buffers` bound in order.
 pub fn launch(shader: &'static Shader, workgroups: (u32, u32), buffers: &[&CubeTensor], info: Info) {
-    launch_sized(shader, shader.workgroup_size, workgroups, buffers, info);
+    launch_with(shader, &[], workgroups, buffers, info);
 }
 
-/// `launch`, the shader compiled with `workgroup_size` threads a workgroup in place of its own
-/// `WORKGROUP_SIZE`.
-pub fn launch_sized(
+/// `launch`, the shader compiled with each named constant at the given value in place of its
+/// own (`Shader::source_with`): a pipeline for each set of values.
+pub fn launch_with(
     shader: &'static Shader,
-    workgroup_size: u32,
+    constants: &[(&'static str, u32)],
     workgroups: (u32, u32),
     buffers: &[&CubeTensor],
     info: Info,
@@ -113,12 +114,16 @@ pub fn launch_sized(
             shader.name
         );
     }
+    let size = constants.iter().find(|(name, _)| *name == "WORKGROUP_SIZE");
+    let workgroup_size = size.map_or(shader.workgroup_size, |&(_, size)| size);
+    let others = constants.iter().filter(|(name, _)| *name != "WORKGROUP_SIZE");
+    let constants = std::iter::once(("WORKGROUP_SIZE", workgroup_size)).chain(others.copied()).collect();
     let client = &buffers[0].client;
     let arguments = buffers
         .iter()
         .fold(KernelArguments::new(), |args, tensor| args.with_buffer(tensor.handle.clone().binding()))
         .with_info(MetadataBindingInfo::custom(info.words()));
-    let kernel = SourceKernel::new(Kernel { shader, workgroup_size }, CubeDim::new_1d(workgroup_size));
+    let kernel = SourceKernel::new(Kernel { shader, constants }, CubeDim::new_1d(workgroup_size));
     client.launch(Box::new(kernel), CubeCount::Static(workgroups.0, workgroups.1, 1), arguments);
 }
 

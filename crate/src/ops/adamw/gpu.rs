@@ -15,7 +15,7 @@ use burn::tensor::{Shape, TensorData};
 
 use super::{AdamWOps, AdamWStep, GROUP, Layout, Slots, UNIFORM_SLOTS, from_slots, into_slots};
 use crate::ops::shader::ADAMW;
-use crate::ops::wgsl::{Info, bytes, empty, hardware_form, inputs, launch_sized, same_buffer, view};
+use crate::ops::wgsl::{Info, bytes, empty, hardware_form, inputs, launch_with, same_buffer, view};
 
 const F32: u64 = std::mem::size_of::<f32>() as u64;
 const _: () = assert!(
@@ -77,7 +77,13 @@ impl AdamWOps for CubeBackend {
         // One workgroup per tensor, of the adapter's size (`shaders/adamw.wgsl` says why).
         let workgroups = (layout.sizes.len() as u32, 1);
         let size = if hardware_form(&like) { ADAMW.workgroup_size } else { ADAMW.software_workgroup_size };
-        launch_sized(&ADAMW, size, workgroups, &[&flat, &g0, &g1, &g2, &g3, &g4, &moments, &scalars], info);
+        launch_with(
+            &ADAMW,
+            &[("WORKGROUP_SIZE", size)],
+            workgroups,
+            &[&flat, &g0, &g1, &g2, &g3, &g4, &moments, &scalars],
+            info,
+        );
         into_slots(views(&flat, &layout), unused, moments)
     }
 }

@@ -1,15 +1,17 @@
-//! Attention's kernels on burn's wgpu backend: `shaders/attention*.wgsl`, each thread taking
-//! `ROWS` query or key rows of one head.
+//! Attention's kernels on burn's wgpu backend: `shaders/attention.wgsl` and
+//! `shaders/attention_backward.wgsl`, each thread taking `ROWS` query or key rows of one head.
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
 
 use super::{AttentionKernels, AttentionOps, dims};
-use crate::ops::shader::{ATTENTION, ATTENTION_BACKWARD_KEY, ATTENTION_BACKWARD_QUERY, Shader};
-use crate::ops::wgsl::{Info, empty, inputs, launch, side_by_side, views, workgroups_for};
+use crate::ops::shader::{ATTENTION, ATTENTION_BACKWARD, Shader};
+use crate::ops::wgsl::{Info, empty, inputs, launch_with, side_by_side, views, workgroups_for};
 
-/// Values of one head each thread keeps in registers (4 · `MAX_H4` in the shaders), read as
-/// vec4s.
+/// The widest head the kernels take. A launch declares the shaders' `MAX_H4`, the vec4s of one
+/// head each thread keeps in arrays, as its own heads' width: SwiftShader compiles the arrays
+/// element by element, and at the widest size for every model it took about 1.15 times as long
+/// to compile both kernels for the shipped model's 32-wide heads.
 const MAX_HEAD: usize = 64;
 
 impl AttentionOps for CubeBackend {
@@ -23,25 +25,26 @@ impl AttentionOps for CubeBackend {
     }
 }
 
-/// Rows of one head each thread of the three shaders takes (their `ROWS`, read when the crate
-/// is built, as every launch constant is).
+/// Rows of one head each thread of the two shaders takes (their `ROWS`, read when the crate is
+/// built, as every launch constant is).
 const ROWS: usize = ATTENTION.constant("ROWS") as usize;
-const _: () = assert!(
-    ATTENTION_BACKWARD_QUERY.constant("ROWS") as usize == ROWS
-        && ATTENTION_BACKWARD_KEY.constant("ROWS") as usize == ROWS,
-    "the attention shaders take the same rows a thread"
-);
+const _: () =
+    assert!(ATTENTION_BACKWARD.constant("ROWS") as usize == ROWS, "the attention shaders take the same rows a thread");
 
-/// The uniform every attention shader takes, and the workgroups for `ROWS` rows of one head a
-/// thread.
-fn layout(shader: &Shader, q: &CubeTensor, heads: usize) -> (Info, (u32, u32)) {
+/// What a launch declares anew in an attention shader.
+type Constants = [(&'static str, u32); 1];
+
+/// The uniform both attention shaders begin with, the workgroups for `ROWS` rows of one head a
+/// thread, `halves` times over (the backward shader's threads take query rows, then key rows),
+/// and the constants the shader is compiled with.
+fn layout(shader: &Shader, q: &CubeTensor, heads: usize, halves: usize) -> (Info, (u32, u32), Constants) {
     let (b, t, c, hs) = dims(q.meta.shape(), heads);
     assert!(
         hs % 4 == 0 && hs <= MAX_HEAD,
         "heads of {hs} channels: the GPU kernels take multiples of 4 up to {MAX_HEAD}"
     );
     let info = Info::new().usize(b).usize(t).usize(c).usize(heads).usize(hs).f32(1.0 / (hs as f32).sqrt());
-    (info, workgroups_for(shader, b * heads * t.div_ceil(ROWS)))
+    (info, workgroups_for(shader, halves * b * heads * t.div_ceil(ROWS)), [("MAX_H4", (hs / 4) as u32)])
 }
 
 impl AttentionKernels for CubeBackend {
@@ -53,10 +56,10 @@ impl AttentionKernels for CubeBackend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
         let [q, k, v] = inputs([q, k, v]);
         let shape = q.meta.shape().clone();
-        let (info, groups) = layout(&ATTENTION, &q, heads);
+        let (info, groups, constants) = layout(&ATTENTION, &q, heads, 1);
         let y = empty(&q, shape.clone());
         let lse = empty(&q, [shape[0], heads, shape[1]]);
-        launch(&ATTENTION, groups, &[&q, &k, &v, &y, &lse], info);
+        launch_with(&ATTENTION, &constants, groups, &[&q, &k, &v, &y, &lse], info);
         (y, lse)
     }
 
@@ -71,15 +74,13 @@ impl AttentionKernels for CubeBackend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
         let [q, k, v, y, lse, dy] = inputs([q, k, v, y, lse, dy]);
         let shape = q.meta.shape().clone();
-        // dq, dk and dv evenly spaced in one buffer, which q's, k's and v's backward products
-        // then read as one binding (`LinearKernels::linear_three_backward`).
+        // dq, dk and dv evenly spaced in one buffer, which the shader writes as one binding and
+        // q's, k's and v's backward products read as one (`LinearKernels::linear_three_backward`).
         let (buffer, spacing) = side_by_side(&q, 3, &shape);
         let [dq, dk, dv] = views(&buffer, spacing, &shape);
-        let delta = empty(&q, lse.meta.shape().clone());
-        let (info, groups) = layout(&ATTENTION_BACKWARD_QUERY, &q, heads);
-        launch(&ATTENTION_BACKWARD_QUERY, groups, &[&q, &k, &v, &y, &dy, &lse, &dq, &delta], info);
-        let (info, groups) = layout(&ATTENTION_BACKWARD_KEY, &q, heads);
-        launch(&ATTENTION_BACKWARD_KEY, groups, &[&q, &k, &v, &dy, &lse, &delta, &dk, &dv], info);
+        let (info, groups, constants) = layout(&ATTENTION_BACKWARD, &q, heads, 2);
+        let info = info.usize(spacing / 4);
+        launch_with(&ATTENTION_BACKWARD, &constants, groups, &[&q, &k, &v, &y, &dy, &lse, &buffer], info);
         (dq, dk, dv)
     }
 }
