@@ -2,7 +2,7 @@
 //! as the crate renders it (at each workgroup size it launches it with); and the crate knows
 //! every file there.
 
-use finetune_lab::ops::shader::{ALL, ATTENTION, ATTENTION_BACKWARD};
+use finetune_lab::ops::shader::{ALL, ATTENTION, ATTENTION_BACKWARD, LAYER_NORM};
 
 #[test]
 fn every_shader_validates() {
@@ -24,15 +24,20 @@ fn every_shader_validates() {
 }
 
 #[test]
-fn attention_validates_at_every_heads_width() {
-    // The launch declares MAX_H4 as the heads' hs / 4: one vec4 up to MAX_HEAD's sixteen.
-    for shader in [&ATTENTION, &ATTENTION_BACKWARD] {
-        for h4 in 1..=16 {
-            let source = shader.source_with(&[("MAX_H4", h4)]);
+fn shaders_validate_at_the_sizes_a_launch_declares() {
+    // The attention kernels' MAX_H4 is the heads' hs / 4, one vec4 up to MAX_HEAD's sixteen; the
+    // LayerNorm's MAX_RANK the larger rank of the adapters reading it, up to the model's width.
+    let declared =
+        [(&ATTENTION, "MAX_H4", 1..=16), (&ATTENTION_BACKWARD, "MAX_H4", 1..=16), (&LAYER_NORM, "MAX_RANK", 1..=128)];
+    for (shader, name, values) in declared {
+        for value in values {
+            let source = shader.source_with(&[(name, value)]);
             let module = naga::front::wgsl::parse_str(&source).expect("parses");
             naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
                 .validate(&module)
-                .unwrap_or_else(|e| panic!("shaders/{}.wgsl with MAX_H4 {h4} does not validate: {e:?}", shader.name));
+                .unwrap_or_else(|e| {
+                    panic!("shaders/{}.wgsl with {name} {value} does not validate: {e:?}", shader.name)
+                });
         }
     }
 }

@@ -12,7 +12,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, ExtensionType};
 use burn::tensor::Tensor;
 
-use super::layer_norm::LayerNormKernels;
+use super::layer_norm::{ADAPTERS_READING, EPSILON, LayerNormKernels};
 use super::linear::{InputGradient, LinearKernels};
 use super::lora_linear::LoraKernels;
 
@@ -98,18 +98,44 @@ pub enum Kept<B: Backend> {
     Adapted { low: FloatTensor<B>, weight: FloatTensor<B>, a: FloatTensor<B>, b: FloatTensor<B>, scale: f32 },
 }
 
-/// `layer` on x (rows, d_in) [+ r], and what its backward pass keeps.
+/// LayerNorm(x) for `layers` to read: (y, the statistics its backward pass reads, each layer's
+/// x A where its kernel wrote it with y: for the first `ADAPTERS_READING` adapted layers).
+pub fn norm_for<B: LayerNormKernels, const N: usize>(
+    x: FloatTensor<B>,
+    gamma: FloatTensor<B>,
+    beta: FloatTensor<B>,
+    layers: [&LayerOf<B>; N],
+) -> (FloatTensor<B>, FloatTensor<B>, [Option<FloatTensor<B>>; N]) {
+    let adapted: Vec<(usize, FloatTensor<B>)> = (layers.iter().enumerate())
+        .filter_map(|(i, layer)| match layer {
+            LayerOf::Adapted { a, .. } => Some((i, a.clone())),
+            LayerOf::Plain { .. } => None,
+        })
+        .take(ADAPTERS_READING)
+        .collect();
+    let adapters: Vec<FloatTensor<B>> = adapted.iter().map(|(_, a)| a.clone()).collect();
+    let (y, stats, lows) = B::layer_norm_forward(x, gamma, beta, EPSILON, &adapters);
+    let mut placed = std::array::from_fn(|_| None);
+    for ((i, _), low) in adapted.into_iter().zip(lows) {
+        placed[i] = Some(low);
+    }
+    (y, stats, placed)
+}
+
+/// `layer` on x (rows, d_in) [+ r], and what its backward pass keeps; `low` is an adapted
+/// layer's x A where the LayerNorm before wrote it (`lows_for`).
 pub fn project<B: LinearKernels + LoraKernels>(
     x: FloatTensor<B>,
     layer: LayerOf<B>,
     residual: Option<FloatTensor<B>>,
+    low: Option<FloatTensor<B>>,
 ) -> (FloatTensor<B>, Kept<B>) {
     match layer {
         LayerOf::Plain { weight, bias } => {
             (B::linear_forward(x, weight.clone(), Some(bias), residual), Kept::Plain { weight })
         }
         LayerOf::Adapted { weight, bias, a, b, scale } => {
-            let (low, y) = B::lora_forward(x, weight.clone(), bias, a.clone(), b.clone(), scale, residual);
+            let (low, y) = B::lora_forward(x, weight.clone(), bias, a.clone(), b.clone(), scale, residual, low);
             (y, Kept::Adapted { low, weight, a, b, scale })
         }
     }
@@ -121,6 +147,7 @@ pub fn project_three<B: LinearKernels + LoraKernels>(
     x: FloatTensor<B>,
     layers: [LayerOf<B>; 3],
     as_one: bool,
+    lows: [Option<FloatTensor<B>>; 3],
 ) -> ([FloatTensor<B>; 3], [Kept<B>; 3]) {
     match layers {
         [
@@ -132,7 +159,10 @@ pub fn project_three<B: LinearKernels + LoraKernels>(
             (ys, [w0, w1, w2].map(|weight| Kept::Plain { weight }))
         }
         [l0, l1, l2] => {
-            let [(y0, k0), (y1, k1), (y2, k2)] = [l0, l1, l2].map(|layer| project(x.clone(), layer, None));
+            let [low0, low1, low2] = lows;
+            let (y0, k0) = project(x.clone(), l0, None, low0);
+            let (y1, k1) = project(x.clone(), l1, None, low1);
+            let (y2, k2) = project(x, l2, None, low2);
             ([y0, y1, y2], [k0, k1, k2])
         }
     }
@@ -173,6 +203,7 @@ pub fn project_three_backward<B: LinearKernels + LoraKernels>(
 pub fn project_gelu<B: LinearKernels + LoraKernels>(
     x: FloatTensor<B>,
     layer: LayerOf<B>,
+    low: Option<FloatTensor<B>>,
 ) -> (FloatTensor<B>, FloatTensor<B>, Kept<B>) {
     match layer {
         LayerOf::Plain { weight, bias } => {
@@ -180,7 +211,7 @@ pub fn project_gelu<B: LinearKernels + LoraKernels>(
             (activation, h, Kept::Plain { weight })
         }
         LayerOf::Adapted { weight, bias, a, b, scale } => {
-            let [low, activation, h] = B::lora_gelu_forward(x, weight.clone(), bias, a.clone(), b.clone(), scale);
+            let [low, activation, h] = B::lora_gelu_forward(x, weight.clone(), bias, a.clone(), b.clone(), scale, low);
             (activation, h, Kept::Adapted { low, weight, a, b, scale })
         }
     }

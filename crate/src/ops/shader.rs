@@ -67,12 +67,12 @@ const fn declared(text: &str, name: &str) -> Option<u32> {
             && let Some(i) = after(text, i, name)
             && let Some(mut i) = after(text, i, b": u32 = ")
         {
-            let mut value = 0u32;
+            let (mut value, start) = (0u32, i);
             while i < text.len() && text[i].is_ascii_digit() {
                 value = value * 10 + (text[i] - b'0') as u32;
                 i += 1;
             }
-            assert!(value > 0, "a shader's launch constant must be a positive decimal literal");
+            assert!(i > start, "a shader's launch constant must be a decimal literal");
             return Some(value);
         }
         at += 1;

@@ -174,14 +174,17 @@ pub fn bytes(t: &CubeTensor) -> std::ops::Range<u64> {
     t.handle.offset_start.unwrap_or(0)..t.handle.size() - t.handle.offset_end.unwrap_or(0)
 }
 
-/// `shape`'s values from value `start` of `buffer` (a tensor on a whole allocation), as a tensor
-/// of their own: no copy.
+/// `shape`'s values from value `start` of `buffer`, as a tensor of their own: no copy.
 pub fn view(buffer: &CubeTensor, start: usize, shape: impl Into<Shape>) -> CubeTensor {
     let shape = shape.into();
-    let size = buffer.handle.size();
-    let (start, end) = (start * F32, (start + shape.num_elements()) * F32);
-    assert!(end as u64 <= size, "a view reaches past its buffer");
-    let handle = buffer.handle.clone().offset_start(start as u64).offset_end(size - end as u64);
+    // A handle's offsets add to those it has: burn's pool may already have trimmed the end of a
+    // buffer it rounded up, and a view measured from the whole allocation lost that much of its
+    // own end.
+    let used = bytes(buffer);
+    let length = used.end - used.start;
+    let (start, end) = ((start * F32) as u64, ((start + shape.num_elements()) * F32) as u64);
+    assert!(end <= length, "a view reaches past its buffer");
+    let handle = buffer.handle.clone().offset_start(start).offset_end(length - end);
     CubeTensor::new_contiguous(buffer.client.clone(), buffer.device.clone(), shape, handle, buffer.dtype)
 }
 

@@ -2,10 +2,11 @@
 //!   y = x + attention(n W_q + b_q, n W_k + b_k, n W_v + b_v) W_o + b_o,   n = LayerNorm(x),
 //! each projection plain or carrying a LoRA adapter on a frozen base (the browser's recipe
 //! adapts q and v, the page's all four). Its forward pass is the kernels of the pieces: the
-//! LayerNorm, q, k and v, `ops::attention` and the output projection's product with the
-//! residual summed in. n feeds three products and x two paths, and built from the pieces burn's
-//! autodiff summed each input's gradients with dispatches of their own, three a block. Here, when
-//! q, k and v are all plain, they are one operation of the backend's each way
+//! LayerNorm (on a hardware GPU writing n A for two of q's, k's and v's adapters too,
+//! `branch::norm_for`), q, k and v, `ops::attention` and the output projection's product with
+//! the residual summed in. n feeds three products and x two paths, and built from the pieces
+//! burn's autodiff summed each input's gradients with dispatches of their own, three a block.
+//! Here, when q, k and v are all plain, they are one operation of the backend's each way
 //! (`branch::project_three`: on the GPU one dispatch forward and two backward, where three
 //! products took three and six), which sums n's gradient in its own product; otherwise q's input
 //! gradient is summed onto by k's product and that onto by v's (each `dy Wᵀ + g`,
@@ -22,8 +23,8 @@ use burn::backend::{Backend, Dispatch, Flex, TensorMetadata, backend_extension};
 use burn::tensor::{Shape, Tensor};
 
 use super::attention::AttentionKernels;
-use super::branch::{Kept, Layer, LayerOf, Norm, project, project_three, rows};
-use super::layer_norm::{EPSILON, LayerNorm, LayerNormKernels};
+use super::branch::{Kept, Layer, LayerOf, Norm, norm_for, project, project_three, rows};
+use super::layer_norm::{LayerNorm, LayerNormKernels};
 use super::linear::LinearKernels;
 use super::lora_linear::LoraKernels;
 
@@ -85,12 +86,12 @@ fn forward<B: LayerNormKernels + LinearKernels + LoraKernels + AttentionKernels>
     let [rows, c] = x.shape().dims::<2>();
     assert!(time > 0 && rows % time == 0, "{rows} rows do not split into sequences of {time}");
     let sequences = Shape::from([rows / time, time, c]);
-    let (normed, stats) = B::layer_norm_forward(x.clone(), gamma.clone(), beta, EPSILON);
-    let ([queries, keys, values], [q, k, v]) = project_three(normed.clone(), [q, k, v], qkv == Qkv::Together);
+    let (normed, stats, lows) = norm_for(x.clone(), gamma.clone(), beta, [&q, &k, &v]);
+    let ([queries, keys, values], [q, k, v]) = project_three(normed.clone(), [q, k, v], qkv == Qkv::Together, lows);
     let as_sequences = |t: &FloatTensor<B>| B::float_reshape(t.clone(), sequences.clone());
     let (y, lse) = B::attention_forward(as_sequences(&queries), as_sequences(&keys), as_sequences(&values), heads);
     let y = B::float_reshape(y, Shape::from([rows, c]));
-    let (out, o) = project(y.clone(), o, Some(x.clone()));
+    let (out, o) = project(y.clone(), o, Some(x.clone()), None);
     let saved = Saved {
         norm: [x, gamma, stats],
         normed,

@@ -48,7 +48,7 @@ impl<B: LayerNormKernels + LayerNormOps, C: CheckpointStrategy> LayerNormOps for
         let (x, gamma, beta) = (x.into_primitive(), gamma.into_primitive(), beta.into_primitive());
         match prep {
             OpsKind::Tracked(prep) => {
-                let (y, stats) = B::layer_norm_forward(x.clone(), gamma.clone(), beta, epsilon);
+                let (y, stats, _) = B::layer_norm_forward(x.clone(), gamma.clone(), beta, epsilon, &[]);
                 prep.finish((x, gamma, stats), y)
             }
             OpsKind::UnTracked(prep) => prep.finish(<B as LayerNormOps>::layer_norm(x, gamma, beta, epsilon)),

@@ -3,9 +3,14 @@
 use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
 
-use super::{LayerNormKernels, LayerNormOps};
+use super::{ADAPTERS_READING, LayerNormKernels, LayerNormOps};
+use crate::ops::VIEW_ALIGN;
+use crate::ops::linear::gpu::{Added, Product, Strided, products};
 use crate::ops::shader::{LAYER_NORM, LAYER_NORM_BACKWARD};
-use crate::ops::wgsl::{Info, empty, inputs, launch, optional_inputs, pieces_for, sum_pieces, workgroups_for};
+use crate::ops::wgsl::{
+    Info, empty, hardware_form, inputs, launch, launch_with, optional_inputs, pieces_for, sum_pieces, view,
+    workgroups_for,
+};
 
 /// The backward kernel's flag for a second path's gradient added to dx.
 const ADD: u32 = LAYER_NORM_BACKWARD.constant("ADD");
@@ -17,7 +22,7 @@ impl LayerNormOps for CubeBackend {
         beta: FloatTensor<Self>,
         epsilon: f32,
     ) -> FloatTensor<Self> {
-        Self::layer_norm_forward(x, gamma, beta, epsilon).0
+        Self::layer_norm_forward(x, gamma, beta, epsilon, &[]).0
     }
 }
 
@@ -34,14 +39,35 @@ impl LayerNormKernels for CubeBackend {
         gamma: FloatTensor<Self>,
         beta: FloatTensor<Self>,
         epsilon: f32,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let [x, gamma, beta] = inputs([x, gamma, beta]);
+        adapters: &[FloatTensor<Self>],
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, Vec<FloatTensor<Self>>) {
+        assert!(adapters.len() <= ADAPTERS_READING, "the kernel writes x A for {ADAPTERS_READING} adapters at most");
+        // On a software adapter each thread loads A's values one SIMD lane at a time, and its
+        // row's x A cost more than the product dispatch it saves (the page's adapter step 1.04×),
+        // where a launch costs little. A hardware GPU pays for launches and not for the loads.
+        if !adapters.is_empty() && !hardware_form(&x) {
+            let (y, stats, _) = Self::layer_norm_forward(x, gamma, beta, epsilon, &[]);
+            let lows = adapters.iter().map(|a| low_rank(&y, a)).collect();
+            return (y, stats, lows);
+        }
+        let [x, gamma, beta, a0, a1] =
+            optional_inputs([Some(x), Some(gamma), Some(beta), adapters.first().cloned(), adapters.get(1).cloned()]);
+        let [x, gamma, beta] = [x, gamma, beta].map(|t| t.expect("given"));
         let (rows, d) = rows_and_width(&x);
         let y = empty(&x, x.meta.shape().clone());
         let stats = empty(&x, [rows, 2]);
-        let info = Info::new().usize(rows).usize(d).f32(epsilon);
-        launch(&LAYER_NORM, workgroups_for(&LAYER_NORM, rows), &[&x, &gamma, &beta, &y, &stats], info);
-        (y, stats)
+        // Both adapters' x A in one buffer, the second on a view's alignment.
+        let [rank0, rank1] = [&a0, &a1].map(|a| a.as_ref().map_or(0, |a| a.meta.shape()[1]));
+        let low1 = (rows * rank0).next_multiple_of(VIEW_ALIGN);
+        let low = empty(&x, [(low1 + rows * rank1).max(1)]);
+        let stand_in = || empty(&x, [1]);
+        let (a0, a1) = (a0.unwrap_or_else(stand_in), a1.unwrap_or_else(stand_in));
+        let info = Info::new().usize(rows).usize(d).f32(epsilon).usize(rank0).usize(rank1).usize(low1);
+        let buffers = [&x, &gamma, &beta, &y, &stats, &a0, &a1, &low];
+        let sums = [("ADAPTERS", adapters.len() as u32), ("MAX_RANK", rank0.max(rank1).max(1) as u32)];
+        launch_with(&LAYER_NORM, &sums, workgroups_for(&LAYER_NORM, rows), &buffers, info);
+        let lows = [(0, rank0), (low1, rank1)].into_iter().filter(|&(_, rank)| rank > 0);
+        (y, stats, lows.map(|(start, rank)| view(&low, start, [rows, rank])).collect())
     }
 
     fn layer_norm_backward(
@@ -72,4 +98,12 @@ impl LayerNormKernels for CubeBackend {
         );
         (dx, params.then(|| (sum_pieces(dgamma, [d]), sum_pieces(dbeta, [d]))))
     }
+}
+
+/// y A for y (rows × d) and A (d × r) as a product of its own.
+fn low_rank(y: &CubeTensor, a: &FloatTensor<CubeBackend>) -> CubeTensor {
+    let [a] = inputs([a.clone()]);
+    let ((rows, d), rank) = (rows_and_width(y), a.meta.shape()[1]);
+    let (y, a) = (Strided { tensor: y, row: d, col: 1 }, Strided { tensor: &a, row: rank, col: 1 });
+    products((rows, rank), Product { a: y, b: a, k: d, scale: 1.0 }, None, Added::default(), false).0
 }

@@ -20,16 +20,23 @@ use burn::tensor::Tensor;
 /// Added to the variance: burn's and PyTorch's default, which the references in bench/ use.
 pub const EPSILON: f32 = 1e-5;
 
+/// Adapters whose x A the forward kernel writes with y: two fill WebGPU's default eight storage
+/// buffers with the LayerNorm's own five and the one x A is written to.
+pub const ADAPTERS_READING: usize = 2;
+
 /// The kernels on one backend, without autodiff. `stats` holds each row's (mean, rstd), rstd =
 /// 1 / sqrt(var + ε), as `rows × 2` values.
 pub trait LayerNormKernels: Backend {
-    /// (y, stats) for x: (..., d), γ and β: (d).
+    /// (y, stats, y A for each A of `adapters`) for x: (..., d), γ and β: (d), each A (d, r),
+    /// at most `ADAPTERS_READING` of them: the first products of LoRA adapters that read y,
+    /// which a hardware GPU writes with y rather than in a dispatch of each adapter's own.
     fn layer_norm_forward(
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
         beta: FloatTensor<Self>,
         epsilon: f32,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+        adapters: &[FloatTensor<Self>],
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, Vec<FloatTensor<Self>>);
 
     /// dx from dy, `rstd · (g − mean(g) − x̂ · mean(g · x̂))` per row with g = dy · γ (plus
     /// `plus`, the gradient reaching x by a residual path, when given), and when `params` (γ

@@ -79,7 +79,8 @@ impl<B: LoraKernels + LoraOps, C: CheckpointStrategy> LoraOps for Autodiff<B, C>
         let (a, b) = (a.into_primitive(), b.into_primitive());
         match prep {
             OpsKind::Tracked(prep) => {
-                let (low, y) = B::lora_forward(x.clone(), weight.clone(), bias, a.clone(), b.clone(), scale, None);
+                let (low, y) =
+                    B::lora_forward(x.clone(), weight.clone(), bias, a.clone(), b.clone(), scale, None, None);
                 prep.finish((x, low, weight, a, b), y)
             }
             OpsKind::UnTracked(prep) => prep.finish(B::lora_projection(x, weight, bias, a, b, scale)),
@@ -103,7 +104,7 @@ impl<B: LoraKernels + LoraOps, C: CheckpointStrategy> LoraOps for Autodiff<B, C>
         match prep {
             OpsKind::Tracked(prep) => {
                 let (low, y) =
-                    B::lora_forward(x.clone(), weight.clone(), bias, a.clone(), b.clone(), scale, Some(residual));
+                    B::lora_forward(x.clone(), weight.clone(), bias, a.clone(), b.clone(), scale, Some(residual), None);
                 prep.finish((x, low, weight, a, b), y)
             }
             OpsKind::UnTracked(prep) => prep.finish(B::lora_projection_onto(x, weight, bias, a, b, scale, residual)),

@@ -19,7 +19,7 @@ impl LoraOps for Flex {
         b: FloatTensor<Self>,
         scale: f32,
     ) -> FloatTensor<Self> {
-        Self::lora_forward(x, weight, bias, a, b, scale, None).1
+        Self::lora_forward(x, weight, bias, a, b, scale, None, None).1
     }
 
     fn lora_projection_onto(
@@ -31,7 +31,7 @@ impl LoraOps for Flex {
         scale: f32,
         residual: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        Self::lora_forward(x, weight, bias, a, b, scale, Some(residual)).1
+        Self::lora_forward(x, weight, bias, a, b, scale, Some(residual), None).1
     }
 }
 
@@ -71,12 +71,19 @@ impl LoraKernels for Flex {
         b: FloatTensor<Self>,
         scale: f32,
         residual: Option<FloatTensor<Self>>,
+        low: Option<FloatTensor<Self>>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
         let [x, weight, bias, a, b] = [x, weight, bias, a, b].map(|t| t.to_contiguous());
         let ((rows, d_in), (_, d_out), (_, rank)) = (dims(&x), dims(&weight), dims(&a));
         let xs = f32s(&x);
-        let mut low = vec![0.0; rows * rank];
-        product((rows, rank, d_in), &mut low, xs, false, f32s(&a), false, 1.0, false);
+        let low = match low {
+            Some(low) => f32s(&low.to_contiguous()).to_vec(),
+            None => {
+                let mut low = vec![0.0; rows * rank];
+                product((rows, rank, d_in), &mut low, xs, false, f32s(&a), false, 1.0, false);
+                low
+            }
+        };
         // The bias in every row (and the residual), then both products added to it.
         let residual = residual.map(|t| t.to_contiguous());
         let mut y = bias_and_residual(rows, d_out, Some(f32s(&bias)), residual.as_ref().map(f32s));
@@ -92,8 +99,9 @@ impl LoraKernels for Flex {
         a: FloatTensor<Self>,
         b: FloatTensor<Self>,
         scale: f32,
+        low: Option<FloatTensor<Self>>,
     ) -> [FloatTensor<Self>; 3] {
-        let (low, h) = Self::lora_forward(x, weight, bias, a, b, scale, None);
+        let (low, h) = Self::lora_forward(x, weight, bias, a, b, scale, None, low);
         [low, Self::exact_gelu(h.clone()), h]
     }
 

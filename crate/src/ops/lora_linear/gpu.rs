@@ -20,7 +20,7 @@ impl LoraOps for CubeBackend {
         b: FloatTensor<Self>,
         scale: f32,
     ) -> FloatTensor<Self> {
-        Self::lora_forward(x, weight, bias, a, b, scale, None).1
+        Self::lora_forward(x, weight, bias, a, b, scale, None, None).1
     }
 
     fn lora_projection_onto(
@@ -32,7 +32,7 @@ impl LoraOps for CubeBackend {
         scale: f32,
         residual: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        Self::lora_forward(x, weight, bias, a, b, scale, Some(residual)).1
+        Self::lora_forward(x, weight, bias, a, b, scale, Some(residual), None).1
     }
 }
 
@@ -51,8 +51,8 @@ fn times<'a>(lhs: Strided<'a>, rhs: Strided<'a>, k: usize, scale: f32) -> Produc
     Product { a: lhs, b: rhs, k, scale }
 }
 
-/// x A, then `x W + b + scale · (x A) B (+ r)`, or with `gelu` its GELU and itself: the
-/// forward pass, in two dispatches.
+/// x A (unless given), then `x W + b + scale · (x A) B (+ r)`, or with `gelu` its GELU and
+/// itself: the forward pass, in two dispatches or one.
 #[allow(clippy::too_many_arguments)]
 fn forward(
     x: FloatTensor<CubeBackend>,
@@ -62,13 +62,16 @@ fn forward(
     b: FloatTensor<CubeBackend>,
     scale: f32,
     residual: Option<FloatTensor<CubeBackend>>,
+    low: Option<FloatTensor<CubeBackend>>,
     gelu: bool,
 ) -> (CubeTensor, CubeTensor, Option<CubeTensor>) {
-    let [x, weight, bias, a, b, residual] =
-        optional_inputs([Some(x), Some(weight), Some(bias), Some(a), Some(b), residual]);
+    let [x, weight, bias, a, b, residual, low] =
+        optional_inputs([Some(x), Some(weight), Some(bias), Some(a), Some(b), residual, low]);
     let [x, weight, bias, a, b] = [x, weight, bias, a, b].map(|t| t.expect("given"));
     let ((rows, d_in), (_, d_out), (_, rank)) = (dims(&x), dims(&weight), dims(&a));
-    let low = products((rows, rank), times(plain(&x), plain(&a), d_in, 1.0), None, Added::default(), false).0;
+    let low = low.unwrap_or_else(|| {
+        products((rows, rank), times(plain(&x), plain(&a), d_in, 1.0), None, Added::default(), false).0
+    });
     let adapter = Some(times(plain(&low), plain(&b), rank, scale));
     let added = Added { bias: Some(&bias), residual: residual.as_ref() };
     let base = times(plain(&x), plain(&weight), d_in, 1.0);
@@ -89,8 +92,9 @@ impl LoraKernels for CubeBackend {
         b: FloatTensor<Self>,
         scale: f32,
         residual: Option<FloatTensor<Self>>,
+        low: Option<FloatTensor<Self>>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let (low, y, _) = forward(x, weight, bias, a, b, scale, residual, false);
+        let (low, y, _) = forward(x, weight, bias, a, b, scale, residual, low, false);
         (low, y)
     }
 
@@ -101,8 +105,9 @@ impl LoraKernels for CubeBackend {
         a: FloatTensor<Self>,
         b: FloatTensor<Self>,
         scale: f32,
+        low: Option<FloatTensor<Self>>,
     ) -> [FloatTensor<Self>; 3] {
-        let (low, activation, h) = forward(x, weight, bias, a, b, scale, None, true);
+        let (low, activation, h) = forward(x, weight, bias, a, b, scale, None, low, true);
         [low, activation, h.expect("GELU's input comes back")]
     }
 

@@ -6,7 +6,7 @@
 //!
 //! Built from linear layers, a scale and two sums, an adapted projection took five dispatches
 //! forward and seven backward; here it takes two forward (x A, then both products and the bias
-//! into y) and four backward (three when x takes no gradient; one fewer on a hardware GPU,
+//! into y; only the second where a LayerNorm before it wrote x A, on a hardware GPU) and four backward (three when x takes no gradient; one fewer on a hardware GPU,
 //! whose tiled kernel writes dB and d(x A) from one dispatch), with `shaders/matmul.wgsl`'s
 //! second product adding the adapter's path into the base's. On the CPU the same products are
 //! `gemm` calls that accumulate into one output.
@@ -25,7 +25,8 @@ use crate::ops::linear::InputGradient;
 /// The kernels on one backend, without autodiff; x and dy are 2-D: (rows, d_in), (rows, d_out);
 /// W (d_in, d_out), b (d_out), A (d_in, r), B (r, d_out).
 pub trait LoraKernels: Backend {
-    /// (x A, x W + b + s · (x A) B (+ r)): the first is kept for the backward pass.
+    /// (x A, x W + b + s · (x A) B (+ r)): the first is kept for the backward pass, and is
+    /// `low` where the kernel before wrote it (`ops::layer_norm`'s forward).
     #[allow(clippy::too_many_arguments)]
     fn lora_forward(
         x: FloatTensor<Self>,
@@ -35,9 +36,11 @@ pub trait LoraKernels: Backend {
         b: FloatTensor<Self>,
         scale: f32,
         residual: Option<FloatTensor<Self>>,
+        low: Option<FloatTensor<Self>>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>);
 
-    /// (x A, GELU(h), h) for h = x W + b + s · (x A) B: an adapted first layer of the MLP.
+    /// (x A, GELU(h), h) for h = x W + b + s · (x A) B: an adapted first layer of the MLP, x A
+    /// given as for `lora_forward`.
     fn lora_gelu_forward(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
@@ -45,6 +48,7 @@ pub trait LoraKernels: Backend {
         a: FloatTensor<Self>,
         b: FloatTensor<Self>,
         scale: f32,
+        low: Option<FloatTensor<Self>>,
     ) -> [FloatTensor<Self>; 3];
 
     /// (dx when `input_gradient`, going on as `onward` says, dA, dB), given x, `low` = x A and

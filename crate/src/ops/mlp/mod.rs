@@ -18,8 +18,8 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, Flex, backend_extension};
 use burn::tensor::Tensor;
 
-use super::branch::{Kept, Layer, LayerOf, Norm, project, project_gelu, rows};
-use super::layer_norm::{EPSILON, LayerNorm, LayerNormKernels};
+use super::branch::{Kept, Layer, LayerOf, Norm, norm_for, project, project_gelu, rows};
+use super::layer_norm::{LayerNorm, LayerNormKernels};
 use super::linear::LinearKernels;
 use super::lora_linear::LoraKernels;
 
@@ -53,9 +53,9 @@ fn forward<B: LayerNormKernels + LinearKernels + LoraKernels>(
     beta: FloatTensor<B>,
     [fc, proj]: [LayerOf<B>; 2],
 ) -> (FloatTensor<B>, Saved<B>) {
-    let (normed, stats) = B::layer_norm_forward(x.clone(), gamma.clone(), beta, EPSILON);
-    let (activation, h, fc) = project_gelu(normed.clone(), fc);
-    let (y, proj) = project(activation.clone(), proj, Some(x.clone()));
+    let (normed, stats, [low]) = norm_for(x.clone(), gamma.clone(), beta, [&fc]);
+    let (activation, h, fc) = project_gelu(normed.clone(), fc, low);
+    let (y, proj) = project(activation.clone(), proj, Some(x.clone()), None);
     (y, Saved { norm: [x, gamma, stats], normed, h, activation, layers: [fc, proj] })
 }
 
