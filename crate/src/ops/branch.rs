@@ -123,7 +123,7 @@ pub fn norm_for<B: LayerNormKernels, const N: usize>(
 }
 
 /// `layer` on x (rows, d_in) [+ r], and what its backward pass keeps; `low` is an adapted
-/// layer's x A where the LayerNorm before wrote it (`lows_for`).
+/// layer's x A where the LayerNorm before wrote it (`norm_for`).
 pub fn project<B: LinearKernels + LoraKernels>(
     x: FloatTensor<B>,
     layer: LayerOf<B>,
