@@ -99,7 +99,8 @@ pub enum Kept<B: Backend> {
 }
 
 /// LayerNorm(x) for `layers` to read: (y, the statistics its backward pass reads, each layer's
-/// x A where its kernel wrote it with y: for the first `ADAPTERS_READING` adapted layers).
+/// x A where its kernel wrote it with y: a hardware GPU's, for the first `ADAPTERS_READING`
+/// adapted layers).
 pub fn norm_for<B: LayerNormKernels, const N: usize>(
     x: FloatTensor<B>,
     gamma: FloatTensor<B>,

@@ -5,11 +5,9 @@ use burn::backend::wgpu::{CubeBackend, CubeTensor};
 
 use super::{ADAPTERS_READING, LayerNormKernels, LayerNormOps};
 use crate::ops::VIEW_ALIGN;
-use crate::ops::linear::gpu::{Added, Product, Strided, products};
 use crate::ops::shader::{LAYER_NORM, LAYER_NORM_BACKWARD};
 use crate::ops::wgsl::{
-    Info, empty, hardware_form, inputs, launch, launch_with, optional_inputs, pieces_for, sum_pieces, view,
-    workgroups_for,
+    Info, empty, hardware_form, launch, launch_with, optional_inputs, pieces_for, sum_pieces, view, workgroups_for,
 };
 
 /// The backward kernel's flag for a second path's gradient added to dx.
@@ -46,9 +44,7 @@ impl LayerNormKernels for CubeBackend {
         // row's x A cost more than the product dispatch it saves (the page's adapter step 1.04×),
         // where a launch costs little. A hardware GPU pays for launches and not for the loads.
         if !adapters.is_empty() && !hardware_form(&x) {
-            let (y, stats, _) = Self::layer_norm_forward(x, gamma, beta, epsilon, &[]);
-            let lows = adapters.iter().map(|a| low_rank(&y, a)).collect();
-            return (y, stats, lows);
+            return Self::layer_norm_forward(x, gamma, beta, epsilon, &[]);
         }
         let [x, gamma, beta, a0, a1] =
             optional_inputs([Some(x), Some(gamma), Some(beta), adapters.first().cloned(), adapters.get(1).cloned()]);
@@ -98,12 +94,4 @@ impl LayerNormKernels for CubeBackend {
         );
         (dx, params.then(|| (sum_pieces(dgamma, [d]), sum_pieces(dbeta, [d]))))
     }
-}
-
-/// y A for y (rows × d) and A (d × r) as a product of its own.
-fn low_rank(y: &CubeTensor, a: &FloatTensor<CubeBackend>) -> CubeTensor {
-    let [a] = inputs([a.clone()]);
-    let ((rows, d), rank) = (rows_and_width(y), a.meta.shape()[1]);
-    let (y, a) = (Strided { tensor: y, row: d, col: 1 }, Strided { tensor: &a, row: rank, col: 1 });
-    products((rows, rank), Product { a: y, b: a, k: d, scale: 1.0 }, None, Added::default(), false).0
 }

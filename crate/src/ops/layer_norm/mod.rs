@@ -27,9 +27,10 @@ pub const ADAPTERS_READING: usize = 2;
 /// The kernels on one backend, without autodiff. `stats` holds each row's (mean, rstd), rstd =
 /// 1 / sqrt(var + ε), as `rows × 2` values.
 pub trait LayerNormKernels: Backend {
-    /// (y, stats, y A for each A of `adapters`) for x: (..., d), γ and β: (d), each A (d, r),
-    /// at most `ADAPTERS_READING` of them: the first products of LoRA adapters that read y,
-    /// which a hardware GPU writes with y rather than in a dispatch of each adapter's own.
+    /// (y, stats, y A for each A of `adapters`, or for none) for x: (..., d), γ and β: (d), each A
+    /// (d, r), at most `ADAPTERS_READING` of them: the first products of LoRA adapters that read
+    /// y, which a hardware GPU writes with y rather than in a dispatch of each adapter's own.
+    /// Elsewhere none comes back, and each adapted layer computes its own.
     fn layer_norm_forward(
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
