@@ -160,6 +160,8 @@ pub fn project_three<B: LinearKernels + LoraKernels>(
             (ys, [w0, w1, w2].map(|weight| Kept::Plain { weight }))
         }
         [l0, l1, l2] => {
+            let lows =
+                if as_one && lows.iter().all(Option::is_none) { lows_side_by_side(&x, [&l0, &l1, &l2]) } else { lows };
             let [low0, low1, low2] = lows;
             let (y0, k0) = project(x.clone(), l0, None, low0);
             let (y1, k1) = project(x.clone(), l1, None, low1);
@@ -167,6 +169,56 @@ pub fn project_three<B: LinearKernels + LoraKernels>(
             ([y0, y1, y2], [k0, k1, k2])
         }
     }
+}
+
+/// The adapted layers' x A, from the backend's kernel that writes them side by side where it has
+/// one (whose layout `lora_three_backward` then reads), else none.
+fn lows_side_by_side<B: LoraKernels>(x: &FloatTensor<B>, layers: [&LayerOf<B>; 3]) -> [Option<FloatTensor<B>>; 3] {
+    let adapters: Vec<FloatTensor<B>> = (layers.iter())
+        .filter_map(|layer| match layer {
+            LayerOf::Adapted { a, .. } => Some(a.clone()),
+            LayerOf::Plain { .. } => None,
+        })
+        .collect();
+    let mut lows = B::lows_side_by_side(x.clone(), &adapters).unwrap_or_default().into_iter();
+    layers.map(|layer| match layer {
+        LayerOf::Adapted { .. } => lows.next(),
+        LayerOf::Plain { .. } => None,
+    })
+}
+
+/// q, k and v with adapters on some of them and the rest frozen, through the backend's
+/// `lora_three_backward` where it takes them: x's gradient (when `input`) once the adapters'
+/// are registered. None where the layers' backward passes must run one by one.
+fn adapted_three_backward<B: LoraKernels>(
+    x: &FloatTensor<B>,
+    kept: &[Kept<B>; 3],
+    dys: &[FloatTensor<B>; 3],
+    input: bool,
+    nodes: [[Option<NodeId>; 2]; 3],
+    grads: &mut Gradients,
+) -> Option<Option<FloatTensor<B>>> {
+    let plain_trains = kept
+        .iter()
+        .zip(&nodes)
+        .any(|(kept, nodes)| matches!(kept, Kept::Plain { .. }) && nodes.iter().any(Option::is_some));
+    if plain_trains {
+        return None;
+    }
+    let weights = kept.each_ref().map(|kept| match kept {
+        Kept::Plain { weight } | Kept::Adapted { weight, .. } => weight.clone(),
+    });
+    let adapters = kept.each_ref().map(|kept| match kept {
+        Kept::Adapted { low, a, b, scale, .. } => Some(([low.clone(), a.clone(), b.clone()], *scale)),
+        Kept::Plain { .. } => None,
+    });
+    let (dx, gradients) = B::lora_three_backward(x.clone(), weights, adapters, dys.clone(), input)?;
+    for (gradient, nodes) in gradients.into_iter().zip(nodes) {
+        if let Some((da, db)) = gradient {
+            register::<B, 2>([da, db], nodes, grads);
+        }
+    }
+    Some(dx)
 }
 
 /// `project_three`'s backward pass: registers each layer's gradients whose nodes are tracked,
@@ -189,6 +241,9 @@ pub fn project_three_backward<B: LinearKernels + LoraKernels>(
             dx
         }
         kept => {
+            if let Some(dx) = adapted_three_backward(&x, &kept, &dys, input, nodes, grads) {
+                return dx;
+            }
             // x's gradient from the first layer's product, each next one summed onto it in its own.
             let mut dx = None;
             for ((kept, dy), nodes) in kept.into_iter().zip(dys).zip(nodes) {

@@ -8,10 +8,13 @@
 //! burn's autodiff summed each input's gradients with dispatches of their own, three a block.
 //! Here, when q, k and v are all plain, they are one operation of the backend's each way
 //! (`branch::project_three`: on the GPU one dispatch forward and two backward, where three
-//! products took three and six), which sums n's gradient in its own product; otherwise q's input
-//! gradient is summed onto by k's product and that onto by v's (each `dy Wᵀ + g`,
-//! `linear::InputGradient::Plus`). x's two paths meet in the LayerNorm's backward kernel, as in
-//! `ops::mlp`.
+//! products took three and six), which sums n's gradient in its own product. With adapters on
+//! some of them and the rest frozen, the register kernels run each kind of the adapters' products
+//! once for all of them (`branch::lows_side_by_side`, `LoraKernels::lora_three_backward`: one
+//! dispatch forward and five backward for q's and v's adapters, where they took two and nine);
+//! otherwise q's input gradient is summed onto by k's product and that onto by v's (each `dy Wᵀ +
+//! g`, `linear::InputGradient::Plus`). x's two paths meet in the LayerNorm's backward kernel, as
+//! in `ops::mlp`.
 //!
 //! Serving with tenants' adapters, or a projection whose base trains with an adapter, goes
 //! through the pieces (`model::Attention`).

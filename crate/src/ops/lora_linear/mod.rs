@@ -6,10 +6,13 @@
 //!
 //! Built from linear layers, a scale and two sums, an adapted projection took five dispatches
 //! forward and seven backward; here it takes two forward (x A, then both products and the bias
-//! into y; only the second where a LayerNorm before it wrote x A, on a hardware GPU) and four backward (three when x takes no gradient; one fewer on a hardware GPU,
-//! whose tiled kernel writes dB and d(x A) from one dispatch), with `shaders/matmul.wgsl`'s
-//! second product adding the adapter's path into the base's. On the CPU the same products are
-//! `gemm` calls that accumulate into one output.
+//! into y; only the second where a LayerNorm before it wrote x A, on a hardware GPU) and four
+//! backward (three when x takes no gradient; one fewer on a hardware GPU, whose tiled kernel
+//! writes dB and d(x A) from one dispatch), with `shaders/matmul.wgsl`'s
+//! second product adding the adapter's path into the base's. Adapters on layers of one input (a
+//! block's q, k and v) run each of their products once for all of them on the register kernels
+//! (`lows_side_by_side`, `lora_three_backward`: `shaders/matmul_three.wgsl`). On the CPU the same
+//! products are `gemm` calls that accumulate into one output.
 
 mod autodiff;
 mod cpu;
@@ -65,7 +68,32 @@ pub trait LoraKernels: Backend {
         input_gradient: bool,
         onward: InputGradient<FloatTensor<Self>>,
     ) -> (Option<FloatTensor<Self>>, FloatTensor<Self>, FloatTensor<Self>);
+
+    /// x A for adapters of one rank on layers of one input x (a block's q, k and v), in one
+    /// dispatch where the backend has a kernel that runs them side by side; None to leave each
+    /// to its layer's `lora_forward`.
+    fn lows_side_by_side(_x: FloatTensor<Self>, _a: &[FloatTensor<Self>]) -> Option<Vec<FloatTensor<Self>>> {
+        None
+    }
+
+    /// The backward pass of three frozen layers of one input x (q, k, v), `adapters[s]` = ((x A,
+    /// A, B), scale) where layer s is adapted, all of one rank, with each kind of product run
+    /// once for every adapter where the backend can: (dx when `input`, each adapter's (dA, dB)).
+    /// None to run each layer's `lora_backward` or `linear_backward` instead.
+    fn lora_three_backward(
+        _x: FloatTensor<Self>,
+        _weights: [FloatTensor<Self>; 3],
+        _adapters: [Option<([FloatTensor<Self>; 3], f32)>; 3],
+        _dys: [FloatTensor<Self>; 3],
+        _input: bool,
+    ) -> Option<ThreeAdapted<Self>> {
+        None
+    }
 }
+
+/// What `lora_three_backward` returns: the input's gradient when asked for, and each adapted
+/// layer's (dA, dB).
+pub type ThreeAdapted<B> = (Option<FloatTensor<B>>, [Option<(FloatTensor<B>, FloatTensor<B>)>; 3]);
 
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
 pub trait LoraOps: Backend {
