@@ -6,11 +6,6 @@
 // for s = 0, 1, 2 (q, k, v). Each is one dispatch here where it was three of matmul.wgsl: the
 // first two write the three C_s side by side (SIDE_BY_SIDE), the third sums into one C.
 //
-// LoRA adapters on some of the three (Hu et al. 2021) bring products of the same shapes, which
-// run here side by side for the adapted layers alone (`products` of them, each scaled by its s):
-//   x A_s (A = n, B_s = A_s);  d(x A)_s = s · dy_s B_sᵀ;  dB_s = s · (x A_s)ᵀ dy_s;
-//   dA_s = nᵀ d(x A)_s.
-//
 // The arithmetic is matmul.wgsl's register kernel: a thread keeps a 16 × 8 tile of C in
 // thirty-two vec4s, with no workgroup memory and no barriers, as software WebGPU runs fastest.
 // WGSL cannot index bindings, so the loop along k is written out once per binding of B, and a
@@ -38,10 +33,6 @@ struct Info {
     b_col: u32,
     c_seg: u32, // C_s(i, j) = c[s · c_seg + i · n + j]
     flags: u32, // SIDE_BY_SIDE | ADD_BIAS | COLUMN_SUMS
-    products: u32, // how many of the three products run: 1 to PRODUCTS
-    scale0: f32,   // side by side, C_s = scale_s · A_s · B_s (adapters' scales); summed, C is
-    scale1: f32,   // scaled by scale0
-    scale2: f32,
 }
 
 @group(0) @binding(0) var<storage, read_write> a: array<f32>;
@@ -72,7 +63,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     let side_by_side = (info.flags & SIDE_BY_SIDE) != 0u;
     let sum_threads = select(0u, tiles_n, (info.flags & COLUMN_SUMS) != 0u);
     let per_product = tiles + sum_threads;
-    let threads = select(tiles, info.products * per_product, side_by_side);
+    let threads = select(tiles, PRODUCTS * per_product, side_by_side);
     for (var t = id.x; t < threads; t += groups.x * WORKGROUP_SIZE) {
         let s = t / per_product;
         let u = t % per_product;
@@ -81,7 +72,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
         } else if (side_by_side) {
             tile(s, s + 1u, (u / tiles_n) * TILE_ROWS, (u % tiles_n) * TILE, s * info.c_seg);
         } else {
-            tile(0u, info.products, (u / tiles_n) * TILE_ROWS, (u % tiles_n) * TILE, 0u);
+            tile(0u, PRODUCTS, (u / tiles_n) * TILE_ROWS, (u % tiles_n) * TILE, 0u);
         }
     }
 }
@@ -178,7 +169,7 @@ fn tile(s0: u32, s1: u32, row0: u32, col0: u32, out: u32) {
             ap += info.a_col;
         }
     }
-    if (s1 >= 3u) {
+    if (s1 == PRODUCTS) {
         var ap = 2u * info.a_seg;
         for (var bp = 0u; bp < info.k * info.b_row; bp += info.b_row) {
             let bl = vec4(b2[bp + lo.x], b2[bp + lo.y], b2[bp + lo.z], b2[bp + lo.w]);
@@ -221,20 +212,12 @@ fn store_row(s: u32, row: u32, col0: u32, lo: vec4<f32>, hi: vec4<f32>, out: u32
     let at = out + row * info.n + col0;
     for (var j = 0u; j < TILE; j++) {
         if (col0 + j < info.n) {
-            var value = scale(s) * select(hi[j % 4u], lo[j % 4u], j < 4u);
+            var value = select(hi[j % 4u], lo[j % 4u], j < 4u);
             if ((info.flags & ADD_BIAS) != 0u) {
                 value += extra(s, col0 + j);
             }
             c[at + j] = value;
         }
-    }
-}
-
-fn scale(s: u32) -> f32 {
-    switch s {
-        case 0u: { return info.scale0; }
-        case 1u: { return info.scale1; }
-        default: { return info.scale2; }
     }
 }
 

@@ -119,6 +119,7 @@ pub const CROSS_ENTROPY: Shader = shader!("cross_entropy");
 pub const CROSS_ENTROPY_BACKWARD: Shader = shader!("cross_entropy_backward");
 pub const LORA_SHRINK: Shader = shader!("lora_shrink");
 pub const LORA_EXPAND: Shader = shader!("lora_expand");
+pub const LORA_SIDE_BY_SIDE: Shader = shader!("lora_side_by_side");
 
 /// Every shader in `shaders/` (a test checks that the folder holds no other).
 pub const ALL: &[&Shader] = &[
@@ -137,6 +138,7 @@ pub const ALL: &[&Shader] = &[
     &CROSS_ENTROPY_BACKWARD,
     &LORA_SHRINK,
     &LORA_EXPAND,
+    &LORA_SIDE_BY_SIDE,
 ];
 
 #[cfg(test)]

@@ -2,9 +2,9 @@
 //!   the output projection's products (its input's gradient dA, its own W and b's or A and B's),
 //!   attention's two kernels (dq, dk, dv),
 //!   dn = dq W_qᵀ + dk W_kᵀ + dv W_vᵀ, with each projection's own gradients (`branch::
-//!   project_three_backward`: one product for all three when plain, the adapters' products side
-//!   by side where the backend has a kernel for them, else each summed onto the last in its own,
-//!   an adapter's path as `ops::lora_linear` adds it),
+//!   project_three_backward`: one product for all three when plain, else each summed onto the
+//!   last in its own, an adapter's path as `ops::lora_linear` adds it, and the adapters' own
+//!   products side by side where the backend has a kernel for them),
 //!   dx = LayerNorm'(dn) + dy, with γ's and β's;
 //! each product running only when something upstream of it takes a gradient.
 

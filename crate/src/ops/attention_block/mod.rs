@@ -9,11 +9,11 @@
 //! Here, when q, k and v are all plain, they are one operation of the backend's each way
 //! (`branch::project_three`: on the GPU one dispatch forward and two backward, where three
 //! products took three and six), which sums n's gradient in its own product. With adapters on
-//! some of them and the rest frozen, the register kernels run each kind of the adapters' products
-//! once for all of them (`branch::lows_side_by_side`, `LoraKernels::lora_three_backward`: one
-//! dispatch forward and five backward for q's and v's adapters, where they took two and nine);
-//! otherwise q's input gradient is summed onto by k's product and that onto by v's (each `dy Wᵀ +
-//! g`, `linear::InputGradient::Plus`). x's two paths meet in the LayerNorm's backward kernel, as
+//! some of them and the rest frozen, a software adapter runs each kind of the adapters' own
+//! products once for all of them (`branch::lows_side_by_side`, `LoraKernels::lora_three_backward`:
+//! for q's and v's adapters one dispatch forward and two backward, where they took two and six).
+//! n's gradient is q's input gradient summed onto by k's product and that onto by v's (each `dy Wᵀ
+//! + g`, `linear::InputGradient::Plus`). x's two paths meet in the LayerNorm's backward kernel, as
 //! in `ops::mlp`.
 //!
 //! Serving with tenants' adapters, or a projection whose base trains with an adapter, goes

@@ -256,49 +256,40 @@ fn dispatch(
 }
 
 // `shaders/matmul_three.wgsl`'s own: its modes, and how many products it takes.
-pub const SIDE_BY_SIDE: u32 = MATMUL_THREE.constant("SIDE_BY_SIDE");
+const SIDE_BY_SIDE: u32 = MATMUL_THREE.constant("SIDE_BY_SIDE");
 const THREE_BIAS: u32 = MATMUL_THREE.constant("ADD_BIAS");
 const THREE_SUMS: u32 = MATMUL_THREE.constant("COLUMN_SUMS");
-pub const PRODUCTS: usize = MATMUL_THREE.constant("PRODUCTS") as usize;
+const PRODUCTS: usize = MATMUL_THREE.constant("PRODUCTS") as usize;
 const _: () = assert!(
     MATMUL_THREE.constant("TILE") as usize == TILE && MATMUL_THREE.constant("TILE_ROWS") as usize == TILE_ROWS,
     "the register kernels' tiles agree"
 );
 
-/// `three`'s scales for plain products.
-pub const UNSCALED: [f32; 3] = [1.0; 3];
-
-/// Threads `shaders/matmul_three.wgsl` runs for `products` products: one per tile of C, and per
-/// `TILE` column sums, in each product side by side; one per tile of the one C when summed.
-pub fn three_threads((m, n): (usize, usize), products: usize, flags: u32) -> usize {
+/// Threads `shaders/matmul_three.wgsl` runs: one per tile of C, and per `TILE` column sums, in
+/// each product side by side; one per tile of the one C when summed.
+fn three_threads((m, n): (usize, usize), flags: u32) -> usize {
     let tiles = m.div_ceil(TILE_ROWS) * n.div_ceil(TILE);
     let sums = if flags & THREE_SUMS != 0 { n.div_ceil(TILE) } else { 0 };
-    if flags & SIDE_BY_SIDE != 0 { products * (tiles + sums) } else { tiles }
+    if flags & SIDE_BY_SIDE != 0 { PRODUCTS * (tiles + sums) } else { tiles }
 }
 
-/// One dispatch of `shaders/matmul_three.wgsl`: products of (m × k) by (k × n), one for each of
-/// `bs` (up to three), each times its `scales` (summed, the first scales the sum), A's `a_seg`
-/// values apart in one buffer (0: one A), the B read with one pair of (row, col) strides,
-/// bindings 4–6 from `extras`, and C's `c_seg` values apart in `c`.
-#[allow(clippy::too_many_arguments)]
-pub fn three(
+/// One dispatch of `shaders/matmul_three.wgsl`: products of (m × k) by (k × n), A's three
+/// `a_seg` values apart in one buffer (0: one A), the three B read with one pair of (row, col)
+/// strides, bindings 4–6 from `extras`, and C's three `c_seg` values apart in `c`.
+fn three(
     (m, n, k): (usize, usize, usize),
     (a, a_seg): (Strided, usize),
-    (bs, (b_row, b_col)): (&[&CubeTensor], (usize, usize)),
+    (bs, (b_row, b_col)): ([&CubeTensor; 3], (usize, usize)),
     extras: Option<[&CubeTensor; 3]>,
     (c, c_seg): (&CubeTensor, usize),
     flags: u32,
-    scales: [f32; 3],
 ) {
-    assert!((1..=PRODUCTS).contains(&bs.len()), "the kernel runs one to {PRODUCTS} products");
     let info = Info::new().usize(m).usize(n).usize(k).usize(a.row).usize(a.col).usize(a_seg);
-    let info = info.usize(b_row).usize(b_col).usize(c_seg).u32(flags).usize(bs.len());
-    let info = info.f32(scales[0]).f32(scales[1]).f32(scales[2]);
-    let stand_ins = [(); 6].map(|_| empty(c, [1]));
-    let b = |s: usize| bs.get(s).copied().unwrap_or(&stand_ins[s]);
-    let [e0, e1, e2] = extras.unwrap_or([&stand_ins[3], &stand_ins[4], &stand_ins[5]]);
-    let groups = workgroups_for(&MATMUL_THREE, three_threads((m, n), bs.len(), flags));
-    launch(&MATMUL_THREE, groups, &[a.tensor, b(0), b(1), b(2), e0, e1, e2, c], info);
+    let info = info.usize(b_row).usize(b_col).usize(c_seg).u32(flags);
+    let stand_ins = [(); 3].map(|_| empty(c, [1]));
+    let [e0, e1, e2] = extras.unwrap_or([&stand_ins[0], &stand_ins[1], &stand_ins[2]]);
+    let groups = workgroups_for(&MATMUL_THREE, three_threads((m, n), flags));
+    launch(&MATMUL_THREE, groups, &[a.tensor, bs[0], bs[1], bs[2], e0, e1, e2, c], info);
 }
 
 /// x W for x (rows, d_in) and W (d_in, d_out), both row-major.
@@ -386,8 +377,8 @@ impl LinearKernels for CubeBackend {
         let (c, seg) = side_by_side(&x, PRODUCTS, &shape);
         let a = Strided { tensor: &x, row: d_in, col: 1 };
         let biases = Some([&b0, &b1, &b2]);
-        let weights = (&[&w0, &w1, &w2][..], (d_out, 1));
-        three((rows, d_out, d_in), (a, 0), weights, biases, (&c, seg), SIDE_BY_SIDE | THREE_BIAS, UNSCALED);
+        let weights = ([&w0, &w1, &w2], (d_out, 1));
+        three((rows, d_out, d_in), (a, 0), weights, biases, (&c, seg), SIDE_BY_SIDE | THREE_BIAS);
         views(&c, seg, &shape)
     }
 
@@ -404,7 +395,7 @@ impl LinearKernels for CubeBackend {
     ) -> ThreeGradients<Self> {
         let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&weights[0]));
         let spaced = spacing(&dys);
-        let whole_sums = pieces_for(three_threads((d_in, d_out), PRODUCTS, SIDE_BY_SIDE | THREE_SUMS), rows) == 1;
+        let whole_sums = pieces_for(three_threads((d_in, d_out), SIDE_BY_SIDE | THREE_SUMS), rows) == 1;
         if tiled(&x) || spaced.is_none() || (params && !whole_sums) {
             return three_backward_apart::<Self>(x, weights, dys, input, params);
         }
@@ -417,7 +408,7 @@ impl LinearKernels for CubeBackend {
             let dx = empty(&x, [rows, d_in]);
             let dys = span(&dy0, 2 * a_seg + rows * d_out);
             let a = Strided { tensor: &dys, row: d_out, col: 1 };
-            three((rows, d_in, d_out), (a, a_seg), (&[&w0, &w1, &w2], (1, d_out)), None, (&dx, 0), 0, UNSCALED);
+            three((rows, d_in, d_out), (a, a_seg), ([&w0, &w1, &w2], (1, d_out)), None, (&dx, 0), 0);
             dx
         });
         let gradients = params.then(|| {
@@ -426,8 +417,8 @@ impl LinearKernels for CubeBackend {
             let (dw, seg) = side_by_side(&x, PRODUCTS, &shape);
             let db = [(); 3].map(|_| empty(&x, [d_out]));
             let a = Strided { tensor: &x, row: 1, col: d_in };
-            let (dys, sums) = ((&[&dy0, &dy1, &dy2][..], (d_out, 1)), Some([&db[0], &db[1], &db[2]]));
-            three((d_in, d_out, rows), (a, 0), dys, sums, (&dw, seg), SIDE_BY_SIDE | THREE_SUMS, UNSCALED);
+            let (dys, sums) = (([&dy0, &dy1, &dy2], (d_out, 1)), Some([&db[0], &db[1], &db[2]]));
+            three((d_in, d_out, rows), (a, 0), dys, sums, (&dw, seg), SIDE_BY_SIDE | THREE_SUMS);
             let mut db = db.into_iter();
             views::<3>(&dw, seg, &shape).map(|dw| (dw, db.next().expect("one a layer")))
         });

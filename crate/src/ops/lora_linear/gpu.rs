@@ -5,12 +5,14 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::wgpu::{CubeBackend, CubeTensor};
 
 use super::{LoraKernels, LoraOps, ThreeAdapted};
+use crate::ops::linear::InputGradient;
 use crate::ops::linear::gpu::{
-    Added, Product, SIDE_BY_SIDE, Strided, UNSCALED, dims, products, products_apart, products_gelu, products_through,
-    three, three_threads, tiled,
+    Added, Product, Strided, dims, products, products_apart, products_gelu, products_through, tiled,
 };
-use crate::ops::linear::{InputGradient, LinearKernels};
-use crate::ops::wgsl::{inputs, optional_inputs, pieces_for, side_by_side, spacing, span, view};
+use crate::ops::shader::LORA_SIDE_BY_SIDE;
+use crate::ops::wgsl::{
+    Info, empty, inputs, launch, optional_inputs, pieces_for, side_by_side, spacing, span, view, workgroups_for,
+};
 
 impl LoraOps for CubeBackend {
     fn lora_projection(
@@ -141,7 +143,7 @@ impl LoraKernels for CubeBackend {
         (dx, da, db)
     }
 
-    /// One dispatch of `shaders/matmul_three.wgsl` on the register kernel; the tiled kernel's
+    /// One dispatch of `shaders/lora_side_by_side.wgsl` on a software adapter; a hardware GPU's
     /// LayerNorm writes x A instead (`ops::layer_norm`).
     fn lows_side_by_side(x: FloatTensor<Self>, a: &[FloatTensor<Self>]) -> Option<Vec<FloatTensor<Self>>> {
         if tiled(&x) {
@@ -149,19 +151,16 @@ impl LoraKernels for CubeBackend {
         }
         let rank = one_rank(a)?;
         let [x] = inputs([x]);
-        let a: Vec<CubeTensor> = a.iter().map(|a| contiguous(a.clone())).collect();
+        let a: Vec<CubeTensor> = a.iter().cloned().map(contiguous).collect();
         let (rows, d_in) = dims(&x);
-        let (low, seg) = side_by_side(&x, a.len(), &[rows, rank].into());
-        let bs: Vec<&CubeTensor> = a.iter().collect();
-        three((rows, rank, d_in), (plain(&x), 0), (&bs, (rank, 1)), None, (&low, seg), SIDE_BY_SIDE, UNSCALED);
-        Some((0..a.len()).map(|s| view(&low, s * seg, [rows, rank])).collect())
+        Some(side_by_side_products((rows, rank, d_in), (plain(&x), 0), (&a, (rank, 1)), None, [1.0; 3]).0)
     }
 
-    /// Three dispatches for every adapter's d(x A), dB and dA, and two or three for dx: the
-    /// three layers' `dy Wᵀ` summed in one (`linear_three_backward`), then the adapters' `d(x A)
-    /// Aᵀ` two to a product onto it. Run so where the adapters' x A and dy each lie in one buffer
-    /// at one spacing (as `lows_side_by_side` and attention's backward pass write them) and their
-    /// sums over the rows need not be cut into pieces; on the register kernel only.
+    /// Two dispatches of `shaders/lora_side_by_side.wgsl` for every adapter's d(x A) and dB, then
+    /// dA, then x's gradient as the layers' products summed one onto the other, as each layer's
+    /// own backward pass sums it. Run so on a software adapter, where the adapters' x A and dy
+    /// each lie in one buffer at one spacing (as `lows_side_by_side` and attention's backward pass
+    /// write them) and the sums over the rows need not be cut into pieces.
     fn lora_three_backward(
         x: FloatTensor<Self>,
         weights: [FloatTensor<Self>; 3],
@@ -173,55 +172,49 @@ impl LoraKernels for CubeBackend {
             return None;
         }
         let adapted: Vec<usize> = (0..3).filter(|&s| adapters[s].is_some()).collect();
-        let part = |i: usize| adapted.iter().map(|&s| adapters[s].as_ref().expect("adapted").0[i].clone()).collect();
-        let mut scales = UNSCALED;
-        for (i, &s) in adapted.iter().enumerate() {
-            scales[i] = adapters[s].as_ref().expect("adapted").1;
-        }
-        let (lows, a, b): (Vec<CubeTensor>, Vec<CubeTensor>, Vec<CubeTensor>) = (part(0), part(1), part(2));
+        let adapter = |s: usize| adapters[s].as_ref().expect("adapted");
+        let part = |i: usize| -> Vec<CubeTensor> { adapted.iter().map(|&s| adapter(s).0[i].clone()).collect() };
+        let (lows, a, b) = (part(0), part(1), part(2));
         let (a, b): (Vec<_>, Vec<_>) =
             (a.into_iter().map(contiguous).collect(), b.into_iter().map(contiguous).collect());
-        let [x] = inputs([x]);
+        let mut scales = [1.0; 3];
+        for (i, &s) in adapted.iter().enumerate() {
+            scales[i] = adapter(s).1;
+        }
         let rank = one_rank(&a)?;
+        let [x] = inputs([x]);
+        let weights = weights.map(contiguous);
         let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&weights[0]));
         let adapted_dys: Vec<CubeTensor> = adapted.iter().map(|&s| dys[s].clone()).collect();
         let apart = |ts: &[CubeTensor]| if ts.len() == 1 { Some(0) } else { spacing(ts) };
         let (low_seg, dy_seg) = (apart(&lows)?, apart(&adapted_dys)?);
         let n = adapted.len();
-        let whole = |shape| pieces_for(three_threads(shape, n, SIDE_BY_SIDE), rows) == 1;
+        let whole = |shape| pieces_for(side_by_side_threads(shape, n), rows) == 1;
         if !whole((rank, d_out)) || !whole((d_in, rank)) {
             return None;
         }
-        let views = |buffer: &CubeTensor, seg: usize, shape: [usize; 2]| -> Vec<CubeTensor> {
-            (0..n).map(|s| view(buffer, s * seg, shape)).collect()
-        };
-        // d(x A)_s = scale · dy_s B_sᵀ, B_sᵀ read as B_s with its strides swapped.
+        // d(x A)_s = scale_s · dy_s B_sᵀ (B_sᵀ read as B_s with its strides swapped), and from
+        // the same dispatch dB_s = scale_s · (x A_s)ᵀ dy_s.
         let dy_span = span(&adapted_dys[0], (n - 1) * dy_seg + rows * d_out);
-        let (d_low, seg) = side_by_side(&x, n, &[rows, rank].into());
         let dy = Strided { tensor: &dy_span, row: d_out, col: 1 };
-        three((rows, rank, d_out), (dy, dy_seg), (&refs(&b), (1, d_out)), None, (&d_low, seg), SIDE_BY_SIDE, scales);
-        let d_lows = views(&d_low, seg, [rows, rank]);
-        // dB_s = scale · (x A_s)ᵀ dy_s.
         let low_span = span(&lows[0], (n - 1) * low_seg + rows * rank);
-        let (db, seg) = side_by_side(&x, n, &[rank, d_out].into());
         let low = Strided { tensor: &low_span, row: 1, col: rank };
-        let dys_read = (&refs(&adapted_dys)[..], (d_out, 1));
-        three((rank, d_out, rows), (low, low_seg), dys_read, None, (&db, seg), SIDE_BY_SIDE, scales);
-        let dbs = views(&db, seg, [rank, d_out]);
+        let db = Second { shape: (rank, d_out, rows), a: low, a_seg: low_seg, b: (d_out, 1), b_seg: dy_seg };
+        let (d_lows, dbs) =
+            side_by_side_products((rows, rank, d_out), (dy, dy_seg), (&b, (1, d_out)), Some(db), scales);
         // dA_s = xᵀ d(x A)_s.
-        let (da, seg) = side_by_side(&x, n, &[d_in, rank].into());
         let xt = Strided { tensor: &x, row: 1, col: d_in };
-        three((d_in, rank, rows), (xt, 0), (&refs(&d_lows), (rank, 1)), None, (&da, seg), SIDE_BY_SIDE, UNSCALED);
-        let das = views(&da, seg, [d_in, rank]);
+        let das = side_by_side_products((d_in, rank, rows), (xt, 0), (&d_lows, (rank, 1)), None, [1.0; 3]).0;
         let dx = input.then(|| {
-            let (dx, _) = Self::linear_three_backward(x.clone(), weights, dys, true, false);
-            let mut dx = dx.expect("asked for the input's gradient");
-            for pair in (0..n).collect::<Vec<_>>().chunks(2) {
-                let adapter = |s: usize| times(plain(&d_lows[s]), transposed(&a[s]), rank, 1.0);
-                let second = pair.get(1).map(|&s| adapter(s));
-                dx = products_through((rows, d_in), adapter(pair[0]), second, InputGradient::Plus(&dx));
+            let mut dx: Option<CubeTensor> = None;
+            for s in 0..3 {
+                let base = times(plain(&dys[s]), transposed(&weights[s]), d_out, 1.0);
+                let i = adapted.iter().position(|&t| t == s);
+                let adapter = i.map(|i| times(plain(&d_lows[i]), transposed(&a[i]), rank, 1.0));
+                let then = dx.as_ref().map_or(InputGradient::Alone, InputGradient::Plus);
+                dx = Some(products_through((rows, d_in), base, adapter, then));
             }
-            dx
+            dx.expect("three layers")
         });
         let mut gradients = [None, None, None];
         for ((s, da), db) in adapted.into_iter().zip(das).zip(dbs) {
@@ -231,15 +224,67 @@ impl LoraKernels for CubeBackend {
     }
 }
 
+/// `shaders/lora_side_by_side.wgsl`'s tile side.
+const SIDE_BY_SIDE_TILE: usize = LORA_SIDE_BY_SIDE.constant("TILE") as usize;
+
+/// Threads `side_by_side_products` runs for `products` products of (m × n): one per tile.
+fn side_by_side_threads((m, n): (usize, usize), products: usize) -> usize {
+    products * m.div_ceil(SIDE_BY_SIDE_TILE) * n.div_ceil(SIDE_BY_SIDE_TILE)
+}
+
+/// A second kind of product in the same dispatch: D_s (m × n) = scale_s · A_s B_s (inner length
+/// k), the A_s `a_seg` values apart from `a`'s start, each B_s read from the first kind's A
+/// buffer, `b_seg` values apart with `b`'s (row, col) strides (both kinds read dy there).
+struct Second<'a> {
+    shape: (usize, usize, usize),
+    a: Strided<'a>,
+    a_seg: usize,
+    b: (usize, usize),
+    b_seg: usize,
+}
+
+/// One product for each of `bs` (up to three) in one dispatch of
+/// `shaders/lora_side_by_side.wgsl`: C_s (m × n) = scales[s] · A_s B_s (inner length k), A_s
+/// `a_seg` values apart from `a`'s start (0: one A for all), every B_s read with one pair of
+/// (row, col) strides; and with `second` its products too. The C_s and D_s come back as views of
+/// a new buffer each.
+fn side_by_side_products(
+    (m, n, k): (usize, usize, usize),
+    (a, a_seg): (Strided, usize),
+    (bs, (b_row, b_col)): (&[CubeTensor], (usize, usize)),
+    second: Option<Second>,
+    scales: [f32; 3],
+) -> (Vec<CubeTensor>, Vec<CubeTensor>) {
+    let count = bs.len();
+    let (c, c_seg) = side_by_side(a.tensor, count, &[m, n].into());
+    let stand_in = || empty(&c, [1]);
+    let (m2, n2, k2) = second.as_ref().map_or((0, 0, 0), |second| second.shape);
+    let (c2, c2_seg) = if second.is_some() { side_by_side(a.tensor, count, &[m2, n2].into()) } else { (stand_in(), 0) };
+    let info = Info::new().usize(m).usize(n).usize(k).usize(a.row).usize(a.col).usize(a_seg);
+    let info = info.usize(b_row).usize(b_col).usize(c_seg).usize(count);
+    let info = info.f32(scales[0]).f32(scales[1]).f32(scales[2]).usize(m2).usize(n2).usize(k2);
+    let stand_in_a2 = stand_in();
+    let info = match &second {
+        Some(d) => info.usize(d.a.row).usize(d.a.col).usize(d.a_seg).usize(d.b.0).usize(d.b.1).usize(d.b_seg),
+        None => info.u32(0).u32(0).u32(0).u32(0).u32(0).u32(0),
+    };
+    let info = info.usize(c2_seg);
+    let a2 = second.as_ref().map_or(&stand_in_a2, |d| d.a.tensor);
+    let stand_ins = [(); 3].map(|_| stand_in());
+    let b = |s: usize| bs.get(s).unwrap_or(&stand_ins[s]);
+    let threads = side_by_side_threads((m, n), count) + side_by_side_threads((m2, n2), count);
+    let groups = workgroups_for(&LORA_SIDE_BY_SIDE, threads);
+    launch(&LORA_SIDE_BY_SIDE, groups, &[a.tensor, b(0), b(1), b(2), &c, a2, &c2], info);
+    let views = |buffer: &CubeTensor, seg: usize, shape: [usize; 2]| -> Vec<CubeTensor> {
+        (0..count).map(|s| view(buffer, s * seg, shape)).collect()
+    };
+    (views(&c, c_seg, [m, n]), if second.is_some() { views(&c2, c2_seg, [m2, n2]) } else { Vec::new() })
+}
+
 /// A parameter as the shaders read it (`wgsl::inputs`).
 fn contiguous(t: CubeTensor) -> CubeTensor {
     let [t] = inputs([t]);
     t
-}
-
-/// The tensors as a list of references, as `three` takes its B.
-fn refs(ts: &[CubeTensor]) -> Vec<&CubeTensor> {
-    ts.iter().collect()
 }
 
 /// The rank the adapters share; None when they differ (or there are none).
