@@ -2,7 +2,8 @@
 // and v), one dispatch for all the adapters where each layer took one of its own:
 //   forward   x A_s                              (A = x for every s, B_s = A_s)
 //   backward  d(x A)_s = scale_s · dy_s B_sᵀ     (A_s = dy_s, B_s = B_sᵀ)
-//               with, from the same dispatch, SECOND: dB_s = scale_s · (x A_s)ᵀ dy_s
+//             and in the same dispatch, as a second job, dB_s = scale_s · (x A_s)ᵀ dy_s
+//             (A2_s = (x A_s)ᵀ, B2_s = dy_s); then
 //             dA_s = xᵀ d(x A)_s                 (A = xᵀ, B_s = d(x A)_s)
 // each C_s (m × n) = scale_s · A_s (m × k) · B_s (k × n), for s below `products` (up to three).
 // The second job's products D_s (m2 × n2) = scale_s · A2_s (m2 × k2) · B2_s read their B2_s from

@@ -8,11 +8,11 @@
 //! forward and seven backward; here it takes two forward (x A, then both products and the bias
 //! into y; only the second where a LayerNorm before it wrote x A, on a hardware GPU) and four
 //! backward (three when x takes no gradient; one fewer on a hardware GPU, whose tiled kernel
-//! writes dB and d(x A) from one dispatch), with `shaders/matmul.wgsl`'s
-//! second product adding the adapter's path into the base's. Adapters on layers of one input (a
-//! block's q, k and v) run each of their own products once for all of them on a software adapter
-//! (`lows_side_by_side`, `lora_three_backward`: `shaders/lora_side_by_side.wgsl`). On the CPU the
-//! same products are `gemm` calls that accumulate into one output.
+//! writes dB and d(x A) from one dispatch), with `shaders/matmul.wgsl`'s second product adding
+//! the adapter's path into the base's. Adapters on layers of one input (a block's q, k and v) run
+//! each of their own products once for all of them on a software adapter (`lows_side_by_side`,
+//! `lora_three_backward`: `shaders/lora_side_by_side.wgsl`). On the CPU the same products are
+//! `gemm` calls that accumulate into one output.
 
 mod autodiff;
 mod cpu;
