@@ -201,9 +201,13 @@ pub fn views<const N: usize>(buffer: &CubeTensor, spacing: usize, shape: &Shape)
 }
 
 /// How many values apart `tensors` start, when they are contiguous views of one allocation at
-/// one spacing, each ending before the next begins.
+/// one spacing, each ending before the next begins; 0 for one contiguous tensor, which a kernel
+/// reading `s · spacing` on from it reads as it stands.
 pub fn spacing(tensors: &[CubeTensor]) -> Option<usize> {
     let first = &tensors[0];
+    if tensors.len() == 1 {
+        return first.is_contiguous().then_some(0);
+    }
     let starts: Vec<u64> = tensors.iter().map(|t| bytes(t).start).collect();
     let step = starts.get(1).map_or(0, |s| s.saturating_sub(starts[0]));
     let even = tensors.iter().zip(&starts).enumerate().all(|(i, (t, &start))| {

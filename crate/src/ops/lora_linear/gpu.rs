@@ -186,8 +186,7 @@ impl LoraKernels for CubeBackend {
         let weights = weights.map(contiguous);
         let ((rows, d_in), (_, d_out)) = (dims(&x), dims(&weights[0]));
         let adapted_dys: Vec<CubeTensor> = adapted.iter().map(|&s| dys[s].clone()).collect();
-        let apart = |ts: &[CubeTensor]| if ts.len() == 1 { Some(0) } else { spacing(ts) };
-        let (low_seg, dy_seg) = (apart(&lows)?, apart(&adapted_dys)?);
+        let (low_seg, dy_seg) = (spacing(&lows)?, spacing(&adapted_dys)?);
         let n = adapted.len();
         let whole = |shape| pieces_for(side_by_side_threads(shape, n), rows) == 1;
         if !whole((rank, d_out)) || !whole((d_in, rank)) {
