@@ -107,20 +107,30 @@ pub fn norm_for<B: LayerNormKernels, const N: usize>(
     beta: FloatTensor<B>,
     layers: [&LayerOf<B>; N],
 ) -> (FloatTensor<B>, FloatTensor<B>, [Option<FloatTensor<B>>; N]) {
-    let adapted: Vec<(usize, FloatTensor<B>)> = (layers.iter().enumerate())
+    let (places, adapters) = adapted(layers);
+    let reading = &adapters[..adapters.len().min(ADAPTERS_READING)];
+    let (y, stats, lows) = B::layer_norm_forward(x, gamma, beta, EPSILON, reading);
+    (y, stats, by_layer(&places, lows))
+}
+
+/// Where the adapted layers among `layers` stand, and their A, in order.
+fn adapted<B: Backend, const N: usize>(layers: [&LayerOf<B>; N]) -> (Vec<usize>, Vec<FloatTensor<B>>) {
+    (layers.iter().enumerate())
         .filter_map(|(i, layer)| match layer {
             LayerOf::Adapted { a, .. } => Some((i, a.clone())),
             LayerOf::Plain { .. } => None,
         })
-        .take(ADAPTERS_READING)
-        .collect();
-    let adapters: Vec<FloatTensor<B>> = adapted.iter().map(|(_, a)| a.clone()).collect();
-    let (y, stats, lows) = B::layer_norm_forward(x, gamma, beta, EPSILON, &adapters);
+        .unzip()
+}
+
+/// The x A a kernel wrote for the first of the adapted layers at `places` (as many as it wrote),
+/// each in its layer's place; none for the rest.
+fn by_layer<T, const N: usize>(places: &[usize], lows: Vec<T>) -> [Option<T>; N] {
     let mut placed = std::array::from_fn(|_| None);
-    for ((i, _), low) in adapted.into_iter().zip(lows) {
+    for (&i, low) in places.iter().zip(lows) {
         placed[i] = Some(low);
     }
-    (y, stats, placed)
+    placed
 }
 
 /// `layer` on x (rows, d_in) [+ r], and what its backward pass keeps; `low` is an adapted
@@ -174,17 +184,8 @@ pub fn project_three<B: LinearKernels + LoraKernels>(
 /// The adapted layers' x A, from the backend's kernel that writes them side by side where it has
 /// one (whose layout `lora_three_backward` then reads), else none.
 fn lows_side_by_side<B: LoraKernels>(x: &FloatTensor<B>, layers: [&LayerOf<B>; 3]) -> [Option<FloatTensor<B>>; 3] {
-    let adapters: Vec<FloatTensor<B>> = (layers.iter())
-        .filter_map(|layer| match layer {
-            LayerOf::Adapted { a, .. } => Some(a.clone()),
-            LayerOf::Plain { .. } => None,
-        })
-        .collect();
-    let mut lows = B::lows_side_by_side(x.clone(), &adapters).unwrap_or_default().into_iter();
-    layers.map(|layer| match layer {
-        LayerOf::Adapted { .. } => lows.next(),
-        LayerOf::Plain { .. } => None,
-    })
+    let (places, adapters) = adapted(layers);
+    by_layer(&places, B::lows_side_by_side(x.clone(), &adapters).unwrap_or_default())
 }
 
 /// q, k and v with adapters on some of them and the rest frozen, through the backend's
